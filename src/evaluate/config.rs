@@ -447,17 +447,124 @@ fn one_line(message: &str, line: u64, column: u64) -> String {
 mod tests {
     use super::*;
 
+    const LPA: &str = "targets:\n  - method: \"GET\"\n    endpoint: \"/fibonacci?n=10\"\n    type: \"mean\"\n    target: 7\ndecay:\n  replicas: 1\n  unchangedRuns: 3\n";
+
+    fn parse(text: &str) -> Result<EvaluationConfig, String> {
+        EvaluationConfig::parse_str(text, Path::new("c.yaml")).map_err(|err| err.to_string())
+    }
+
     #[test]
-    fn probe() {
-        for text in [
-            "targets:\n  - method: GET\n    endpoint: /x\n    type: p98\n    target: 7\n",
-            "targets:\n  - method: GET\n    endpoint: /x\n    type: mean\n    target: 7\n    colour: red\n",
-            "targets:\n  - method: GET\n    endpoint: /x\n    type: mean\n    target: seven\n",
-            "targets: [\n",
-            "targets:\n  - method: GET\n    endpoint: /x\n    type: mean\n",
-        ] {
-            let err = EvaluationConfig::parse_str(text, Path::new("c.yaml")).unwrap_err();
-            println!("{err}");
+    fn an_lpa_config_loads_unchanged_with_the_old_behaviour_as_defaults() {
+        let config = parse(LPA).unwrap();
+        assert_eq!(config.targets[0].request_key(), "GET /fibonacci?n=10");
+        assert_eq!(config.targets[0].kind, TargetKind::Mean);
+        assert_eq!(config.targets[0].tolerance, 0.0);
+        assert_eq!(config.decay, Decay { replicas: 1, unchanged_runs: 3 });
+        assert_eq!(config.scale_up, ScaleUp::default());
+        assert_eq!(config.scale_up.policy, ScaleUpPolicy::Step);
+        assert_eq!((config.min_replicas, config.max_replicas), (None, None));
+    }
+
+    #[test]
+    fn json_and_every_new_key_are_accepted() {
+        let config = parse(
+            r#"{"targets": [{"method": "post", "name": "login", "type": "p95", "target": 250, "tolerance": 0.1},
+                {"method": "GET", "endpoint": "/", "type": "errorRate", "target": 0.01}],
+                "scaleUp": {"policy": "proportional", "maxStep": 4, "cooldownSeconds": 60},
+                "minReplicas": 2, "maxReplicas": 20}"#,
+        )
+        .unwrap();
+        assert_eq!(config.targets[0].request_key(), "POST login");
+        assert_eq!(config.scale_up.cooldown(), Duration::from_secs(60));
+        assert_eq!(config.scale_up.max_step, Some(4));
+        let bounds = config.bounds(Path::new("c.yaml"), Some(5), Some(6)).unwrap();
+        assert_eq!(bounds, Bounds { min: 2, max: 20 });
+    }
+
+    #[test]
+    fn bounds_come_from_the_config_then_the_environment_then_the_cpa_defaults() {
+        let path = Path::new("c.yaml");
+        let config = parse(LPA).unwrap();
+        assert_eq!(config.bounds(path, None, None).unwrap(), Bounds { min: 1, max: 10 });
+        assert_eq!(config.bounds(path, Some(0), Some(3)).unwrap(), Bounds { min: 0, max: 3 });
+        let err = config.bounds(path, Some(4), Some(3)).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "invalid evaluation config 'c.yaml': minReplicas (environment) '4' is above maxReplicas (environment) '3'; expected minReplicas <= maxReplicas"
+        );
+        let err = config.bounds(path, None, Some(0)).unwrap_err().to_string();
+        assert!(err.contains("maxReplicas (environment) '0' is out of range"), "{err}");
+    }
+
+    #[test]
+    fn parse_errors_are_one_line_with_file_line_and_column() {
+        let cases = [
+            (
+                LPA.replace("\"mean\"", "\"p98\""),
+                "invalid evaluation config 'c.yaml' at line 4 column 11: unknown variant `p98`, expected one of mean, median, min, max, p50, p75, p90, p95, p99, errorRate",
+            ),
+            (
+                LPA.replace("target: 7", "target: 7\n    colour: red"),
+                "invalid evaluation config 'c.yaml' at line 6 column 5: unknown field `colour`, expected one of method, endpoint, name, type, target, tolerance",
+            ),
+            (
+                LPA.replace("unchangedRuns", "unchangedRun"),
+                "invalid evaluation config 'c.yaml' at line 8 column 3: unknown field `unchangedRun`, expected one of replicas, unchangedRuns",
+            ),
+            (
+                LPA.replace("decay:", "scaleup:"),
+                "invalid evaluation config 'c.yaml' at line 6 column 1: unknown field `scaleup`",
+            ),
+            (
+                LPA.replace("target: 7", "target: seven"),
+                "invalid evaluation config 'c.yaml' at line 5 column 13: invalid floating point",
+            ),
+            (
+                LPA.replace("    target: 7\n", ""),
+                "invalid evaluation config 'c.yaml' at line 4 column 5: missing field `target`",
+            ),
+            ("targets: [\n".to_owned(), "invalid evaluation config 'c.yaml' at line 1 column 10: unclosed bracket"),
+        ];
+        for (text, expected) in cases {
+            let err = parse(&text).unwrap_err();
+            assert!(err.starts_with(expected), "\n got: {err}\nwant: {expected}");
+            assert!(!err.contains('\n'), "{err}");
         }
+    }
+
+    #[test]
+    fn validation_errors_name_the_key_path() {
+        let second = |fields: &str| LPA.replace("decay:", &format!("  - {{{fields}}}\ndecay:"));
+        let cases = [
+            ("targets: []\n".to_owned(), "targets is empty; expected at least one target"),
+            (second("method: GET, endpoint: /x, type: mean, target: 0"), "targets[1].target '0' is out of range; expected milliseconds above 0"),
+            (second("method: GET, endpoint: /x, type: p99, target: .nan"), "targets[1].target 'NaN' is out of range"),
+            (second("method: GET, endpoint: /x, type: errorRate, target: 1.5"), "targets[1].target '1.5' is out of range; expected an errorRate fraction from 0 to 1"),
+            (second("method: GET, endpoint: /x, type: mean, target: 5, tolerance: -0.1"), "targets[1].tolerance '-0.1' is out of range"),
+            (second("method: GET, type: mean, target: 5"), "targets[1] has neither 'endpoint' nor 'name'"),
+            (second("method: GET, endpoint: /x, name: x, type: mean, target: 5"), "targets[1].name is given together with 'endpoint'"),
+            (second("method: GET, endpoint: '', type: mean, target: 5"), "targets[1].endpoint is empty"),
+            (second("method: ' ', endpoint: /x, type: mean, target: 5"), "targets[1].method is empty"),
+            (LPA.replace("replicas: 1", "replicas: 0"), "decay.replicas '0' is out of range; expected 1 or more"),
+            (format!("{LPA}scaleUp: {{maxStep: 0}}\n"), "scaleUp.maxStep '0' is out of range"),
+            (format!("{LPA}minReplicas: 5\nmaxReplicas: 4\n"), "minReplicas '5' is above maxReplicas '4'"),
+            (format!("{LPA}maxReplicas: 0\n"), "maxReplicas '0' is out of range"),
+        ];
+        for (text, expected) in cases {
+            let err = parse(&text).unwrap_err();
+            let expected = format!("invalid evaluation config 'c.yaml': {expected}");
+            assert!(err.starts_with(&expected), "\n got: {err}\nwant: {expected}");
+        }
+    }
+
+    #[test]
+    fn an_unreadable_config_names_its_path() {
+        let err = EvaluationConfig::load(Path::new("/nonexistent/evaluation_config.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("cannot read evaluation config '/nonexistent/evaluation_config.yaml': No such file or directory"),
+            "{err}"
+        );
     }
 }
