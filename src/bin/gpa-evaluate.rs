@@ -15,33 +15,24 @@ use goose_pod_autoscaler::logging;
 /// Compares a gpa-metric latency report with the evaluation config's targets
 /// and prints the replica count the Custom Pod Autoscaler should scale to.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(name = "gpa-evaluate", version)]
 struct Cli {
-    /// Evaluation config (YAML or JSON): targets, decay, scale-up, bounds.
-    #[arg(
-        long = "config",
-        env = "evaluationConfigFilePath",
-        default_value = "/evaluation_config.yaml",
-        value_name = "PATH"
-    )]
-    config: PathBuf,
-    /// Decay state file, read and replaced on every run (a `<PATH>.lock`
-    /// file beside it serialises runs).
-    #[arg(
-        long = "state",
-        env = "decayInfoFilePath",
-        default_value = "/decay_info.json",
-        value_name = "PATH"
-    )]
-    state: PathBuf,
+    /// Evaluation config (YAML or JSON): targets, decay, scale-up, bounds
+    /// [default: /evaluation_config.yaml].
+    #[arg(long = "config", env = "evaluationConfigFilePath", value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Decay state file, read and replaced on every run; a `<PATH>.lock`
+    /// file beside it serialises runs [default: /decay_info.json].
+    #[arg(long = "state", env = "decayInfoFilePath", value_name = "PATH")]
+    state: Option<PathBuf>,
     /// Lowest replica count answered when the config has no `minReplicas`
-    /// [CPA default: 1].
+    /// [default: 1, as the CPA's].
     #[arg(long = "min-replicas", env = "minReplicas", value_name = "N")]
-    min_replicas: Option<u32>,
+    min_replicas: Option<String>,
     /// Highest replica count answered when the config has no `maxReplicas`
-    /// [CPA default: 10].
+    /// [default: 10, as the CPA's].
     #[arg(long = "max-replicas", env = "maxReplicas", value_name = "N")]
-    max_replicas: Option<u32>,
+    max_replicas: Option<String>,
     /// Validate the evaluation config and the bounds, then exit.
     #[arg(long)]
     check: bool,
@@ -58,13 +49,26 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if !err.use_stderr() => {
+            // --help and --version: print as asked, exit 0
+            let _ = err.print();
+            return Ok(());
+        }
+        Err(err) => {
+            // clap's own rendering spans lines and exits 2; keep the first line
+            let text = err.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            anyhow::bail!("{}", first.trim_start_matches("error: "));
+        }
+    };
     logging::init("info");
     let settings = Settings {
-        config_path: cli.config,
-        state_path: cli.state,
-        min_replicas: cli.min_replicas,
-        max_replicas: cli.max_replicas,
+        config_path: path_or(cli.config, "/evaluation_config.yaml"),
+        state_path: path_or(cli.state, "/decay_info.json"),
+        min_replicas: replica_count("minReplicas", cli.min_replicas)?,
+        max_replicas: replica_count("maxReplicas", cli.max_replicas)?,
     };
     if cli.check {
         let (config, bounds) = evaluate::check(&settings)?;
@@ -91,4 +95,24 @@ fn run() -> anyhow::Result<()> {
         .and_then(|()| stdout.flush())
         .context("cannot write the evaluation to stdout")?;
     Ok(())
+}
+
+/// A path setting; set but empty counts as unset.
+fn path_or(value: Option<PathBuf>, default: &str) -> PathBuf {
+    value
+        .filter(|path| !path.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from(default))
+}
+
+/// A replica-count setting; set but empty (or blank) counts as unset.
+fn replica_count(name: &str, value: Option<String>) -> anyhow::Result<Option<u32>> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| {
+            anyhow::anyhow!(
+                "setting {name} '{text}': not a replica count; expected a whole number from 0 to {}",
+                u32::MAX
+            )
+        }),
+    }
 }
