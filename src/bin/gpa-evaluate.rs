@@ -2,6 +2,7 @@
 //! stdin, prints `{"targetReplicas":N}` on stdout and one line saying why on
 //! stderr. A thin shell over [`goose_pod_autoscaler::evaluate::run`].
 
+use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,11 +21,11 @@ struct Cli {
     /// Evaluation config (YAML or JSON): targets, decay, scale-up, bounds
     /// [default: /evaluation_config.yaml].
     #[arg(long = "config", env = "evaluationConfigFilePath", value_name = "PATH")]
-    config: Option<PathBuf>,
+    config: Option<OsString>,
     /// Decay state file, read and replaced on every run; a `<PATH>.lock`
     /// file beside it serialises runs [default: /decay_info.json].
     #[arg(long = "state", env = "decayInfoFilePath", value_name = "PATH")]
-    state: Option<PathBuf>,
+    state: Option<OsString>,
     /// Lowest replica count answered when the config has no `minReplicas`
     /// [default: 1, as the CPA's].
     #[arg(long = "min-replicas", env = "minReplicas", value_name = "N")]
@@ -98,10 +99,10 @@ fn run() -> anyhow::Result<()> {
 }
 
 /// A path setting; set but empty counts as unset.
-fn path_or(value: Option<PathBuf>, default: &str) -> PathBuf {
+fn path_or(value: Option<OsString>, default: &str) -> PathBuf {
     value
-        .filter(|path| !path.as_os_str().is_empty())
-        .unwrap_or_else(|| PathBuf::from(default))
+        .filter(|path| !path.is_empty())
+        .map_or_else(|| PathBuf::from(default), PathBuf::from)
 }
 
 /// A replica-count setting; set but empty (or blank) counts as unset.
