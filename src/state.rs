@@ -48,7 +48,9 @@ pub struct LoadedState {
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     /// Reading the state file failed for a reason other than its absence.
-    #[error("cannot read decay state file '{path}': {source}; expected a readable file in an existing folder (set decayInfoFilePath or --state)")]
+    #[error(
+        "cannot read decay state file '{path}': {source}; expected a readable file in an existing folder (set decayInfoFilePath or --state)"
+    )]
     Read {
         /// The state path.
         path: PathBuf,
@@ -56,7 +58,9 @@ pub enum StateError {
         source: std::io::Error,
     },
     /// The folder meant to hold the state file does not exist.
-    #[error("cannot use decay state file '{path}': its folder '{folder}' does not exist or is not a folder; expected an existing, writable folder (set decayInfoFilePath or --state)")]
+    #[error(
+        "cannot use decay state file '{path}': its folder '{folder}' does not exist or is not a folder; expected an existing, writable folder (set decayInfoFilePath or --state)"
+    )]
     Folder {
         /// The state path.
         path: PathBuf,
@@ -64,7 +68,9 @@ pub enum StateError {
         folder: PathBuf,
     },
     /// The lock file cannot be created or locked.
-    #[error("cannot lock decay state file '{path}': {source}; expected a writable folder (set decayInfoFilePath or --state)")]
+    #[error(
+        "cannot lock decay state file '{path}': {source}; expected a writable folder (set decayInfoFilePath or --state)"
+    )]
     Lock {
         /// The lock file's path.
         path: PathBuf,
@@ -72,7 +78,9 @@ pub enum StateError {
         source: std::io::Error,
     },
     /// Writing, syncing or renaming the new state failed.
-    #[error("cannot write decay state file '{path}': {source}; expected a writable folder (set decayInfoFilePath or --state)")]
+    #[error(
+        "cannot write decay state file '{path}': {source}; expected a writable folder (set decayInfoFilePath or --state)"
+    )]
     Write {
         /// The state path.
         path: PathBuf,
@@ -241,7 +249,10 @@ mod tests {
         assert_eq!(file.load().unwrap().state, DecayState::default());
         std::fs::write(file.path(), " \n").unwrap();
         let loaded = file.load().unwrap();
-        assert_eq!((loaded.state, loaded.warning), (DecayState::default(), None));
+        assert_eq!(
+            (loaded.state, loaded.warning),
+            (DecayState::default(), None)
+        );
     }
 
     #[test]
@@ -271,7 +282,10 @@ mod tests {
         let lock = file.lock().unwrap();
         file.save(&sample(), &lock).unwrap();
         file.save(&DecayState::default(), &lock).unwrap();
-        assert_eq!(std::fs::read_to_string(file.path()).unwrap(), "{\"runsSinceChange\":0}\n");
+        assert_eq!(
+            std::fs::read_to_string(file.path()).unwrap(),
+            "{\"runsSinceChange\":0}\n"
+        );
     }
 
     #[test]
@@ -282,7 +296,10 @@ mod tests {
         let loaded = file.load().unwrap();
         assert_eq!(loaded.state, DecayState::default());
         let warning = loaded.warning.unwrap();
-        assert!(warning.contains("s.json' is not valid state JSON"), "{warning}");
+        assert!(
+            warning.contains("s.json' is not valid state JSON"),
+            "{warning}"
+        );
     }
 
     #[test]
@@ -290,7 +307,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let missing = StateFile::new(dir.path().join("nope/s.json"));
         let err = missing.load().unwrap_err().to_string();
-        assert!(err.contains("nope/s.json") && err.contains("does not exist"), "{err}");
+        assert!(
+            err.contains("nope/s.json") && err.contains("does not exist"),
+            "{err}"
+        );
         assert!(missing.lock().is_err());
         let directory = StateFile::new(dir.path());
         let err = directory.load().unwrap_err().to_string();

@@ -78,7 +78,11 @@ fn three_quiet_runs_pass_the_fourth_decays_and_the_state_file_shows_each_step() 
     for current in [3, 3, 3, 3, 2] {
         let output = fixture
             .command()
-            .write_stdin(v2_input(&report(Some(current), 5.0, 100, 0), current, "scaler"))
+            .write_stdin(v2_input(
+                &report(Some(current), 5.0, 100, 0),
+                current,
+                "scaler",
+            ))
             .output()
             .unwrap();
         assert!(output.status.success());
@@ -105,11 +109,18 @@ fn a_dry_run_decides_the_same_but_creates_and_changes_no_file() {
         .success()
         .stdout("{\"targetReplicas\":4}\n")
         .stderr(predicate::str::contains("(dry run, state unchanged)"));
-    let mut names: Vec<_> = std::fs::read_dir(fixture.dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(fixture.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     names.sort();
     assert_eq!(names, ["evaluation_config.yaml"]);
 
-    std::fs::write(&fixture.state, "{\"runsSinceChange\":3,\"lastSeenReplicas\":3,\"lastTargetReplicas\":3}\n").unwrap();
+    std::fs::write(
+        &fixture.state,
+        "{\"runsSinceChange\":3,\"lastSeenReplicas\":3,\"lastTargetReplicas\":3}\n",
+    )
+    .unwrap();
     let before = fixture.state_text();
     fixture
         .command()
@@ -130,35 +141,50 @@ fn zero_replicas_with_the_default_minimum_answers_zero_and_writes_nothing() {
         .assert()
         .success()
         .stdout("{\"targetReplicas\":0}\n")
-        .stderr(predicate::str::contains("autoscaling disabled (current replicas 0, minReplicas 1)"));
+        .stderr(predicate::str::contains(
+            "autoscaling disabled (current replicas 0, minReplicas 1)",
+        ));
     assert_eq!(fixture.state_text(), None);
 }
 
 #[test]
 fn an_unparseable_state_file_is_reported_and_overwritten() {
     let fixture = Fixture::new(&lpa_config(3));
-    std::fs::write(&fixture.state, "{\"runs_since_change\": 2}}trailing garbage").unwrap();
+    std::fs::write(
+        &fixture.state,
+        "{\"runs_since_change\": 2}}trailing garbage",
+    )
+    .unwrap();
     fixture
         .command()
         .write_stdin(quiet_input())
         .assert()
         .success()
         .stdout("{\"targetReplicas\":3}\n")
-        .stderr(predicate::str::contains("decay_info.json' is not valid state JSON").and(predicate::str::contains("starting fresh")));
+        .stderr(
+            predicate::str::contains("decay_info.json' is not valid state JSON")
+                .and(predicate::str::contains("starting fresh")),
+        );
     assert_eq!(fixture.state_json()["runsSinceChange"], 1);
 }
 
 #[test]
 fn a_replica_count_changed_by_someone_else_resets_the_runs_counter() {
     let fixture = Fixture::new(&lpa_config(3));
-    std::fs::write(&fixture.state, "{\"runsSinceChange\":3,\"lastSeenReplicas\":3,\"lastTargetReplicas\":3}\n").unwrap();
+    std::fs::write(
+        &fixture.state,
+        "{\"runsSinceChange\":3,\"lastSeenReplicas\":3,\"lastTargetReplicas\":3}\n",
+    )
+    .unwrap();
     fixture
         .command()
         .write_stdin(v2_input(&report(Some(5), 5.0, 100, 0), 5, "scaler"))
         .assert()
         .success()
         .stdout("{\"targetReplicas\":5}\n")
-        .stderr(predicate::str::contains("replicas were changed by someone else"));
+        .stderr(predicate::str::contains(
+            "replicas were changed by someone else",
+        ));
     assert_eq!(fixture.state_json()["runsSinceChange"], 0);
 }
 
@@ -171,20 +197,32 @@ fn check_validates_the_config_and_prints_nothing_on_stdout() {
         .assert()
         .success()
         .stdout("")
-        .stderr(predicate::str::contains("is valid: 1 target(s), replicas 1..=10"));
+        .stderr(predicate::str::contains(
+            "is valid: 1 target(s), replicas 1..=10",
+        ));
     let bad = Fixture::new(&lpa_config(3).replace("\"mean\"", "\"average\""));
     bad.command()
         .arg("--check")
         .assert()
         .code(1)
         .stdout("")
-        .stderr(predicate::str::contains("at line 4 column 11: unknown variant `average`, expected one of mean"));
+        .stderr(predicate::str::contains(
+            "at line 4 column 11: unknown variant `average`, expected one of mean",
+        ));
 }
 
 #[test]
 fn help_and_version_exit_zero() {
-    bare_command().arg("--help").assert().success().stdout(predicate::str::contains("evaluationConfigFilePath"));
-    bare_command().arg("--version").assert().success().stdout(predicate::str::starts_with("gpa-evaluate "));
+    bare_command()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("evaluationConfigFilePath"));
+    bare_command()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("gpa-evaluate "));
 }
 
 #[test]
@@ -212,7 +250,11 @@ fn environment_variables_set_the_paths_and_flags_override_them() {
         .assert()
         .success();
     assert!(other_state.exists());
-    assert_eq!(fixture.state_json()["runsSinceChange"], 1, "the env state path must not be used");
+    assert_eq!(
+        fixture.state_json()["runsSinceChange"],
+        1,
+        "the env state path must not be used"
+    );
 }
 
 #[test]
@@ -231,7 +273,9 @@ fn empty_environment_variables_count_as_unset() {
         .arg("--check")
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("cannot read evaluation config '/evaluation_config.yaml'"));
+        .stderr(predicate::str::contains(
+            "cannot read evaluation config '/evaluation_config.yaml'",
+        ));
 }
 
 #[test]
@@ -253,7 +297,10 @@ fn the_cpa_bounds_in_the_environment_apply_unless_the_config_sets_its_own() {
         .success()
         .stdout("{\"targetReplicas\":4}\n");
 
-    let own = Fixture::new(&format!("{}minReplicas: 2\nmaxReplicas: 20\n", lpa_config(3)));
+    let own = Fixture::new(&format!(
+        "{}minReplicas: 2\nmaxReplicas: 20\n",
+        lpa_config(3)
+    ));
     own.command()
         .env("maxReplicas", "3")
         .env("minReplicas", "3")
@@ -278,16 +325,30 @@ fn a_zero_minimum_in_the_environment_lets_zero_replicas_be_evaluated() {
 /// Every error: exit 1, one line on stderr starting with `error: ` and
 /// containing `message`, nothing on stdout, the state file as it was.
 fn assert_fails(fixture: &Fixture, command: &mut assert_cmd::Command, message: &str) {
-    std::fs::write(&fixture.state, "{\"runsSinceChange\":3,\"lastSeenReplicas\":3,\"lastTargetReplicas\":3}\n").unwrap();
+    std::fs::write(
+        &fixture.state,
+        "{\"runsSinceChange\":3,\"lastSeenReplicas\":3,\"lastTargetReplicas\":3}\n",
+    )
+    .unwrap();
     let before = fixture.state_text();
     let output = command.output().unwrap();
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(output.stdout.is_empty(), "stdout must stay empty on error");
-    let error_lines: Vec<&str> = stderr.lines().filter(|line| line.starts_with("error: ")).collect();
+    let error_lines: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("error: "))
+        .collect();
     assert_eq!(error_lines.len(), 1, "one error line: {stderr}");
-    assert!(error_lines[0].contains(message), "\n got: {stderr}\nwant: {message}");
-    assert_eq!(fixture.state_text(), before, "the state file must not change");
+    assert!(
+        error_lines[0].contains(message),
+        "\n got: {stderr}\nwant: {message}"
+    );
+    assert_eq!(
+        fixture.state_text(),
+        before,
+        "the state file must not change"
+    );
 }
 
 #[test]
@@ -324,19 +385,42 @@ fn bad_input_exits_1_with_one_line_naming_the_fault() {
 #[test]
 fn a_bad_config_exits_1_naming_the_file_line_and_column_or_key() {
     let cases = [
-        (lpa_config(3).replace("\"mean\"", "\"p98\""), "evaluation_config.yaml' at line 4 column 11: unknown variant `p98`"),
-        (lpa_config(3).replace("target: 7", "target: 7\n    weight: 2"), "at line 6 column 5: unknown field `weight`, expected one of method, endpoint, name, type, target, tolerance"),
-        (lpa_config(3).replace("target: 7", "target: -7"), "evaluation_config.yaml': targets[0].target '-7' is out of range; expected milliseconds above 0"),
-        (format!("{}minReplicas: 4\nmaxReplicas: 2\n", lpa_config(3)), "minReplicas '4' is above maxReplicas '2'"),
+        (
+            lpa_config(3).replace("\"mean\"", "\"p98\""),
+            "evaluation_config.yaml' at line 4 column 11: unknown variant `p98`",
+        ),
+        (
+            lpa_config(3).replace("target: 7", "target: 7\n    weight: 2"),
+            "at line 6 column 5: unknown field `weight`, expected one of method, endpoint, name, type, target, tolerance",
+        ),
+        (
+            lpa_config(3).replace("target: 7", "target: -7"),
+            "evaluation_config.yaml': targets[0].target '-7' is out of range; expected milliseconds above 0",
+        ),
+        (
+            format!("{}minReplicas: 4\nmaxReplicas: 2\n", lpa_config(3)),
+            "minReplicas '4' is above maxReplicas '2'",
+        ),
     ];
     for (config, message) in cases {
         let fixture = Fixture::new(&config);
-        assert_fails(&fixture, fixture.command().write_stdin(quiet_input()), message);
+        assert_fails(
+            &fixture,
+            fixture.command().write_stdin(quiet_input()),
+            message,
+        );
     }
     let fixture = Fixture::new(&lpa_config(3));
     std::fs::remove_file(&fixture.config).unwrap();
-    let message = format!("error: cannot read evaluation config '{}': No such file or directory", fixture.config.display());
-    assert_fails(&fixture, fixture.command().write_stdin(quiet_input()), &message);
+    let message = format!(
+        "error: cannot read evaluation config '{}': No such file or directory",
+        fixture.config.display()
+    );
+    assert_fails(
+        &fixture,
+        fixture.command().write_stdin(quiet_input()),
+        &message,
+    );
 }
 
 #[test]
@@ -353,7 +437,13 @@ fn an_unusable_state_path_exits_1_naming_it() {
         .code(1)
         .stdout("");
     let stderr = String::from_utf8(output.get_output().stderr.clone()).unwrap();
-    assert!(stderr.contains(&format!("error: cannot use decay state file '{}': its folder", missing_folder.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error: cannot use decay state file '{}': its folder",
+            missing_folder.display()
+        )),
+        "{stderr}"
+    );
 
     let output = bare_command()
         .arg("--config")
@@ -365,13 +455,38 @@ fn an_unusable_state_path_exits_1_naming_it() {
         .code(1)
         .stdout("");
     let stderr = String::from_utf8(output.get_output().stderr.clone()).unwrap();
-    assert!(stderr.contains(&format!("error: cannot read decay state file '{}'", fixture.dir.path().display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error: cannot read decay state file '{}'",
+            fixture.dir.path().display()
+        )),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn bad_settings_exit_1_with_one_line() {
     let fixture = Fixture::new(&lpa_config(3));
-    assert_fails(&fixture, fixture.command().env("maxReplicas", "ten").write_stdin(quiet_input()), "error: setting maxReplicas 'ten': not a replica count; expected a whole number");
-    assert_fails(&fixture, fixture.command().env("minReplicas", "5").env("maxReplicas", "2").write_stdin(quiet_input()), "minReplicas (environment) '5' is above maxReplicas (environment) '2'");
-    assert_fails(&fixture, fixture.command().arg("--bogus").write_stdin(quiet_input()), "error: unexpected argument '--bogus' found");
+    assert_fails(
+        &fixture,
+        fixture
+            .command()
+            .env("maxReplicas", "ten")
+            .write_stdin(quiet_input()),
+        "error: setting maxReplicas 'ten': not a replica count; expected a whole number",
+    );
+    assert_fails(
+        &fixture,
+        fixture
+            .command()
+            .env("minReplicas", "5")
+            .env("maxReplicas", "2")
+            .write_stdin(quiet_input()),
+        "minReplicas (environment) '5' is above maxReplicas (environment) '2'",
+    );
+    assert_fails(
+        &fixture,
+        fixture.command().arg("--bogus").write_stdin(quiet_input()),
+        "error: unexpected argument '--bogus' found",
+    );
 }

@@ -25,7 +25,11 @@ fn spawn(fixture: &Fixture, input: &str) -> Child {
         .spawn()
         .expect("spawn gpa-evaluate");
     // the input fits in the pipe buffer; a child killed early may close it
-    let _ = child.stdin.take().expect("stdin").write_all(input.as_bytes());
+    let _ = child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes());
     child
 }
 
@@ -61,7 +65,11 @@ fn a_process_killed_at_any_instant_leaves_a_readable_state_file() {
     let fixture = Fixture::new(&lpa_config(100_000));
     let state_file = StateFile::new(&fixture.state);
     let input = quiet_input();
-    let seed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
     let mut delays = Delays(seed);
     let (mut finished, mut killed) = (0u64, 0u64);
     // kill anywhere from spawn to a little past a whole run, so that the
@@ -83,7 +91,10 @@ fn a_process_killed_at_any_instant_leaves_a_readable_state_file() {
         std::thread::sleep(Duration::from_micros(delays.next_micros(window_micros)));
         match child.try_wait().expect("try_wait") {
             Some(status) => {
-                assert!(status.success(), "attempt {attempt} (seed {seed}) failed on its own");
+                assert!(
+                    status.success(),
+                    "attempt {attempt} (seed {seed}) failed on its own"
+                );
                 finished += 1;
             }
             None => {
@@ -95,7 +106,10 @@ fn a_process_killed_at_any_instant_leaves_a_readable_state_file() {
         let loaded = state_file
             .load()
             .unwrap_or_else(|err| panic!("attempt {attempt} (seed {seed}): {err}"));
-        assert_eq!(loaded.warning, None, "attempt {attempt} (seed {seed}): state file broken");
+        assert_eq!(
+            loaded.warning, None,
+            "attempt {attempt} (seed {seed}): state file broken"
+        );
     }
     // every run that finished saved one quiet run; a killed one may have
     // saved it or not, but never more than one

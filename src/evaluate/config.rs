@@ -227,7 +227,9 @@ pub struct Bounds {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file cannot be read.
-    #[error("cannot read evaluation config '{path}': {source}; expected a readable YAML file (set evaluationConfigFilePath or --config)")]
+    #[error(
+        "cannot read evaluation config '{path}': {source}; expected a readable YAML file (set evaluationConfigFilePath or --config)"
+    )]
     Read {
         /// The config path.
         path: PathBuf,
@@ -358,7 +360,11 @@ impl EvaluationConfig {
                     ));
                 }
                 (Some(value), None) | (None, Some(value)) if value.is_empty() => {
-                    let field = if target.endpoint.is_some() { "endpoint" } else { "name" };
+                    let field = if target.endpoint.is_some() {
+                        "endpoint"
+                    } else {
+                        "name"
+                    };
                     return Err(invalid(
                         key(field),
                         "is empty; expected the request's name as the report shows it".into(),
@@ -412,7 +418,9 @@ impl EvaluationConfig {
         {
             return Err(invalid(
                 "minReplicas".into(),
-                format!("'{min}' is above maxReplicas '{max}'; expected minReplicas <= maxReplicas"),
+                format!(
+                    "'{min}' is above maxReplicas '{max}'; expected minReplicas <= maxReplicas"
+                ),
             ));
         }
         if let Some(max) = self.max_replicas
@@ -459,7 +467,13 @@ mod tests {
         assert_eq!(config.targets[0].request_key(), "GET /fibonacci?n=10");
         assert_eq!(config.targets[0].kind, TargetKind::Mean);
         assert_eq!(config.targets[0].tolerance, 0.0);
-        assert_eq!(config.decay, Decay { replicas: 1, unchanged_runs: 3 });
+        assert_eq!(
+            config.decay,
+            Decay {
+                replicas: 1,
+                unchanged_runs: 3
+            }
+        );
         assert_eq!(config.scale_up, ScaleUp::default());
         assert_eq!(config.scale_up.policy, ScaleUpPolicy::Step);
         assert_eq!((config.min_replicas, config.max_replicas), (None, None));
@@ -477,7 +491,9 @@ mod tests {
         assert_eq!(config.targets[0].request_key(), "POST login");
         assert_eq!(config.scale_up.cooldown(), Duration::from_secs(60));
         assert_eq!(config.scale_up.max_step, Some(4));
-        let bounds = config.bounds(Path::new("c.yaml"), Some(5), Some(6)).unwrap();
+        let bounds = config
+            .bounds(Path::new("c.yaml"), Some(5), Some(6))
+            .unwrap();
         assert_eq!(bounds, Bounds { min: 2, max: 20 });
     }
 
@@ -485,15 +501,27 @@ mod tests {
     fn bounds_come_from_the_config_then_the_environment_then_the_cpa_defaults() {
         let path = Path::new("c.yaml");
         let config = parse(LPA).unwrap();
-        assert_eq!(config.bounds(path, None, None).unwrap(), Bounds { min: 1, max: 10 });
-        assert_eq!(config.bounds(path, Some(0), Some(3)).unwrap(), Bounds { min: 0, max: 3 });
-        let err = config.bounds(path, Some(4), Some(3)).unwrap_err().to_string();
+        assert_eq!(
+            config.bounds(path, None, None).unwrap(),
+            Bounds { min: 1, max: 10 }
+        );
+        assert_eq!(
+            config.bounds(path, Some(0), Some(3)).unwrap(),
+            Bounds { min: 0, max: 3 }
+        );
+        let err = config
+            .bounds(path, Some(4), Some(3))
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             err,
             "invalid evaluation config 'c.yaml': minReplicas (environment) '4' is above maxReplicas (environment) '3'; expected minReplicas <= maxReplicas"
         );
         let err = config.bounds(path, None, Some(0)).unwrap_err().to_string();
-        assert!(err.contains("maxReplicas (environment) '0' is out of range"), "{err}");
+        assert!(
+            err.contains("maxReplicas (environment) '0' is out of range"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -523,7 +551,10 @@ mod tests {
                 LPA.replace("    target: 7\n", ""),
                 "invalid evaluation config 'c.yaml' at line 4 column 5: missing field `target`",
             ),
-            ("targets: [\n".to_owned(), "invalid evaluation config 'c.yaml' at line 1 column 10: unclosed bracket"),
+            (
+                "targets: [\n".to_owned(),
+                "invalid evaluation config 'c.yaml' at line 1 column 10: unclosed bracket",
+            ),
         ];
         for (text, expected) in cases {
             let err = parse(&text).unwrap_err();
@@ -536,24 +567,66 @@ mod tests {
     fn validation_errors_name_the_key_path() {
         let second = |fields: &str| LPA.replace("decay:", &format!("  - {{{fields}}}\ndecay:"));
         let cases = [
-            ("targets: []\n".to_owned(), "targets is empty; expected at least one target"),
-            (second("method: GET, endpoint: /x, type: mean, target: 0"), "targets[1].target '0' is out of range; expected milliseconds above 0"),
-            (second("method: GET, endpoint: /x, type: p99, target: .nan"), "targets[1].target 'NaN' is out of range"),
-            (second("method: GET, endpoint: /x, type: errorRate, target: 1.5"), "targets[1].target '1.5' is out of range; expected an errorRate fraction from 0 to 1"),
-            (second("method: GET, endpoint: /x, type: mean, target: 5, tolerance: -0.1"), "targets[1].tolerance '-0.1' is out of range"),
-            (second("method: GET, type: mean, target: 5"), "targets[1] has neither 'endpoint' nor 'name'"),
-            (second("method: GET, endpoint: /x, name: x, type: mean, target: 5"), "targets[1].name is given together with 'endpoint'"),
-            (second("method: GET, endpoint: '', type: mean, target: 5"), "targets[1].endpoint is empty"),
-            (second("method: ' ', endpoint: /x, type: mean, target: 5"), "targets[1].method is empty"),
-            (LPA.replace("replicas: 1", "replicas: 0"), "decay.replicas '0' is out of range; expected 1 or more"),
-            (format!("{LPA}scaleUp: {{maxStep: 0}}\n"), "scaleUp.maxStep '0' is out of range"),
-            (format!("{LPA}minReplicas: 5\nmaxReplicas: 4\n"), "minReplicas '5' is above maxReplicas '4'"),
-            (format!("{LPA}maxReplicas: 0\n"), "maxReplicas '0' is out of range"),
+            (
+                "targets: []\n".to_owned(),
+                "targets is empty; expected at least one target",
+            ),
+            (
+                second("method: GET, endpoint: /x, type: mean, target: 0"),
+                "targets[1].target '0' is out of range; expected milliseconds above 0",
+            ),
+            (
+                second("method: GET, endpoint: /x, type: p99, target: .nan"),
+                "targets[1].target 'NaN' is out of range",
+            ),
+            (
+                second("method: GET, endpoint: /x, type: errorRate, target: 1.5"),
+                "targets[1].target '1.5' is out of range; expected an errorRate fraction from 0 to 1",
+            ),
+            (
+                second("method: GET, endpoint: /x, type: mean, target: 5, tolerance: -0.1"),
+                "targets[1].tolerance '-0.1' is out of range",
+            ),
+            (
+                second("method: GET, type: mean, target: 5"),
+                "targets[1] has neither 'endpoint' nor 'name'",
+            ),
+            (
+                second("method: GET, endpoint: /x, name: x, type: mean, target: 5"),
+                "targets[1].name is given together with 'endpoint'",
+            ),
+            (
+                second("method: GET, endpoint: '', type: mean, target: 5"),
+                "targets[1].endpoint is empty",
+            ),
+            (
+                second("method: ' ', endpoint: /x, type: mean, target: 5"),
+                "targets[1].method is empty",
+            ),
+            (
+                LPA.replace("replicas: 1", "replicas: 0"),
+                "decay.replicas '0' is out of range; expected 1 or more",
+            ),
+            (
+                format!("{LPA}scaleUp: {{maxStep: 0}}\n"),
+                "scaleUp.maxStep '0' is out of range",
+            ),
+            (
+                format!("{LPA}minReplicas: 5\nmaxReplicas: 4\n"),
+                "minReplicas '5' is above maxReplicas '4'",
+            ),
+            (
+                format!("{LPA}maxReplicas: 0\n"),
+                "maxReplicas '0' is out of range",
+            ),
         ];
         for (text, expected) in cases {
             let err = parse(&text).unwrap_err();
             let expected = format!("invalid evaluation config 'c.yaml': {expected}");
-            assert!(err.starts_with(&expected), "\n got: {err}\nwant: {expected}");
+            assert!(
+                err.starts_with(&expected),
+                "\n got: {err}\nwant: {expected}"
+            );
         }
     }
 

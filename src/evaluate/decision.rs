@@ -32,7 +32,9 @@ pub struct Decision {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecisionError {
     /// A target's request is not in the report.
-    #[error("no result for targets[{index}] '{key}' in the report (requests measured: {measured}); expected the metric stage to load-test every targeted request (check the target's method and endpoint)")]
+    #[error(
+        "no result for targets[{index}] '{key}' in the report (requests measured: {measured}); expected the metric stage to load-test every targeted request (check the target's method and endpoint)"
+    )]
     MissingResult {
         /// Index of the target in the config.
         index: usize,
@@ -43,7 +45,9 @@ pub enum DecisionError {
     },
     /// Every request of a target failed, or none was made: the service looks
     /// broken, and a broken service must never be decayed.
-    #[error("every request of targets[{index}] '{key}' failed ({failures} of {count}); expected at least one successful request, not scaling a service that does not answer")]
+    #[error(
+        "every request of targets[{index}] '{key}' failed ({failures} of {count}); expected at least one successful request, not scaling a service that does not answer"
+    )]
     AllFailed {
         /// Index of the target in the config.
         index: usize,
@@ -131,7 +135,12 @@ fn measure<'a>(
                 let measured = if report.requests.is_empty() {
                     "none".to_owned()
                 } else {
-                    report.requests.keys().cloned().collect::<Vec<_>>().join(", ")
+                    report
+                        .requests
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 };
                 return Err(DecisionError::MissingResult {
                     index,
@@ -232,7 +241,11 @@ pub fn decide(
         } else if !failing.is_empty() {
             (
                 current,
-                format!("{}; no decay while requests fail: {}", met(), failing.join(", ")),
+                format!(
+                    "{}; no decay while requests fail: {}",
+                    met(),
+                    failing.join(", ")
+                ),
                 true,
             )
         } else if runs >= unchanged_runs {
@@ -357,9 +370,8 @@ mod tests {
 
     /// The LPA example config plus `extra` YAML lines at the top level.
     fn config(target_lines: &str, extra: &str) -> EvaluationConfig {
-        let text = format!(
-            "targets:\n{target_lines}decay:\n  replicas: 1\n  unchangedRuns: 3\n{extra}"
-        );
+        let text =
+            format!("targets:\n{target_lines}decay:\n  replicas: 1\n  unchangedRuns: 3\n{extra}");
         EvaluationConfig::parse_str(&text, Path::new("test.yaml")).unwrap()
     }
 
@@ -376,7 +388,11 @@ mod tests {
             name: "/fib".into(),
             count,
             failures,
-            error_rate: if count == 0 { 0.0 } else { failures as f64 / count as f64 },
+            error_rate: if count == 0 {
+                0.0
+            } else {
+                failures as f64 / count as f64
+            },
             requests_per_second: count as f64 / 5.0,
             mean_ms: latency_ms,
             median_ms: latency_ms,
@@ -471,7 +487,12 @@ mod tests {
 
     fn cases() -> Vec<Case> {
         let mut varied = stats(100, 0, 0.0);
-        (varied.mean_ms, varied.median_ms, varied.min_ms, varied.max_ms) = (10.0, 20.0, 1.0, 90.0);
+        (
+            varied.mean_ms,
+            varied.median_ms,
+            varied.min_ms,
+            varied.max_ms,
+        ) = (10.0, 20.0, 1.0, 90.0);
         (varied.p75_ms, varied.p90_ms, varied.p95_ms, varied.p99_ms) = (30.0, 40.0, 50.0, 60.0);
         let mut kinds = Vec::new();
         // each type reads its own figure: a target just under it is missed, just over it met
@@ -629,7 +650,11 @@ mod tests {
                 at(NOW),
             )
             .unwrap_or_else(|err| panic!("{}: {err}", case.what));
-            assert_eq!(decision.target_replicas, case.want_target, "{}: {}", case.what, decision.explanation);
+            assert_eq!(
+                decision.target_replicas, case.want_target,
+                "{}: {}",
+                case.what, decision.explanation
+            );
             assert!(
                 decision.explanation.contains(case.want_explanation),
                 "{}\n got: {}\nwant: {}",
@@ -653,7 +678,15 @@ mod tests {
         let mut current = 6;
         let mut answers = Vec::new();
         for run in 0..9u64 {
-            let decision = decide(&config, BOUNDS, &report, current, &state, at(NOW + run * 15)).unwrap();
+            let decision = decide(
+                &config,
+                BOUNDS,
+                &report,
+                current,
+                &state,
+                at(NOW + run * 15),
+            )
+            .unwrap();
             answers.push(decision.target_replicas);
             state = decision.state.unwrap();
             current = decision.target_replicas;
@@ -664,7 +697,15 @@ mod tests {
 
     #[test]
     fn the_new_state_remembers_what_was_seen_and_answered() {
-        let decision = decide(&lpa(), BOUNDS, &report(stats(10, 0, 12.0)), 3, &DecayState::default(), at(NOW)).unwrap();
+        let decision = decide(
+            &lpa(),
+            BOUNDS,
+            &report(stats(10, 0, 12.0)),
+            3,
+            &DecayState::default(),
+            at(NOW),
+        )
+        .unwrap();
         assert_eq!(
             decision.state,
             Some(DecayState {
@@ -674,7 +715,15 @@ mod tests {
                 last_change_unix_seconds: Some(NOW),
             })
         );
-        let held = decide(&lpa(), BOUNDS, &report(stats(10, 0, 1.0)), 4, &decision.state.unwrap(), at(NOW + 15)).unwrap();
+        let held = decide(
+            &lpa(),
+            BOUNDS,
+            &report(stats(10, 0, 1.0)),
+            4,
+            &decision.state.unwrap(),
+            at(NOW + 15),
+        )
+        .unwrap();
         assert_eq!(held.state.unwrap().last_change_unix_seconds, Some(NOW));
     }
 
@@ -684,7 +733,15 @@ mod tests {
             "  - {method: GET, endpoint: /fib, type: mean, target: 7}\n  - {method: POST, name: /other, type: p95, target: 7}\n",
             "",
         );
-        let err = decide(&config, BOUNDS, &report(stats(10, 0, 1.0)), 3, &DecayState::default(), at(NOW)).unwrap_err();
+        let err = decide(
+            &config,
+            BOUNDS,
+            &report(stats(10, 0, 1.0)),
+            3,
+            &DecayState::default(),
+            at(NOW),
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "no result for targets[1] 'POST /other' in the report (requests measured: GET /fib); expected the metric stage to load-test every targeted request (check the target's method and endpoint)"
@@ -694,10 +751,23 @@ mod tests {
     #[test]
     fn a_target_whose_every_request_failed_is_an_error_even_when_fast() {
         for (count, failures) in [(50, 50), (0, 0)] {
-            let err = decide(&lpa(), BOUNDS, &report(stats(count, failures, 1.0)), 3, &state(9, 3, 3, None), at(NOW)).unwrap_err();
+            let err = decide(
+                &lpa(),
+                BOUNDS,
+                &report(stats(count, failures, 1.0)),
+                3,
+                &state(9, 3, 3, None),
+                at(NOW),
+            )
+            .unwrap_err();
             assert_eq!(
                 err,
-                DecisionError::AllFailed { index: 0, key: "GET /fib".into(), count, failures }
+                DecisionError::AllFailed {
+                    index: 0,
+                    key: "GET /fib".into(),
+                    count,
+                    failures
+                }
             );
         }
     }

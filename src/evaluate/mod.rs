@@ -55,7 +55,9 @@ pub enum EvaluateError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// The input carries no current replica count.
-    #[error("stdin has no current replica count: neither the report's 'currentReplicas' nor 'resource.spec.replicas' is present; expected one of the two (is the metric stage gpa-metric, in per-resource mode?)")]
+    #[error(
+        "stdin has no current replica count: neither the report's 'currentReplicas' nor 'resource.spec.replicas' is present; expected one of the two (is the metric stage gpa-metric, in per-resource mode?)"
+    )]
     NoReplicas,
     /// The state file cannot be read, locked or written.
     #[error(transparent)]
@@ -96,7 +98,14 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
     if let Some(warning) = &loaded.warning {
         tracing::warn!("{warning}");
     }
-    let decision = decision::decide(&config, bounds, &request.report, current, &loaded.state, now)?;
+    let decision = decision::decide(
+        &config,
+        bounds,
+        &request.report,
+        current,
+        &loaded.state,
+        now,
+    )?;
     if let (Some(lock), Some(state)) = (&lock, &decision.state) {
         state_file.save(state, lock)?;
     }

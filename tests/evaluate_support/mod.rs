@@ -41,7 +41,11 @@ impl Fixture {
     /// environment variables cleared.
     pub fn command(&self) -> Command {
         let mut command = bare_command();
-        command.arg("--config").arg(&self.config).arg("--state").arg(&self.state);
+        command
+            .arg("--config")
+            .arg(&self.config)
+            .arg("--state")
+            .arg(&self.state);
         command
     }
 
