@@ -124,3 +124,67 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
         warning: loaded.warning,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+
+    const CONFIG: &str = "targets:\n  - {method: GET, endpoint: /fib, type: mean, target: 7}\n";
+
+    fn input(mean_ms: f64, run_type: &str) -> Vec<u8> {
+        let report = serde_json::json!({"currentReplicas": 3, "requests": {"GET /fib": {
+            "method": "GET", "name": "/fib", "count": 10, "failures": 0, "errorRate": 0.0,
+            "requestsPerSecond": 2.0, "meanMs": mean_ms, "medianMs": mean_ms, "minMs": mean_ms,
+            "maxMs": mean_ms, "p75Ms": mean_ms, "p90Ms": mean_ms, "p95Ms": mean_ms, "p99Ms": mean_ms}}});
+        serde_json::json!({"metrics": [{"value": report.to_string()}], "runType": run_type})
+            .to_string()
+            .into_bytes()
+    }
+
+    fn settings(dir: &std::path::Path) -> Settings {
+        let config_path = dir.join("config.yaml");
+        std::fs::write(&config_path, CONFIG).unwrap();
+        Settings {
+            config_path,
+            state_path: dir.join("state.json"),
+            min_replicas: None,
+            max_replicas: None,
+        }
+    }
+
+    #[test]
+    fn a_dry_run_decides_as_a_real_run_but_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings(dir.path());
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let dry = run(&settings, &input(9.0, "api_dry_run"), now).unwrap();
+        assert!(dry.dry_run);
+        assert!(!settings.state_path.exists());
+        assert!(!StateFile::new(&settings.state_path).lock_path().exists());
+        let real = run(&settings, &input(9.0, "scaler"), now).unwrap();
+        assert_eq!(dry.evaluation, real.evaluation);
+        assert_eq!(real.evaluation.target_replicas, 4);
+        assert_eq!(
+            dry.explanation,
+            format!("{} (dry run, state unchanged)", real.explanation)
+        );
+        let saved = StateFile::new(&settings.state_path).load().unwrap().state;
+        assert_eq!(saved.last_change_unix_seconds, Some(1_800_000_000));
+    }
+
+    #[test]
+    fn a_failed_evaluation_leaves_the_state_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings(dir.path());
+        std::fs::write(&settings.state_path, "{\"runsSinceChange\":2}\n").unwrap();
+        let no_result = br#"{"currentReplicas": 3, "requests": {}}"#;
+        let err = run(&settings, no_result, SystemTime::now()).unwrap_err();
+        assert!(matches!(err, EvaluateError::Decision(_)), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(&settings.state_path).unwrap(),
+            "{\"runsSinceChange\":2}\n"
+        );
+    }
+}
