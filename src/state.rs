@@ -123,18 +123,24 @@ impl StateFile {
     /// Creates the lock file when missing; it is never removed (removing it
     /// would let two processes lock two different files).
     pub fn lock(&self) -> Result<StateLock, StateError> {
-        self.check_folder()?;
         let lock_path = self.lock_path();
         let lock_error = |source| StateError::Lock {
             path: lock_path.clone(),
             source,
         };
-        let file = OpenOptions::new()
+        let file = match OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&lock_path)
-            .map_err(lock_error)?;
+        {
+            Ok(file) => file,
+            Err(err) if err.kind() == ErrorKind::NotFound => {
+                self.check_folder()?;
+                return Err(lock_error(err));
+            }
+            Err(err) => return Err(lock_error(err)),
+        };
         file.lock().map_err(lock_error)?;
         Ok(StateLock { _file: file })
     }

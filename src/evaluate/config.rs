@@ -306,23 +306,7 @@ impl EvaluationConfig {
             (None, Some(value)) => (value, "maxReplicas (environment)"),
             (None, None) => (DEFAULT_MAX_REPLICAS, "maxReplicas (default)"),
         };
-        let invalid = |key: &str, problem: String| ConfigError::Invalid {
-            path: path.to_owned(),
-            key: key.to_owned(),
-            problem,
-        };
-        if max == 0 || max > i32::MAX as u32 {
-            return Err(invalid(
-                max_from,
-                format!("'{max}' is out of range; expected 1 to {}", i32::MAX),
-            ));
-        }
-        if min > max {
-            return Err(invalid(
-                min_from,
-                format!("'{min}' is above {max_from} '{max}'; expected minReplicas <= maxReplicas"),
-            ));
-        }
+        check_bounds(path, Some((min, min_from)), Some((max, max_from)))?;
         Ok(Bounds { min, max })
     }
 
@@ -413,26 +397,44 @@ impl EvaluationConfig {
                 "'0' is out of range; expected 1 or more".into(),
             ));
         }
-        if let (Some(min), Some(max)) = (self.min_replicas, self.max_replicas)
-            && min > max
-        {
+        check_bounds(
+            path,
+            self.min_replicas.map(|min| (min, "minReplicas")),
+            self.max_replicas.map(|max| (max, "maxReplicas")),
+        )?;
+        Ok(())
+    }
+}
+
+/// Checks a maximum's range and a minimum against the maximum; each bound
+/// comes with the name of where it came from, for the message.
+fn check_bounds(
+    path: &Path,
+    min: Option<(u32, &str)>,
+    max: Option<(u32, &str)>,
+) -> Result<(), ConfigError> {
+    let invalid = |key: &str, problem: String| ConfigError::Invalid {
+        path: path.to_owned(),
+        key: key.to_owned(),
+        problem,
+    };
+    if let Some((max, max_from)) = max {
+        if max == 0 || max > i32::MAX as u32 {
             return Err(invalid(
-                "minReplicas".into(),
-                format!(
-                    "'{min}' is above maxReplicas '{max}'; expected minReplicas <= maxReplicas"
-                ),
-            ));
-        }
-        if let Some(max) = self.max_replicas
-            && (max == 0 || max > i32::MAX as u32)
-        {
-            return Err(invalid(
-                "maxReplicas".into(),
+                max_from,
                 format!("'{max}' is out of range; expected 1 to {}", i32::MAX),
             ));
         }
-        Ok(())
+        if let Some((min, min_from)) = min
+            && min > max
+        {
+            return Err(invalid(
+                min_from,
+                format!("'{min}' is above {max_from} '{max}'; expected minReplicas <= maxReplicas"),
+            ));
+        }
     }
+    Ok(())
 }
 
 /// Joins a multi-line parser message into one line and drops the location it
