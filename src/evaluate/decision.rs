@@ -197,19 +197,16 @@ pub fn decide(
         .unwrap_or(0);
     let external_change = state.last_seen_replicas.is_some_and(|seen| seen != current)
         && state.last_target_replicas != Some(current);
-    let runs = if external_change {
-        0
-    } else {
-        state.runs_since_change
-    };
     let missed: Vec<&Measurement> = measurements.iter().filter(|m| m.missed()).collect();
     let met = || {
         let parts: Vec<String> = measurements.iter().map(Measurement::describe).collect();
         format!("targets met ({})", parts.join(", "))
     };
 
-    // proposal before bounds, the reason, and whether this run may count as quiet
-    let (proposal, reason, quiet) = if !missed.is_empty() {
+    // a quiet run is one that misses no target
+    let quiet = missed.is_empty();
+    // the proposal before bounds, and the reason for it
+    let (proposal, reason) = if !quiet {
         let why: Vec<String> = missed.iter().map(|m| m.describe()).collect();
         let why = why.join(", ");
         let cooldown = config.scale_up.cooldown_seconds;
@@ -222,11 +219,10 @@ pub fn decide(
                 format!(
                     "{why}; scale-up cooldown: {elapsed} s of scaleUp.cooldownSeconds {cooldown} s since the last change"
                 ),
-                false,
             ),
             _ => {
                 let (proposal, how) = scale_up(config, current, &missed);
-                (proposal, format!("{why}{how}"), false)
+                (proposal, format!("{why}{how}"))
             }
         }
     } else {
@@ -236,8 +232,10 @@ pub fn decide(
             .map(|m| format!("{} {} of {} failed", m.key, m.stats.failures, m.stats.count))
             .collect();
         let unchanged_runs = config.decay.unchanged_runs;
+        let runs = state.runs_since_change;
         if external_change {
-            (current, met(), true)
+            // counts as a change: no decay now, the counter starts again
+            (current, met())
         } else if !failing.is_empty() {
             (
                 current,
@@ -246,7 +244,6 @@ pub fn decide(
                     met(),
                     failing.join(", ")
                 ),
-                true,
             )
         } else if runs >= unchanged_runs {
             (
@@ -255,7 +252,6 @@ pub fn decide(
                     "{}; {runs} quiet runs since the last change (decay.unchangedRuns {unchanged_runs})",
                     met()
                 ),
-                true,
             )
         } else {
             (
@@ -265,7 +261,6 @@ pub fn decide(
                     met(),
                     runs + 1
                 ),
-                true,
             )
         }
     };
@@ -300,7 +295,7 @@ pub fn decide(
         runs_since_change: if changed || !quiet || external_change {
             0
         } else {
-            runs.saturating_add(1)
+            state.runs_since_change.saturating_add(1)
         },
         last_seen_replicas: Some(current),
         last_target_replicas: Some(target),
