@@ -10,6 +10,10 @@ use serde_json::json;
 
 const MISSED_V2_STDERR: &str = "scale up 3 -> 4: GET /fibonacci?n=10 mean 12.3 ms > target 7 ms";
 
+/// A state file after three quiet runs at 3 replicas: the next quiet run decays.
+const SETTLED_AT_3: &str =
+    "{\"runsSinceChange\":3,\"lastSeenReplicas\":3,\"lastTargetReplicas\":3}\n";
+
 fn missed_report() -> serde_json::Value {
     report(Some(3), 12.3, 100, 0)
 }
@@ -116,11 +120,7 @@ fn a_dry_run_decides_the_same_but_creates_and_changes_no_file() {
     names.sort();
     assert_eq!(names, ["evaluation_config.yaml"]);
 
-    std::fs::write(
-        &fixture.state,
-        "{\"runsSinceChange\":3,\"lastSeenReplicas\":3,\"lastTargetReplicas\":3}\n",
-    )
-    .unwrap();
+    std::fs::write(&fixture.state, SETTLED_AT_3).unwrap();
     let before = fixture.state_text();
     fixture
         .command()
@@ -171,11 +171,7 @@ fn an_unparseable_state_file_is_reported_and_overwritten() {
 #[test]
 fn a_replica_count_changed_by_someone_else_resets_the_runs_counter() {
     let fixture = Fixture::new(&lpa_config(3));
-    std::fs::write(
-        &fixture.state,
-        "{\"runsSinceChange\":3,\"lastSeenReplicas\":3,\"lastTargetReplicas\":3}\n",
-    )
-    .unwrap();
+    std::fs::write(&fixture.state, SETTLED_AT_3).unwrap();
     fixture
         .command()
         .write_stdin(v2_input(&report(Some(5), 5.0, 100, 0), 5, "scaler"))
@@ -325,11 +321,7 @@ fn a_zero_minimum_in_the_environment_lets_zero_replicas_be_evaluated() {
 /// Every error: exit 1, one line on stderr starting with `error: ` and
 /// containing `message`, nothing on stdout, the state file as it was.
 fn assert_fails(fixture: &Fixture, command: &mut assert_cmd::Command, message: &str) {
-    std::fs::write(
-        &fixture.state,
-        "{\"runsSinceChange\":3,\"lastSeenReplicas\":3,\"lastTargetReplicas\":3}\n",
-    )
-    .unwrap();
+    std::fs::write(&fixture.state, SETTLED_AT_3).unwrap();
     let before = fixture.state_text();
     let output = command.output().unwrap();
     let stderr = String::from_utf8(output.stderr).unwrap();
