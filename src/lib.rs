@@ -6,10 +6,16 @@
 //! - [`cpa`]: the CPA's wire types, what arrives on stdin and leaves on stdout.
 //! - [`report`]: the latency report, the JSON the metric stage prints and the
 //!   evaluate stage reads.
+//! - [`evaluate`]: the evaluate stage: its config, the pure scaling decision,
+//!   and the run that ties input, config, state and decision together.
+//! - [`state`]: the decay state kept between evaluations, saved atomically
+//!   under a lock.
 //! - [`logging`]: logs and explanations on stderr, never stdout.
 //!
 //! The binaries (`gpa-metric`, `gpa-evaluate`) are thin shells over these.
 
 pub mod cpa;
+pub mod evaluate;
 pub mod logging;
 pub mod report;
+pub mod state;
