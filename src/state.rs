@@ -29,10 +29,10 @@ pub struct DecayState {
     /// The replica count we last answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_target_replicas: Option<u32>,
-    /// When we last answered a count different from the current one, in
-    /// seconds since the Unix epoch.
+    /// When we last answered a count above the current one (a scale-up), in
+    /// seconds since the Unix epoch; the start of `scaleUp.cooldownSeconds`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_change_unix_seconds: Option<u64>,
+    pub last_scale_up_unix_seconds: Option<u64>,
 }
 
 /// The state as loaded, with a warning when the file held garbage.
@@ -244,7 +244,7 @@ mod tests {
             runs_since_change: 2,
             last_seen_replicas: Some(3),
             last_target_replicas: Some(4),
-            last_change_unix_seconds: Some(1_700_000_000),
+            last_scale_up_unix_seconds: Some(1_700_000_000),
         }
     }
 
@@ -270,7 +270,7 @@ mod tests {
         let text = std::fs::read_to_string(file.path()).unwrap();
         assert_eq!(
             text,
-            "{\"runsSinceChange\":2,\"lastSeenReplicas\":3,\"lastTargetReplicas\":4,\"lastChangeUnixSeconds\":1700000000}\n"
+            "{\"runsSinceChange\":2,\"lastSeenReplicas\":3,\"lastTargetReplicas\":4,\"lastScaleUpUnixSeconds\":1700000000}\n"
         );
         assert_eq!(file.load().unwrap().state, sample());
         let mut names: Vec<_> = std::fs::read_dir(dir.path())

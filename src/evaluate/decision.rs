@@ -171,7 +171,7 @@ fn measure<'a>(
 ///
 /// `current` is the managed resource's replica count, `state` what the last
 /// run saved, `now` the time of this run (only compared with the state's
-/// `lastChangeUnixSeconds` for the scale-up cooldown).
+/// `lastScaleUpUnixSeconds` for the scale-up cooldown).
 pub fn decide(
     config: &EvaluationConfig,
     bounds: Bounds,
@@ -211,13 +211,13 @@ pub fn decide(
         let why = why.join(", ");
         let cooldown = config.scale_up.cooldown_seconds;
         let elapsed = state
-            .last_change_unix_seconds
+            .last_scale_up_unix_seconds
             .map(|last| now_seconds.saturating_sub(last));
         match elapsed {
             Some(elapsed) if elapsed < cooldown => (
                 current,
                 format!(
-                    "{why}; scale-up cooldown: {elapsed} s of scaleUp.cooldownSeconds {cooldown} s since the last change"
+                    "{why}; scale-up cooldown: {elapsed} s of scaleUp.cooldownSeconds {cooldown} s since the last scale-up"
                 ),
             ),
             _ => {
@@ -299,10 +299,10 @@ pub fn decide(
         },
         last_seen_replicas: Some(current),
         last_target_replicas: Some(target),
-        last_change_unix_seconds: if changed {
+        last_scale_up_unix_seconds: if target > current {
             Some(now_seconds)
         } else {
-            state.last_change_unix_seconds
+            state.last_scale_up_unix_seconds
         },
     };
     Ok(Decision {
@@ -416,7 +416,7 @@ mod tests {
             runs_since_change: runs,
             last_seen_replicas: Some(seen),
             last_target_replicas: Some(answered),
-            last_change_unix_seconds: changed_at,
+            last_scale_up_unix_seconds: changed_at,
         }
     }
 
@@ -596,7 +596,7 @@ mod tests {
                 .config(lpa().with_scale_up("step", None, 60))
                 .state(state(0, 3, 4, Some(NOW - 30)))
                 .runs(0)
-                .says("hold 4: GET /fib mean 20 ms > target 7 ms; scale-up cooldown: 30 s of scaleUp.cooldownSeconds 60 s since the last change"),
+                .says("hold 4: GET /fib mean 20 ms > target 7 ms; scale-up cooldown: 30 s of scaleUp.cooldownSeconds 60 s since the last scale-up"),
             case("a miss after the scale-up cooldown scales up", 20.0, 4, 5)
                 .config(lpa().with_scale_up("step", None, 60))
                 .state(state(0, 3, 4, Some(NOW - 60))),
@@ -687,7 +687,8 @@ mod tests {
             current = decision.target_replicas;
         }
         assert_eq!(answers, [6, 6, 6, 5, 5, 5, 5, 4, 4]);
-        assert_eq!(state.last_change_unix_seconds, Some(NOW + 7 * 15));
+        // decays do not start the scale-up cooldown
+        assert_eq!(state.last_scale_up_unix_seconds, None);
     }
 
     #[test]
@@ -707,7 +708,7 @@ mod tests {
                 runs_since_change: 0,
                 last_seen_replicas: Some(3),
                 last_target_replicas: Some(4),
-                last_change_unix_seconds: Some(NOW),
+                last_scale_up_unix_seconds: Some(NOW),
             })
         );
         let held = decide(
@@ -719,7 +720,7 @@ mod tests {
             at(NOW + 15),
         )
         .unwrap();
-        assert_eq!(held.state.unwrap().last_change_unix_seconds, Some(NOW));
+        assert_eq!(held.state.unwrap().last_scale_up_unix_seconds, Some(NOW));
     }
 
     #[test]

@@ -171,7 +171,7 @@ mod tests {
             format!("{} (dry run, state unchanged)", real.explanation)
         );
         let saved = StateFile::new(&settings.state_path).load().unwrap().state;
-        assert_eq!(saved.last_change_unix_seconds, Some(1_800_000_000));
+        assert_eq!(saved.last_scale_up_unix_seconds, Some(1_800_000_000));
     }
 
     #[test]
