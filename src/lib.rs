@@ -6,10 +6,16 @@
 //! - [`cpa`]: the CPA's wire types, what arrives on stdin and leaves on stdout.
 //! - [`report`]: the latency report, the JSON the metric stage prints and the
 //!   evaluate stage reads.
+//! - [`scenario`]: scenario files (YAML) and their goose scenarios.
+//! - [`load_test`]: runs goose quietly and turns its metrics into the report.
+//! - [`metric`]: the metric stage: settings, CPA input, [`metric::main_with`].
 //! - [`logging`]: logs and explanations on stderr, never stdout.
 //!
 //! The binaries (`gpa-metric`, `gpa-evaluate`) are thin shells over these.
 
 pub mod cpa;
+pub mod load_test;
 pub mod logging;
+pub mod metric;
 pub mod report;
+pub mod scenario;
