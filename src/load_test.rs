@@ -119,7 +119,6 @@ pub async fn run(
     .map_err(failed)?;
     let attack = set(attack, GooseDefault::Timeout, timeout.as_str()).map_err(failed)?;
     let attack = set(attack, GooseDefault::NoTelnet, true).map_err(failed)?;
-    let attack = set(attack, GooseDefault::NoWebSocket, true).map_err(failed)?;
     let attack = set(attack, GooseDefault::NoPrintMetrics, true).map_err(failed)?;
     let attack = set(attack, GooseDefault::Quiet, 1usize).map_err(failed)?;
     let attack = set(

@@ -36,8 +36,10 @@ pub const MAX_USERS: usize = 100_000;
 /// The default log filter: our own info lines, goose's errors only. goose
 /// logs one WARN line per failed request (tens of thousands against a down
 /// target); the stage logs a summary of failures by error instead. Set
-/// `GPA_LOG=info,goose=warn` to see goose's lines.
-pub const DEFAULT_LOG_FILTER: &str = "info,goose=error";
+/// `GPA_LOG=info` to see goose's lines.
+/// (`goose=` is a target prefix that also matches `goose_pod_autoscaler`,
+/// hence the longer, more specific directive for our own crate.)
+pub const DEFAULT_LOG_FILTER: &str = "info,goose=error,goose_pod_autoscaler=info";
 
 /// The metric stage's command line. Every setting but `--replicas` is also an
 /// environment variable (camelCase, as the CPA passes `spec.config`).

@@ -27,7 +27,7 @@ use serde_saphyr::{Location, Spanned};
 /// (refused, reset, unreachable), so a down target does not become a busy loop
 /// of tens of thousands of requests per second. The pause is not part of any
 /// measured response time.
-pub const CONNECT_ERROR_PAUSE: Duration = Duration::from_millis(100);
+pub const CONNECT_ERROR_PAUSE: Duration = Duration::from_millis(10);
 
 /// A scenario file as written, before validation.
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,50 @@
+//! Measurement accuracy against a server with a fixed 50 ms delay: the
+//! reported mean is within 1 ms of the server's own handling time and p99
+//! within 2 %. Alone in its test binary so no other test competes for CPU.
+
+mod common;
+
+use common::{TestServer, cpa_input, gpa_metric, run, scenario_file, single_get};
+
+/// Nearest-rank percentile of sorted samples.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let rank = ((sorted.len() as f64) * p).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+#[test]
+fn latency_against_a_50_ms_server_matches_the_servers_own_time() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), &single_get("/slow?delayMs=50"));
+    let mut cmd = gpa_metric();
+    cmd.env("gooseHost", &server.url)
+        .env("gooseUsers", "5")
+        .env("gooseRunTime", "2")
+        .env("scenarioFilePath", &file);
+    let report = run(cmd, &cpa_input(1)).report();
+    let stats = report.request("GET", "/slow?delayMs=50").unwrap();
+    assert_eq!(stats.failures, 0);
+    assert!(stats.count >= 150, "5 users for 2 s at ~50 ms: {stats:?}");
+
+    let mut handled: Vec<f64> = server
+        .record
+        .seen()
+        .iter()
+        .map(|seen| seen.handled.as_secs_f64() * 1000.0)
+        .collect();
+    handled.sort_by(f64::total_cmp);
+    let server_mean = handled.iter().sum::<f64>() / handled.len() as f64;
+    let server_p99 = percentile(&handled, 0.99);
+    assert!(
+        (stats.mean_ms - server_mean).abs() < 1.0,
+        "mean {} vs the server's {server_mean}",
+        stats.mean_ms
+    );
+    assert!(
+        (stats.p99_ms - server_p99).abs() / server_p99 < 0.02,
+        "p99 {} vs the server's {server_p99}",
+        stats.p99_ms
+    );
+    assert!(stats.min_ms >= 50.0, "no response faster than the delay: {stats:?}");
+}
