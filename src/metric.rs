@@ -573,6 +573,8 @@ where
 mod tests {
     use super::*;
 
+    type Env = &'static [(&'static str, &'static str)];
+
     fn env_of(
         pairs: &'static [(&'static str, &'static str)],
     ) -> impl Fn(&str) -> Option<String> + Copy {
@@ -643,7 +645,7 @@ mod tests {
 
     #[test]
     fn bad_settings_name_the_setting_the_value_and_the_expectation() {
-        let cases: [(MetricArgs, &'static [(&'static str, &'static str)], &str); 9] = [
+        let cases: [(MetricArgs, Env, &str); 9] = [
             (
                 args(None),
                 &[],

@@ -25,15 +25,29 @@ fn a_healthy_target_gives_one_report_with_every_request_counted() {
     let out = run(cmd, &cpa_input(3));
     let report = out.report();
     assert_eq!((report.current_replicas, report.users), (Some(3), 3));
-    assert!((0.95..1.1).contains(&report.run_time_seconds), "{}", report.run_time_seconds);
-    let stats = report.request("GET", "/fibonacci?n=10").expect("named by its path");
+    assert!(
+        (0.95..1.1).contains(&report.run_time_seconds),
+        "{}",
+        report.run_time_seconds
+    );
+    let stats = report
+        .request("GET", "/fibonacci?n=10")
+        .expect("named by its path");
     assert!(stats.count > 50, "{stats:?}");
     assert_eq!(stats.failures, 0);
     let rate = stats.count as f64 / report.run_time_seconds;
     assert!((stats.requests_per_second - rate).abs() < 1e-6);
-    assert!(stats.min_ms <= stats.median_ms && stats.median_ms <= stats.p99_ms && stats.p99_ms <= stats.max_ms);
+    assert!(
+        stats.min_ms <= stats.median_ms
+            && stats.median_ms <= stats.p99_ms
+            && stats.p99_ms <= stats.max_ms
+    );
     let served = server.record.seen().len() as u64;
-    assert!(served >= stats.count, "the server saw {served}, the report counts {}", stats.count);
+    assert!(
+        served >= stats.count,
+        "the server saw {served}, the report counts {}",
+        stats.count
+    );
 }
 
 #[test]
@@ -48,11 +62,20 @@ fn unexpected_statuses_count_as_failures_and_expected_ones_do_not() {
     quick(&mut cmd, &server.url, &file);
     let report = run(cmd, &cpa_input(1)).report();
     let gone = report.request("GET", "/gone?status=404").unwrap();
-    assert!(gone.count > 0 && gone.failures == gone.count && gone.error_rate == 1.0, "{gone:?}");
+    assert!(
+        gone.count > 0 && gone.failures == gone.count && gone.error_rate == 1.0,
+        "{gone:?}"
+    );
     let tolerated = report.request("GET", "tolerated").unwrap();
-    assert!(tolerated.count > 0 && tolerated.failures == 0, "{tolerated:?}");
+    assert!(
+        tolerated.count > 0 && tolerated.failures == 0,
+        "{tolerated:?}"
+    );
     let ok = report.request("GET", "/ok").unwrap();
-    assert!(ok.count > 0 && ok.failures == ok.count, "200 is not the expected 201: {ok:?}");
+    assert!(
+        ok.count > 0 && ok.failures == ok.count,
+        "200 is not the expected 201: {ok:?}"
+    );
 }
 
 #[test]
@@ -69,7 +92,10 @@ fn transaction_weights_share_the_requests() {
     let heavy = report.request("GET", "/heavy?delayMs=2").unwrap().count as f64;
     let light = report.request("GET", "/light?delayMs=2").unwrap().count as f64;
     let ratio = heavy / light;
-    assert!((2.5..3.5).contains(&ratio), "3:1 weights gave {heavy}:{light}");
+    assert!(
+        (2.5..3.5).contains(&ratio),
+        "3:1 weights gave {heavy}:{light}"
+    );
 }
 
 #[test]
@@ -82,13 +108,27 @@ fn a_refused_target_gives_a_report_of_failures_and_nothing_else_on_stdout() {
     let out = run(cmd, &cpa_input(2));
     let report = out.report();
     let stats = report.request("GET", "/fibonacci?n=10").unwrap();
-    assert!(stats.count >= 1000, "thousands of refused requests: {stats:?}");
+    assert!(
+        stats.count >= 1000,
+        "thousands of refused requests: {stats:?}"
+    );
     assert_eq!(stats.failures, stats.count);
     assert_eq!(stats.error_rate, 1.0);
-    assert!(out.elapsed < Duration::from_millis(1000 + 1000 + 1000), "{:?}", out.elapsed);
+    assert!(
+        out.elapsed < Duration::from_millis(1000 + 1000 + 1000),
+        "{:?}",
+        out.elapsed
+    );
     let lines = out.stderr.lines().count();
-    assert!(lines < 40, "stderr is not flooded with one line per failure: {lines} lines");
-    assert!(out.stderr.contains("Connect"), "the failure summary names the error: {}", out.stderr);
+    assert!(
+        lines < 40,
+        "stderr is not flooded with one line per failure: {lines} lines"
+    );
+    assert!(
+        out.stderr.contains("Connect"),
+        "the failure summary names the error: {}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -97,12 +137,19 @@ fn goose_logging_everything_still_leaves_stdout_to_the_report() {
     let file = scenario_file(dir.path(), &single_get("/x"));
     let mut cmd = gpa_metric();
     quick(&mut cmd, &refused_url(), &file);
-    cmd.env("gooseUsers", "20").env("GPA_LOG", "debug,goose=debug");
+    cmd.env("gooseUsers", "20")
+        .env("GPA_LOG", "debug,goose=debug");
     let out = run(cmd, &cpa_input(1));
     let report = out.report();
     let stats = report.request("GET", "/x").unwrap();
-    assert!(stats.count >= 1000 && stats.failures == stats.count, "{stats:?}");
-    assert!(out.stderr.lines().count() >= 1000, "goose's per-request lines went to stderr");
+    assert!(
+        stats.count >= 1000 && stats.failures == stats.count,
+        "{stats:?}"
+    );
+    assert!(
+        out.stderr.lines().count() >= 1000,
+        "goose's per-request lines went to stderr"
+    );
 }
 
 #[test]
@@ -116,10 +163,20 @@ fn a_hanging_target_ends_within_run_time_plus_request_timeout() {
     let out = run(cmd, &cpa_input(1));
     let report = out.report();
     let stats = report.request("GET", "/hang").unwrap();
-    assert!(stats.count >= 3 && stats.failures == stats.count, "{stats:?}");
-    assert!(stats.min_ms >= 390.0, "timed out at the request timeout: {stats:?}");
+    assert!(
+        stats.count >= 3 && stats.failures == stats.count,
+        "{stats:?}"
+    );
+    assert!(
+        stats.min_ms >= 390.0,
+        "timed out at the request timeout: {stats:?}"
+    );
     let limit = Duration::from_millis(1000 + 400 + 1000);
-    assert!(out.elapsed < limit, "took {:?}, limit {limit:?}", out.elapsed);
+    assert!(
+        out.elapsed < limit,
+        "took {:?}, limit {limit:?}",
+        out.elapsed
+    );
 }
 
 #[test]
@@ -131,8 +188,15 @@ fn zero_replicas_run_no_load_test() {
     quick(&mut cmd, &server.url, &file);
     let out = run(cmd, &cpa_input(0));
     let report = out.report();
-    assert_eq!(report, goose_pod_autoscaler::report::LatencyReport::empty(0));
-    assert!(out.elapsed < Duration::from_millis(900), "{:?}", out.elapsed);
+    assert_eq!(
+        report,
+        goose_pod_autoscaler::report::LatencyReport::empty(0)
+    );
+    assert!(
+        out.elapsed < Duration::from_millis(900),
+        "{:?}",
+        out.elapsed
+    );
     assert!(server.record.seen().is_empty());
 }
 
@@ -202,8 +266,17 @@ fn help_names_every_variable_and_alias() {
     );
     assert_eq!(out.code, Some(0));
     for name in [
-        "gooseHost", "locustHost", "gooseUsers", "locustUsers", "gooseHatchRate", "locustHatchRate",
-        "gooseRunTime", "locustRunTime", "gooseRequestTimeout", "scenarioFilePath", "gooseCaCertPath",
+        "gooseHost",
+        "locustHost",
+        "gooseUsers",
+        "locustUsers",
+        "gooseHatchRate",
+        "locustHatchRate",
+        "gooseRunTime",
+        "locustRunTime",
+        "gooseRequestTimeout",
+        "scenarioFilePath",
+        "gooseCaCertPath",
         "gooseInsecureSkipTlsVerify",
     ] {
         assert!(out.stdout.contains(name), "--help mentions {name}");
@@ -215,24 +288,100 @@ fn bad_input_is_one_line_on_stderr_exit_1_and_nothing_on_stdout() {
     let dir = tempfile::tempdir().unwrap();
     let good = scenario_file(dir.path(), &single_get("/x"));
     let options = dir.path().join("options.yaml");
-    std::fs::write(&options, "scenarios:\n  - name: s\n    transactions:\n      - method: OPTIONS\n        path: /x\n").unwrap();
+    std::fs::write(
+        &options,
+        "scenarios:\n  - name: s\n    transactions:\n      - method: OPTIONS\n        path: /x\n",
+    )
+    .unwrap();
     let secret = dir.path().join("secret.yaml");
     std::fs::write(&secret, "scenarios:\n  - name: s\n    transactions:\n      - path: /x\n        headers:\n          Authorization: Bearer ${API_TOKEN}\n").unwrap();
     let host = "http://127.0.0.1:9";
-    let pod = r#"{"resource": {"kind": "Pod", "metadata": {"name": "fib-1"}}, "runType": "scaler"}"#;
+    let pod =
+        r#"{"resource": {"kind": "Pod", "metadata": {"name": "fib-1"}}, "runType": "scaler"}"#;
     let one = cpa_input(1);
     let one = one.as_str();
-    let cases: Vec<(Vec<(&str, String)>, Vec<&str>, &str, &str)> = vec![
-        (vec![], vec![], one, "setting gooseHost (--host) '': not set"),
-        (vec![("gooseHost", host.into()), ("gooseUsers", "many".into())], vec![], "", "setting gooseUsers (--users) 'many': not a number of users"),
-        (vec![("gooseHost", host.into()), ("locustRunTime", "2.5".into())], vec![], "", "setting locustRunTime '2.5': goose measures whole seconds"),
-        (vec![("gooseHost", host.into()), ("scenarioFilePath", good.display().to_string())], vec![], pod, "stdin: resource 'Pod/fib-1' has no spec.replicas"),
-        (vec![("gooseHost", host.into()), ("scenarioFilePath", good.display().to_string())], vec![], "{", "stdin is not valid JSON"),
-        (vec![("gooseHost", host.into()), ("scenarioFilePath", "/nonexistent.yaml".into())], vec![], one, "scenario file '/nonexistent.yaml': cannot read it"),
-        (vec![("gooseHost", host.into())], vec![], one, "scenario file '/scenario.yaml' does not exist and there are no compiled scenarios"),
-        (vec![("gooseHost", host.into()), ("scenarioFilePath", options.display().to_string())], vec![], one, "unknown variant `OPTIONS`"),
-        (vec![("gooseHost", host.into()), ("scenarioFilePath", secret.display().to_string())], vec![], one, "line 6 column 26: header 'Authorization': environment variable 'API_TOKEN' is not set"),
-        (vec![("gooseHost", host.into()), ("gooseCaCertPath", good.display().to_string()), ("scenarioFilePath", good.display().to_string())], vec![], one, "setting gooseCaCertPath"),
+    /// (environment, arguments, stdin, expected part of the error)
+    type Case<'a> = (Vec<(&'a str, String)>, Vec<&'a str>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            vec![],
+            vec![],
+            one,
+            "setting gooseHost (--host) '': not set",
+        ),
+        (
+            vec![("gooseHost", host.into()), ("gooseUsers", "many".into())],
+            vec![],
+            "",
+            "setting gooseUsers (--users) 'many': not a number of users",
+        ),
+        (
+            vec![("gooseHost", host.into()), ("locustRunTime", "2.5".into())],
+            vec![],
+            "",
+            "setting locustRunTime '2.5': goose measures whole seconds",
+        ),
+        (
+            vec![
+                ("gooseHost", host.into()),
+                ("scenarioFilePath", good.display().to_string()),
+            ],
+            vec![],
+            pod,
+            "stdin: resource 'Pod/fib-1' has no spec.replicas",
+        ),
+        (
+            vec![
+                ("gooseHost", host.into()),
+                ("scenarioFilePath", good.display().to_string()),
+            ],
+            vec![],
+            "{",
+            "stdin is not valid JSON",
+        ),
+        (
+            vec![
+                ("gooseHost", host.into()),
+                ("scenarioFilePath", "/nonexistent.yaml".into()),
+            ],
+            vec![],
+            one,
+            "scenario file '/nonexistent.yaml': cannot read it",
+        ),
+        (
+            vec![("gooseHost", host.into())],
+            vec![],
+            one,
+            "scenario file '/scenario.yaml' does not exist and there are no compiled scenarios",
+        ),
+        (
+            vec![
+                ("gooseHost", host.into()),
+                ("scenarioFilePath", options.display().to_string()),
+            ],
+            vec![],
+            one,
+            "unknown variant `OPTIONS`",
+        ),
+        (
+            vec![
+                ("gooseHost", host.into()),
+                ("scenarioFilePath", secret.display().to_string()),
+            ],
+            vec![],
+            one,
+            "line 6 column 26: header 'Authorization': environment variable 'API_TOKEN' is not set",
+        ),
+        (
+            vec![
+                ("gooseHost", host.into()),
+                ("gooseCaCertPath", good.display().to_string()),
+                ("scenarioFilePath", good.display().to_string()),
+            ],
+            vec![],
+            one,
+            "setting gooseCaCertPath",
+        ),
         (vec![], vec!["--bogus"], "", "unexpected argument '--bogus'"),
         (vec![], vec!["--replicas", "abc"], "", "--replicas"),
     ];
@@ -245,8 +394,17 @@ fn bad_input_is_one_line_on_stderr_exit_1_and_nothing_on_stdout() {
         let out = run(cmd, stdin);
         assert_eq!(out.code, Some(1), "{env:?} {args:?}: {}", out.stderr);
         assert!(out.stdout.is_empty(), "{env:?}: stdout {:?}", out.stdout);
-        assert_eq!(out.stderr.lines().count(), 1, "{env:?}: one line: {}", out.stderr);
+        assert_eq!(
+            out.stderr.lines().count(),
+            1,
+            "{env:?}: one line: {}",
+            out.stderr
+        );
         assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
-        assert!(out.stderr.contains(expected), "{env:?}\n got: {}\nwant: {expected}", out.stderr);
+        assert!(
+            out.stderr.contains(expected),
+            "{env:?}\n got: {}\nwant: {expected}",
+            out.stderr
+        );
     }
 }

@@ -26,14 +26,18 @@ fn every_file_in_scenarios_loads() {
     let files = scenario_files();
     assert!(files.len() >= 3, "{files:?}");
     for file in files {
-        let loaded = ScenarioFile::load(&file, |name| (name == "API_TOKEN").then(|| TOKEN.to_string()))
-            .unwrap_or_else(|err| panic!("{err}"));
+        let loaded = ScenarioFile::load(&file, |name| {
+            (name == "API_TOKEN").then(|| TOKEN.to_string())
+        })
+        .unwrap_or_else(|err| panic!("{err}"));
         assert!(!loaded.goose_scenarios().unwrap().is_empty());
     }
 }
 
 fn run_file(name: &str, server: &TestServer) -> common::Run {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name);
     let mut cmd = gpa_metric();
     cmd.env("gooseHost", &server.url)
         .env("gooseUsers", "4")
@@ -55,8 +59,14 @@ fn the_single_get_file_requests_its_path() {
 fn the_weighted_mix_reports_every_request_name() {
     let server = TestServer::start();
     let report = run_file("weighted-mix.yaml", &server).report();
-    for (method, name) in [("GET", "/fibonacci?n=10"), ("GET", "health"), ("GET", "/fibonacci?n=25")] {
-        let stats = report.request(method, name).unwrap_or_else(|| panic!("{name} in {report:?}"));
+    for (method, name) in [
+        ("GET", "/fibonacci?n=10"),
+        ("GET", "health"),
+        ("GET", "/fibonacci?n=25"),
+    ] {
+        let stats = report
+            .request(method, name)
+            .unwrap_or_else(|| panic!("{name} in {report:?}"));
         assert_eq!(stats.failures, 0);
     }
 }
@@ -74,6 +84,9 @@ fn the_json_post_sends_the_token_from_the_environment_and_never_logs_it() {
     assert_eq!(first.authorization.as_deref(), Some("Bearer tok-7d1e"));
     assert_eq!(first.content_type.as_deref(), Some("application/json"));
     let body: serde_json::Value = serde_json::from_slice(&first.body).unwrap();
-    assert_eq!(body, serde_json::json!({"item": "fibonacci", "quantity": 2}));
+    assert_eq!(
+        body,
+        serde_json::json!({"item": "fibonacci", "quantity": 2})
+    );
     assert!(!out.stderr.contains(TOKEN));
 }

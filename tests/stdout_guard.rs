@@ -15,8 +15,10 @@ fn writes_to_fd_1_under_the_guard_reach_stderr_and_only_the_document_reaches_std
     if std::env::var_os(CHILD).is_some() {
         let mut guard = StdoutGuard::install().unwrap();
         println!("noise from println");
-        std::io::stdout().write_all(b"noise from a raw write\n").unwrap();
-        rustix::io::write(unsafe { rustix::stdio::stdout() }, b"noise from fd 1\n").unwrap();
+        std::io::stdout()
+            .write_all(b"noise from a raw write\n")
+            .unwrap();
+        rustix::io::write(rustix::stdio::stdout(), b"noise from fd 1\n").unwrap();
         guard.write_document(r#"{"requests":{}}"#).unwrap();
         return;
     }
@@ -36,7 +38,11 @@ fn writes_to_fd_1_under_the_guard_reach_stderr_and_only_the_document_reaches_std
     assert!(output.status.success(), "{stderr}");
     assert!(!stdout.contains("noise"), "stdout: {stdout}");
     assert!(stdout.contains("{\"requests\":{}}\n"), "stdout: {stdout}");
-    for noise in ["noise from println", "noise from a raw write", "noise from fd 1"] {
+    for noise in [
+        "noise from println",
+        "noise from a raw write",
+        "noise from fd 1",
+    ] {
         assert!(stderr.contains(noise), "{noise} in stderr: {stderr}");
     }
 }

@@ -77,10 +77,18 @@ async fn handle(
     let status = query_value(&uri, "status")
         .and_then(|code| StatusCode::from_u16(code as u16).ok())
         .unwrap_or(StatusCode::OK);
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(String::from);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+    };
     let seen = Seen {
         method: method.to_string(),
-        target: uri.path_and_query().map(|pq| pq.to_string()).unwrap_or_default(),
+        target: uri
+            .path_and_query()
+            .map(|pq| pq.to_string())
+            .unwrap_or_default(),
         authorization: header("authorization"),
         content_type: header("content-type"),
         body: body.to_vec(),
@@ -144,12 +152,19 @@ pub fn scenario_file(dir: &Path, text: &str) -> PathBuf {
 
 /// A one-GET scenario file for `path`.
 pub fn single_get(path: &str) -> String {
-    format!("scenarios:\n  - name: probe\n    transactions:\n      - method: GET\n        path: {path}\n")
+    format!(
+        "scenarios:\n  - name: probe\n    transactions:\n      - method: GET\n        path: {path}\n"
+    )
 }
 
 /// The `gpa-metric` binary with a clean environment (no settings inherited).
+/// `GPA_METRIC_BIN` runs the tests against another build of it, e.g.
+/// `GPA_METRIC_BIN=target/release/gpa-metric`.
 pub fn gpa_metric() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("gpa-metric").unwrap();
+    let mut cmd = match std::env::var_os("GPA_METRIC_BIN") {
+        Some(path) => assert_cmd::Command::new(path),
+        None => assert_cmd::Command::cargo_bin("gpa-metric").unwrap(),
+    };
     cmd.env_clear().timeout(Duration::from_secs(30));
     cmd
 }
@@ -170,9 +185,15 @@ impl Run {
     /// stdout parsed as exactly one latency report (one line, one document).
     pub fn report(&self) -> goose_pod_autoscaler::report::LatencyReport {
         assert_eq!(self.code, Some(0), "stderr: {}", self.stderr);
-        assert_eq!(self.stdout.lines().count(), 1, "stdout must be one line: {:?}", self.stdout);
+        assert_eq!(
+            self.stdout.lines().count(),
+            1,
+            "stdout must be one line: {:?}",
+            self.stdout
+        );
         assert!(self.stdout.ends_with('\n'));
-        let mut stream = serde_json::Deserializer::from_str(&self.stdout).into_iter::<serde_json::Value>();
+        let mut stream =
+            serde_json::Deserializer::from_str(&self.stdout).into_iter::<serde_json::Value>();
         let first = stream.next().expect("a document").expect("valid JSON");
         assert!(stream.next().is_none(), "exactly one JSON document");
         serde_json::from_value(first).expect("a latency report")

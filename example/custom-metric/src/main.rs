@@ -15,7 +15,10 @@ async fn buy(user: &mut GooseUser) -> TransactionResult {
         .method(GooseMethod::Post)
         .path("/cart")
         .name("cart")
-        .set_request_builder(user.get_request_builder(&GooseMethod::Post, "/cart")?.json(&item))
+        .set_request_builder(
+            user.get_request_builder(&GooseMethod::Post, "/cart")?
+                .json(&item),
+        )
         .build();
     user.request(request).await?;
     let checkout = GooseRequest::builder()

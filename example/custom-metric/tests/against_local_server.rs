@@ -29,7 +29,9 @@ fn start_server() -> String {
             .unwrap();
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, Router::new().fallback(shop)).await.unwrap();
+            axum::serve(listener, Router::new().fallback(shop))
+                .await
+                .unwrap();
         });
     });
     url
