@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN_TIME="${1:-5}"
 
-cargo build --release --quiet -p goose-pod-autoscaler --bin gpa-metric -p fibonacci-service
+cargo build --release --quiet -p goose-pod-autoscaler --bin gpa-metric
+cargo build --release --quiet -p fibonacci-service
 BIN=target/release/gpa-metric
 SERVICE=target/release/fibonacci-service
 WORK="$(mktemp -d)"
@@ -18,10 +19,15 @@ PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 PORT="$PORT" "$SERVICE" 2>"$WORK/service.log" &
 SERVICE_PID=$!
 trap 'kill "$SERVICE_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+up=no
 for _ in $(seq 100); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
+  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then up=yes; break; fi
   sleep 0.05
 done
+if [ "$up" != yes ]; then
+  echo "error: fibonacci-service did not start on 127.0.0.1:$PORT: $(cat "$WORK/service.log")" >&2
+  exit 1
+fi
 
 cat >"$WORK/fast.yaml" <<YAML
 scenarios:
@@ -41,8 +47,13 @@ run() {
   local users=$1 scenario=$2 run_time=$3 replicas=$4
   env -i gooseHost="http://127.0.0.1:$PORT" gooseUsers="$users" gooseRunTime="$run_time" \
     scenarioFilePath="$scenario" \
-    /usr/bin/time -v -o "$WORK/time.txt" "$BIN" --replicas "$replicas" >"$WORK/report.json" 2>"$WORK/stderr.txt"
-  WALL_S=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$WORK/time.txt")
+    /usr/bin/time -v -o "$WORK/time.txt" "$BIN" --replicas "$replicas" >"$WORK/report.json" 2>"$WORK/stderr.txt" &
+  local pid=$! start end
+  start=$(date +%s%N)
+  wait "$pid"
+  end=$(date +%s%N)
+  # /usr/bin/time's wall clock has 10 ms resolution: time it here instead.
+  WALL_S=$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.4f", (b-a)/1e9}')
   MAXRSS_KB=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/time.txt")
   CPU_S=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u+s}' "$WORK/time.txt")
   COUNT=$(jq '[.requests[].count] | add // 0' "$WORK/report.json")
