@@ -474,6 +474,7 @@ pub fn run_stage(
     tracing::info!(
         host = %load.host, users = load.users, run_time_s = load.run_time.as_secs(),
         request_timeout_ms = load.request_timeout.as_millis() as u64, scenarios = scenarios.len(),
+        ends_within_ms = load.deadline().as_millis() as u64 + 1000,
         "load test starting"
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -180,6 +180,41 @@ fn a_hanging_target_ends_within_run_time_plus_request_timeout() {
 }
 
 #[test]
+fn ramp_up_comes_before_the_measured_window() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), &single_get("/x"));
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &file);
+    // 4 users at 8 per second: 0.5 s of ramp-up, then 1 s measured.
+    cmd.env("gooseUsers", "4").env("gooseHatchRate", "8");
+    let out = run(cmd, &cpa_input(1));
+    let report = out.report();
+    assert!(
+        (0.95..1.1).contains(&report.run_time_seconds),
+        "{}",
+        report.run_time_seconds
+    );
+    assert!(
+        out.elapsed >= Duration::from_millis(1450),
+        "{:?}",
+        out.elapsed
+    );
+    assert!(
+        out.elapsed < Duration::from_millis(1500 + 1000),
+        "{:?}",
+        out.elapsed
+    );
+    let stats = report.request("GET", "/x").unwrap();
+    let served = server.record.seen().len() as u64;
+    assert!(
+        served > stats.count,
+        "ramp-up requests ({served} served) are not in the report ({})",
+        stats.count
+    );
+}
+
+#[test]
 fn zero_replicas_run_no_load_test() {
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
