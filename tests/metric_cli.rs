@@ -215,6 +215,36 @@ fn ramp_up_comes_before_the_measured_window() {
 }
 
 #[test]
+fn a_ca_certificate_gives_each_user_a_client_that_keeps_the_request_timeout() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(
+        dir.path(),
+        "scenarios:\n  - name: s\n    transactions:\n      - path: /x\n      - path: /hang\n",
+    );
+    let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/test-ca.pem");
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &file);
+    cmd.env("gooseCaCertPath", &ca)
+        .env("gooseRequestTimeout", "300");
+    let out = run(cmd, &cpa_input(1));
+    let report = out.report();
+    let ok = report.request("GET", "/x").unwrap();
+    assert!(ok.count > 0 && ok.failures == 0, "{ok:?}");
+    let hang = report.request("GET", "/hang").unwrap();
+    assert!(hang.failures == hang.count && hang.count > 0, "{hang:?}");
+    assert!(
+        (290.0..900.0).contains(&hang.max_ms),
+        "timed out after ~300 ms: {hang:?}"
+    );
+    assert!(
+        out.elapsed < Duration::from_millis(1000 + 300 + 1000),
+        "{:?}",
+        out.elapsed
+    );
+}
+
+#[test]
 fn zero_replicas_run_no_load_test() {
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();

@@ -25,6 +25,8 @@ pub struct Seen {
     pub authorization: Option<String>,
     /// `Content-Type` header, if any.
     pub content_type: Option<String>,
+    /// `User-Agent` header, if any.
+    pub user_agent: Option<String>,
     /// The body.
     pub body: Vec<u8>,
     /// Time from the handler's start to its response.
@@ -91,6 +93,7 @@ async fn handle(
             .unwrap_or_default(),
         authorization: header("authorization"),
         content_type: header("content-type"),
+        user_agent: header("user-agent"),
         body: body.to_vec(),
         handled: start.elapsed(),
     };
