@@ -222,7 +222,7 @@ fn a_ca_certificate_gives_each_user_a_client_that_keeps_the_request_timeout() {
         dir.path(),
         "scenarios:\n  - name: s\n    transactions:\n      - path: /x\n      - path: /hang\n",
     );
-    let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/test-ca.pem");
+    let ca = common::fixture("test-ca.pem");
     let mut cmd = gpa_metric();
     quick(&mut cmd, &server.url, &file);
     cmd.env("gooseCaCertPath", &ca)
@@ -241,6 +241,39 @@ fn a_ca_certificate_gives_each_user_a_client_that_keeps_the_request_timeout() {
         out.elapsed < Duration::from_millis(1000 + 300 + 1000),
         "{:?}",
         out.elapsed
+    );
+}
+
+#[test]
+fn https_needs_the_private_ca_or_the_explicit_opt_out() {
+    let server = TestServer::start_tls();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), &single_get("/x"));
+    let outcome = |extra: &[(&str, String)]| {
+        let mut cmd = gpa_metric();
+        quick(&mut cmd, &server.url, &file);
+        for (key, value) in extra {
+            cmd.env(key, value);
+        }
+        let report = run(cmd, &cpa_input(1)).report();
+        let stats = report.request("GET", "/x").unwrap().clone();
+        (stats.count, stats.failures)
+    };
+    let (count, failures) = outcome(&[]);
+    assert!(
+        count > 0 && failures == count,
+        "an unknown CA fails every request: {count}/{failures}"
+    );
+    let ca = common::fixture("test-ca.pem").display().to_string();
+    let (count, failures) = outcome(&[("gooseCaCertPath", ca)]);
+    assert!(
+        count > 0 && failures == 0,
+        "trusted via gooseCaCertPath: {count}/{failures}"
+    );
+    let (count, failures) = outcome(&[("gooseInsecureSkipTlsVerify", "true".into())]);
+    assert!(
+        count > 0 && failures == 0,
+        "verification skipped: {count}/{failures}"
     );
 }
 

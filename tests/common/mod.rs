@@ -104,14 +104,74 @@ async fn handle(
     status
 }
 
+/// Accepts TCP connections and completes the TLS handshake; connections
+/// whose handshake fails (a client that rejects the certificate) are dropped.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((stream, addr)) = self.tcp.accept().await else {
+                continue;
+            };
+            if let Ok(tls) = self.acceptor.accept(stream).await {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
+}
+
+/// `tests/fixtures/<name>`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(fixture("test-server.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(fixture("test-server-key.pem")).unwrap();
+    let config = tokio_rustls::rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
 impl TestServer {
     /// Starts a server on 127.0.0.1 on a free port.
     pub fn start() -> TestServer {
+        Self::start_with(false)
+    }
+
+    /// Starts an HTTPS server on 127.0.0.1 with the certificate in
+    /// `tests/fixtures/test-server.pem` (issued by `test-ca.pem`).
+    pub fn start_tls() -> TestServer {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let record = Arc::new(Record::default());
         let state = Arc::clone(&record);
+        let acceptor = tls.then(tls_acceptor);
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -119,13 +179,19 @@ impl TestServer {
                 .build()
                 .unwrap();
             runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let tcp = tokio::net::TcpListener::from_std(listener).unwrap();
                 let app = Router::new().fallback(handle).with_state(state);
-                axum::serve(listener, app).await.unwrap();
+                match acceptor {
+                    Some(acceptor) => axum::serve(TlsListener { tcp, acceptor }, app)
+                        .await
+                        .unwrap(),
+                    None => axum::serve(tcp, app).await.unwrap(),
+                }
             });
         });
+        let scheme = if tls { "https" } else { "http" };
         TestServer {
-            url: format!("http://{addr}"),
+            url: format!("{scheme}://{addr}"),
             record,
         }
     }
