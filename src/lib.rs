@@ -4,6 +4,9 @@
 //! The pipeline, one module a step:
 //!
 //! - [`cpa`]: the CPA's wire types, what arrives on stdin and leaves on stdout.
+//! - [`scenario`]: scenario files (YAML) and their goose scenarios.
+//! - [`load_test`]: runs goose quietly and turns its metrics into the report.
+//! - [`metric`]: the metric stage: settings, CPA input, [`metric::main_with`].
 //! - [`report`]: the latency report, the JSON the metric stage prints and the
 //!   evaluate stage reads.
 //! - [`evaluate`]: the evaluate stage: its config, the pure scaling decision,
@@ -16,6 +19,9 @@
 
 pub mod cpa;
 pub mod evaluate;
+pub mod load_test;
 pub mod logging;
+pub mod metric;
 pub mod report;
+pub mod scenario;
 pub mod state;
