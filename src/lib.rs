@@ -7,9 +7,12 @@
 //! - [`report`]: the latency report, the JSON the metric stage prints and the
 //!   evaluate stage reads.
 //! - [`logging`]: logs and explanations on stderr, never stdout.
+//! - [`simulate`]: `gpa simulate`, the whole CPA loop on one machine around the
+//!   real stage executables, as an executable specification of the CPA.
 //!
 //! The binaries (`gpa-metric`, `gpa-evaluate`) are thin shells over these.
 
 pub mod cpa;
 pub mod logging;
 pub mod report;
+pub mod simulate;
