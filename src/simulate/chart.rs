@@ -9,6 +9,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use std::time::Duration;
+
+use super::capacity::Replicas;
 use super::timeline::{IntervalRecord, LatencyTarget, SecondRecord};
 
 /// Chart width and height, pixels.
@@ -21,6 +24,7 @@ const SERVING: RGBColor = RGBColor(152, 223, 138);
 const MEAN: RGBColor = RGBColor(255, 127, 14);
 const P95: RGBColor = RGBColor(214, 39, 40);
 const MEASURED: RGBColor = RGBColor(148, 103, 189);
+const LIGHT: RGBColor = RGBColor(245, 245, 245);
 
 /// A chart that could not be drawn.
 #[derive(Debug, thiserror::Error)]
@@ -31,13 +35,33 @@ fn chart_error<E: std::fmt::Debug>(err: E) -> ChartError {
     ChartError(format!("{err:?}"))
 }
 
+/// What the chart shows.
+#[derive(Debug, Clone, Copy)]
+pub struct ChartData<'a> {
+    /// One record per second.
+    pub seconds: &'a [SecondRecord],
+    /// One record per CPA interval.
+    pub intervals: &'a [IntervalRecord],
+    /// Replica changes: `(seconds since start, replicas from then on)`, the
+    /// first at 0.
+    pub changes: &'a [(f64, u32)],
+    /// How long a new replica takes to serve.
+    pub startup_delay: Duration,
+    /// The target the latency is judged on.
+    pub target: Option<&'a LatencyTarget>,
+    /// Where the time axis ends, seconds.
+    pub end_seconds: f64,
+}
+
 /// Draws the chart and returns it as an SVG document.
-pub fn render(
-    seconds: &[SecondRecord],
-    intervals: &[IntervalRecord],
-    target: Option<&LatencyTarget>,
-    end_seconds: f64,
-) -> Result<String, ChartError> {
+pub fn render(data: &ChartData<'_>) -> Result<String, ChartError> {
+    let ChartData {
+        seconds,
+        intervals,
+        target,
+        end_seconds,
+        ..
+    } = *data;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -45,7 +69,7 @@ pub fn render(
         let panels = root.split_evenly((3, 1));
         let end = end_seconds.max(1.0);
         draw_load(&panels[0], seconds, end)?;
-        draw_replicas(&panels[1], seconds, intervals, end)?;
+        draw_replicas(&panels[1], data, end)?;
         draw_latency(&panels[2], seconds, intervals, target, end)?;
         root.present().map_err(chart_error)?;
     }
@@ -69,15 +93,20 @@ fn draw_load(area: &Area<'_>, seconds: &[SecondRecord], end: f64) -> Result<(), 
         .map_err(chart_error)?;
     chart
         .configure_mesh()
+        .light_line_style(LIGHT)
         .y_desc("requests/s")
         .x_desc("seconds")
         .draw()
         .map_err(chart_error)?;
     chart
         .draw_series(LineSeries::new(
-            seconds
-                .iter()
-                .map(|s| (f64::from(s.second), s.offered_requests_per_second)),
+            steps(seconds.iter().map(|s| {
+                (
+                    f64::from(s.second),
+                    f64::from(s.second) + 1.0,
+                    s.offered_requests_per_second,
+                )
+            })),
             LOAD.stroke_width(2),
         ))
         .map_err(chart_error)?
@@ -85,7 +114,13 @@ fn draw_load(area: &Area<'_>, seconds: &[SecondRecord], end: f64) -> Result<(), 
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], LOAD.stroke_width(2)));
     chart
         .draw_series(LineSeries::new(
-            seconds.iter().map(|s| (f64::from(s.second), s.sent as f64)),
+            steps(seconds.iter().map(|s| {
+                (
+                    f64::from(s.second),
+                    f64::from(s.second) + 1.0,
+                    s.sent as f64,
+                )
+            })),
             SENT,
         ))
         .map_err(chart_error)?
@@ -94,13 +129,47 @@ fn draw_load(area: &Area<'_>, seconds: &[SecondRecord], end: f64) -> Result<(), 
     legend(&mut chart)
 }
 
-fn draw_replicas(
-    area: &Area<'_>,
-    seconds: &[SecondRecord],
-    intervals: &[IntervalRecord],
-    end: f64,
-) -> Result<(), ChartError> {
-    let top = seconds.iter().map(|s| s.replicas).max().unwrap_or(1).max(1) + 1;
+/// A step line through `(from, to, value)` spans.
+fn steps<Y: Copy>(spans: impl Iterator<Item = (f64, f64, Y)>) -> impl Iterator<Item = (f64, Y)> {
+    spans.flat_map(|(from, to, value)| [(from, value), (to, value)])
+}
+
+/// `(from, to, replicas)` spans of the Deployment's replicas and of those
+/// serving, replayed from the changes with the start-up delay.
+fn replica_spans(data: &ChartData<'_>, end: f64) -> (Vec<(f64, f64, u32)>, Vec<(f64, f64, u32)>) {
+    let secs = Duration::from_secs_f64;
+    let mut replicas = Replicas::new(data.changes.first().map_or(0, |(_, r)| *r));
+    let mut desired = Vec::new();
+    let mut serving = Vec::new();
+    for (i, &(at, count)) in data.changes.iter().enumerate() {
+        if i > 0 {
+            replicas.scale_to(count, secs(at), data.startup_delay);
+        }
+        let until = data
+            .changes
+            .get(i + 1)
+            .map_or(end, |(next, _)| *next)
+            .max(at);
+        desired.push((at, until, count));
+        // Serving changes within the span as starting replicas come up.
+        let mut from = at;
+        while from < until {
+            let next = replicas
+                .next_ready(secs(from))
+                .map_or(until, |ready| ready.as_secs_f64().min(until));
+            serving.push((from, next, replicas.serving(secs(from))));
+            if next <= from {
+                break;
+            }
+            from = next;
+        }
+    }
+    (desired, serving)
+}
+
+fn draw_replicas(area: &Area<'_>, data: &ChartData<'_>, end: f64) -> Result<(), ChartError> {
+    let (desired, serving) = replica_spans(data, end);
+    let top = desired.iter().map(|(_, _, r)| *r).max().unwrap_or(1).max(1) + 1;
     let mut chart = ChartBuilder::on(area)
         .caption("replicas", ("sans-serif", 18))
         .margin(10)
@@ -110,32 +179,27 @@ fn draw_replicas(
         .map_err(chart_error)?;
     chart
         .configure_mesh()
+        .light_line_style(LIGHT)
         .y_desc("replicas")
         .x_desc("seconds")
         .draw()
         .map_err(chart_error)?;
-    let steps = |value: fn(&SecondRecord) -> u32| {
-        seconds.iter().flat_map(move |s| {
-            let at = f64::from(s.second);
-            [(at, value(s)), (at + 1.0, value(s))]
-        })
-    };
     chart
         .draw_series(LineSeries::new(
-            steps(|s| s.replicas),
+            steps(desired.into_iter()),
             REPLICAS.stroke_width(2),
         ))
         .map_err(chart_error)?
         .label("spec.replicas")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], REPLICAS.stroke_width(2)));
     chart
-        .draw_series(LineSeries::new(steps(|s| s.serving_replicas), SERVING))
+        .draw_series(LineSeries::new(steps(serving.into_iter()), SERVING))
         .map_err(chart_error)?
         .label("serving")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], SERVING));
     chart
         .draw_series(
-            intervals
+            data.intervals
                 .iter()
                 .map(|i| Circle::new((i.at_seconds, i.replicas), 3, BLACK.filled())),
         )
@@ -171,6 +235,7 @@ fn draw_latency(
         .map_err(chart_error)?;
     chart
         .configure_mesh()
+        .light_line_style(LIGHT)
         .y_desc("milliseconds")
         .x_desc("seconds")
         .draw()
@@ -196,8 +261,10 @@ fn draw_latency(
     }
     chart
         .draw_series(intervals.iter().filter_map(|i| {
+            // The measurement covers the metric stage's run: dot its middle.
+            let at = i.at_seconds + i.metric_seconds.unwrap_or(0.0) / 2.0;
             i.measured_mean_ms
-                .map(|v| Circle::new((i.at_seconds, v.max(low)), 4, MEASURED.filled()))
+                .map(|v| Circle::new((at, v.max(low)), 4, MEASURED.filled()))
         }))
         .map_err(chart_error)?
         .label("metric stage mean")
@@ -272,7 +339,15 @@ mod tests {
             kind: "mean".into(),
             target: 100.0,
         };
-        let svg = render(&seconds, &intervals, Some(&target), 20.0).unwrap();
+        let svg = render(&ChartData {
+            seconds: &seconds,
+            intervals: &intervals,
+            changes: &[(0.0, 1), (10.0, 2)],
+            startup_delay: Duration::from_secs(2),
+            target: Some(&target),
+            end_seconds: 20.0,
+        })
+        .unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..80]);
         for text in [
             "offered load",
@@ -287,8 +362,39 @@ mod tests {
     }
 
     #[test]
+    fn serving_replicas_lag_the_deployment_by_the_startup_delay() {
+        let data = ChartData {
+            seconds: &[],
+            intervals: &[],
+            changes: &[(0.0, 1), (10.0, 3), (20.0, 2)],
+            startup_delay: Duration::from_secs(2),
+            target: None,
+            end_seconds: 30.0,
+        };
+        let (desired, serving) = replica_spans(&data, 30.0);
+        assert_eq!(desired, [(0.0, 10.0, 1), (10.0, 20.0, 3), (20.0, 30.0, 2)]);
+        assert_eq!(
+            serving,
+            [
+                (0.0, 10.0, 1),
+                (10.0, 12.0, 1),
+                (12.0, 20.0, 3),
+                (20.0, 30.0, 2)
+            ]
+        );
+    }
+
+    #[test]
     fn an_empty_run_still_draws() {
-        let svg = render(&[], &[], None, 0.0).unwrap();
+        let svg = render(&ChartData {
+            seconds: &[],
+            intervals: &[],
+            changes: &[],
+            startup_delay: Duration::ZERO,
+            target: None,
+            end_seconds: 0.0,
+        })
+        .unwrap();
         assert!(svg.contains("offered load"));
     }
 }

@@ -336,7 +336,14 @@ pub async fn run(settings: &Settings) -> Result<Summary, SimulateError> {
         run_seconds,
         files_out.clone(),
     );
-    let svg = chart::render(&seconds, &intervals, summary.target.as_ref(), end_seconds)?;
+    let svg = chart::render(&chart::ChartData {
+        seconds: &seconds,
+        intervals: &intervals,
+        changes: &changes,
+        startup_delay: settings.capacity.startup_delay,
+        target: summary.target.as_ref(),
+        end_seconds,
+    })?;
     write(&files_out.chart, &svg)?;
     write(&files_out.seconds_csv, &timeline::seconds_csv(&seconds))?;
     write(
