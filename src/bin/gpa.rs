@@ -75,6 +75,10 @@ struct SimulateArgs {
     /// Time a new replica takes before it serves, milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 2000)]
     startup_delay_ms: u64,
+    /// Longest a request waits for a free replica before it is answered 503,
+    /// milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1500)]
+    max_queue_ms: u64,
     /// Most background requests waiting at once; more are dropped.
     #[arg(long, value_name = "N", default_value_t = 2000)]
     max_in_flight: usize,
@@ -136,6 +140,7 @@ impl SimulateArgs {
         settings.capacity.concurrency_per_replica = self.concurrency_per_replica;
         settings.capacity.service_time = Duration::from_millis(self.service_time_ms);
         settings.capacity.startup_delay = Duration::from_millis(self.startup_delay_ms);
+        settings.capacity.max_queue_time = Duration::from_millis(self.max_queue_ms);
         settings.traffic.max_in_flight = self.max_in_flight;
         settings.traffic.request_timeout = Duration::from_millis(self.request_timeout_ms);
         settings.metric.timeout = Duration::from_millis(self.metric_timeout_ms);

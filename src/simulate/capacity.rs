@@ -4,7 +4,9 @@
 //! Each serving replica serves `concurrencyPerReplica` requests at once, each
 //! taking `serviceTime` (a sleep, so the machine's own cores are never the
 //! bottleneck); requests beyond that wait in one FIFO queue, like a Service in
-//! front of busy pods. A replica added by a scale-up serves only after
+//! front of busy pods, and one that has waited `maxQueueTime` is answered
+//! `503 Service Unavailable` (a load balancer's queue timeout: without it an
+//! overloaded service's queue would grow without end). A replica added by a scale-up serves only after
 //! `startupDelay`. A scale-down removes starting replicas first, then serving
 //! ones; a removed replica finishes the requests it holds.
 //!
@@ -33,6 +35,8 @@ pub struct CapacitySettings {
     pub service_time: Duration,
     /// Time a new replica takes before it serves.
     pub startup_delay: Duration,
+    /// Longest a request waits for a slot before it is answered 503.
+    pub max_queue_time: Duration,
 }
 
 impl CapacitySettings {
@@ -284,16 +288,27 @@ async fn controller(shared: std::sync::Weak<Shared>, changed: Arc<Notify>) {
     }
 }
 
-/// The middleware: a slot, the service time, then the router's answer.
+/// The middleware: a slot (or 503 after the queue timeout), the service
+/// time, then the router's answer.
 async fn serve(
     extract::State(capacity): extract::State<Capacity>,
     request: Request,
     next: Next,
 ) -> Response {
-    let slot = capacity.admit().await;
-    if slot.permit.is_none() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "simulated service stopped").into_response();
-    }
+    let max_queue_time = capacity.shared.settings.max_queue_time;
+    let slot = match tokio::time::timeout(max_queue_time, capacity.admit()).await {
+        Ok(slot) if slot.permit.is_some() => slot,
+        _ => {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "no replica was free within {} ms",
+                    max_queue_time.as_millis()
+                ),
+            )
+                .into_response();
+        }
+    };
     tokio::time::sleep(capacity.shared.settings.service_time).await;
     let response = next.run(request).await;
     drop(slot);
@@ -337,6 +352,7 @@ mod tests {
             concurrency_per_replica: 4,
             service_time: Duration::from_millis(50),
             startup_delay: Duration::ZERO,
+            max_queue_time: Duration::from_secs(1),
         };
         assert_eq!(settings.requests_per_second_per_replica(), 80.0);
     }
@@ -346,6 +362,7 @@ mod tests {
             concurrency_per_replica: 2,
             service_time: Duration::from_millis(10),
             startup_delay,
+            max_queue_time: Duration::from_millis(300),
         }
     }
 
@@ -410,5 +427,53 @@ mod tests {
         let slot = waiting.await.unwrap();
         assert!(slot.permit.is_some());
         assert_eq!(capacity.queued(), 0);
+    }
+
+    #[tokio::test]
+    async fn the_service_answers_within_its_capacity_and_503s_past_the_queue_timeout() {
+        let capacity = Capacity::start(
+            CapacitySettings {
+                concurrency_per_replica: 1,
+                service_time: Duration::from_millis(200),
+                startup_delay: Duration::ZERO,
+                max_queue_time: Duration::from_millis(300),
+            },
+            1,
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/fibonacci?n=10", listener.local_addr().unwrap());
+        let app = capacity.layer(fibonacci_service::router());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let client = reqwest::Client::new();
+        // One slot of 200 ms and a 300 ms queue: of three requests at once the
+        // first two are served one after the other, the third gives up.
+        let started = Instant::now();
+        let answers = futures_join(&client, &url, 3).await;
+        let mut statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 200, 503]);
+        assert!(
+            answers
+                .iter()
+                .any(|(_, body)| body == "{\"n\":10,\"value\":55}")
+        );
+        assert!(started.elapsed() >= Duration::from_millis(400));
+    }
+
+    async fn futures_join(client: &reqwest::Client, url: &str, n: usize) -> Vec<(u16, String)> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..n {
+            let request = client.get(url);
+            tasks.spawn(async move {
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                (status, response.text().await.unwrap())
+            });
+        }
+        let mut answers = Vec::new();
+        while let Some(answer) = tasks.join_next().await {
+            answers.push(answer.unwrap());
+        }
+        answers
     }
 }

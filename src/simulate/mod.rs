@@ -54,7 +54,7 @@ pub const DEFAULT_SCENARIO: &str = include_str!("../../simulate/scenario.yaml");
 /// a short, light load test, so the metric stage fits the interval and adds
 /// little to the offered load.
 pub const DEFAULT_PLUGIN_ENV: &[(&str, &str)] = &[
-    ("gooseUsers", "2"),
+    ("gooseUsers", "4"),
     ("gooseRunTime", "2"),
     ("gooseRequestTimeout", "3000"),
 ];
@@ -115,6 +115,7 @@ impl Settings {
                 concurrency_per_replica: 4,
                 service_time: Duration::from_millis(50),
                 startup_delay: Duration::from_secs(2),
+                max_queue_time: Duration::from_millis(1500),
             },
             traffic: TrafficSettings {
                 max_in_flight: 2000,

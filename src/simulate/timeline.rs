@@ -103,9 +103,10 @@ pub struct IntervalRecord {
 pub struct LatencyTarget {
     /// The target's `method`.
     pub method: String,
-    /// The target's `endpoint`.
+    /// The target's `endpoint` (or `name`): the request's name in the report.
+    #[serde(alias = "name")]
     pub endpoint: String,
-    /// The statistic: `mean`, `median`, `p50`..`p99`, `max` or `errorRate`.
+    /// The statistic: `mean`, `median`, `min`, `max`, `p50`..`p99` or `errorRate`.
     #[serde(rename = "type")]
     pub kind: String,
     /// The target value: milliseconds, or a fraction for `errorRate`.
@@ -127,6 +128,7 @@ impl LatencyTarget {
             "p95" => percentile(latencies, 0.95),
             "p99" => percentile(latencies, 0.99),
             "max" => percentile(latencies, 1.0),
+            "min" => percentile(latencies, 0.0),
             "errorRate" => (answered > 0).then(|| second.failed as f64 / answered as f64),
             _ => None,
         }
@@ -136,7 +138,7 @@ impl LatencyTarget {
     pub fn is_computable(&self) -> bool {
         matches!(
             self.kind.as_str(),
-            "mean" | "median" | "p50" | "p75" | "p90" | "p95" | "p99" | "max" | "errorRate"
+            "mean" | "median" | "min" | "max" | "p50" | "p75" | "p90" | "p95" | "p99" | "errorRate"
         )
     }
 }
