@@ -94,7 +94,9 @@ fn draw_load(area: &Area<'_>, seconds: &[SecondRecord], end: f64) -> Result<(), 
     chart
         .configure_mesh()
         .light_line_style(LIGHT)
+        .y_label_formatter(&|rate| format!("{rate:.0}"))
         .y_desc("requests/s")
+        .x_label_formatter(&|seconds| format!("{seconds:.0}"))
         .x_desc("seconds")
         .draw()
         .map_err(chart_error)?;
@@ -181,6 +183,7 @@ fn draw_replicas(area: &Area<'_>, data: &ChartData<'_>, end: f64) -> Result<(), 
         .configure_mesh()
         .light_line_style(LIGHT)
         .y_desc("replicas")
+        .x_label_formatter(&|seconds| format!("{seconds:.0}"))
         .x_desc("seconds")
         .draw()
         .map_err(chart_error)?;
@@ -236,7 +239,10 @@ fn draw_latency(
     chart
         .configure_mesh()
         .light_line_style(LIGHT)
+        .y_labels(8)
+        .y_label_formatter(&|ms| format!("{ms:.0}"))
         .y_desc("milliseconds")
+        .x_label_formatter(&|seconds| format!("{seconds:.0}"))
         .x_desc("seconds")
         .draw()
         .map_err(chart_error)?;
