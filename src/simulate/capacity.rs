@@ -4,9 +4,12 @@
 //! Each serving replica serves `concurrencyPerReplica` requests at once, each
 //! taking `serviceTime` (a sleep, so the machine's own cores are never the
 //! bottleneck); requests beyond that wait in one FIFO queue, like a Service in
-//! front of busy pods, and one that has waited `maxQueueTime` is answered
-//! `503 Service Unavailable` (a load balancer's queue timeout: without it an
-//! overloaded service's queue would grow without end). A replica added by a scale-up serves only after
+//! front of busy pods. The queue holds at most what the serving replicas get
+//! through in `maxQueueTime`: a request arriving at a full queue is answered
+//! `503 Service Unavailable` at once, and one that still waits `maxQueueTime`
+//! (after a scale-down) is answered 503 then, as a load balancer with a
+//! bounded queue would. Without the bound an overloaded service's queue would
+//! grow without end. A replica added by a scale-up serves only after
 //! `startupDelay`. A scale-down removes starting replicas first, then serving
 //! ones; a removed replica finishes the requests it holds.
 //!
@@ -195,6 +198,16 @@ impl Capacity {
         self.shared.queued.load(Ordering::Relaxed)
     }
 
+    /// Most requests that may wait: what the serving replicas' slots get
+    /// through in `maxQueueTime`.
+    pub fn queue_limit(&self) -> usize {
+        let slots = self.state().granted;
+        let settings = &self.shared.settings;
+        let rounds =
+            settings.max_queue_time.as_secs_f64() / settings.service_time.as_secs_f64().max(1e-6);
+        (slots as f64 * rounds).floor() as usize
+    }
+
     /// Scales the Deployment to `count` replicas.
     pub fn scale_to(&self, count: u32) {
         let now = self.elapsed();
@@ -288,26 +301,30 @@ async fn controller(shared: std::sync::Weak<Shared>, changed: Arc<Notify>) {
     }
 }
 
-/// The middleware: a slot (or 503 after the queue timeout), the service
-/// time, then the router's answer.
+/// The middleware: a slot (or 503 when the queue is full or the wait too
+/// long), the service time, then the router's answer.
 async fn serve(
     extract::State(capacity): extract::State<Capacity>,
     request: Request,
     next: Next,
 ) -> Response {
     let max_queue_time = capacity.shared.settings.max_queue_time;
+    let unavailable = |why: &str| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "{why}; expected a free replica within {} ms",
+                max_queue_time.as_millis()
+            ),
+        )
+            .into_response()
+    };
+    if capacity.queued() >= capacity.queue_limit() {
+        return unavailable("the queue is full");
+    }
     let slot = match tokio::time::timeout(max_queue_time, capacity.admit()).await {
         Ok(slot) if slot.permit.is_some() => slot,
-        _ => {
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "no replica was free within {} ms",
-                    max_queue_time.as_millis()
-                ),
-            )
-                .into_response();
-        }
+        _ => return unavailable("no replica was free in time"),
     };
     tokio::time::sleep(capacity.shared.settings.service_time).await;
     let response = next.run(request).await;
@@ -370,9 +387,14 @@ mod tests {
     async fn slots_are_replicas_times_concurrency() {
         let capacity = Capacity::start(settings(Duration::ZERO), 3);
         assert_eq!(capacity.shared.semaphore.available_permits(), 6);
+        // 6 slots of 10 ms each get through 180 requests in 300 ms.
+        assert_eq!(capacity.queue_limit(), 180);
         capacity.scale_to(1);
         assert_eq!(capacity.shared.semaphore.available_permits(), 2);
         assert_eq!(capacity.desired(), 1);
+        assert_eq!(capacity.queue_limit(), 60);
+        capacity.scale_to(0);
+        assert_eq!(capacity.queue_limit(), 0);
     }
 
     #[tokio::test]
@@ -430,7 +452,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_service_answers_within_its_capacity_and_503s_past_the_queue_timeout() {
+    async fn the_service_answers_within_its_capacity_and_503s_when_its_queue_is_full() {
         let capacity = Capacity::start(
             CapacitySettings {
                 concurrency_per_replica: 1,
@@ -445,8 +467,8 @@ mod tests {
         let app = capacity.layer(fibonacci_service::router());
         tokio::spawn(async move { axum::serve(listener, app).await });
         let client = reqwest::Client::new();
-        // One slot of 200 ms and a 300 ms queue: of three requests at once the
-        // first two are served one after the other, the third gives up.
+        // One slot of 200 ms and a 300 ms queue (room for one): of three
+        // requests at once two are served one after the other, one is refused.
         let started = Instant::now();
         let answers = futures_join(&client, &url, 3).await;
         let mut statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();

@@ -54,7 +54,7 @@ pub const DEFAULT_SCENARIO: &str = include_str!("../../simulate/scenario.yaml");
 /// a short, light load test, so the metric stage fits the interval and adds
 /// little to the offered load.
 pub const DEFAULT_PLUGIN_ENV: &[(&str, &str)] = &[
-    ("gooseUsers", "4"),
+    ("gooseUsers", "8"),
     ("gooseRunTime", "2"),
     ("gooseRequestTimeout", "3000"),
 ];
