@@ -179,6 +179,16 @@ impl Settings {
         if self.traffic.max_in_flight == 0 {
             return invalid("maxInFlight", "0".into(), "at least 1");
         }
+        for (stage, method) in [("metric", &self.metric), ("evaluate", &self.evaluate)] {
+            // A bare name is looked up on PATH when run; a path must exist.
+            let is_path = method.entrypoint.components().count() > 1;
+            if is_path && !method.entrypoint.is_file() {
+                return Err(SimulateError::MissingCommand {
+                    stage,
+                    path: method.entrypoint.clone(),
+                });
+            }
+        }
         Ok(())
     }
 }
@@ -195,6 +205,17 @@ pub enum SimulateError {
         value: String,
         /// What was expected.
         expected: &'static str,
+    },
+    /// A stage's executable is not there.
+    #[error(
+        "{stage} command '{path}' does not exist; expected an executable file (build all three \
+         executables with `cargo build --release`, or name one with --{stage}-command)"
+    )]
+    MissingCommand {
+        /// `metric` or `evaluate`.
+        stage: &'static str,
+        /// The entrypoint looked for.
+        path: PathBuf,
     },
     /// The load profile is unreadable or invalid.
     #[error(transparent)]
@@ -851,8 +872,22 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_stage_executable_is_refused_before_anything_runs() {
+        let settings = Settings::with_commands("/nonexistent/gpa-metric".into(), "/bin/sh".into());
+        assert_eq!(
+            settings.validate().unwrap_err().to_string(),
+            "metric command '/nonexistent/gpa-metric' does not exist; expected an executable file \
+             (build all three executables with `cargo build --release`, or name one with \
+             --metric-command)"
+        );
+        // A bare name is left to the PATH lookup, as the CPA's entrypoint would be.
+        let settings = Settings::with_commands("sh".into(), "/bin/sh".into());
+        assert!(settings.validate().is_ok());
+    }
+
+    #[test]
     fn settings_out_of_range_are_refused_by_name() {
-        let mut settings = Settings::with_commands("m".into(), "e".into());
+        let mut settings = Settings::with_commands("sh".into(), "sh".into());
         settings.bounds = Bounds { min: 4, max: 2 };
         assert_eq!(
             settings.validate().unwrap_err().to_string(),
