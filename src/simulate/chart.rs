@@ -330,6 +330,7 @@ mod tests {
             at_seconds: 5.0,
             offered_requests_per_second: 20.0,
             replicas: 1,
+            serving_replicas: 1,
             measured_mean_ms: Some(55.0),
             measured_p95_ms: Some(70.0),
             evaluated_replicas: Some(1),

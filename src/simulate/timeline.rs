@@ -78,6 +78,8 @@ pub struct IntervalRecord {
     pub offered_requests_per_second: f64,
     /// `spec.replicas` handed to the stages.
     pub replicas: u32,
+    /// Replicas serving when the interval began (the rest were starting).
+    pub serving_replicas: u32,
     /// Mean latency the metric stage measured, ms (from its report).
     pub measured_mean_ms: Option<f64>,
     /// 95th percentile latency the metric stage measured, ms.
@@ -301,15 +303,16 @@ pub fn seconds_csv(seconds: &[SecondRecord]) -> String {
 /// The intervals as CSV, with a header row.
 pub fn intervals_csv(intervals: &[IntervalRecord]) -> String {
     let mut out = String::from(
-        "atSeconds,offeredRequestsPerSecond,replicas,measuredMeanMs,measuredP95Ms,evaluatedReplicas,decidedReplicas,outcome,reason,metricSeconds,evaluateSeconds\n",
+        "atSeconds,offeredRequestsPerSecond,replicas,servingReplicas,measuredMeanMs,measuredP95Ms,evaluatedReplicas,decidedReplicas,outcome,reason,metricSeconds,evaluateSeconds\n",
     );
     for i in intervals {
         let _ = writeln!(
             out,
-            "{:.3},{:.3},{},{},{},{},{},{},{},{},{}",
+            "{:.3},{:.3},{},{},{},{},{},{},{},{},{},{}",
             i.at_seconds,
             i.offered_requests_per_second,
             i.replicas,
+            i.serving_replicas,
             cell(i.measured_mean_ms),
             cell(i.measured_p95_ms),
             i.evaluated_replicas
@@ -387,6 +390,7 @@ mod tests {
             at_seconds: 5.0,
             offered_requests_per_second: 20.0,
             replicas: 1,
+            serving_replicas: 1,
             measured_mean_ms: Some(51.25),
             measured_p95_ms: None,
             evaluated_replicas: Some(2),
@@ -400,7 +404,7 @@ mod tests {
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(
             lines[1],
-            "5.000,20.000,1,51.250,,2,2,scaled,\"scale up 1 -> 2: mean \"\"51\"\" ms, > 50\",2.100,0.010"
+            "5.000,20.000,1,1,51.250,,2,2,scaled,\"scale up 1 -> 2: mean \"\"51\"\" ms, > 50\",2.100,0.010"
         );
     }
 }
