@@ -131,14 +131,17 @@ fn draw_load(area: &Area<'_>, seconds: &[SecondRecord], end: f64) -> Result<(), 
     legend(&mut chart)
 }
 
-/// A step line through `(from, to, value)` spans.
-fn steps<Y: Copy>(spans: impl Iterator<Item = (f64, f64, Y)>) -> impl Iterator<Item = (f64, Y)> {
+/// A step line through spans.
+fn steps<Y: Copy>(spans: impl Iterator<Item = Span<Y>>) -> impl Iterator<Item = (f64, Y)> {
     spans.flat_map(|(from, to, value)| [(from, value), (to, value)])
 }
 
-/// `(from, to, replicas)` spans of the Deployment's replicas and of those
-/// serving, replayed from the changes with the start-up delay.
-fn replica_spans(data: &ChartData<'_>, end: f64) -> (Vec<(f64, f64, u32)>, Vec<(f64, f64, u32)>) {
+/// A constant value from one time to another: `(from, to, value)`, seconds.
+type Span<Y> = (f64, f64, Y);
+
+/// Spans of the Deployment's replicas and of those serving, replayed from
+/// the changes with the start-up delay.
+fn replica_spans(data: &ChartData<'_>, end: f64) -> (Vec<Span<u32>>, Vec<Span<u32>>) {
     let secs = Duration::from_secs_f64;
     let mut replicas = Replicas::new(data.changes.first().map_or(0, |(_, r)| *r));
     let mut desired = Vec::new();
