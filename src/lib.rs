@@ -4,8 +4,15 @@
 //! The pipeline, one module a step:
 //!
 //! - [`cpa`]: the CPA's wire types, what arrives on stdin and leaves on stdout.
+//! - [`scenario`]: scenario files (YAML) and their goose scenarios.
+//! - [`load_test`]: runs goose quietly and turns its metrics into the report.
+//! - [`metric`]: the metric stage: settings, CPA input, [`metric::main_with`].
 //! - [`report`]: the latency report, the JSON the metric stage prints and the
 //!   evaluate stage reads.
+//! - [`evaluate`]: the evaluate stage: its config, the pure scaling decision,
+//!   and the run that ties input, config, state and decision together.
+//! - [`state`]: the decay state kept between evaluations, saved atomically
+//!   under a lock.
 //! - [`logging`]: logs and explanations on stderr, never stdout.
 //! - [`simulate`]: `gpa simulate`, the whole CPA loop on one machine around the
 //!   real stage executables, as an executable specification of the CPA.
@@ -13,6 +20,11 @@
 //! The binaries (`gpa-metric`, `gpa-evaluate`) are thin shells over these.
 
 pub mod cpa;
+pub mod evaluate;
+pub mod load_test;
 pub mod logging;
+pub mod metric;
 pub mod report;
+pub mod scenario;
 pub mod simulate;
+pub mod state;

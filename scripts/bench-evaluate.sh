@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Wall time of one gpa-evaluate process, from spawn to exit, on the example
+# input: a real run (lock, read, decide, atomic write with two fsyncs) and a
+# dry run (read and decide only). Prints median, p95 and min per process.
+#
+# Usage: scripts/bench-evaluate.sh [RUNS]   (default 300)
+# Uses hyperfine when it can feed stdin (--input, hyperfine >= 1.16), trying
+# `apt-get install -y hyperfine` when it is missing; else a Python loop.
+set -euo pipefail
+
+runs=${1:-300}
+cd "$(dirname "$0")/.."
+
+cargo build --release --quiet --bin gpa-evaluate
+bin=target/release/gpa-evaluate
+config=example/evaluation_config.yaml
+input=example/inputs/evaluate-v2.json
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+sed 's/"runType": "scaler"/"runType": "api_dry_run"/' "$input" > "$work/dry-run.json"
+
+if ! command -v hyperfine >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  apt-get install -y hyperfine >/dev/null 2>&1 || true
+fi
+if command -v hyperfine >/dev/null 2>&1 && hyperfine --help | grep -q -- '--input'; then
+  tool=hyperfine
+else
+  tool=python
+fi
+
+# measure NAME INPUT COMMAND...: writes one wall time per line (seconds) to $work/NAME.times
+measure() {
+  local name=$1 stdin=$2
+  shift 2
+  local command="$*"
+  if [ "$tool" = hyperfine ]; then
+    hyperfine --shell=none --warmup 20 --runs "$runs" --input "$stdin" \
+      --export-json "$work/$name.json" "$command" >/dev/null
+    python3 -c 'import json,sys; print("\n".join(map(str, json.load(open(sys.argv[1]))["results"][0]["times"])))' \
+      "$work/$name.json" > "$work/$name.times"
+  else
+    python3 - "$runs" "$stdin" "$work/$name.times" $command <<'PY'
+import subprocess, sys, time
+runs, stdin_path, out_path, command = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
+data = open(stdin_path, "rb").read()
+times = []
+for i in range(runs + 20):
+    start = time.perf_counter()
+    done = subprocess.run(command, input=data, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"gpa-evaluate exited {done.returncode}")
+    if i >= 20:  # warm-up runs are not counted
+        times.append(elapsed)
+open(out_path, "w").write("\n".join(map(str, times)) + "\n")
+PY
+  fi
+}
+
+summary() {
+  python3 - "$1" "$2" <<'PY'
+import sys
+label, path = sys.argv[1], sys.argv[2]
+times = sorted(float(line) * 1000 for line in open(path) if line.strip())
+n = len(times)
+median = times[n // 2] if n % 2 else (times[n // 2 - 1] + times[n // 2]) / 2
+p95 = times[min(n - 1, -(-95 * n // 100) - 1)]
+print(f"{label:<40} n={n:<4} median {median:6.3f} ms   p95 {p95:6.3f} ms   min {times[0]:6.3f} ms")
+PY
+}
+
+echo "gpa-evaluate, $runs runs each, measured with $tool ($(nproc) CPUs, $(uname -sr))"
+measure real "$input" "$bin" --config "$config" --state "$work/state.json"
+summary "real run (lock, decide, atomic write)" "$work/real.times"
+measure dry "$work/dry-run.json" "$bin" --config "$config" --state "$work/state.json"
+summary "dry run (decide only)" "$work/dry.times"
+truebin=$(type -P true)
+measure baseline "$input" "$truebin"
+summary "baseline: spawning $truebin" "$work/baseline.times"

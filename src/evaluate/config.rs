@@ -1,0 +1,645 @@
+//! The evaluation config: which latency and error-rate targets the service must
+//! meet, how fast to scale up, when to decay, and the replica bounds.
+//!
+//! Read from YAML (or JSON, which is YAML too) with `serde-saphyr`, then
+//! validated once; later code trusts it. A config written for the Locust Pod
+//! Autoscaler (`targets` with `method`/`endpoint`/`type`/`target`, `decay`)
+//! loads unchanged and behaves as it did there. Every key added since
+//! (`tolerance`, `scaleUp`, `minReplicas`, `maxReplicas`) defaults to the old
+//! behaviour.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The CPA's own default for `minReplicas`.
+pub const DEFAULT_MIN_REPLICAS: u32 = 1;
+/// The CPA's own default for `maxReplicas`.
+pub const DEFAULT_MAX_REPLICAS: u32 = 10;
+
+/// The whole evaluation config file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EvaluationConfig {
+    /// What the service must meet; a miss of any one scales up. At least one.
+    pub targets: Vec<Target>,
+    /// When and by how much to scale down after quiet runs (LPA-compatible).
+    #[serde(default)]
+    pub decay: Decay,
+    /// How far and how often to scale up when a target is missed (new).
+    #[serde(default)]
+    pub scale_up: ScaleUp,
+    /// Lowest replica count ever answered; overrides the `minReplicas`
+    /// environment variable (new).
+    #[serde(default)]
+    pub min_replicas: Option<u32>,
+    /// Highest replica count ever answered; overrides the `maxReplicas`
+    /// environment variable (new).
+    #[serde(default)]
+    pub max_replicas: Option<u32>,
+}
+
+/// One target: a statistic of one request that must stay at or under a value.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Target {
+    /// HTTP method of the request, any case (`GET`, `post`).
+    pub method: String,
+    /// The request's name in the report: its path with the query, e.g.
+    /// `/fibonacci?n=10` (the LPA's key).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// Same as `endpoint`, for requests a scenario names explicitly; give one
+    /// of the two.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Which statistic to compare.
+    #[serde(rename = "type")]
+    pub kind: TargetKind,
+    /// The highest acceptable value: milliseconds for latency types, a
+    /// fraction from 0 to 1 for `errorRate`.
+    pub target: f64,
+    /// Slack as a fraction of `target`: missed only when the measured value is
+    /// above `target × (1 + tolerance)`. Default 0 (new).
+    #[serde(default)]
+    pub tolerance: f64,
+}
+
+/// The statistic a target compares, as named in the config's `type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum TargetKind {
+    /// Mean response time, ms.
+    #[serde(rename = "mean")]
+    Mean,
+    /// Median response time, ms.
+    #[serde(rename = "median")]
+    Median,
+    /// Fastest response time, ms.
+    #[serde(rename = "min")]
+    Min,
+    /// Slowest response time, ms.
+    #[serde(rename = "max")]
+    Max,
+    /// 50th percentile (the median), ms.
+    #[serde(rename = "p50")]
+    P50,
+    /// 75th percentile, ms.
+    #[serde(rename = "p75")]
+    P75,
+    /// 90th percentile, ms.
+    #[serde(rename = "p90")]
+    P90,
+    /// 95th percentile, ms.
+    #[serde(rename = "p95")]
+    P95,
+    /// 99th percentile, ms.
+    #[serde(rename = "p99")]
+    P99,
+    /// Failed requests as a fraction of all requests, 0 to 1.
+    #[serde(rename = "errorRate")]
+    ErrorRate,
+}
+
+impl TargetKind {
+    /// The name used in the config and in explanations.
+    pub fn name(self) -> &'static str {
+        match self {
+            TargetKind::Mean => "mean",
+            TargetKind::Median => "median",
+            TargetKind::Min => "min",
+            TargetKind::Max => "max",
+            TargetKind::P50 => "p50",
+            TargetKind::P75 => "p75",
+            TargetKind::P90 => "p90",
+            TargetKind::P95 => "p95",
+            TargetKind::P99 => "p99",
+            TargetKind::ErrorRate => "errorRate",
+        }
+    }
+
+    /// True for the latency types (milliseconds), false for `errorRate`.
+    pub fn is_latency(self) -> bool {
+        self != TargetKind::ErrorRate
+    }
+}
+
+impl fmt::Display for TargetKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Target {
+    /// The request's name (`endpoint`, else `name`); validation guarantees one.
+    pub fn request_name(&self) -> &str {
+        self.endpoint
+            .as_deref()
+            .or(self.name.as_deref())
+            .unwrap_or_default()
+    }
+
+    /// `"<METHOD> <name>"`, the report's key for this target's request.
+    pub fn request_key(&self) -> String {
+        crate::report::LatencyReport::key(&self.method, self.request_name())
+    }
+}
+
+/// Scale-down after quiet runs, exactly as the LPA did it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Decay {
+    /// Replicas removed by one decay. Default 1, at least 1.
+    #[serde(default = "Decay::default_replicas")]
+    pub replicas: u32,
+    /// Quiet runs (no change, no target missed) that must pass before a
+    /// decay: with 3, three quiet runs pass and the fourth decays. Default 3.
+    #[serde(default = "Decay::default_unchanged_runs")]
+    pub unchanged_runs: u32,
+}
+
+impl Decay {
+    fn default_replicas() -> u32 {
+        1
+    }
+    fn default_unchanged_runs() -> u32 {
+        3
+    }
+}
+
+impl Default for Decay {
+    fn default() -> Self {
+        Decay {
+            replicas: Self::default_replicas(),
+            unchanged_runs: Self::default_unchanged_runs(),
+        }
+    }
+}
+
+/// How to scale up when a target is missed (new; the defaults are the LPA's
+/// rule: one replica per run, no cooldown).
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScaleUp {
+    /// `step` (+1 replica) or `proportional` (in proportion to how far the
+    /// worst latency target is missed). Default `step`.
+    #[serde(default)]
+    pub policy: ScaleUpPolicy,
+    /// Most replicas added by one scale-up; unlimited when absent.
+    #[serde(default)]
+    pub max_step: Option<u32>,
+    /// Seconds after a change this autoscaler made during which no scale-up
+    /// is proposed, so that new replicas can start first. Default 0.
+    #[serde(default)]
+    pub cooldown_seconds: u64,
+}
+
+impl ScaleUp {
+    /// `cooldownSeconds` as a duration.
+    pub fn cooldown(&self) -> Duration {
+        Duration::from_secs(self.cooldown_seconds)
+    }
+}
+
+/// How many replicas a scale-up adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ScaleUpPolicy {
+    /// One replica per run (the LPA's rule).
+    #[default]
+    Step,
+    /// `ceil(current × measured / target)` of the worst missed latency target,
+    /// at least one more than now.
+    Proportional,
+}
+
+/// The replica range every answer stays in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    /// Lowest replica count answered (except 0 for "autoscaling disabled").
+    pub min: u32,
+    /// Highest replica count answered.
+    pub max: u32,
+}
+
+/// A config that cannot be read, parsed or accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error(
+        "cannot read evaluation config '{path}': {source}; expected a readable YAML file (set evaluationConfigFilePath or --config)"
+    )]
+    Read {
+        /// The config path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Not YAML, an unknown key, a wrong type or an unknown target type.
+    #[error("invalid evaluation config '{path}' at line {line} column {column}: {message}")]
+    Parse {
+        /// The config path.
+        path: PathBuf,
+        /// 1-based line of the fault (0 when unknown).
+        line: u64,
+        /// 1-based column of the fault (0 when unknown).
+        column: u64,
+        /// The parser's message, on one line.
+        message: String,
+    },
+    /// Parsed, but a value is out of range or keys contradict each other.
+    #[error("invalid evaluation config '{path}': {key} {problem}")]
+    Invalid {
+        /// The config path.
+        path: PathBuf,
+        /// Key path at fault, e.g. `targets[1].target`.
+        key: String,
+        /// What is wrong with it and what was expected.
+        problem: String,
+    },
+}
+
+impl EvaluationConfig {
+    /// Reads, parses and validates the config at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse_str(&text, path)
+    }
+
+    /// Parses and validates config text; `path` names it in errors.
+    pub fn parse_str(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let config: EvaluationConfig = serde_saphyr::from_str(text).map_err(|err| {
+            let (line, column) = err
+                .location()
+                .map(|location| (location.line(), location.column()))
+                .unwrap_or((0, 0));
+            ConfigError::Parse {
+                path: path.to_owned(),
+                line,
+                column,
+                message: one_line(&err.without_snippet().to_string(), line, column),
+            }
+        })?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    /// The replica bounds: the config's keys, else the CPA's environment
+    /// variables (`env_min`, `env_max`), else the CPA's defaults 1 and 10.
+    pub fn bounds(
+        &self,
+        path: &Path,
+        env_min: Option<u32>,
+        env_max: Option<u32>,
+    ) -> Result<Bounds, ConfigError> {
+        let (min, min_from) = match (self.min_replicas, env_min) {
+            (Some(value), _) => (value, "minReplicas"),
+            (None, Some(value)) => (value, "minReplicas (environment)"),
+            (None, None) => (DEFAULT_MIN_REPLICAS, "minReplicas (default)"),
+        };
+        let (max, max_from) = match (self.max_replicas, env_max) {
+            (Some(value), _) => (value, "maxReplicas"),
+            (None, Some(value)) => (value, "maxReplicas (environment)"),
+            (None, None) => (DEFAULT_MAX_REPLICAS, "maxReplicas (default)"),
+        };
+        check_bounds(path, Some((min, min_from)), Some((max, max_from)))?;
+        Ok(Bounds { min, max })
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |key: String, problem: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            key,
+            problem,
+        };
+        if self.targets.is_empty() {
+            return Err(invalid(
+                "targets".into(),
+                "is empty; expected at least one target".into(),
+            ));
+        }
+        for (index, target) in self.targets.iter().enumerate() {
+            let key = |field: &str| format!("targets[{index}].{field}");
+            if target.method.trim().is_empty() {
+                return Err(invalid(
+                    key("method"),
+                    "is empty; expected an HTTP method such as GET".into(),
+                ));
+            }
+            match (&target.endpoint, &target.name) {
+                (Some(_), Some(_)) => {
+                    return Err(invalid(
+                        key("name"),
+                        "is given together with 'endpoint'; expected one of the two".into(),
+                    ));
+                }
+                (None, None) => {
+                    return Err(invalid(
+                        format!("targets[{index}]"),
+                        "has neither 'endpoint' nor 'name'; expected the request's name, e.g. endpoint: \"/fibonacci?n=10\"".into(),
+                    ));
+                }
+                (Some(value), None) | (None, Some(value)) if value.is_empty() => {
+                    let field = if target.endpoint.is_some() {
+                        "endpoint"
+                    } else {
+                        "name"
+                    };
+                    return Err(invalid(
+                        key(field),
+                        "is empty; expected the request's name as the report shows it".into(),
+                    ));
+                }
+                _ => {}
+            }
+            if target.kind.is_latency() {
+                if !(target.target.is_finite() && target.target > 0.0) {
+                    return Err(invalid(
+                        key("target"),
+                        format!(
+                            "'{}' is out of range; expected milliseconds above 0",
+                            target.target
+                        ),
+                    ));
+                }
+            } else if !(0.0..=1.0).contains(&target.target) {
+                return Err(invalid(
+                    key("target"),
+                    format!(
+                        "'{}' is out of range; expected an errorRate fraction from 0 to 1",
+                        target.target
+                    ),
+                ));
+            }
+            if !(target.tolerance.is_finite() && target.tolerance >= 0.0) {
+                return Err(invalid(
+                    key("tolerance"),
+                    format!(
+                        "'{}' is out of range; expected a fraction of 0 or more (0.1 = 10 %)",
+                        target.tolerance
+                    ),
+                ));
+            }
+        }
+        if self.decay.replicas == 0 {
+            return Err(invalid(
+                "decay.replicas".into(),
+                "'0' is out of range; expected 1 or more".into(),
+            ));
+        }
+        if self.scale_up.max_step == Some(0) {
+            return Err(invalid(
+                "scaleUp.maxStep".into(),
+                "'0' is out of range; expected 1 or more".into(),
+            ));
+        }
+        check_bounds(
+            path,
+            self.min_replicas.map(|min| (min, "minReplicas")),
+            self.max_replicas.map(|max| (max, "maxReplicas")),
+        )?;
+        Ok(())
+    }
+}
+
+/// Checks a maximum's range and a minimum against the maximum; each bound
+/// comes with the name of where it came from, for the message.
+fn check_bounds(
+    path: &Path,
+    min: Option<(u32, &str)>,
+    max: Option<(u32, &str)>,
+) -> Result<(), ConfigError> {
+    let invalid = |key: &str, problem: String| ConfigError::Invalid {
+        path: path.to_owned(),
+        key: key.to_owned(),
+        problem,
+    };
+    if let Some((max, max_from)) = max {
+        if max == 0 || max > i32::MAX as u32 {
+            return Err(invalid(
+                max_from,
+                format!("'{max}' is out of range; expected 1 to {}", i32::MAX),
+            ));
+        }
+        if let Some((min, min_from)) = min
+            && min > max
+        {
+            return Err(invalid(
+                min_from,
+                format!("'{min}' is above {max_from} '{max}'; expected minReplicas <= maxReplicas"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Joins a multi-line parser message into one line and drops the location it
+/// repeats at its end (the error already names it).
+fn one_line(message: &str, line: u64, column: u64) -> String {
+    let joined = message
+        .lines()
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let suffix = format!(" at line {line}, column {column}");
+    match joined.strip_suffix(&suffix) {
+        Some(stripped) => stripped.to_owned(),
+        None => joined,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LPA: &str = "targets:\n  - method: \"GET\"\n    endpoint: \"/fibonacci?n=10\"\n    type: \"mean\"\n    target: 7\ndecay:\n  replicas: 1\n  unchangedRuns: 3\n";
+
+    fn parse(text: &str) -> Result<EvaluationConfig, String> {
+        EvaluationConfig::parse_str(text, Path::new("c.yaml")).map_err(|err| err.to_string())
+    }
+
+    #[test]
+    fn an_lpa_config_loads_unchanged_with_the_old_behaviour_as_defaults() {
+        let config = parse(LPA).unwrap();
+        assert_eq!(config.targets[0].request_key(), "GET /fibonacci?n=10");
+        assert_eq!(config.targets[0].kind, TargetKind::Mean);
+        assert_eq!(config.targets[0].tolerance, 0.0);
+        assert_eq!(
+            config.decay,
+            Decay {
+                replicas: 1,
+                unchanged_runs: 3
+            }
+        );
+        assert_eq!(config.scale_up, ScaleUp::default());
+        assert_eq!(config.scale_up.policy, ScaleUpPolicy::Step);
+        assert_eq!((config.min_replicas, config.max_replicas), (None, None));
+    }
+
+    #[test]
+    fn json_and_every_new_key_are_accepted() {
+        let config = parse(
+            r#"{"targets": [{"method": "post", "name": "login", "type": "p95", "target": 250, "tolerance": 0.1},
+                {"method": "GET", "endpoint": "/", "type": "errorRate", "target": 0.01}],
+                "scaleUp": {"policy": "proportional", "maxStep": 4, "cooldownSeconds": 60},
+                "minReplicas": 2, "maxReplicas": 20}"#,
+        )
+        .unwrap();
+        assert_eq!(config.targets[0].request_key(), "POST login");
+        assert_eq!(config.scale_up.cooldown(), Duration::from_secs(60));
+        assert_eq!(config.scale_up.max_step, Some(4));
+        let bounds = config
+            .bounds(Path::new("c.yaml"), Some(5), Some(6))
+            .unwrap();
+        assert_eq!(bounds, Bounds { min: 2, max: 20 });
+    }
+
+    #[test]
+    fn bounds_come_from_the_config_then_the_environment_then_the_cpa_defaults() {
+        let path = Path::new("c.yaml");
+        let config = parse(LPA).unwrap();
+        assert_eq!(
+            config.bounds(path, None, None).unwrap(),
+            Bounds { min: 1, max: 10 }
+        );
+        assert_eq!(
+            config.bounds(path, Some(0), Some(3)).unwrap(),
+            Bounds { min: 0, max: 3 }
+        );
+        let err = config
+            .bounds(path, Some(4), Some(3))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "invalid evaluation config 'c.yaml': minReplicas (environment) '4' is above maxReplicas (environment) '3'; expected minReplicas <= maxReplicas"
+        );
+        let err = config.bounds(path, None, Some(0)).unwrap_err().to_string();
+        assert!(
+            err.contains("maxReplicas (environment) '0' is out of range"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn parse_errors_are_one_line_with_file_line_and_column() {
+        let cases = [
+            (
+                LPA.replace("\"mean\"", "\"p98\""),
+                "invalid evaluation config 'c.yaml' at line 4 column 11: unknown variant `p98`, expected one of mean, median, min, max, p50, p75, p90, p95, p99, errorRate",
+            ),
+            (
+                LPA.replace("target: 7", "target: 7\n    colour: red"),
+                "invalid evaluation config 'c.yaml' at line 6 column 5: unknown field `colour`, expected one of method, endpoint, name, type, target, tolerance",
+            ),
+            (
+                LPA.replace("unchangedRuns", "unchangedRun"),
+                "invalid evaluation config 'c.yaml' at line 8 column 3: unknown field `unchangedRun`, expected one of replicas, unchangedRuns",
+            ),
+            (
+                LPA.replace("decay:", "scaleup:"),
+                "invalid evaluation config 'c.yaml' at line 6 column 1: unknown field `scaleup`",
+            ),
+            (
+                LPA.replace("target: 7", "target: seven"),
+                "invalid evaluation config 'c.yaml' at line 5 column 13: invalid floating point",
+            ),
+            (
+                LPA.replace("    target: 7\n", ""),
+                "invalid evaluation config 'c.yaml' at line 4 column 5: missing field `target`",
+            ),
+            (
+                "targets: [\n".to_owned(),
+                "invalid evaluation config 'c.yaml' at line 1 column 10: unclosed bracket",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = parse(&text).unwrap_err();
+            assert!(err.starts_with(expected), "\n got: {err}\nwant: {expected}");
+            assert!(!err.contains('\n'), "{err}");
+        }
+    }
+
+    #[test]
+    fn validation_errors_name_the_key_path() {
+        let second = |fields: &str| LPA.replace("decay:", &format!("  - {{{fields}}}\ndecay:"));
+        let cases = [
+            (
+                "targets: []\n".to_owned(),
+                "targets is empty; expected at least one target",
+            ),
+            (
+                second("method: GET, endpoint: /x, type: mean, target: 0"),
+                "targets[1].target '0' is out of range; expected milliseconds above 0",
+            ),
+            (
+                second("method: GET, endpoint: /x, type: p99, target: .nan"),
+                "targets[1].target 'NaN' is out of range",
+            ),
+            (
+                second("method: GET, endpoint: /x, type: errorRate, target: 1.5"),
+                "targets[1].target '1.5' is out of range; expected an errorRate fraction from 0 to 1",
+            ),
+            (
+                second("method: GET, endpoint: /x, type: mean, target: 5, tolerance: -0.1"),
+                "targets[1].tolerance '-0.1' is out of range",
+            ),
+            (
+                second("method: GET, type: mean, target: 5"),
+                "targets[1] has neither 'endpoint' nor 'name'",
+            ),
+            (
+                second("method: GET, endpoint: /x, name: x, type: mean, target: 5"),
+                "targets[1].name is given together with 'endpoint'",
+            ),
+            (
+                second("method: GET, endpoint: '', type: mean, target: 5"),
+                "targets[1].endpoint is empty",
+            ),
+            (
+                second("method: ' ', endpoint: /x, type: mean, target: 5"),
+                "targets[1].method is empty",
+            ),
+            (
+                LPA.replace("replicas: 1", "replicas: 0"),
+                "decay.replicas '0' is out of range; expected 1 or more",
+            ),
+            (
+                format!("{LPA}scaleUp: {{maxStep: 0}}\n"),
+                "scaleUp.maxStep '0' is out of range",
+            ),
+            (
+                format!("{LPA}minReplicas: 5\nmaxReplicas: 4\n"),
+                "minReplicas '5' is above maxReplicas '4'",
+            ),
+            (
+                format!("{LPA}maxReplicas: 0\n"),
+                "maxReplicas '0' is out of range",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = parse(&text).unwrap_err();
+            let expected = format!("invalid evaluation config 'c.yaml': {expected}");
+            assert!(
+                err.starts_with(&expected),
+                "\n got: {err}\nwant: {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unreadable_config_names_its_path() {
+        let err = EvaluationConfig::load(Path::new("/nonexistent/evaluation_config.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("cannot read evaluation config '/nonexistent/evaluation_config.yaml': No such file or directory"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,770 @@
+//! The scaling decision: a pure function of (config, bounds, report, current
+//! replicas, state, now) giving the replica count to answer, the state to
+//! remember and one human line saying why. No I/O, no clock, no environment.
+//!
+//! By default it is exactly the Locust Pod Autoscaler's rule: +1 replica when
+//! any target is missed; otherwise, after `decay.unchangedRuns` quiet runs,
+//! `-decay.replicas`. On top of it: bounds, tolerance, proportional scale-up
+//! with a step cap, a scale-up cooldown, no decay while requests fail, and
+//! detection of replica changes made by someone else.
+
+use std::fmt::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::evaluate::config::{Bounds, EvaluationConfig, ScaleUpPolicy, Target, TargetKind};
+use crate::report::{LatencyReport, RequestStats};
+use crate::state::DecayState;
+
+/// What to answer and what to remember.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The replica count to answer (`targetReplicas`).
+    pub target_replicas: u32,
+    /// The state to save; `None` when nothing may change (autoscaling is
+    /// disabled). A dry run discards it too.
+    pub state: Option<DecayState>,
+    /// One human line: the verdict and why, e.g.
+    /// `scale up 3 -> 4: GET /fibonacci?n=10 mean 12.3 ms > target 7 ms`.
+    pub explanation: String,
+}
+
+/// The report cannot be judged: the run fails and nothing is scaled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecisionError {
+    /// A target's request is not in the report.
+    #[error(
+        "no result for targets[{index}] '{key}' in the report (requests measured: {measured}); expected the metric stage to load-test every targeted request (check the target's method and endpoint)"
+    )]
+    MissingResult {
+        /// Index of the target in the config.
+        index: usize,
+        /// The request key, `"<METHOD> <name>"`.
+        key: String,
+        /// The keys the report holds, comma-separated, or `none`.
+        measured: String,
+    },
+    /// Every request of a target failed, or none was made: the service looks
+    /// broken, and a broken service must never be decayed.
+    #[error(
+        "every request of targets[{index}] '{key}' failed ({failures} of {count}); expected at least one successful request, not scaling a service that does not answer"
+    )]
+    AllFailed {
+        /// Index of the target in the config.
+        index: usize,
+        /// The request key.
+        key: String,
+        /// Requests made.
+        count: u64,
+        /// Requests failed.
+        failures: u64,
+    },
+}
+
+/// One target compared with its measurement.
+struct Measurement<'a> {
+    target: &'a Target,
+    key: String,
+    stats: &'a RequestStats,
+    measured: f64,
+    limit: f64,
+}
+
+impl Measurement<'_> {
+    fn missed(&self) -> bool {
+        self.measured > self.limit
+    }
+
+    /// `GET /x mean 12.3 ms > target 7 ms`.
+    fn describe(&self) -> String {
+        let op = if self.missed() { ">" } else { "<=" };
+        let tolerance = if self.target.tolerance > 0.0 {
+            format!(" +{}%", round(self.target.tolerance * 100.0))
+        } else {
+            String::new()
+        };
+        let kind = self.target.kind;
+        if kind.is_latency() {
+            format!(
+                "{} {kind} {} ms {op} target {} ms{tolerance}",
+                self.key,
+                round(self.measured),
+                round(self.target.target)
+            )
+        } else {
+            format!(
+                "{} {kind} {} {op} target {}{tolerance}",
+                self.key,
+                round(self.measured),
+                round(self.target.target)
+            )
+        }
+    }
+}
+
+/// Rounds for display: three significant decimals at most, no trailing zeros.
+fn round(value: f64) -> String {
+    let text = format!("{value:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+fn measured(kind: TargetKind, stats: &RequestStats) -> f64 {
+    match kind {
+        TargetKind::Mean => stats.mean_ms,
+        TargetKind::Median | TargetKind::P50 => stats.median_ms,
+        TargetKind::Min => stats.min_ms,
+        TargetKind::Max => stats.max_ms,
+        TargetKind::P75 => stats.p75_ms,
+        TargetKind::P90 => stats.p90_ms,
+        TargetKind::P95 => stats.p95_ms,
+        TargetKind::P99 => stats.p99_ms,
+        TargetKind::ErrorRate => stats.error_rate,
+    }
+}
+
+fn measure<'a>(
+    config: &'a EvaluationConfig,
+    report: &'a LatencyReport,
+) -> Result<Vec<Measurement<'a>>, DecisionError> {
+    config
+        .targets
+        .iter()
+        .enumerate()
+        .map(|(index, target)| {
+            let key = target.request_key();
+            let Some(stats) = report.request(&target.method, target.request_name()) else {
+                let measured = if report.requests.is_empty() {
+                    "none".to_owned()
+                } else {
+                    report
+                        .requests
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                return Err(DecisionError::MissingResult {
+                    index,
+                    key,
+                    measured,
+                });
+            };
+            if stats.count == 0 || stats.failures >= stats.count {
+                return Err(DecisionError::AllFailed {
+                    index,
+                    key,
+                    count: stats.count,
+                    failures: stats.failures,
+                });
+            }
+            Ok(Measurement {
+                target,
+                measured: measured(target.kind, stats),
+                limit: target.target * (1.0 + target.tolerance),
+                key,
+                stats,
+            })
+        })
+        .collect()
+}
+
+/// Decides the replica count for one run.
+///
+/// `current` is the managed resource's replica count, `state` what the last
+/// run saved, `now` the time of this run (only compared with the state's
+/// `lastScaleUpUnixSeconds` for the scale-up cooldown).
+pub fn decide(
+    config: &EvaluationConfig,
+    bounds: Bounds,
+    report: &LatencyReport,
+    current: u32,
+    state: &DecayState,
+    now: SystemTime,
+) -> Result<Decision, DecisionError> {
+    if current == 0 && bounds.min > 0 {
+        return Ok(Decision {
+            target_replicas: 0,
+            state: None,
+            explanation: format!(
+                "hold 0: autoscaling disabled (current replicas 0, minReplicas {}); nothing changed",
+                bounds.min
+            ),
+        });
+    }
+    let measurements = measure(config, report)?;
+    let now_seconds = now
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0);
+    let external_change = state.last_seen_replicas.is_some_and(|seen| seen != current)
+        && state.last_target_replicas != Some(current);
+    let missed: Vec<&Measurement> = measurements.iter().filter(|m| m.missed()).collect();
+    let met = || {
+        let parts: Vec<String> = measurements.iter().map(Measurement::describe).collect();
+        format!("targets met ({})", parts.join(", "))
+    };
+
+    // a quiet run is one that misses no target
+    let quiet = missed.is_empty();
+    // the proposal before bounds, and the reason for it
+    let (proposal, reason) = if !quiet {
+        let why: Vec<String> = missed.iter().map(|m| m.describe()).collect();
+        let why = why.join(", ");
+        let cooldown = config.scale_up.cooldown_seconds;
+        let elapsed = state
+            .last_scale_up_unix_seconds
+            .map(|last| now_seconds.saturating_sub(last));
+        match elapsed {
+            Some(elapsed) if elapsed < cooldown => (
+                current,
+                format!(
+                    "{why}; scale-up cooldown: {elapsed} s of scaleUp.cooldownSeconds {cooldown} s since the last scale-up"
+                ),
+            ),
+            _ => {
+                let (proposal, how) = scale_up(config, current, &missed);
+                (proposal, format!("{why}{how}"))
+            }
+        }
+    } else {
+        let failing: Vec<String> = measurements
+            .iter()
+            .filter(|m| m.stats.failures > 0)
+            .map(|m| format!("{} {} of {} failed", m.key, m.stats.failures, m.stats.count))
+            .collect();
+        let unchanged_runs = config.decay.unchanged_runs;
+        let runs = state.runs_since_change;
+        if external_change {
+            // counts as a change: no decay now, the counter starts again
+            (current, met())
+        } else if !failing.is_empty() {
+            (
+                current,
+                format!(
+                    "{}; no decay while requests fail: {}",
+                    met(),
+                    failing.join(", ")
+                ),
+            )
+        } else if runs >= unchanged_runs {
+            (
+                current.saturating_sub(config.decay.replicas),
+                format!(
+                    "{}; {runs} quiet runs since the last change (decay.unchangedRuns {unchanged_runs})",
+                    met()
+                ),
+            )
+        } else {
+            (
+                current,
+                format!(
+                    "{}; quiet run {} of {unchanged_runs} before a decay",
+                    met(),
+                    runs + 1
+                ),
+            )
+        }
+    };
+
+    let target = proposal.clamp(bounds.min, bounds.max);
+    let mut explanation = if target > current {
+        format!("scale up {current} -> {target}: {reason}")
+    } else if target < current {
+        format!("scale down {current} -> {target}: {reason}")
+    } else {
+        format!("hold {current}: {reason}")
+    };
+    if target != proposal {
+        let bound = if target == bounds.max {
+            format!("maxReplicas {}", bounds.max)
+        } else {
+            format!("minReplicas {}", bounds.min)
+        };
+        let _ = write!(explanation, "; {proposal} limited to {bound}");
+    }
+    if external_change {
+        let _ = write!(
+            explanation,
+            "; replicas were changed by someone else (last seen {}, answered {}, now {current}): runs counter reset",
+            state.last_seen_replicas.unwrap_or_default(),
+            state.last_target_replicas.unwrap_or_default()
+        );
+    }
+
+    let changed = target != current;
+    let new_state = DecayState {
+        runs_since_change: if changed || !quiet || external_change {
+            0
+        } else {
+            state.runs_since_change.saturating_add(1)
+        },
+        last_seen_replicas: Some(current),
+        last_target_replicas: Some(target),
+        last_scale_up_unix_seconds: if target > current {
+            Some(now_seconds)
+        } else {
+            state.last_scale_up_unix_seconds
+        },
+    };
+    Ok(Decision {
+        target_replicas: target,
+        state: Some(new_state),
+        explanation,
+    })
+}
+
+/// The scale-up proposal (before bounds) and how it was reached.
+fn scale_up(config: &EvaluationConfig, current: u32, missed: &[&Measurement]) -> (u32, String) {
+    let step_up = current.saturating_add(1);
+    let (proposal, mut how) = match config.scale_up.policy {
+        ScaleUpPolicy::Step => (step_up, String::new()),
+        ScaleUpPolicy::Proportional => {
+            let ratio = missed
+                .iter()
+                .filter(|m| m.target.kind.is_latency())
+                .map(|m| m.measured / m.target.target)
+                .fold(None, |worst: Option<f64>, ratio| {
+                    Some(worst.map_or(ratio, |worst| worst.max(ratio)))
+                });
+            match ratio {
+                Some(ratio) => {
+                    // `as` saturates: an absurd ratio cannot wrap around
+                    let proportional = (f64::from(current) * ratio).ceil() as u32;
+                    (
+                        proportional.max(step_up),
+                        format!(" (proportional: {current} x {})", round(ratio)),
+                    )
+                }
+                None => (step_up, String::new()),
+            }
+        }
+    };
+    match config.scale_up.max_step {
+        Some(max_step) if proposal > current.saturating_add(max_step) => {
+            let capped = current.saturating_add(max_step);
+            let _ = write!(how, "; {proposal} capped by scaleUp.maxStep {max_step}");
+            (capped, how)
+        }
+        _ => (proposal, how),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+    use std::time::Duration;
+
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000;
+    const BOUNDS: Bounds = Bounds { min: 1, max: 10 };
+
+    fn at(seconds: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+
+    /// The LPA example config plus `extra` YAML lines at the top level.
+    fn config(target_lines: &str, extra: &str) -> EvaluationConfig {
+        let text =
+            format!("targets:\n{target_lines}decay:\n  replicas: 1\n  unchangedRuns: 3\n{extra}");
+        EvaluationConfig::parse_str(&text, Path::new("test.yaml")).unwrap()
+    }
+
+    fn lpa() -> EvaluationConfig {
+        config(
+            "  - {method: GET, endpoint: /fib, type: mean, target: 7}\n",
+            "",
+        )
+    }
+
+    fn stats(count: u64, failures: u64, latency_ms: f64) -> RequestStats {
+        RequestStats {
+            method: "GET".into(),
+            name: "/fib".into(),
+            count,
+            failures,
+            error_rate: if count == 0 {
+                0.0
+            } else {
+                failures as f64 / count as f64
+            },
+            requests_per_second: count as f64 / 5.0,
+            mean_ms: latency_ms,
+            median_ms: latency_ms,
+            min_ms: latency_ms,
+            max_ms: latency_ms,
+            p75_ms: latency_ms,
+            p90_ms: latency_ms,
+            p95_ms: latency_ms,
+            p99_ms: latency_ms,
+        }
+    }
+
+    fn report(stats: RequestStats) -> LatencyReport {
+        let mut requests = BTreeMap::new();
+        requests.insert(LatencyReport::key(&stats.method, &stats.name), stats);
+        LatencyReport {
+            current_replicas: None,
+            users: 10,
+            run_time_seconds: 5.0,
+            requests,
+        }
+    }
+
+    fn state(runs: u32, seen: u32, answered: u32, changed_at: Option<u64>) -> DecayState {
+        DecayState {
+            runs_since_change: runs,
+            last_seen_replicas: Some(seen),
+            last_target_replicas: Some(answered),
+            last_scale_up_unix_seconds: changed_at,
+        }
+    }
+
+    struct Case {
+        what: &'static str,
+        config: EvaluationConfig,
+        bounds: Bounds,
+        report: LatencyReport,
+        current: u32,
+        state: DecayState,
+        want_target: u32,
+        want_runs: Option<u32>,
+        want_explanation: &'static str,
+    }
+
+    fn case(what: &'static str, latency_ms: f64, current: u32, want_target: u32) -> Case {
+        Case {
+            what,
+            config: lpa(),
+            bounds: BOUNDS,
+            report: report(stats(100, 0, latency_ms)),
+            current,
+            state: DecayState::default(),
+            want_target,
+            want_runs: None,
+            want_explanation: "",
+        }
+    }
+
+    impl Case {
+        fn config(mut self, config: EvaluationConfig) -> Self {
+            self.config = config;
+            self
+        }
+        fn bounds(mut self, min: u32, max: u32) -> Self {
+            self.bounds = Bounds { min, max };
+            self
+        }
+        fn report(mut self, stats: RequestStats) -> Self {
+            self.report = report(stats);
+            self
+        }
+        fn state(mut self, state: DecayState) -> Self {
+            self.state = state;
+            self
+        }
+        fn runs(mut self, runs: u32) -> Self {
+            self.want_runs = Some(runs);
+            self
+        }
+        fn says(mut self, text: &'static str) -> Self {
+            self.want_explanation = text;
+            self
+        }
+    }
+
+    fn one_target(kind: &str, target: f64) -> EvaluationConfig {
+        config(
+            &format!("  - {{method: get, endpoint: /fib, type: {kind}, target: {target}}}\n"),
+            "",
+        )
+    }
+
+    fn cases() -> Vec<Case> {
+        let mut varied = stats(100, 0, 0.0);
+        (
+            varied.mean_ms,
+            varied.median_ms,
+            varied.min_ms,
+            varied.max_ms,
+        ) = (10.0, 20.0, 1.0, 90.0);
+        (varied.p75_ms, varied.p90_ms, varied.p95_ms, varied.p99_ms) = (30.0, 40.0, 50.0, 60.0);
+        let mut kinds = Vec::new();
+        // each type reads its own figure: a target just under it is missed, just over it met
+        for (kind, value) in [
+            ("mean", 10.0),
+            ("median", 20.0),
+            ("p50", 20.0),
+            ("min", 1.0),
+            ("max", 90.0),
+            ("p75", 30.0),
+            ("p90", 40.0),
+            ("p95", 50.0),
+            ("p99", 60.0),
+        ] {
+            kinds.push(
+                case("a type is missed when its figure is over target", 0.0, 3, 4)
+                    .config(one_target(kind, value - 0.5))
+                    .report(varied.clone())
+                    .says("scale up 3 -> 4: GET /fib"),
+            );
+            kinds.push(
+                case("a type is met when its figure equals the target", 0.0, 3, 3)
+                    .config(one_target(kind, value))
+                    .report(varied.clone())
+                    .says("hold 3: targets met"),
+            );
+        }
+        let mut cases = vec![
+            case("a missed mean target scales up by one", 12.3, 3, 4)
+                .runs(0)
+                .says("scale up 3 -> 4: GET /fib mean 12.3 ms > target 7 ms"),
+            case("a met target is a quiet run", 5.0, 3, 3)
+                .runs(1)
+                .says("hold 3: targets met (GET /fib mean 5 ms <= target 7 ms); quiet run 1 of 3 before a decay"),
+            case("the third quiet run still holds", 5.0, 3, 3)
+                .state(state(2, 3, 3, None))
+                .runs(3)
+                .says("quiet run 3 of 3"),
+            case("the fourth quiet run decays", 5.0, 3, 2)
+                .state(state(3, 3, 3, None))
+                .runs(0)
+                .says("scale down 3 -> 2: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3)"),
+            case("a decay removes decay.replicas", 5.0, 6, 3)
+                .config(config(
+                    "  - {method: GET, endpoint: /fib, type: mean, target: 7}\n",
+                    "",
+                ).with_decay(3, 0))
+                .state(state(0, 6, 6, None)),
+            case("a decay stops at the minimum", 5.0, 3, 2)
+                .config(lpa().with_decay(5, 3))
+                .bounds(2, 10)
+                .state(state(3, 3, 3, None))
+                .says("scale down 3 -> 2: targets met"),
+            case("no decay is proposed at the minimum", 5.0, 2, 2)
+                .bounds(2, 10)
+                .state(state(3, 2, 2, None))
+                .runs(4)
+                .says("hold 2: targets met"),
+            case("a scale-up stops at the maximum", 20.0, 10, 10)
+                .runs(0)
+                .says("hold 10: GET /fib mean 20 ms > target 7 ms; 11 limited to maxReplicas 10"),
+            case("a count above the maximum is brought down", 5.0, 12, 10)
+                .says("scale down 12 -> 10"),
+            case("a count below the minimum is brought up", 5.0, 1, 3)
+                .bounds(3, 10)
+                .says("scale up 1 -> 3"),
+            case("zero replicas with a minimum above zero answers zero and changes nothing", 20.0, 0, 0)
+                .says("hold 0: autoscaling disabled (current replicas 0, minReplicas 1); nothing changed"),
+            case("a replica count changed by someone else resets the runs counter", 5.0, 6, 6)
+                .state(state(3, 3, 3, None))
+                .runs(0)
+                .says("hold 6: targets met (GET /fib mean 5 ms <= target 7 ms); replicas were changed by someone else (last seen 3, answered 3, now 6): runs counter reset"),
+            case("replicas held at last seen by downscale stabilization are not an external change", 5.0, 4, 4)
+                .state(state(1, 4, 3, Some(NOW - 15)))
+                .runs(2),
+            case("replicas at our last answer are not an external change", 5.0, 4, 4)
+                .state(state(0, 3, 4, Some(NOW - 15)))
+                .runs(1),
+            case("proportional scale-up follows the worst missed latency target", 14.0, 3, 6)
+                .config(lpa().with_scale_up("proportional", None, 0))
+                .says("scale up 3 -> 6: GET /fib mean 14 ms > target 7 ms (proportional: 3 x 2)"),
+            case("proportional scale-up adds at least one replica", 7.1, 3, 4)
+                .config(lpa().with_scale_up("proportional", None, 0)),
+            case("maxStep caps a proportional scale-up", 70.0, 3, 5)
+                .config(lpa().with_scale_up("proportional", Some(2), 0))
+                .says("30 capped by scaleUp.maxStep 2"),
+            case("an errorRate miss alone scales up by one under proportional", 1.0, 3, 4)
+                .config(config(
+                    "  - {method: GET, endpoint: /fib, type: errorRate, target: 0.05}\n",
+                    "scaleUp: {policy: proportional}\n",
+                ))
+                .report(stats(100, 10, 1.0))
+                .says("scale up 3 -> 4: GET /fib errorRate 0.1 > target 0.05"),
+            case("a miss within tolerance is met", 7.5, 3, 3)
+                .config(config(
+                    "  - {method: GET, endpoint: /fib, type: mean, target: 7, tolerance: 0.1}\n",
+                    "",
+                ))
+                .says("GET /fib mean 7.5 ms <= target 7 ms +10%"),
+            case("a miss beyond tolerance scales up", 7.8, 3, 4)
+                .config(config(
+                    "  - {method: GET, endpoint: /fib, type: mean, target: 7, tolerance: 0.1}\n",
+                    "",
+                )),
+            case("a miss during the scale-up cooldown holds", 20.0, 4, 4)
+                .config(lpa().with_scale_up("step", None, 60))
+                .state(state(0, 3, 4, Some(NOW - 30)))
+                .runs(0)
+                .says("hold 4: GET /fib mean 20 ms > target 7 ms; scale-up cooldown: 30 s of scaleUp.cooldownSeconds 60 s since the last scale-up"),
+            case("a miss after the scale-up cooldown scales up", 20.0, 4, 5)
+                .config(lpa().with_scale_up("step", None, 60))
+                .state(state(0, 3, 4, Some(NOW - 60))),
+            case("no decay while a targeted request has failures", 5.0, 3, 3)
+                .report(stats(100, 1, 5.0))
+                .state(state(3, 3, 3, None))
+                .runs(4)
+                .says("no decay while requests fail: GET /fib 1 of 100 failed"),
+            case("a met errorRate target of zero with no failures decays", 5.0, 3, 2)
+                .config(config(
+                    "  - {method: GET, endpoint: /fib, type: errorRate, target: 0}\n",
+                    "",
+                ))
+                .state(state(3, 3, 3, None)),
+        ];
+        cases.extend(kinds);
+        cases
+    }
+
+    impl EvaluationConfig {
+        fn with_decay(mut self, replicas: u32, unchanged_runs: u32) -> Self {
+            self.decay.replicas = replicas;
+            self.decay.unchanged_runs = unchanged_runs;
+            self
+        }
+        fn with_scale_up(mut self, policy: &str, max_step: Option<u32>, cooldown: u64) -> Self {
+            self.scale_up.policy = match policy {
+                "proportional" => ScaleUpPolicy::Proportional,
+                _ => ScaleUpPolicy::Step,
+            };
+            self.scale_up.max_step = max_step;
+            self.scale_up.cooldown_seconds = cooldown;
+            self
+        }
+    }
+
+    #[test]
+    fn decides_every_case_of_the_table() {
+        for case in cases() {
+            let decision = decide(
+                &case.config,
+                case.bounds,
+                &case.report,
+                case.current,
+                &case.state,
+                at(NOW),
+            )
+            .unwrap_or_else(|err| panic!("{}: {err}", case.what));
+            assert_eq!(
+                decision.target_replicas, case.want_target,
+                "{}: {}",
+                case.what, decision.explanation
+            );
+            assert!(
+                decision.explanation.contains(case.want_explanation),
+                "{}\n got: {}\nwant: {}",
+                case.what,
+                decision.explanation,
+                case.want_explanation
+            );
+            assert!(!decision.explanation.contains('\n'));
+            if let Some(runs) = case.want_runs {
+                let state = decision.state.unwrap();
+                assert_eq!(state.runs_since_change, runs, "{}", case.what);
+            }
+        }
+    }
+
+    #[test]
+    fn three_quiet_runs_pass_and_the_fourth_decays_then_the_count_starts_again() {
+        let config = lpa();
+        let report = report(stats(100, 0, 5.0));
+        let mut state = DecayState::default();
+        let mut current = 6;
+        let mut answers = Vec::new();
+        for run in 0..9u64 {
+            let decision = decide(
+                &config,
+                BOUNDS,
+                &report,
+                current,
+                &state,
+                at(NOW + run * 15),
+            )
+            .unwrap();
+            answers.push(decision.target_replicas);
+            state = decision.state.unwrap();
+            current = decision.target_replicas;
+        }
+        assert_eq!(answers, [6, 6, 6, 5, 5, 5, 5, 4, 4]);
+        // decays do not start the scale-up cooldown
+        assert_eq!(state.last_scale_up_unix_seconds, None);
+    }
+
+    #[test]
+    fn the_new_state_remembers_what_was_seen_and_answered() {
+        let decision = decide(
+            &lpa(),
+            BOUNDS,
+            &report(stats(10, 0, 12.0)),
+            3,
+            &DecayState::default(),
+            at(NOW),
+        )
+        .unwrap();
+        assert_eq!(
+            decision.state,
+            Some(DecayState {
+                runs_since_change: 0,
+                last_seen_replicas: Some(3),
+                last_target_replicas: Some(4),
+                last_scale_up_unix_seconds: Some(NOW),
+            })
+        );
+        let held = decide(
+            &lpa(),
+            BOUNDS,
+            &report(stats(10, 0, 1.0)),
+            4,
+            &decision.state.unwrap(),
+            at(NOW + 15),
+        )
+        .unwrap();
+        assert_eq!(held.state.unwrap().last_scale_up_unix_seconds, Some(NOW));
+    }
+
+    #[test]
+    fn a_target_without_a_result_is_an_error_naming_it() {
+        let config = config(
+            "  - {method: GET, endpoint: /fib, type: mean, target: 7}\n  - {method: POST, name: /other, type: p95, target: 7}\n",
+            "",
+        );
+        let err = decide(
+            &config,
+            BOUNDS,
+            &report(stats(10, 0, 1.0)),
+            3,
+            &DecayState::default(),
+            at(NOW),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no result for targets[1] 'POST /other' in the report (requests measured: GET /fib); expected the metric stage to load-test every targeted request (check the target's method and endpoint)"
+        );
+    }
+
+    #[test]
+    fn a_target_whose_every_request_failed_is_an_error_even_when_fast() {
+        for (count, failures) in [(50, 50), (0, 0)] {
+            let err = decide(
+                &lpa(),
+                BOUNDS,
+                &report(stats(count, failures, 1.0)),
+                3,
+                &state(9, 3, 3, None),
+                at(NOW),
+            )
+            .unwrap_err();
+            assert_eq!(
+                err,
+                DecisionError::AllFailed {
+                    index: 0,
+                    key: "GET /fib".into(),
+                    count,
+                    failures
+                }
+            );
+        }
+    }
+}

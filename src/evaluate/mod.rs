@@ -1,0 +1,190 @@
+//! The evaluate stage: from the CPA's evaluate input to `{"targetReplicas":N}`.
+//!
+//! [`run`] reads the evaluation config, decodes stdin, takes the state lock,
+//! loads the decay state, calls the pure [`decision::decide`] and saves the new
+//! state, all or nothing: any error leaves the state file as it was. A dry run
+//! (`api_dry_run`) decides the same but neither locks nor writes anything.
+
+pub mod config;
+pub mod decision;
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use crate::cpa::{self, Evaluation, InputError};
+use crate::state::{StateError, StateFile};
+use config::{Bounds, ConfigError, EvaluationConfig};
+use decision::DecisionError;
+
+/// The evaluate stage's settings, as the binary gathered them from flags and
+/// environment variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The evaluation config (`evaluationConfigFilePath`, `--config`).
+    pub config_path: PathBuf,
+    /// The decay state file (`decayInfoFilePath`, `--state`).
+    pub state_path: PathBuf,
+    /// The CPA's `minReplicas` environment variable, used when the config has
+    /// no `minReplicas`.
+    pub min_replicas: Option<u32>,
+    /// The CPA's `maxReplicas` environment variable, used when the config has
+    /// no `maxReplicas`.
+    pub max_replicas: Option<u32>,
+}
+
+/// What one evaluation answered and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The answer for stdout.
+    pub evaluation: Evaluation,
+    /// One human line: the verdict and its reasons.
+    pub explanation: String,
+    /// True when this was a dry run and nothing was written.
+    pub dry_run: bool,
+    /// A discarded, unparseable state file, if there was one.
+    pub warning: Option<String>,
+}
+
+/// Why an evaluation failed; nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum EvaluateError {
+    /// stdin is not an input shape we accept.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The evaluation config cannot be read or is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The input carries no current replica count.
+    #[error(
+        "stdin has no current replica count: neither the report's 'currentReplicas' nor 'resource.spec.replicas' is present; expected one of the two (is the metric stage gpa-metric, in per-resource mode?)"
+    )]
+    NoReplicas,
+    /// The state file cannot be read, locked or written.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The report cannot be judged against the targets.
+    #[error(transparent)]
+    Decision(#[from] DecisionError),
+}
+
+/// Loads and validates the config and resolves the bounds (`--check`).
+pub fn check(settings: &Settings) -> Result<(EvaluationConfig, Bounds), ConfigError> {
+    let config = EvaluationConfig::load(&settings.config_path)?;
+    let bounds = config.bounds(
+        &settings.config_path,
+        settings.min_replicas,
+        settings.max_replicas,
+    )?;
+    Ok((config, bounds))
+}
+
+/// Runs one evaluation on the CPA's stdin bytes at time `now`.
+pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome, EvaluateError> {
+    let request = cpa::parse_evaluate_input(stdin)?;
+    let (config, bounds) = check(settings)?;
+    let current = request
+        .current_replicas()
+        .ok_or(EvaluateError::NoReplicas)?;
+    let state_file = StateFile::new(&settings.state_path);
+    let dry_run = request.run_type.is_dry_run();
+    // A dry run writes nothing, so it needs no lock: saves replace the file
+    // whole, and any version of it read without the lock is complete.
+    let lock = if dry_run {
+        None
+    } else {
+        Some(state_file.lock()?)
+    };
+    let loaded = state_file.load()?;
+    if let Some(warning) = &loaded.warning {
+        tracing::warn!("{warning}");
+    }
+    let decision = decision::decide(
+        &config,
+        bounds,
+        &request.report,
+        current,
+        &loaded.state,
+        now,
+    )?;
+    if let (Some(lock), Some(state)) = (&lock, &decision.state) {
+        state_file.save(state, lock)?;
+    }
+    let explanation = if dry_run {
+        format!("{} (dry run, state unchanged)", decision.explanation)
+    } else {
+        decision.explanation
+    };
+    Ok(Outcome {
+        evaluation: Evaluation {
+            // bounds keep it at most i32::MAX; 0 when disabled
+            target_replicas: i32::try_from(decision.target_replicas).unwrap_or(i32::MAX),
+        },
+        explanation,
+        dry_run,
+        warning: loaded.warning,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+
+    const CONFIG: &str = "targets:\n  - {method: GET, endpoint: /fib, type: mean, target: 7}\n";
+
+    fn input(mean_ms: f64, run_type: &str) -> Vec<u8> {
+        let report = serde_json::json!({"currentReplicas": 3, "requests": {"GET /fib": {
+            "method": "GET", "name": "/fib", "count": 10, "failures": 0, "errorRate": 0.0,
+            "requestsPerSecond": 2.0, "meanMs": mean_ms, "medianMs": mean_ms, "minMs": mean_ms,
+            "maxMs": mean_ms, "p75Ms": mean_ms, "p90Ms": mean_ms, "p95Ms": mean_ms, "p99Ms": mean_ms}}});
+        serde_json::json!({"metrics": [{"value": report.to_string()}], "runType": run_type})
+            .to_string()
+            .into_bytes()
+    }
+
+    fn settings(dir: &std::path::Path) -> Settings {
+        let config_path = dir.join("config.yaml");
+        std::fs::write(&config_path, CONFIG).unwrap();
+        Settings {
+            config_path,
+            state_path: dir.join("state.json"),
+            min_replicas: None,
+            max_replicas: None,
+        }
+    }
+
+    #[test]
+    fn a_dry_run_decides_as_a_real_run_but_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings(dir.path());
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let dry = run(&settings, &input(9.0, "api_dry_run"), now).unwrap();
+        assert!(dry.dry_run);
+        assert!(!settings.state_path.exists());
+        assert!(!StateFile::new(&settings.state_path).lock_path().exists());
+        let real = run(&settings, &input(9.0, "scaler"), now).unwrap();
+        assert_eq!(dry.evaluation, real.evaluation);
+        assert_eq!(real.evaluation.target_replicas, 4);
+        assert_eq!(
+            dry.explanation,
+            format!("{} (dry run, state unchanged)", real.explanation)
+        );
+        let saved = StateFile::new(&settings.state_path).load().unwrap().state;
+        assert_eq!(saved.last_scale_up_unix_seconds, Some(1_800_000_000));
+    }
+
+    #[test]
+    fn a_failed_evaluation_leaves_the_state_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings(dir.path());
+        std::fs::write(&settings.state_path, "{\"runsSinceChange\":2}\n").unwrap();
+        let no_result = br#"{"currentReplicas": 3, "requests": {}}"#;
+        let err = run(&settings, no_result, SystemTime::now()).unwrap_err();
+        assert!(matches!(err, EvaluateError::Decision(_)), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(&settings.state_path).unwrap(),
+            "{\"runsSinceChange\":2}\n"
+        );
+    }
+}

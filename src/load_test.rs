@@ -1,0 +1,429 @@
+//! Runs one goose load test quietly and turns its metrics into a
+//! [`LatencyReport`]. The only async part of the crate.
+//!
+//! "Quietly" means: goose is configured programmatically (argv is never
+//! read), without its telnet controller, console tables or stdout logger;
+//! [`StdoutGuard`] points file descriptor 1 at stderr for the whole attack, so
+//! whatever goose or a compiled scenario prints cannot reach the protocol
+//! stream. The conversion of goose's histograms into the report is a pure
+//! function ([`latency_report`]).
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::time::Duration;
+
+use goose::config::{GooseConfiguration, GooseDefault, GooseDefaultType};
+use goose::goose::{GooseUser, Scenario, Transaction, TransactionFunction};
+use goose::metrics::{GooseMetrics, GooseRequestMetricAggregate};
+use goose::test_plan::{TestPlanHistory, TestPlanStepAction};
+use goose::{GooseAttack, GooseError};
+
+use crate::report::{LatencyReport, RequestStats};
+
+/// Users started per second when the hatch rate is "all at once": big enough
+/// that ramp-up takes milliseconds.
+const ALL_AT_ONCE_RATE: f64 = 100_000.0;
+
+/// How one load test runs.
+#[derive(Debug, Clone)]
+pub struct LoadTestSettings {
+    /// Base URL of the service under test, e.g. `http://fibonacci:8000`.
+    pub host: String,
+    /// Simulated users.
+    pub users: usize,
+    /// Users started per second; `None` starts them all at once.
+    pub hatch_rate: Option<f64>,
+    /// Length of the measured window after ramp-up; whole seconds (goose's unit).
+    pub run_time: Duration,
+    /// Per-request timeout; also bounds how long the end of the test waits
+    /// for requests in flight.
+    pub request_timeout: Duration,
+    /// TLS settings for an HTTPS host.
+    pub tls: TlsSettings,
+}
+
+/// TLS settings for an HTTPS host.
+#[derive(Debug, Clone, Default)]
+pub struct TlsSettings {
+    /// PEM certificate(s) of a private CA to trust besides the system roots.
+    pub ca_certificates: Vec<reqwest::Certificate>,
+    /// Accept any certificate (explicit opt-in; testing only).
+    pub insecure_skip_verify: bool,
+}
+
+impl LoadTestSettings {
+    /// How long ramp-up takes: `users / hatch_rate`, about zero when all start at once.
+    pub fn ramp_up(&self) -> Duration {
+        let rate = self.hatch_rate.unwrap_or(ALL_AT_ONCE_RATE);
+        Duration::from_secs_f64(self.users as f64 / rate)
+    }
+
+    /// The longest the load test may take: ramp-up + run time + one request timeout.
+    pub fn deadline(&self) -> Duration {
+        self.ramp_up() + self.run_time + self.request_timeout
+    }
+}
+
+/// A load test that could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadTestError {
+    /// goose refused the configuration or failed to run.
+    #[error("load test against '{host}' failed: {detail}")]
+    Goose {
+        /// The host.
+        host: String,
+        /// goose's error in debug form (its Display says little).
+        detail: String,
+    },
+    /// No scenario to run.
+    #[error("no scenarios to run; expected a scenario file or compiled scenarios")]
+    NoScenarios,
+}
+
+/// Runs the load test and returns goose's metrics. Install the tracing
+/// subscriber (with its `log` bridge) and a [`StdoutGuard`] before calling
+/// this, so goose's logger and prints go to stderr.
+pub async fn run(
+    settings: &LoadTestSettings,
+    scenarios: Vec<Scenario>,
+) -> Result<GooseMetrics, LoadTestError> {
+    if scenarios.is_empty() {
+        return Err(LoadTestError::NoScenarios);
+    }
+    let failed = |err: GooseError| LoadTestError::Goose {
+        host: settings.host.clone(),
+        detail: format!("{err:?}"),
+    };
+    let mut attack =
+        GooseAttack::initialize_with_config(GooseConfiguration::default()).map_err(failed)?;
+    let tls_client = (!settings.tls.ca_certificates.is_empty()).then(|| client_setup(settings));
+    for scenario in scenarios {
+        let scenario = match &tls_client {
+            Some(setup) => scenario.register_transaction(setup.clone()),
+            None => scenario,
+        };
+        attack = attack.register_scenario(scenario);
+    }
+    let rate = settings.hatch_rate.unwrap_or(ALL_AT_ONCE_RATE).to_string();
+    let timeout = format!("{:.3}", settings.request_timeout.as_secs_f64());
+    let attack = set(attack, GooseDefault::Host, settings.host.as_str()).map_err(failed)?;
+    let attack = set(attack, GooseDefault::Users, settings.users).map_err(failed)?;
+    let attack = set(attack, GooseDefault::IncreaseRate, rate.as_str()).map_err(failed)?;
+    let attack = set(
+        attack,
+        GooseDefault::RunTime,
+        settings.run_time.as_secs() as usize,
+    )
+    .map_err(failed)?;
+    let attack = set(attack, GooseDefault::Timeout, timeout.as_str()).map_err(failed)?;
+    let attack = set(attack, GooseDefault::NoTelnet, true).map_err(failed)?;
+    let attack = set(attack, GooseDefault::NoPrintMetrics, true).map_err(failed)?;
+    let attack = set(attack, GooseDefault::Quiet, 1usize).map_err(failed)?;
+    let attack = set(
+        attack,
+        GooseDefault::AcceptInvalidCerts,
+        settings.tls.insecure_skip_verify,
+    )
+    .map_err(failed)?;
+    attack.execute().await.map_err(failed)
+}
+
+fn set<T>(attack: GooseAttack, key: GooseDefault, value: T) -> Result<GooseAttack, GooseError>
+where
+    GooseAttack: GooseDefaultType<T>,
+{
+    attack.set_default(key, value).map(|boxed| *boxed)
+}
+
+/// An on-start transaction giving each user a client that trusts the
+/// configured CA certificates (goose's own client builder cannot add roots).
+fn client_setup(settings: &LoadTestSettings) -> Transaction {
+    let tls = settings.tls.clone();
+    let timeout = settings.request_timeout;
+    let function: TransactionFunction = std::sync::Arc::new(move |user: &mut GooseUser| {
+        let tls = tls.clone();
+        Box::pin(async move {
+            let mut builder = reqwest::Client::builder()
+                .timeout(timeout)
+                .user_agent(concat!("goose-pod-autoscaler/", env!("CARGO_PKG_VERSION")))
+                .danger_accept_invalid_certs(tls.insecure_skip_verify);
+            for certificate in tls.ca_certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+            user.set_client_builder(builder).await?;
+            Ok(())
+        })
+    });
+    Transaction::new(function)
+        .set_name("gpa-tls-client")
+        .set_on_start()
+        .set_sequence(1)
+}
+
+/// Totals of one request name, read from goose's histogram (`raw_data`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestTotals {
+    /// HTTP method, upper case.
+    pub method: String,
+    /// The request's name.
+    pub name: String,
+    /// Requests made.
+    pub count: u64,
+    /// Requests that failed.
+    pub failures: u64,
+    /// Fastest response, µs.
+    pub min_us: u64,
+    /// Slowest response, µs.
+    pub max_us: u64,
+    /// Sum of all response times, µs.
+    pub total_us: u64,
+    /// Percentiles p50, p75, p90, p95, p99 in µs, from goose's buckets.
+    pub percentiles_us: [u64; 5],
+}
+
+const PERCENTILES: [f32; 5] = [0.5, 0.75, 0.9, 0.95, 0.99];
+
+impl RequestTotals {
+    /// Reads one of goose's per-request aggregates.
+    pub fn from_goose(aggregate: &GooseRequestMetricAggregate) -> Self {
+        let data = &aggregate.raw_data;
+        RequestTotals {
+            method: aggregate.method_label().to_ascii_uppercase(),
+            name: aggregate.path.clone(),
+            count: data.counter as u64,
+            failures: aggregate.fail_count as u64,
+            min_us: data.minimum_time_us,
+            max_us: data.maximum_time_us,
+            total_us: data.total_time_us,
+            percentiles_us: PERCENTILES.map(|p| {
+                if data.counter == 0 {
+                    0
+                } else {
+                    data.percentile_us(p)
+                }
+            }),
+        }
+    }
+}
+
+/// The measured window: from the start of goose's `Maintaining` step to the
+/// start of the step after it. `None` if the history has no complete
+/// `Maintaining` step (e.g. the test was stopped during ramp-up).
+pub fn measured_window(history: &[TestPlanHistory]) -> Option<Duration> {
+    let start = history
+        .iter()
+        .position(|step| matches!(step.action, TestPlanStepAction::Maintaining))?;
+    let next = history.get(start + 1)?;
+    (next.timestamp - history[start].timestamp).to_std().ok()
+}
+
+/// Builds the report from goose's metrics.
+pub fn report_from_metrics(
+    metrics: &GooseMetrics,
+    current_replicas: u32,
+    users: u32,
+    configured_run_time: Duration,
+) -> LatencyReport {
+    let totals: Vec<RequestTotals> = metrics
+        .requests
+        .values()
+        .map(RequestTotals::from_goose)
+        .collect();
+    let window = measured_window(&metrics.history).unwrap_or(configured_run_time);
+    latency_report(&totals, window, current_replicas, users)
+}
+
+/// The report for `totals` measured over `window`: milliseconds with
+/// microsecond resolution, `requestsPerSecond = count / window`.
+pub fn latency_report(
+    totals: &[RequestTotals],
+    window: Duration,
+    current_replicas: u32,
+    users: u32,
+) -> LatencyReport {
+    let seconds = window.as_secs_f64();
+    let ms = |us: u64| us as f64 / 1000.0;
+    let requests: BTreeMap<String, RequestStats> = totals
+        .iter()
+        .map(|t| {
+            let per_count = |value: f64| {
+                if t.count == 0 {
+                    0.0
+                } else {
+                    value / t.count as f64
+                }
+            };
+            let [p50, p75, p90, p95, p99] = t.percentiles_us.map(ms);
+            let stats = RequestStats {
+                method: t.method.clone(),
+                name: t.name.clone(),
+                count: t.count,
+                failures: t.failures,
+                error_rate: per_count(t.failures as f64),
+                requests_per_second: if seconds > 0.0 {
+                    t.count as f64 / seconds
+                } else {
+                    0.0
+                },
+                mean_ms: per_count(ms(t.total_us)),
+                median_ms: p50,
+                min_ms: if t.count == 0 { 0.0 } else { ms(t.min_us) },
+                max_ms: ms(t.max_us),
+                p75_ms: p75,
+                p90_ms: p90,
+                p95_ms: p95,
+                p99_ms: p99,
+            };
+            (LatencyReport::key(&t.method, &t.name), stats)
+        })
+        .collect();
+    LatencyReport {
+        current_replicas: Some(current_replicas),
+        users,
+        run_time_seconds: seconds,
+        requests,
+    }
+}
+
+/// Keeps file descriptor 1 away from everything but the report.
+///
+/// [`StdoutGuard::install`] duplicates the real stdout to a new descriptor
+/// and points fd 1 at stderr, so `println!`s and loggers writing to stdout
+/// land on stderr. [`StdoutGuard::write_document`] writes the one JSON
+/// document to the real stdout. Dropping the guard points fd 1 back.
+#[derive(Debug)]
+pub struct StdoutGuard {
+    real_stdout: File,
+}
+
+impl StdoutGuard {
+    /// Redirects fd 1 to stderr, keeping the real stdout.
+    pub fn install() -> std::io::Result<Self> {
+        std::io::stdout().flush()?;
+        let saved = rustix::io::dup(std::io::stdout().as_fd())?;
+        rustix::stdio::dup2_stdout(std::io::stderr().as_fd())?;
+        Ok(StdoutGuard {
+            real_stdout: File::from(saved),
+        })
+    }
+
+    /// Writes `document` and a newline to the real stdout.
+    pub fn write_document(&mut self, document: &str) -> std::io::Result<()> {
+        let mut out = Vec::with_capacity(document.len() + 1);
+        out.extend_from_slice(document.as_bytes());
+        out.push(b'\n');
+        self.real_stdout.write_all(&out)?;
+        self.real_stdout.flush()
+    }
+}
+
+impl Drop for StdoutGuard {
+    fn drop(&mut self) {
+        let _ = std::io::stdout().flush();
+        let _ = rustix::stdio::dup2_stdout(self.real_stdout.as_fd());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn totals(count: u64, failures: u64) -> RequestTotals {
+        RequestTotals {
+            method: "GET".into(),
+            name: "/fibonacci?n=10".into(),
+            count,
+            failures,
+            min_us: 49_800,
+            max_us: 61_234,
+            total_us: 50_512 * count,
+            percentiles_us: [50_300, 50_800, 51_200, 52_000, 60_001],
+        }
+    }
+
+    #[test]
+    fn the_report_keeps_microseconds_and_divides_by_the_measured_window() {
+        let report = latency_report(&[totals(400, 10)], Duration::from_millis(2_004), 3, 10);
+        let stats = report.request("GET", "/fibonacci?n=10").unwrap();
+        assert_eq!((stats.count, stats.failures), (400, 10));
+        assert_eq!(stats.error_rate, 0.025);
+        assert!((stats.requests_per_second - 400.0 / 2.004).abs() < 1e-9);
+        assert_eq!(stats.mean_ms, 50.512);
+        assert_eq!((stats.min_ms, stats.max_ms), (49.8, 61.234));
+        assert_eq!(
+            [
+                stats.median_ms,
+                stats.p75_ms,
+                stats.p90_ms,
+                stats.p95_ms,
+                stats.p99_ms
+            ],
+            [50.3, 50.8, 51.2, 52.0, 60.001]
+        );
+        assert_eq!(report.run_time_seconds, 2.004);
+        assert_eq!((report.current_replicas, report.users), (Some(3), 10));
+    }
+
+    #[test]
+    fn a_request_name_that_never_ran_reports_zeros_not_nan() {
+        let empty = RequestTotals {
+            min_us: 0,
+            max_us: 0,
+            total_us: 0,
+            percentiles_us: [0; 5],
+            ..totals(0, 0)
+        };
+        let report = latency_report(&[empty], Duration::ZERO, 1, 1);
+        let stats = &report.requests["GET /fibonacci?n=10"];
+        assert_eq!(
+            (stats.error_rate, stats.requests_per_second, stats.mean_ms),
+            (0.0, 0.0, 0.0)
+        );
+        assert!(serde_json::to_string(&report).is_ok());
+    }
+
+    fn history(steps: &[(&str, &str)]) -> Vec<TestPlanHistory> {
+        let json: Vec<_> = steps
+            .iter()
+            .map(|(action, at)| serde_json::json!({"action": action, "timestamp": at, "users": 10}))
+            .collect();
+        serde_json::from_value(serde_json::Value::Array(json)).unwrap()
+    }
+
+    #[test]
+    fn the_window_runs_from_maintaining_to_the_next_step() {
+        let steps = history(&[
+            ("Increasing", "2026-11-22T05:00:00.000Z"),
+            ("Maintaining", "2026-11-22T05:00:00.012Z"),
+            ("Decreasing", "2026-11-22T05:00:02.015500Z"),
+            ("Finished", "2026-11-22T05:00:02.020Z"),
+        ]);
+        assert_eq!(
+            measured_window(&steps),
+            Some(Duration::from_micros(2_003_500))
+        );
+        let cut_short = history(&[
+            ("Increasing", "2026-11-22T05:00:00Z"),
+            ("Maintaining", "2026-11-22T05:00:01Z"),
+        ]);
+        assert_eq!(measured_window(&cut_short), None);
+    }
+
+    #[test]
+    fn ramp_up_and_deadline_follow_the_settings() {
+        let mut settings = LoadTestSettings {
+            host: "http://127.0.0.1:1".into(),
+            users: 10,
+            hatch_rate: Some(5.0),
+            run_time: Duration::from_secs(20),
+            request_timeout: Duration::from_secs(5),
+            tls: TlsSettings::default(),
+        };
+        assert_eq!(settings.ramp_up(), Duration::from_secs(2));
+        assert_eq!(settings.deadline(), Duration::from_secs(27));
+        settings.hatch_rate = None;
+        assert!(settings.ramp_up() < Duration::from_millis(1));
+    }
+}

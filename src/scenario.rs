@@ -1,0 +1,680 @@
+//! Scenario files: the declarative YAML that says what the load test requests,
+//! and its translation into goose [`Scenario`]s.
+//!
+//! The file speaks goose's own terms: scenarios (name, weight, wait time) made
+//! of transactions (name, weight, one HTTP request each). Loading is a pure
+//! function of the file's text and an environment lookup ([`ScenarioFile::parse`]);
+//! every error names the file, line and column. Header values may take
+//! `${VARIABLE}` from the environment so secrets come from Kubernetes Secrets
+//! and never sit in the file; their values are marked sensitive and never logged.
+//! See `docs/scenarios.md` for the reference.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use goose::GooseError;
+use goose::goose::{GooseMethod, GooseRequest, GooseUser, Scenario, Transaction};
+use goose::goose::{TransactionFunction, TransactionResult};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use serde::Deserialize;
+use serde_saphyr::{Location, Spanned};
+
+/// Pause after a request that got no response because the connection failed
+/// (refused, reset, unreachable), so a down target does not become a busy loop
+/// of tens of thousands of requests per second. The pause is not part of any
+/// measured response time.
+pub const CONNECT_ERROR_PAUSE: Duration = Duration::from_millis(10);
+
+/// A scenario file as written, before validation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct FileSpec {
+    scenarios: Spanned<Vec<ScenarioSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ScenarioSpec {
+    name: String,
+    #[serde(default)]
+    weight: Option<NonZeroUsize>,
+    #[serde(default)]
+    wait_time: Option<Spanned<WaitTimeSpec>>,
+    transactions: Spanned<Vec<TransactionSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct WaitTimeSpec {
+    min_ms: u64,
+    max_ms: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct TransactionSpec {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    weight: Option<NonZeroUsize>,
+    #[serde(default)]
+    method: Method,
+    path: Spanned<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    body: Option<Spanned<String>>,
+    #[serde(default)]
+    json: Option<Spanned<serde_json::Value>>,
+    #[serde(default)]
+    expected_status: Option<Spanned<Vec<u16>>>,
+}
+
+/// The HTTP methods goose can send. Any other method in a scenario file is
+/// rejected when the file is loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    /// `GET` (the default).
+    #[default]
+    Get,
+    /// `POST`.
+    Post,
+    /// `PUT`.
+    Put,
+    /// `PATCH`.
+    Patch,
+    /// `DELETE`.
+    Delete,
+    /// `HEAD`.
+    Head,
+}
+
+impl Method {
+    fn goose(self) -> GooseMethod {
+        match self {
+            Method::Get => GooseMethod::Get,
+            Method::Post => GooseMethod::Post,
+            Method::Put => GooseMethod::Put,
+            Method::Patch => GooseMethod::Patch,
+            Method::Delete => GooseMethod::Delete,
+            Method::Head => GooseMethod::Head,
+        }
+    }
+
+    /// The method's name, upper case.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Head => "HEAD",
+        }
+    }
+}
+
+/// A validated scenario file, ready to become goose scenarios.
+#[derive(Debug, Clone)]
+pub struct ScenarioFile {
+    /// Where it was read from (for messages).
+    pub path: PathBuf,
+    /// Its scenarios, in file order.
+    pub scenarios: Vec<ScenarioPlan>,
+}
+
+/// One scenario: a kind of simulated user.
+#[derive(Debug, Clone)]
+pub struct ScenarioPlan {
+    /// The scenario's name.
+    pub name: String,
+    /// Relative share of the users that run this scenario (default 1).
+    pub weight: usize,
+    /// Random pause between a user's transactions, `(min, max)`; none by default.
+    pub wait_time: Option<(Duration, Duration)>,
+    /// The transactions, in file order.
+    pub transactions: Vec<RequestPlan>,
+}
+
+/// One transaction: one HTTP request and what counts as its success.
+#[derive(Clone)]
+pub struct RequestPlan {
+    /// The name the request's results are reported under (default: the path,
+    /// query included).
+    pub name: String,
+    /// Relative share of this scenario's transactions (default 1).
+    pub weight: usize,
+    /// The HTTP method.
+    pub method: Method,
+    /// Path (and query) joined to the host.
+    pub path: String,
+    /// Headers, with `${VARIABLE}`s already substituted; values are marked
+    /// sensitive.
+    pub headers: HeaderMap,
+    /// The request body, if any.
+    pub body: Option<Vec<u8>>,
+    /// The status codes that count as success; empty means any 2xx.
+    pub expected_status: Vec<u16>,
+}
+
+impl fmt::Debug for RequestPlan {
+    /// Shows header names only, never their values.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestPlan")
+            .field("name", &self.name)
+            .field("weight", &self.weight)
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("body_bytes", &self.body.as_ref().map(Vec::len))
+            .field("expected_status", &self.expected_status)
+            .finish()
+    }
+}
+
+/// A scenario file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error(
+        "scenario file '{path}': cannot read it: {source}; expected a readable YAML file (setting scenarioFilePath)"
+    )]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid YAML of the expected shape.
+    #[error("scenario file '{path}': {message}")]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line and column, on one line.
+        message: String,
+    },
+    /// A value is of the right type but not allowed.
+    #[error("scenario file '{path}' line {line} column {column}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the value at fault.
+        line: u64,
+        /// 1-based column of the value at fault.
+        column: u64,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+    /// goose refused a scenario or transaction.
+    #[error("scenario '{scenario}': goose refused it: {detail}")]
+    Goose {
+        /// The scenario's name.
+        scenario: String,
+        /// goose's error, in debug form (its Display says little).
+        detail: String,
+    },
+}
+
+impl ScenarioFile {
+    /// Reads and validates a scenario file; `env` looks up the variables that
+    /// header values name.
+    pub fn load(path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<Self, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(path, &text, env)
+    }
+
+    /// Validates a scenario file's text; `path` is only used in messages.
+    pub fn parse(
+        path: &Path,
+        text: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ScenarioError> {
+        let spec: FileSpec =
+            serde_saphyr::from_str(text).map_err(|err| syntax_error(path, &err))?;
+        let invalid = |at: &Location, message: String| ScenarioError::Invalid {
+            path: path.to_path_buf(),
+            line: at.line(),
+            column: at.column(),
+            message,
+        };
+        if spec.scenarios.value.is_empty() {
+            return Err(invalid(
+                &spec.scenarios.referenced,
+                "'scenarios' is empty; expected at least one scenario".into(),
+            ));
+        }
+        let mut scenarios = Vec::new();
+        for scenario in spec.scenarios.value {
+            let wait_time = match scenario.wait_time {
+                None => None,
+                Some(wait) if wait.value.min_ms > wait.value.max_ms => {
+                    return Err(invalid(
+                        &wait.referenced,
+                        format!(
+                            "waitTime minMs {} is greater than maxMs {}; expected minMs <= maxMs",
+                            wait.value.min_ms, wait.value.max_ms
+                        ),
+                    ));
+                }
+                Some(wait) => Some((
+                    Duration::from_millis(wait.value.min_ms),
+                    Duration::from_millis(wait.value.max_ms),
+                )),
+            };
+            if scenario.transactions.value.is_empty() {
+                return Err(invalid(
+                    &scenario.transactions.referenced,
+                    format!(
+                        "scenario '{}' has no transactions; expected at least one",
+                        scenario.name
+                    ),
+                ));
+            }
+            let mut transactions = Vec::new();
+            for tx in scenario.transactions.value {
+                transactions.push(request_plan(tx, &env, &invalid)?);
+            }
+            scenarios.push(ScenarioPlan {
+                name: scenario.name,
+                weight: scenario.weight.map_or(1, NonZeroUsize::get),
+                wait_time,
+                transactions,
+            });
+        }
+        Ok(ScenarioFile {
+            path: path.to_path_buf(),
+            scenarios,
+        })
+    }
+
+    /// The goose scenarios that run this file.
+    pub fn goose_scenarios(&self) -> Result<Vec<Scenario>, ScenarioError> {
+        self.scenarios
+            .iter()
+            .map(ScenarioPlan::goose_scenario)
+            .collect()
+    }
+}
+
+fn request_plan(
+    tx: TransactionSpec,
+    env: &impl Fn(&str) -> Option<String>,
+    invalid: &impl Fn(&Location, String) -> ScenarioError,
+) -> Result<RequestPlan, ScenarioError> {
+    let path = tx.path.value;
+    if !path.starts_with('/') {
+        return Err(invalid(
+            &tx.path.referenced,
+            format!(
+                "path '{path}' does not start with '/'; expected a path such as /fibonacci?n=10"
+            ),
+        ));
+    }
+    let mut headers = HeaderMap::new();
+    for (name, value) in tx.headers {
+        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            invalid(
+                &value.referenced,
+                format!("header name '{name}' is not a valid HTTP header name; expected letters, digits and '-'"),
+            )
+        })?;
+        let expanded = expand_env(&value.value, env)
+            .map_err(|message| invalid(&value.referenced, format!("header '{name}': {message}")))?;
+        let mut header_value = HeaderValue::from_str(&expanded).map_err(|_| {
+            invalid(
+                &value.referenced,
+                format!("header '{name}': its value is not a valid HTTP header value (value not shown); expected visible ASCII"),
+            )
+        })?;
+        header_value.set_sensitive(true);
+        headers.insert(header, header_value);
+    }
+    let body = match (tx.body, tx.json) {
+        (Some(_), Some(json)) => {
+            return Err(invalid(
+                &json.referenced,
+                "both 'body' and 'json' are set; expected at most one of them".into(),
+            ));
+        }
+        (Some(body), None) => Some(body.value.into_bytes()),
+        (None, Some(json)) => {
+            if !headers.contains_key(CONTENT_TYPE) {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
+            Some(serde_json::to_vec(&json.value).map_err(|err| {
+                invalid(&json.referenced, format!("'json' cannot be encoded: {err}"))
+            })?)
+        }
+        (None, None) => None,
+    };
+    let expected_status = match tx.expected_status {
+        None => Vec::new(),
+        Some(codes) => {
+            if codes.value.is_empty() {
+                return Err(invalid(
+                    &codes.referenced,
+                    "'expectedStatus' is empty; expected a list of HTTP status codes, or leave it out for any 2xx".into(),
+                ));
+            }
+            if let Some(code) = codes.value.iter().find(|code| !(100..=599).contains(*code)) {
+                return Err(invalid(
+                    &codes.referenced,
+                    format!(
+                        "'expectedStatus' code {code} is not an HTTP status; expected 100 to 599"
+                    ),
+                ));
+            }
+            codes.value
+        }
+    };
+    Ok(RequestPlan {
+        name: tx.name.unwrap_or_else(|| path.clone()),
+        weight: tx.weight.map_or(1, NonZeroUsize::get),
+        method: tx.method,
+        path,
+        headers,
+        body,
+        expected_status,
+    })
+}
+
+/// Replaces each `${NAME}` with the variable's value. `$` not followed by `{`
+/// is kept as is. Errors name the variable, never a value.
+fn expand_env(text: &str, env: &impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            return Err("'${' without a closing '}'; expected ${VARIABLE}".into());
+        };
+        let name = &after[..end];
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!(
+                "'${{{name}}}' is not a variable reference; expected ${{VARIABLE}} with letters, digits and '_'"
+            ));
+        }
+        match env(name) {
+            Some(value) if !value.is_empty() => out.push_str(&value),
+            _ => {
+                return Err(format!(
+                    "environment variable '{name}' is not set or empty; expected it set, e.g. from a Kubernetes Secret"
+                ));
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The parser's error as `line L column C: message`, without its
+/// multi-line source snippet.
+fn syntax_error(path: &Path, err: &serde_saphyr::Error) -> ScenarioError {
+    let text = err.without_snippet().to_string();
+    let mut message = one_line(&text);
+    if let Some(rest) = message.strip_prefix("error: ") {
+        message = rest.to_string();
+    }
+    match err.location() {
+        Some(at) => {
+            let prefix = format!("line {} column {}: ", at.line(), at.column());
+            if let Some(rest) = message.strip_prefix(&prefix) {
+                message = rest.to_string();
+            }
+            let suffix = format!(" at line {}, column {}", at.line(), at.column());
+            if let Some(rest) = message.strip_suffix(&suffix) {
+                message = rest.to_string();
+            }
+            ScenarioError::Invalid {
+                path: path.to_path_buf(),
+                line: at.line(),
+                column: at.column(),
+                message,
+            }
+        }
+        None => ScenarioError::Syntax {
+            path: path.to_path_buf(),
+            message,
+        },
+    }
+}
+
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl ScenarioPlan {
+    /// This scenario as a goose [`Scenario`].
+    pub fn goose_scenario(&self) -> Result<Scenario, ScenarioError> {
+        let refused = |err: GooseError| ScenarioError::Goose {
+            scenario: self.name.clone(),
+            detail: format!("{err:?}"),
+        };
+        let mut scenario = Scenario::new(&self.name)
+            .set_weight(self.weight)
+            .map_err(refused)?;
+        if let Some((min, max)) = self.wait_time {
+            scenario = scenario.set_wait_time(min, max).map_err(refused)?;
+        }
+        for plan in &self.transactions {
+            scenario = scenario.register_transaction(plan.transaction().map_err(refused)?);
+        }
+        Ok(scenario)
+    }
+}
+
+impl RequestPlan {
+    /// This request as a goose [`Transaction`].
+    pub fn transaction(&self) -> Result<Transaction, GooseError> {
+        let plan = Arc::new(self.clone());
+        let function: TransactionFunction = Arc::new(move |user: &mut GooseUser| {
+            let plan = Arc::clone(&plan);
+            Box::pin(async move { plan.send(user).await })
+        });
+        Transaction::new(function)
+            .set_name(&self.name)
+            .set_weight(self.weight)
+    }
+
+    /// Whether `status` counts as success (0 = no response never does).
+    pub fn accepts(&self, status: u16) -> bool {
+        if self.expected_status.is_empty() {
+            (200..300).contains(&status)
+        } else {
+            self.expected_status.contains(&status)
+        }
+    }
+
+    async fn send(&self, user: &mut GooseUser) -> TransactionResult {
+        let method = self.method.goose();
+        let mut builder = user
+            .get_request_builder(&method, &self.path)?
+            .headers(self.headers.clone());
+        if let Some(body) = &self.body {
+            builder = builder.body(body.clone());
+        }
+        let request = GooseRequest::builder()
+            .method(method)
+            .path(self.path.as_str())
+            .name(self.name.as_str())
+            .set_request_builder(builder)
+            .build();
+        let mut goose = user.request(request).await?;
+        let status = goose.request.status_code;
+        let accepted = self.accepts(status);
+        if accepted && !goose.request.success {
+            user.set_success(&mut goose.request)?;
+        } else if !accepted && goose.request.success {
+            let tag = format!(
+                "{status}: {} {}: unexpected status; expected {}",
+                self.method.as_str(),
+                self.name,
+                self.expected_description()
+            );
+            // set_failure reports the failure as an Err by design; the failure
+            // is recorded in the metrics, the transaction itself goes on.
+            let _ = user.set_failure(&tag, &mut goose.request, None, None);
+        }
+        if goose
+            .response
+            .as_ref()
+            .is_err_and(reqwest::Error::is_connect)
+        {
+            tokio::time::sleep(CONNECT_ERROR_PAUSE).await;
+        }
+        Ok(())
+    }
+
+    fn expected_description(&self) -> String {
+        if self.expected_status.is_empty() {
+            "any 2xx".into()
+        } else {
+            self.expected_status
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(" or ")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn parse(text: &str) -> Result<ScenarioFile, ScenarioError> {
+        ScenarioFile::parse(Path::new("s.yaml"), text, |name| {
+            (name == "API_TOKEN").then(|| "Bearer s3cret".to_string())
+        })
+    }
+
+    #[test]
+    fn the_smallest_file_gives_one_get_named_by_its_path() {
+        let file = ScenarioFile::parse(
+            Path::new("s.yaml"),
+            "scenarios:\n  - name: probe\n    transactions:\n      - method: GET\n        path: /fibonacci?n=10\n",
+            no_env,
+        )
+        .unwrap();
+        let tx = &file.scenarios[0].transactions[0];
+        assert_eq!(
+            (tx.method, tx.name.as_str()),
+            (Method::Get, "/fibonacci?n=10")
+        );
+        assert_eq!((file.scenarios[0].weight, tx.weight), (1, 1));
+        assert!(tx.accepts(204) && !tx.accepts(404) && !tx.accepts(0));
+        assert_eq!(file.goose_scenarios().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_json_body_sets_the_content_type_and_headers_take_the_environment() {
+        let file = parse(
+            "scenarios:\n  - name: api\n    weight: 3\n    waitTime: {minMs: 10, maxMs: 20}\n    transactions:\n      - name: create\n        method: POST\n        path: /items\n        headers:\n          Authorization: ${API_TOKEN}\n        json: {a: 1}\n        expectedStatus: [201, 409]\n",
+        )
+        .unwrap();
+        let scenario = &file.scenarios[0];
+        assert_eq!(scenario.weight, 3);
+        assert_eq!(
+            scenario.wait_time,
+            Some((Duration::from_millis(10), Duration::from_millis(20)))
+        );
+        let tx = &scenario.transactions[0];
+        assert_eq!(tx.headers[CONTENT_TYPE], "application/json");
+        assert_eq!(tx.headers["authorization"], "Bearer s3cret");
+        assert!(tx.headers["authorization"].is_sensitive());
+        assert_eq!(tx.body.as_deref(), Some(br#"{"a":1}"#.as_slice()));
+        assert!(tx.accepts(409) && !tx.accepts(200));
+        assert!(!format!("{tx:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn bad_files_are_rejected_with_file_line_and_column() {
+        let cases = [
+            (
+                "scenarios:\n  - name: a\n    transactions:\n      - method: OPTIONS\n        path: /\n",
+                "scenario file 's.yaml' line 4 column 17: unknown variant `OPTIONS`, expected one of GET",
+                "",
+            ),
+            (
+                "scenarios:\n  - name: a\n    transactions:\n      - path: /\n        colour: red\n",
+                "scenario file 's.yaml' line 5 column 9: unknown field `colour`",
+                "",
+            ),
+            (
+                "scenarios:\n  - name: a\n    transactions:\n      - path: /\n        headers:\n          X-Token: ${NOPE}\n",
+                "scenario file 's.yaml' line 6 column 20: header 'X-Token': environment variable 'NOPE' is not set",
+                "",
+            ),
+            (
+                "scenarios:\n  - name: a\n    transactions:\n      - path: /\n        body: x\n        json: {}\n",
+                "scenario file 's.yaml' line 6 column 15: both 'body' and 'json' are set",
+                "",
+            ),
+            (
+                "scenarios:\n  - name: a\n    transactions:\n      - path: nope\n",
+                "scenario file 's.yaml' line 4 column 15: path 'nope' does not start with '/'",
+                "",
+            ),
+            (
+                "scenarios:\n  - name: a\n    transactions: []\n",
+                "scenario file 's.yaml' line 3 column 19: scenario 'a' has no transactions",
+                "",
+            ),
+            (
+                "scenarios: []\n",
+                "scenario file 's.yaml' line 1 column 12: 'scenarios' is empty",
+                "",
+            ),
+            (
+                "scenarios:\n  - name: a\n    waitTime: {minMs: 5, maxMs: 1}\n    transactions:\n      - path: /\n",
+                "scenario file 's.yaml' line 3 column 15: waitTime minMs 5 is greater than maxMs 1",
+                "",
+            ),
+            (
+                "scenarios:\n  - name: a\n    transactions:\n      - path: /\n        expectedStatus: [200, 700]\n",
+                "scenario file 's.yaml' line 5 column 25: 'expectedStatus' code 700",
+                "",
+            ),
+            (
+                "scenarios:\n  - name: a\n    weight: 0\n    transactions:\n      - path: /\n",
+                "scenario file 's.yaml' line 3 column 5: invalid value: integer `0`, expected a nonzero usize",
+                "",
+            ),
+        ];
+        for (text, prefix, contains) in cases {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.starts_with(prefix), "got: {err}\nwant prefix: {prefix}");
+            assert!(err.contains(contains), "got: {err}\nwant: {contains}");
+            assert!(!err.contains('\n'), "one line: {err}");
+        }
+    }
+
+    #[test]
+    fn expansion_keeps_lone_dollars_and_never_shows_values() {
+        let env = |name: &str| (name == "A").then(|| "x".to_string());
+        assert_eq!(expand_env("$5 ${A}-${A}", &env).unwrap(), "$5 x-x");
+        let err = expand_env("${B}", &env).unwrap_err();
+        assert!(err.contains("'B'"), "{err}");
+        assert!(expand_env("${A", &env).is_err());
+        assert!(expand_env("${A B}", &env).is_err());
+    }
+}

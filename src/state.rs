@@ -1,0 +1,325 @@
+//! The decay state the evaluate stage keeps between runs, and the file that
+//! holds it.
+//!
+//! The file is JSON (camelCase), replaced whole on every save: a temporary file
+//! in the same folder is written, fsynced and renamed over it, then the folder
+//! is fsynced. A process killed at any instant therefore leaves either the old
+//! or the new file, never a mix. Read-decide-write runs under an advisory lock
+//! on a separate `<state>.lock` file (the rename replaces the state file's
+//! inode, so a lock on the state file itself would protect nothing), so two
+//! evaluations at once never lose an update.
+
+use std::fs::{File, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// What the evaluate stage remembers between runs. Every field is optional so
+/// that a missing or empty file is a fresh start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DecayState {
+    /// Runs since the replica count last changed (by us or by someone else).
+    #[serde(default)]
+    pub runs_since_change: u32,
+    /// Current replicas at our last decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen_replicas: Option<u32>,
+    /// The replica count we last answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_target_replicas: Option<u32>,
+    /// When we last answered a count above the current one (a scale-up), in
+    /// seconds since the Unix epoch; the start of `scaleUp.cooldownSeconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_scale_up_unix_seconds: Option<u64>,
+}
+
+/// The state as loaded, with a warning when the file held garbage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadedState {
+    /// The state; fresh when the file was missing, empty or unparseable.
+    pub state: DecayState,
+    /// Why the file's content was discarded, if it was.
+    pub warning: Option<String>,
+}
+
+/// The state file cannot be read, locked or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// Reading the state file failed for a reason other than its absence.
+    #[error(
+        "cannot read decay state file '{path}': {source}; expected a readable file in an existing folder (set decayInfoFilePath or --state)"
+    )]
+    Read {
+        /// The state path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The folder meant to hold the state file does not exist.
+    #[error(
+        "cannot use decay state file '{path}': its folder '{folder}' does not exist or is not a folder; expected an existing, writable folder (set decayInfoFilePath or --state)"
+    )]
+    Folder {
+        /// The state path.
+        path: PathBuf,
+        /// Its parent folder.
+        folder: PathBuf,
+    },
+    /// The lock file cannot be created or locked.
+    #[error(
+        "cannot lock decay state file '{path}': {source}; expected a writable folder (set decayInfoFilePath or --state)"
+    )]
+    Lock {
+        /// The lock file's path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Writing, syncing or renaming the new state failed.
+    #[error(
+        "cannot write decay state file '{path}': {source}; expected a writable folder (set decayInfoFilePath or --state)"
+    )]
+    Write {
+        /// The state path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// The decay state file at a path, with its lock file beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateFile {
+    path: PathBuf,
+}
+
+/// Proof that the lock is held; dropping it releases the lock.
+#[derive(Debug)]
+pub struct StateLock {
+    _file: File,
+}
+
+impl StateFile {
+    /// The state file at `path` (nothing is touched yet).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        StateFile { path: path.into() }
+    }
+
+    /// The state file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The lock file's path: `<state>.lock`.
+    pub fn lock_path(&self) -> PathBuf {
+        let mut name = self.path.clone().into_os_string();
+        name.push(".lock");
+        PathBuf::from(name)
+    }
+
+    /// Takes the exclusive lock, waiting for other evaluations to finish.
+    /// Creates the lock file when missing; it is never removed (removing it
+    /// would let two processes lock two different files).
+    pub fn lock(&self) -> Result<StateLock, StateError> {
+        let lock_path = self.lock_path();
+        let lock_error = |source| StateError::Lock {
+            path: lock_path.clone(),
+            source,
+        };
+        let file = match OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+        {
+            Ok(file) => file,
+            Err(err) if err.kind() == ErrorKind::NotFound => {
+                self.check_folder()?;
+                return Err(lock_error(err));
+            }
+            Err(err) => return Err(lock_error(err)),
+        };
+        file.lock().map_err(lock_error)?;
+        Ok(StateLock { _file: file })
+    }
+
+    /// Reads the state. Missing or empty: fresh state. Unparseable: fresh
+    /// state and a warning (the next save overwrites it). Unreadable (a
+    /// folder, no permission, no parent folder): an error.
+    pub fn load(&self) -> Result<LoadedState, StateError> {
+        let bytes = match std::fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == ErrorKind::NotFound => {
+                self.check_folder()?;
+                Vec::new()
+            }
+            Err(source) => {
+                return Err(StateError::Read {
+                    path: self.path.clone(),
+                    source,
+                });
+            }
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(LoadedState {
+                state: DecayState::default(),
+                warning: None,
+            });
+        }
+        match serde_json::from_slice(&bytes) {
+            Ok(state) => Ok(LoadedState {
+                state,
+                warning: None,
+            }),
+            Err(err) => Ok(LoadedState {
+                state: DecayState::default(),
+                warning: Some(format!(
+                    "decay state file '{}' is not valid state JSON ({err}); starting fresh and overwriting it",
+                    self.path.display()
+                )),
+            }),
+        }
+    }
+
+    /// Replaces the state file atomically. Takes the lock as proof that it is
+    /// held across the read-decide-write.
+    pub fn save(&self, state: &DecayState, _lock: &StateLock) -> Result<(), StateError> {
+        let write_error = |source| StateError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let folder = self.folder();
+        let mut json = serde_json::to_vec(state).map_err(|err| write_error(err.into()))?;
+        json.push(b'\n');
+        let mut temp = tempfile::Builder::new()
+            .prefix(&format!(".{}.", self.file_name()))
+            .suffix(".tmp")
+            .tempfile_in(folder)
+            .map_err(write_error)?;
+        temp.write_all(&json).map_err(write_error)?;
+        temp.as_file().sync_all().map_err(write_error)?;
+        temp.persist(&self.path)
+            .map_err(|err| write_error(err.error))?;
+        File::open(folder)
+            .and_then(|dir| dir.sync_all())
+            .map_err(write_error)?;
+        Ok(())
+    }
+
+    fn folder(&self) -> &Path {
+        match self.path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        }
+    }
+
+    fn file_name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "state".into())
+    }
+
+    fn check_folder(&self) -> Result<(), StateError> {
+        let folder = self.folder();
+        if folder.is_dir() {
+            Ok(())
+        } else {
+            Err(StateError::Folder {
+                path: self.path.clone(),
+                folder: folder.to_owned(),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> DecayState {
+        DecayState {
+            runs_since_change: 2,
+            last_seen_replicas: Some(3),
+            last_target_replicas: Some(4),
+            last_scale_up_unix_seconds: Some(1_700_000_000),
+        }
+    }
+
+    #[test]
+    fn a_missing_or_empty_file_is_a_fresh_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = StateFile::new(dir.path().join("decay_info.json"));
+        assert_eq!(file.load().unwrap().state, DecayState::default());
+        std::fs::write(file.path(), " \n").unwrap();
+        let loaded = file.load().unwrap();
+        assert_eq!(
+            (loaded.state, loaded.warning),
+            (DecayState::default(), None)
+        );
+    }
+
+    #[test]
+    fn saves_and_loads_camel_case_json_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = StateFile::new(dir.path().join("decay_info.json"));
+        let lock = file.lock().unwrap();
+        file.save(&sample(), &lock).unwrap();
+        let text = std::fs::read_to_string(file.path()).unwrap();
+        assert_eq!(
+            text,
+            "{\"runsSinceChange\":2,\"lastSeenReplicas\":3,\"lastTargetReplicas\":4,\"lastScaleUpUnixSeconds\":1700000000}\n"
+        );
+        assert_eq!(file.load().unwrap().state, sample());
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["decay_info.json", "decay_info.json.lock"]);
+    }
+
+    #[test]
+    fn a_shorter_state_after_a_longer_one_leaves_no_trailing_garbage() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = StateFile::new(dir.path().join("s.json"));
+        let lock = file.lock().unwrap();
+        file.save(&sample(), &lock).unwrap();
+        file.save(&DecayState::default(), &lock).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(file.path()).unwrap(),
+            "{\"runsSinceChange\":0}\n"
+        );
+    }
+
+    #[test]
+    fn garbage_is_discarded_with_a_warning_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = StateFile::new(dir.path().join("s.json"));
+        std::fs::write(file.path(), "{\"runsSinceChange\": 3}}garbage").unwrap();
+        let loaded = file.load().unwrap();
+        assert_eq!(loaded.state, DecayState::default());
+        let warning = loaded.warning.unwrap();
+        assert!(
+            warning.contains("s.json' is not valid state JSON"),
+            "{warning}"
+        );
+    }
+
+    #[test]
+    fn a_missing_folder_or_a_directory_is_an_error_naming_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = StateFile::new(dir.path().join("nope/s.json"));
+        let err = missing.load().unwrap_err().to_string();
+        assert!(
+            err.contains("nope/s.json") && err.contains("does not exist"),
+            "{err}"
+        );
+        assert!(missing.lock().is_err());
+        let directory = StateFile::new(dir.path());
+        let err = directory.load().unwrap_err().to_string();
+        assert!(err.starts_with("cannot read decay state file"), "{err}");
+    }
+}

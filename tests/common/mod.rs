@@ -1,0 +1,282 @@
+//! Test support: a real axum server on 127.0.0.1 whose delay and status are
+//! set per request (`?delayMs=50&status=404`), with `/hang...` paths that
+//! accept and never answer; it records what it received and how long each
+//! handler took. Plus helpers to run `gpa-metric` as a process.
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+
+/// One request the server answered.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// HTTP method.
+    pub method: String,
+    /// Path and query.
+    pub target: String,
+    /// `Authorization` header, if any.
+    pub authorization: Option<String>,
+    /// `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// `User-Agent` header, if any.
+    pub user_agent: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
+    /// Time from the handler's start to its response.
+    pub handled: Duration,
+}
+
+/// What the server saw (at most 200 000 requests are kept).
+#[derive(Default)]
+pub struct Record {
+    seen: Mutex<Vec<Seen>>,
+}
+
+impl Record {
+    /// A copy of every request seen so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// A server running on its own thread for the rest of the test process.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// What it received.
+    pub record: Arc<Record>,
+}
+
+fn query_value(uri: &Uri, key: &str) -> Option<u64> {
+    uri.query()?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == key)
+        .and_then(|(_, v)| v.parse().ok())
+}
+
+async fn handle(
+    State(record): State<Arc<Record>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let start = Instant::now();
+    if uri.path().starts_with("/hang") {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+    if let Some(ms) = query_value(&uri, "delayMs") {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    let status = query_value(&uri, "status")
+        .and_then(|code| StatusCode::from_u16(code as u16).ok())
+        .unwrap_or(StatusCode::OK);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+    };
+    let seen = Seen {
+        method: method.to_string(),
+        target: uri
+            .path_and_query()
+            .map(|pq| pq.to_string())
+            .unwrap_or_default(),
+        authorization: header("authorization"),
+        content_type: header("content-type"),
+        user_agent: header("user-agent"),
+        body: body.to_vec(),
+        handled: start.elapsed(),
+    };
+    let mut all = record.seen.lock().unwrap();
+    if all.len() < 200_000 {
+        all.push(seen);
+    }
+    status
+}
+
+/// Accepts TCP connections and completes the TLS handshake; connections
+/// whose handshake fails (a client that rejects the certificate) are dropped.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((stream, addr)) = self.tcp.accept().await else {
+                continue;
+            };
+            if let Ok(tls) = self.acceptor.accept(stream).await {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
+}
+
+/// `tests/fixtures/<name>`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(fixture("test-server.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(fixture("test-server-key.pem")).unwrap();
+    let config = tokio_rustls::rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+impl TestServer {
+    /// Starts a server on 127.0.0.1 on a free port.
+    pub fn start() -> TestServer {
+        Self::start_with(false)
+    }
+
+    /// Starts an HTTPS server on 127.0.0.1 with the certificate in
+    /// `tests/fixtures/test-server.pem` (issued by `test-ca.pem`).
+    pub fn start_tls() -> TestServer {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let record = Arc::new(Record::default());
+        let state = Arc::clone(&record);
+        let acceptor = tls.then(tls_acceptor);
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let tcp = tokio::net::TcpListener::from_std(listener).unwrap();
+                let app = Router::new().fallback(handle).with_state(state);
+                match acceptor {
+                    Some(acceptor) => axum::serve(TlsListener { tcp, acceptor }, app)
+                        .await
+                        .unwrap(),
+                    None => axum::serve(tcp, app).await.unwrap(),
+                }
+            });
+        });
+        let scheme = if tls { "https" } else { "http" };
+        TestServer {
+            url: format!("{scheme}://{addr}"),
+            record,
+        }
+    }
+}
+
+/// A URL on 127.0.0.1 where nothing listens: bind a port, then let it go.
+pub fn refused_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}")
+}
+
+/// The CPA metric input for a Deployment with `replicas`.
+pub fn cpa_input(replicas: u32) -> String {
+    format!(
+        r#"{{"resource": {{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {{"name": "fib", "namespace": "default"}}, "spec": {{"replicas": {replicas}}}}}, "runType": "scaler"}}"#
+    )
+}
+
+/// Writes a scenario file into `dir` and returns its path.
+pub fn scenario_file(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("scenario.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A one-GET scenario file for `path`.
+pub fn single_get(path: &str) -> String {
+    format!(
+        "scenarios:\n  - name: probe\n    transactions:\n      - method: GET\n        path: {path}\n"
+    )
+}
+
+/// The `gpa-metric` binary with a clean environment (no settings inherited).
+/// `GPA_METRIC_BIN` runs the tests against another build of it, e.g.
+/// `GPA_METRIC_BIN=target/release/gpa-metric`.
+pub fn gpa_metric() -> assert_cmd::Command {
+    let mut cmd = match std::env::var_os("GPA_METRIC_BIN") {
+        Some(path) => assert_cmd::Command::new(path),
+        None => assert_cmd::Command::cargo_bin("gpa-metric").unwrap(),
+    };
+    cmd.env_clear().timeout(Duration::from_secs(30));
+    cmd
+}
+
+/// What one run of the binary gave.
+pub struct Run {
+    /// Exit code (None if killed).
+    pub code: Option<i32>,
+    /// stdout.
+    pub stdout: String,
+    /// stderr.
+    pub stderr: String,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl Run {
+    /// stdout parsed as exactly one latency report (one line, one document).
+    pub fn report(&self) -> goose_pod_autoscaler::report::LatencyReport {
+        assert_eq!(self.code, Some(0), "stderr: {}", self.stderr);
+        assert_eq!(
+            self.stdout.lines().count(),
+            1,
+            "stdout must be one line: {:?}",
+            self.stdout
+        );
+        assert!(self.stdout.ends_with('\n'));
+        let mut stream =
+            serde_json::Deserializer::from_str(&self.stdout).into_iter::<serde_json::Value>();
+        let first = stream.next().expect("a document").expect("valid JSON");
+        assert!(stream.next().is_none(), "exactly one JSON document");
+        serde_json::from_value(first).expect("a latency report")
+    }
+}
+
+/// Runs `cmd` with `stdin` and collects the outcome.
+pub fn run(mut cmd: assert_cmd::Command, stdin: &str) -> Run {
+    let start = Instant::now();
+    let output = cmd.write_stdin(stdin.to_string()).output().unwrap();
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        elapsed: start.elapsed(),
+    }
+}

@@ -1,0 +1,508 @@
+//! `gpa-metric` as the CPA runs it: a process per test, against servers the
+//! tests start on 127.0.0.1, each run 1-2 s.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TestServer, cpa_input, gpa_metric, refused_url, run, scenario_file, single_get};
+
+fn quick(cmd: &mut assert_cmd::Command, host: &str, scenario: &std::path::Path) {
+    cmd.env("gooseHost", host)
+        .env("gooseUsers", "3")
+        .env("gooseRunTime", "1")
+        .env("gooseRequestTimeout", "1000")
+        .env("scenarioFilePath", scenario);
+}
+
+#[test]
+fn a_healthy_target_gives_one_report_with_every_request_counted() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), &single_get("/fibonacci?n=10"));
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &file);
+    let out = run(cmd, &cpa_input(3));
+    let report = out.report();
+    assert_eq!((report.current_replicas, report.users), (Some(3), 3));
+    assert!(
+        (0.95..1.1).contains(&report.run_time_seconds),
+        "{}",
+        report.run_time_seconds
+    );
+    let stats = report
+        .request("GET", "/fibonacci?n=10")
+        .expect("named by its path");
+    assert!(stats.count > 50, "{stats:?}");
+    assert_eq!(stats.failures, 0);
+    let rate = stats.count as f64 / report.run_time_seconds;
+    assert!((stats.requests_per_second - rate).abs() < 1e-6);
+    assert!(
+        stats.min_ms <= stats.median_ms
+            && stats.median_ms <= stats.p99_ms
+            && stats.p99_ms <= stats.max_ms
+    );
+    let served = server.record.seen().len() as u64;
+    assert!(
+        served >= stats.count,
+        "the server saw {served}, the report counts {}",
+        stats.count
+    );
+}
+
+#[test]
+fn unexpected_statuses_count_as_failures_and_expected_ones_do_not() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(
+        dir.path(),
+        "scenarios:\n  - name: s\n    transactions:\n      - path: /gone?status=404\n      - path: /missing?status=404\n        name: tolerated\n        expectedStatus: [404]\n      - path: /ok\n        expectedStatus: [201]\n",
+    );
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &file);
+    let report = run(cmd, &cpa_input(1)).report();
+    let gone = report.request("GET", "/gone?status=404").unwrap();
+    assert!(
+        gone.count > 0 && gone.failures == gone.count && gone.error_rate == 1.0,
+        "{gone:?}"
+    );
+    let tolerated = report.request("GET", "tolerated").unwrap();
+    assert!(
+        tolerated.count > 0 && tolerated.failures == 0,
+        "{tolerated:?}"
+    );
+    let ok = report.request("GET", "/ok").unwrap();
+    assert!(
+        ok.count > 0 && ok.failures == ok.count,
+        "200 is not the expected 201: {ok:?}"
+    );
+}
+
+#[test]
+fn transaction_weights_share_the_requests() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(
+        dir.path(),
+        "scenarios:\n  - name: mix\n    transactions:\n      - path: /heavy?delayMs=2\n        weight: 3\n      - path: /light?delayMs=2\n        weight: 1\n",
+    );
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &file);
+    let report = run(cmd, &cpa_input(1)).report();
+    let heavy = report.request("GET", "/heavy?delayMs=2").unwrap().count as f64;
+    let light = report.request("GET", "/light?delayMs=2").unwrap().count as f64;
+    let ratio = heavy / light;
+    assert!(
+        (2.5..3.5).contains(&ratio),
+        "3:1 weights gave {heavy}:{light}"
+    );
+}
+
+#[test]
+fn a_refused_target_gives_a_report_of_failures_and_nothing_else_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), &single_get("/fibonacci?n=10"));
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &refused_url(), &file);
+    cmd.env("gooseUsers", "30");
+    let out = run(cmd, &cpa_input(2));
+    let report = out.report();
+    let stats = report.request("GET", "/fibonacci?n=10").unwrap();
+    assert!(
+        stats.count >= 1000,
+        "thousands of refused requests: {stats:?}"
+    );
+    assert_eq!(stats.failures, stats.count);
+    assert_eq!(stats.error_rate, 1.0);
+    assert!(
+        out.elapsed < Duration::from_millis(1000 + 1000 + 1000),
+        "{:?}",
+        out.elapsed
+    );
+    let lines = out.stderr.lines().count();
+    assert!(
+        lines < 40,
+        "stderr is not flooded with one line per failure: {lines} lines"
+    );
+    assert!(
+        out.stderr.contains("Connect"),
+        "the failure summary names the error: {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn goose_logging_everything_still_leaves_stdout_to_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), &single_get("/x"));
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &refused_url(), &file);
+    cmd.env("gooseUsers", "20")
+        .env("GPA_LOG", "debug,goose=debug");
+    let out = run(cmd, &cpa_input(1));
+    let report = out.report();
+    let stats = report.request("GET", "/x").unwrap();
+    assert!(
+        stats.count >= 1000 && stats.failures == stats.count,
+        "{stats:?}"
+    );
+    assert!(
+        out.stderr.lines().count() >= 1000,
+        "goose's per-request lines went to stderr"
+    );
+}
+
+#[test]
+fn a_hanging_target_ends_within_run_time_plus_request_timeout() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), &single_get("/hang"));
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &file);
+    cmd.env("gooseRequestTimeout", "400");
+    let out = run(cmd, &cpa_input(1));
+    let report = out.report();
+    let stats = report.request("GET", "/hang").unwrap();
+    assert!(
+        stats.count >= 3 && stats.failures == stats.count,
+        "{stats:?}"
+    );
+    assert!(
+        stats.min_ms >= 390.0,
+        "timed out at the request timeout: {stats:?}"
+    );
+    let limit = Duration::from_millis(1000 + 400 + 1000);
+    assert!(
+        out.elapsed < limit,
+        "took {:?}, limit {limit:?}",
+        out.elapsed
+    );
+}
+
+#[test]
+fn ramp_up_comes_before_the_measured_window() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), &single_get("/x"));
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &file);
+    // 4 users at 8 per second: 0.5 s of ramp-up, then 1 s measured.
+    cmd.env("gooseUsers", "4").env("gooseHatchRate", "8");
+    let out = run(cmd, &cpa_input(1));
+    let report = out.report();
+    assert!(
+        (0.95..1.1).contains(&report.run_time_seconds),
+        "{}",
+        report.run_time_seconds
+    );
+    assert!(
+        out.elapsed >= Duration::from_millis(1450),
+        "{:?}",
+        out.elapsed
+    );
+    assert!(
+        out.elapsed < Duration::from_millis(1500 + 1000),
+        "{:?}",
+        out.elapsed
+    );
+    let stats = report.request("GET", "/x").unwrap();
+    let served = server.record.seen().len() as u64;
+    assert!(
+        served > stats.count,
+        "ramp-up requests ({served} served) are not in the report ({})",
+        stats.count
+    );
+}
+
+#[test]
+fn a_ca_certificate_gives_each_user_a_client_that_keeps_the_request_timeout() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(
+        dir.path(),
+        "scenarios:\n  - name: s\n    transactions:\n      - path: /x\n      - path: /hang\n",
+    );
+    let ca = common::fixture("test-ca.pem");
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &file);
+    cmd.env("gooseCaCertPath", &ca)
+        .env("gooseRequestTimeout", "300");
+    let out = run(cmd, &cpa_input(1));
+    let report = out.report();
+    let ok = report.request("GET", "/x").unwrap();
+    assert!(ok.count > 0 && ok.failures == 0, "{ok:?}");
+    let hang = report.request("GET", "/hang").unwrap();
+    assert!(hang.failures == hang.count && hang.count > 0, "{hang:?}");
+    assert!(
+        (290.0..900.0).contains(&hang.max_ms),
+        "timed out after ~300 ms: {hang:?}"
+    );
+    assert!(
+        out.elapsed < Duration::from_millis(1000 + 300 + 1000),
+        "{:?}",
+        out.elapsed
+    );
+}
+
+#[test]
+fn https_needs_the_private_ca_or_the_explicit_opt_out() {
+    let server = TestServer::start_tls();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), &single_get("/x"));
+    let outcome = |extra: &[(&str, String)]| {
+        let mut cmd = gpa_metric();
+        quick(&mut cmd, &server.url, &file);
+        for (key, value) in extra {
+            cmd.env(key, value);
+        }
+        let report = run(cmd, &cpa_input(1)).report();
+        let stats = report.request("GET", "/x").unwrap().clone();
+        (stats.count, stats.failures)
+    };
+    let (count, failures) = outcome(&[]);
+    assert!(
+        count > 0 && failures == count,
+        "an unknown CA fails every request: {count}/{failures}"
+    );
+    let ca = common::fixture("test-ca.pem").display().to_string();
+    let (count, failures) = outcome(&[("gooseCaCertPath", ca)]);
+    assert!(
+        count > 0 && failures == 0,
+        "trusted via gooseCaCertPath: {count}/{failures}"
+    );
+    let (count, failures) = outcome(&[("gooseInsecureSkipTlsVerify", "true".into())]);
+    assert!(
+        count > 0 && failures == 0,
+        "verification skipped: {count}/{failures}"
+    );
+}
+
+#[test]
+fn zero_replicas_run_no_load_test() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), &single_get("/x"));
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &file);
+    let out = run(cmd, &cpa_input(0));
+    let report = out.report();
+    assert_eq!(
+        report,
+        goose_pod_autoscaler::report::LatencyReport::empty(0)
+    );
+    assert!(
+        out.elapsed < Duration::from_millis(900),
+        "{:?}",
+        out.elapsed
+    );
+    assert!(server.record.seen().is_empty());
+}
+
+#[test]
+fn the_replicas_flag_replaces_stdin_and_legacy_input_is_read() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), &single_get("/x"));
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &file);
+    cmd.args(["--replicas", "0"]);
+    // stdin is garbage: with --replicas it is not read.
+    assert_eq!(run(cmd, "not json").report().current_replicas, Some(0));
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &file);
+    let legacy = r#"{"kind": "Deployment", "metadata": {"name": "fib"}, "spec": {"replicas": 0}}"#;
+    assert_eq!(run(cmd, legacy).report().current_replicas, Some(0));
+}
+
+#[test]
+fn flags_beat_variables_which_beat_the_lpa_aliases() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), &single_get("/x"));
+    // Alias only: the LPA's names work.
+    let mut cmd = gpa_metric();
+    cmd.env("locustHost", &server.url)
+        .env("locustUsers", "2")
+        .env("locustRunTime", "1")
+        .env("locustHatchRate", "100")
+        .env("scenarioFilePath", &file);
+    let report = run(cmd, &cpa_input(1)).report();
+    assert_eq!(report.users, 2);
+    assert!(report.request("GET", "/x").unwrap().failures == 0);
+    // Primary beats alias: locustHost points nowhere.
+    let mut cmd = gpa_metric();
+    cmd.env("gooseHost", &server.url)
+        .env("locustHost", refused_url())
+        .env("gooseUsers", "1")
+        .env("locustUsers", "5")
+        .env("gooseRunTime", "1")
+        .env("scenarioFilePath", &file);
+    let report = run(cmd, &cpa_input(1)).report();
+    assert_eq!(report.users, 1);
+    assert_eq!(report.request("GET", "/x").unwrap().failures, 0);
+    // Flag beats variable.
+    let mut cmd = gpa_metric();
+    cmd.env("gooseHost", refused_url())
+        .env("gooseUsers", "5")
+        .env("gooseRunTime", "1")
+        .env("scenarioFilePath", &file)
+        .args(["--host", &server.url, "--users", "2"]);
+    let report = run(cmd, &cpa_input(1)).report();
+    assert_eq!(report.users, 2);
+    assert_eq!(report.request("GET", "/x").unwrap().failures, 0);
+}
+
+#[test]
+fn help_names_every_variable_and_alias() {
+    let out = run(
+        {
+            let mut cmd = gpa_metric();
+            cmd.arg("--help");
+            cmd
+        },
+        "",
+    );
+    assert_eq!(out.code, Some(0));
+    for name in [
+        "gooseHost",
+        "locustHost",
+        "gooseUsers",
+        "locustUsers",
+        "gooseHatchRate",
+        "locustHatchRate",
+        "gooseRunTime",
+        "locustRunTime",
+        "gooseRequestTimeout",
+        "scenarioFilePath",
+        "gooseCaCertPath",
+        "gooseInsecureSkipTlsVerify",
+    ] {
+        assert!(out.stdout.contains(name), "--help mentions {name}");
+    }
+}
+
+#[test]
+fn bad_input_is_one_line_on_stderr_exit_1_and_nothing_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = scenario_file(dir.path(), &single_get("/x"));
+    let options = dir.path().join("options.yaml");
+    std::fs::write(
+        &options,
+        "scenarios:\n  - name: s\n    transactions:\n      - method: OPTIONS\n        path: /x\n",
+    )
+    .unwrap();
+    let secret = dir.path().join("secret.yaml");
+    std::fs::write(&secret, "scenarios:\n  - name: s\n    transactions:\n      - path: /x\n        headers:\n          Authorization: Bearer ${API_TOKEN}\n").unwrap();
+    let host = "http://127.0.0.1:9";
+    let pod =
+        r#"{"resource": {"kind": "Pod", "metadata": {"name": "fib-1"}}, "runType": "scaler"}"#;
+    let one = cpa_input(1);
+    let one = one.as_str();
+    /// (environment, arguments, stdin, expected part of the error)
+    type Case<'a> = (Vec<(&'a str, String)>, Vec<&'a str>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            vec![],
+            vec![],
+            one,
+            "setting gooseHost (--host) '': not set",
+        ),
+        (
+            vec![("gooseHost", host.into()), ("gooseUsers", "many".into())],
+            vec![],
+            "",
+            "setting gooseUsers (--users) 'many': not a number of users",
+        ),
+        (
+            vec![("gooseHost", host.into()), ("locustRunTime", "2.5".into())],
+            vec![],
+            "",
+            "setting locustRunTime '2.5': goose measures whole seconds",
+        ),
+        (
+            vec![
+                ("gooseHost", host.into()),
+                ("scenarioFilePath", good.display().to_string()),
+            ],
+            vec![],
+            pod,
+            "stdin: resource 'Pod/fib-1' has no spec.replicas",
+        ),
+        (
+            vec![
+                ("gooseHost", host.into()),
+                ("scenarioFilePath", good.display().to_string()),
+            ],
+            vec![],
+            "{",
+            "stdin is not valid JSON",
+        ),
+        (
+            vec![
+                ("gooseHost", host.into()),
+                ("scenarioFilePath", "/nonexistent.yaml".into()),
+            ],
+            vec![],
+            one,
+            "scenario file '/nonexistent.yaml': cannot read it",
+        ),
+        (
+            vec![("gooseHost", host.into())],
+            vec![],
+            one,
+            "scenario file '/scenario.yaml' does not exist and there are no compiled scenarios",
+        ),
+        (
+            vec![
+                ("gooseHost", host.into()),
+                ("scenarioFilePath", options.display().to_string()),
+            ],
+            vec![],
+            one,
+            "unknown variant `OPTIONS`",
+        ),
+        (
+            vec![
+                ("gooseHost", host.into()),
+                ("scenarioFilePath", secret.display().to_string()),
+            ],
+            vec![],
+            one,
+            "line 6 column 26: header 'Authorization': environment variable 'API_TOKEN' is not set",
+        ),
+        (
+            vec![
+                ("gooseHost", host.into()),
+                ("gooseCaCertPath", good.display().to_string()),
+                ("scenarioFilePath", good.display().to_string()),
+            ],
+            vec![],
+            one,
+            "setting gooseCaCertPath",
+        ),
+        (vec![], vec!["--bogus"], "", "unexpected argument '--bogus'"),
+        (vec![], vec!["--replicas", "abc"], "", "--replicas"),
+    ];
+    for (env, args, stdin, expected) in cases {
+        let mut cmd = gpa_metric();
+        for (key, value) in &env {
+            cmd.env(key, value);
+        }
+        cmd.args(&args);
+        let out = run(cmd, stdin);
+        assert_eq!(out.code, Some(1), "{env:?} {args:?}: {}", out.stderr);
+        assert!(out.stdout.is_empty(), "{env:?}: stdout {:?}", out.stdout);
+        assert_eq!(
+            out.stderr.lines().count(),
+            1,
+            "{env:?}: one line: {}",
+            out.stderr
+        );
+        assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
+        assert!(
+            out.stderr.contains(expected),
+            "{env:?}\n got: {}\nwant: {expected}",
+            out.stderr
+        );
+    }
+}
