@@ -119,7 +119,7 @@ impl LoadProfile {
                 path: path.to_owned(),
                 line,
                 column,
-                message: one_line(&err.without_snippet().to_string()),
+                message: one_line(&err.without_snippet().to_string(), line, column),
             }
         })?;
         let seconds = profile.duration().as_secs_f64();
@@ -181,14 +181,40 @@ impl LoadProfile {
     }
 }
 
-/// The error text on one line: the parser's message may span several.
-fn one_line(message: &str) -> String {
-    message
+/// The parser's message on one line, without the location it repeats at its
+/// end (the error names it first).
+fn one_line(message: &str, line: u64, column: u64) -> String {
+    let joined = message
         .lines()
         .map(str::trim)
-        .filter(|line| !line.is_empty())
+        .filter(|text| !text.is_empty())
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    let suffix = format!(" at line {line}, column {column}");
+    match joined.strip_suffix(&suffix) {
+        Some(stripped) => stripped.to_owned(),
+        None => joined,
+    }
+}
+
+/// A number as written in the file, or whatever else was there, so a wrong
+/// value can be named in the error.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Number {
+    Number(f64),
+    Other(serde_saphyr::Spanned<String>),
+}
+
+/// Reads the number under `key`, naming the value when it is not one.
+fn number<'de, D: Deserializer<'de>>(deserializer: D, key: &str) -> Result<f64, D::Error> {
+    match Number::deserialize(deserializer)? {
+        Number::Number(value) => Ok(value),
+        Number::Other(text) => Err(serde::de::Error::custom(format!(
+            "{key} '{}' is not a number; expected a number such as 20 or 0.5",
+            text.value
+        ))),
+    }
 }
 
 fn default_path() -> String {
@@ -217,7 +243,7 @@ fn non_empty_steps<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Loa
 }
 
 fn positive_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-    let seconds = f64::deserialize(deserializer)?;
+    let seconds = number(deserializer, "durationSeconds")?;
     if !(seconds > 0.0 && seconds <= MAX_PROFILE_SECONDS) {
         return Err(serde::de::Error::custom(format!(
             "durationSeconds '{seconds}' is out of range; expected more than 0 and at most \
@@ -237,11 +263,18 @@ fn check_rate<E: serde::de::Error>(key: &str, rate: f64) -> Result<f64, E> {
 }
 
 fn rate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
-    check_rate("requestsPerSecond", f64::deserialize(deserializer)?)
+    check_rate(
+        "requestsPerSecond",
+        number(deserializer, "requestsPerSecond")?,
+    )
 }
 
 fn optional_rate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
-    check_rate("endRequestsPerSecond", f64::deserialize(deserializer)?).map(Some)
+    check_rate(
+        "endRequestsPerSecond",
+        number(deserializer, "endRequestsPerSecond")?,
+    )
+    .map(Some)
 }
 
 #[cfg(test)]
@@ -318,6 +351,15 @@ steps:
             ),
             ("description: x\n", "missing field `steps`"),
             (
+                "steps:\n  - durationSeconds: 5\n    requestsPerSecond: lots\n",
+                "load profile 'p.yaml' line 3 column 24: requestsPerSecond 'lots' is not a number; \
+                 expected a number such as 20 or 0.5",
+            ),
+            (
+                "steps: [\n",
+                "load profile 'p.yaml' line 1 column 8: unclosed bracket '['",
+            ),
+            (
                 "steps:\n  - durationSeconds: 3000\n    requestsPerSecond: 1\n  \
                  - durationSeconds: 3000\n    requestsPerSecond: 1\n",
                 "load profile 'p.yaml' lasts 6000 s: too long; expected at most 3600 s in all",
@@ -330,6 +372,10 @@ steps:
                 "input {text:?}\n got: {err}\nwant: {expected}"
             );
             assert!(!err.contains('\n'), "error must be one line: {err}");
+            assert!(
+                !err.contains(", column "),
+                "the location is named twice: {err}"
+            );
         }
     }
 
