@@ -59,14 +59,20 @@ fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
     path
 }
 
-/// Runs `gpa simulate` with `args` into `dir/out`; returns the process output.
-fn simulate(dir: &Path, args: &[&str]) -> Output {
-    let out = dir.join("out");
+/// Runs `gpa simulate` on the load profile `profile` with [`EVALUATION_CONFIG`]
+/// and `args`, into `dir/out`; returns the process output.
+fn simulate(dir: &Path, profile: &str, args: &[&str]) -> Output {
+    let profile = write(dir, "profile.yaml", profile);
+    let config = write(dir, "evaluation.yaml", EVALUATION_CONFIG);
     Command::new(env!("CARGO_BIN_EXE_gpa"))
         .arg("simulate")
         .args(QUICK)
         .arg("--output-dir")
-        .arg(&out)
+        .arg(dir.join("out"))
+        .arg("--profile")
+        .arg(profile)
+        .arg("--evaluation-config")
+        .arg(config)
         .args(args)
         .env("GPA_LOG", "info")
         .timeout(std::time::Duration::from_secs(100))
@@ -97,14 +103,9 @@ fn finished(dir: &Path, output: &Output) -> (Summary, Timeline) {
 #[test]
 fn replicas_rise_during_the_load_step_and_decay_after_it() {
     let dir = tempfile::tempdir().unwrap();
-    let profile = write(
-        dir.path(),
-        "profile.yaml",
-        "steps:\n  - durationSeconds: 4\n    requestsPerSecond: 20\n  \
+    let profile = "steps:\n  - durationSeconds: 4\n    requestsPerSecond: 20\n  \
          - durationSeconds: 14\n    requestsPerSecond: 250\n  \
-         - durationSeconds: 18\n    requestsPerSecond: 20\n",
-    );
-    let config = write(dir.path(), "evaluation.yaml", EVALUATION_CONFIG);
+         - durationSeconds: 18\n    requestsPerSecond: 20\n";
     // The real gpa-metric, its stdout also kept, one file per run, so the test
     // can read every report the evaluate stage was handed.
     let reports = dir.path().join("reports");
@@ -120,11 +121,8 @@ fn replicas_rise_during_the_load_step_and_decay_after_it() {
     );
     let output = simulate(
         dir.path(),
+        profile,
         &[
-            "--profile",
-            profile.to_str().unwrap(),
-            "--evaluation-config",
-            config.to_str().unwrap(),
             "--metric-command",
             metric.to_str().unwrap(),
             "--max-replicas",
@@ -185,12 +183,7 @@ fn replicas_rise_during_the_load_step_and_decay_after_it() {
 #[test]
 fn an_interval_whose_metric_stage_fails_or_times_out_changes_nothing_and_the_next_proceeds() {
     let dir = tempfile::tempdir().unwrap();
-    let profile = write(
-        dir.path(),
-        "profile.yaml",
-        "steps:\n  - durationSeconds: 12\n    requestsPerSecond: 40\n",
-    );
-    let config = write(dir.path(), "evaluation.yaml", EVALUATION_CONFIG);
+    let profile = "steps:\n  - durationSeconds: 12\n    requestsPerSecond: 40\n";
     // First run: exit 1. Second: hang past the timeout. Then the real one.
     let count = dir.path().join("count");
     let metric = write_script(
@@ -206,11 +199,8 @@ fn an_interval_whose_metric_stage_fails_or_times_out_changes_nothing_and_the_nex
     );
     let output = simulate(
         dir.path(),
+        profile,
         &[
-            "--profile",
-            profile.to_str().unwrap(),
-            "--evaluation-config",
-            config.to_str().unwrap(),
             "--metric-command",
             metric.to_str().unwrap(),
             "--metric-timeout-ms",
@@ -256,24 +246,11 @@ fn an_interval_whose_metric_stage_fails_or_times_out_changes_nothing_and_the_nex
 #[test]
 fn a_dry_run_decides_but_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let profile = write(
-        dir.path(),
-        "profile.yaml",
-        "steps:\n  - durationSeconds: 7\n    requestsPerSecond: 250\n",
-    );
-    let config = write(dir.path(), "evaluation.yaml", EVALUATION_CONFIG);
+    let profile = "steps:\n  - durationSeconds: 7\n    requestsPerSecond: 250\n";
     let output = simulate(
         dir.path(),
-        &[
-            "--profile",
-            profile.to_str().unwrap(),
-            "--evaluation-config",
-            config.to_str().unwrap(),
-            "--run-type",
-            "api_dry_run",
-            "--initial-replicas",
-            "2",
-        ],
+        profile,
+        &["--run-type", "api_dry_run", "--initial-replicas", "2"],
     );
     let (summary, timeline) = finished(dir.path(), &output);
     assert!(!timeline.intervals.is_empty());
@@ -302,21 +279,11 @@ fn a_dry_run_decides_but_changes_nothing() {
 #[test]
 fn zero_replicas_with_a_nonzero_minimum_leave_autoscaling_disabled() {
     let dir = tempfile::tempdir().unwrap();
-    let profile = write(
-        dir.path(),
-        "profile.yaml",
-        "steps:\n  - durationSeconds: 5\n    requestsPerSecond: 5\n",
-    );
+    let profile = "steps:\n  - durationSeconds: 5\n    requestsPerSecond: 5\n";
     let output = simulate(
         dir.path(),
-        &[
-            "--profile",
-            profile.to_str().unwrap(),
-            "--initial-replicas",
-            "0",
-            "--max-queue-ms",
-            "100",
-        ],
+        profile,
+        &["--initial-replicas", "0", "--max-queue-ms", "100"],
     );
     let (summary, timeline) = finished(dir.path(), &output);
     assert!(!timeline.intervals.is_empty());
@@ -337,12 +304,7 @@ fn a_bad_profile_is_one_line_naming_the_file_line_and_column() {
         "steps:\n  - durationSeconds: 5\n    requestsPerSecond: lots\n",
     );
     let output = Command::new(env!("CARGO_BIN_EXE_gpa"))
-        .args([
-            "simulate",
-            "--profile",
-            profile.to_str().unwrap(),
-            "--output-dir",
-        ])
+        .args(["simulate", "--output-dir"])
         .arg(dir.path().join("out"))
         .output()
         .unwrap();
