@@ -304,8 +304,12 @@ fn a_bad_profile_is_one_line_naming_the_file_line_and_column() {
         "steps:\n  - durationSeconds: 5\n    requestsPerSecond: lots\n",
     );
     let output = Command::new(env!("CARGO_BIN_EXE_gpa"))
-        .args(["simulate", "--output-dir"])
+        .arg("simulate")
+        .arg("--profile")
+        .arg(&profile)
+        .arg("--output-dir")
         .arg(dir.path().join("out"))
+        .timeout(std::time::Duration::from_secs(10))
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
@@ -314,7 +318,8 @@ fn a_bad_profile_is_one_line_naming_the_file_line_and_column() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
         stderr.starts_with(&format!(
-            "error: simulation failed: load profile '{}' line 3 column 24:",
+            "error: simulation failed: load profile '{}' line 3 column 24: \
+             requestsPerSecond 'lots' is not a number; expected a number such as 20 or 0.5",
             profile.display()
         )),
         "{stderr}"
