@@ -66,8 +66,8 @@ fn run() -> anyhow::Result<()> {
     };
     logging::init("info");
     let settings = Settings {
-        config_path: path_or(cli.config, "/evaluation_config.yaml"),
-        state_path: path_or(cli.state, "/decay_info.json"),
+        config_path: path_or(cli.config, evaluate::DEFAULT_CONFIG_PATH),
+        state_path: path_or(cli.state, evaluate::DEFAULT_STATE_PATH),
         min_replicas: replica_count("minReplicas", cli.min_replicas)?,
         max_replicas: replica_count("maxReplicas", cli.max_replicas)?,
     };

@@ -16,6 +16,14 @@ use crate::state::{StateError, StateFile};
 use config::{Bounds, ConfigError, EvaluationConfig};
 use decision::DecisionError;
 
+/// Where the evaluation config is read when no setting names it (the Locust
+/// Pod Autoscaler's default).
+pub const DEFAULT_CONFIG_PATH: &str = "/evaluation_config.yaml";
+
+/// Where the decay state is kept when no setting names it (the Locust Pod
+/// Autoscaler's default).
+pub const DEFAULT_STATE_PATH: &str = "/decay_info.json";
+
 /// The evaluate stage's settings, as the binary gathered them from flags and
 /// environment variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
