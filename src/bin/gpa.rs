@@ -44,7 +44,7 @@ struct SimulateArgs {
     scenario: Option<PathBuf>,
     /// Folder for chart.svg, seconds.csv, intervals.csv, timeline.json and the
     /// decay state; created if missing.
-    #[arg(long, value_name = "DIR", default_value = "gpa-simulation")]
+    #[arg(long, value_name = "DIR", default_value = "sim-out")]
     output_dir: PathBuf,
     /// The CPA's interval, milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 5000)]

@@ -105,7 +105,7 @@ impl Settings {
             profile: None,
             evaluation_config: None,
             scenario: None,
-            output_dir: PathBuf::from("gpa-simulation"),
+            output_dir: PathBuf::from("sim-out"),
             interval: Duration::from_secs(5),
             bounds: Bounds { min: 1, max: 10 },
             initial_replicas: 1,
@@ -395,8 +395,15 @@ pub async fn run(settings: &Settings) -> Result<Summary, SimulateError> {
     Ok(summary)
 }
 
+/// Writes `contents` to `path` through `<path>.tmp` and a rename, so a
+/// reader (a browser showing the chart, a script reading the CSV) never sees
+/// a half-written file.
 fn write(path: &Path, contents: &str) -> Result<(), SimulateError> {
-    std::fs::write(path, contents).map_err(output_error(path))
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    let temporary = PathBuf::from(temporary);
+    std::fs::write(&temporary, contents).map_err(output_error(&temporary))?;
+    std::fs::rename(&temporary, path).map_err(output_error(path))
 }
 
 /// The plugin files the stages are pointed at.
