@@ -14,6 +14,8 @@
 //! - [`state`]: the decay state kept between evaluations, saved atomically
 //!   under a lock.
 //! - [`logging`]: logs and explanations on stderr, never stdout.
+//! - [`simulate`]: `gpa simulate`, the whole CPA loop on one machine around the
+//!   real stage executables, as an executable specification of the CPA.
 //!
 //! The binaries (`gpa-metric`, `gpa-evaluate`) are thin shells over these.
 
@@ -24,4 +26,5 @@ pub mod logging;
 pub mod metric;
 pub mod report;
 pub mod scenario;
+pub mod simulate;
 pub mod state;

@@ -1,0 +1,398 @@
+//! Load profiles: the background traffic a simulation offers the service,
+//! as a list of steps read from a small YAML file (see `profiles/`).
+//!
+//! ```yaml
+//! description: a quiet start, a load step, a quiet end
+//! path: /fibonacci?n=10          # optional; the request every step makes
+//! steps:
+//!   - durationSeconds: 20
+//!     requestsPerSecond: 20
+//!   - durationSeconds: 60
+//!     requestsPerSecond: 150
+//!     endRequestsPerSecond: 100  # optional: a linear ramp across the step
+//! ```
+//!
+//! Parsing validates every value and reports errors with the file, line and
+//! column at fault. The rate at a moment is a pure function of the profile.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+/// Largest rate a step may ask for, requests per second. The traffic is
+/// generated on the same 2-core machine as everything else; beyond this the
+/// generator, not the simulated service, would be what is measured.
+pub const MAX_REQUESTS_PER_SECOND: f64 = 2000.0;
+
+/// Longest a whole profile may last, seconds.
+pub const MAX_PROFILE_SECONDS: f64 = 3600.0;
+
+/// The request path used when a profile names none.
+pub const DEFAULT_PATH: &str = "/fibonacci?n=10";
+
+/// A load profile: the request to make and the rate over time.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoadProfile {
+    /// What the profile shows, for people reading it; not used otherwise.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The path (with query) every background request asks for; it must start
+    /// with `/`. Default `/fibonacci?n=10`.
+    #[serde(default = "default_path", deserialize_with = "request_path")]
+    pub path: String,
+    /// The steps, run one after another.
+    #[serde(deserialize_with = "non_empty_steps")]
+    pub steps: Vec<LoadStep>,
+}
+
+/// One step of a load profile.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoadStep {
+    /// How long the step lasts, seconds (more than 0; fractions allowed).
+    #[serde(rename = "durationSeconds", deserialize_with = "positive_seconds")]
+    pub duration: Duration,
+    /// Requests started per second at the start of the step (0 to 2000).
+    #[serde(deserialize_with = "rate")]
+    pub requests_per_second: f64,
+    /// Requests started per second at the end of the step, for a linear ramp
+    /// (0 to 2000); default: the same as `requestsPerSecond`.
+    #[serde(default, deserialize_with = "optional_rate")]
+    pub end_requests_per_second: Option<f64>,
+}
+
+/// A profile file that cannot be read or is not a valid profile.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// The file could not be read.
+    #[error("reading load profile '{path}': {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The file is not valid YAML or holds a value out of range.
+    #[error("load profile '{path}' line {line} column {column}: {message}")]
+    Invalid {
+        /// The file (or `<built-in>` for the embedded default).
+        path: PathBuf,
+        /// Line of the fault, 1-based (0 when unknown).
+        line: u64,
+        /// Column of the fault, 1-based (0 when unknown).
+        column: u64,
+        /// What is wrong and what was expected, one line.
+        message: String,
+    },
+    /// The steps add up to more than [`MAX_PROFILE_SECONDS`].
+    #[error(
+        "load profile '{path}' lasts {seconds} s: too long; expected at most {MAX_PROFILE_SECONDS} s in all"
+    )]
+    TooLong {
+        /// The file.
+        path: PathBuf,
+        /// The total length of its steps, seconds.
+        seconds: f64,
+    },
+}
+
+impl LoadProfile {
+    /// Reads and validates the profile at `path`.
+    pub fn load(path: &Path) -> Result<Self, ProfileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse_str(&text, path)
+    }
+
+    /// Parses and validates profile text; `path` names it in errors.
+    pub fn parse_str(text: &str, path: &Path) -> Result<Self, ProfileError> {
+        let profile: LoadProfile = serde_saphyr::from_str(text).map_err(|err| {
+            let (line, column) = err
+                .location()
+                .map(|location| (location.line(), location.column()))
+                .unwrap_or((0, 0));
+            ProfileError::Invalid {
+                path: path.to_owned(),
+                line,
+                column,
+                message: one_line(&err.without_snippet().to_string(), line, column),
+            }
+        })?;
+        let seconds = profile.duration().as_secs_f64();
+        if seconds > MAX_PROFILE_SECONDS {
+            return Err(ProfileError::TooLong {
+                path: path.to_owned(),
+                seconds,
+            });
+        }
+        Ok(profile)
+    }
+
+    /// How long the whole profile lasts.
+    pub fn duration(&self) -> Duration {
+        self.steps.iter().map(|step| step.duration).sum()
+    }
+
+    /// The rate asked for at `elapsed` since the start, requests per second;
+    /// `None` once the profile is over.
+    pub fn rate_at(&self, elapsed: Duration) -> Option<f64> {
+        let mut start = Duration::ZERO;
+        for step in &self.steps {
+            let end = start + step.duration;
+            if elapsed < end {
+                let fraction = (elapsed - start).as_secs_f64() / step.duration.as_secs_f64();
+                let to = step
+                    .end_requests_per_second
+                    .unwrap_or(step.requests_per_second);
+                return Some(step.requests_per_second + (to - step.requests_per_second) * fraction);
+            }
+            start = end;
+        }
+        None
+    }
+
+    /// When the step holding `elapsed` ends, measured from the start.
+    pub fn step_end_after(&self, elapsed: Duration) -> Option<Duration> {
+        let mut end = Duration::ZERO;
+        for step in &self.steps {
+            end += step.duration;
+            if elapsed < end {
+                return Some(end);
+            }
+        }
+        None
+    }
+
+    /// Requests the profile asks for in total (the integral of the rate).
+    pub fn total_requests(&self) -> f64 {
+        self.steps
+            .iter()
+            .map(|step| {
+                let to = step
+                    .end_requests_per_second
+                    .unwrap_or(step.requests_per_second);
+                (step.requests_per_second + to) / 2.0 * step.duration.as_secs_f64()
+            })
+            .sum()
+    }
+}
+
+/// The parser's message on one line, without the location it repeats at its
+/// end (the error names it first).
+fn one_line(message: &str, line: u64, column: u64) -> String {
+    let joined = message
+        .lines()
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let suffix = format!(" at line {line}, column {column}");
+    match joined.strip_suffix(&suffix) {
+        Some(stripped) => stripped.to_owned(),
+        None => joined,
+    }
+}
+
+/// A number as written in the file, or whatever else was there, so a wrong
+/// value can be named in the error.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Number {
+    Number(f64),
+    Other(serde_saphyr::Spanned<String>),
+}
+
+/// Reads the number under `key`, naming the value when it is not one.
+fn number<'de, D: Deserializer<'de>>(deserializer: D, key: &str) -> Result<f64, D::Error> {
+    match Number::deserialize(deserializer)? {
+        Number::Number(value) => Ok(value),
+        Number::Other(text) => Err(serde::de::Error::custom(format!(
+            "{key} '{}' is not a number; expected a number such as 20 or 0.5",
+            text.value
+        ))),
+    }
+}
+
+fn default_path() -> String {
+    DEFAULT_PATH.to_string()
+}
+
+fn request_path<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let path = String::deserialize(deserializer)?;
+    if !path.starts_with('/') || path.chars().any(char::is_whitespace) {
+        return Err(serde::de::Error::custom(format!(
+            "path '{path}' is not a request path; expected one starting with '/' and \
+             without spaces, e.g. /fibonacci?n=10"
+        )));
+    }
+    Ok(path)
+}
+
+fn non_empty_steps<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<LoadStep>, D::Error> {
+    let steps = Vec::<LoadStep>::deserialize(deserializer)?;
+    if steps.is_empty() {
+        return Err(serde::de::Error::custom(
+            "steps is empty; expected at least one step with durationSeconds and requestsPerSecond",
+        ));
+    }
+    Ok(steps)
+}
+
+fn positive_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let seconds = number(deserializer, "durationSeconds")?;
+    if !(seconds > 0.0 && seconds <= MAX_PROFILE_SECONDS) {
+        return Err(serde::de::Error::custom(format!(
+            "durationSeconds '{seconds}' is out of range; expected more than 0 and at most \
+             {MAX_PROFILE_SECONDS}"
+        )));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+fn check_rate<E: serde::de::Error>(key: &str, rate: f64) -> Result<f64, E> {
+    if !(0.0..=MAX_REQUESTS_PER_SECOND).contains(&rate) {
+        return Err(E::custom(format!(
+            "{key} '{rate}' is out of range; expected 0 to {MAX_REQUESTS_PER_SECOND}"
+        )));
+    }
+    Ok(rate)
+}
+
+fn rate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    check_rate(
+        "requestsPerSecond",
+        number(deserializer, "requestsPerSecond")?,
+    )
+}
+
+fn optional_rate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    check_rate(
+        "endRequestsPerSecond",
+        number(deserializer, "endRequestsPerSecond")?,
+    )
+    .map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<LoadProfile, ProfileError> {
+        LoadProfile::parse_str(text, Path::new("p.yaml"))
+    }
+
+    const STEP: &str = "\
+steps:
+  - durationSeconds: 10
+    requestsPerSecond: 20
+  - durationSeconds: 5
+    requestsPerSecond: 100
+    endRequestsPerSecond: 50
+";
+
+    #[test]
+    fn parses_steps_with_the_default_path() {
+        let profile = parse(STEP).unwrap();
+        assert_eq!(profile.path, "/fibonacci?n=10");
+        assert_eq!(profile.duration(), Duration::from_secs(15));
+        assert_eq!(profile.steps[1].end_requests_per_second, Some(50.0));
+        assert_eq!(profile.total_requests(), 200.0 + 375.0);
+    }
+
+    #[test]
+    fn the_rate_follows_the_steps_and_ramps() {
+        let profile = parse(STEP).unwrap();
+        let at = |seconds: f64| profile.rate_at(Duration::from_secs_f64(seconds));
+        assert_eq!(at(0.0), Some(20.0));
+        assert_eq!(at(9.99), Some(20.0));
+        assert_eq!(at(10.0), Some(100.0));
+        assert_eq!(at(12.5), Some(75.0));
+        assert_eq!(at(15.0), None);
+        assert_eq!(
+            profile.step_end_after(Duration::from_secs(3)),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(profile.step_end_after(Duration::from_secs(15)), None);
+    }
+
+    #[test]
+    fn errors_name_the_file_line_column_and_expectation() {
+        let cases = [
+            (
+                "steps: []\n",
+                "load profile 'p.yaml' line 1 column 8: steps is empty",
+            ),
+            (
+                "steps:\n  - durationSeconds: 0\n    requestsPerSecond: 1\n",
+                "load profile 'p.yaml' line 2 column 22: durationSeconds '0' is out of range; \
+                 expected more than 0",
+            ),
+            (
+                "steps:\n  - durationSeconds: 5\n    requestsPerSecond: -3\n",
+                "load profile 'p.yaml' line 3 column 24: requestsPerSecond '-3' is out of range; \
+                 expected 0 to 2000",
+            ),
+            (
+                "steps:\n  - durationSeconds: 5\n    requestsPerSecond: 1\n    \
+                 endRequestsPerSecond: 9000\n",
+                "line 4 column 27: endRequestsPerSecond '9000' is out of range",
+            ),
+            (
+                "steps:\n  - durationSeconds: 5\n    rps: 1\n",
+                "line 3 column 5: unknown field `rps`",
+            ),
+            (
+                "path: fibonacci\nsteps:\n  - durationSeconds: 5\n    requestsPerSecond: 1\n",
+                "line 1 column 7: path 'fibonacci' is not a request path",
+            ),
+            ("description: x\n", "missing field `steps`"),
+            (
+                "steps:\n  - durationSeconds: 5\n    requestsPerSecond: lots\n",
+                "load profile 'p.yaml' line 3 column 24: requestsPerSecond 'lots' is not a number; \
+                 expected a number such as 20 or 0.5",
+            ),
+            (
+                "steps: [\n",
+                "load profile 'p.yaml' line 1 column 8: unclosed bracket '['",
+            ),
+            (
+                "steps:\n  - durationSeconds: 3000\n    requestsPerSecond: 1\n  \
+                 - durationSeconds: 3000\n    requestsPerSecond: 1\n",
+                "load profile 'p.yaml' lasts 6000 s: too long; expected at most 3600 s in all",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(
+                err.contains(expected),
+                "input {text:?}\n got: {err}\nwant: {expected}"
+            );
+            assert!(!err.contains('\n'), "error must be one line: {err}");
+            assert!(
+                !err.contains(", column "),
+                "the location is named twice: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_profile_shipped_in_profiles_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles");
+        let mut loaded = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let profile = LoadProfile::load(&path).unwrap_or_else(|err| panic!("{err}"));
+            assert!(
+                profile.duration() <= Duration::from_secs(150),
+                "{}: a shipped profile must finish within the README's time budget",
+                path.display()
+            );
+            loaded += 1;
+        }
+        assert!(loaded >= 3, "profiles/ holds {loaded} profiles");
+    }
+}

@@ -1,0 +1,327 @@
+//! End-to-end tests of `gpa simulate`: the real `gpa` binary running the real
+//! `gpa-metric` and `gpa-evaluate` (found beside it, as in a release) against
+//! the in-process example service on 127.0.0.1, with short profiles.
+//!
+//! Each test runs well under a minute; they hold each other up only a little,
+//! since the simulated service sleeps instead of computing.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use goose_pod_autoscaler::cpa;
+use goose_pod_autoscaler::simulate::timeline::{IntervalOutcome, Summary, Timeline};
+
+/// Settings that make a simulation quick: short intervals and load tests,
+/// replicas that start fast.
+const QUICK: &[&str] = &[
+    "--interval-ms",
+    "2000",
+    "--startup-delay-ms",
+    "500",
+    "--set",
+    "gooseRunTime=1",
+    "--set",
+    "gooseUsers=8",
+];
+
+/// A config that scales up fast and decays after one quiet run.
+const EVALUATION_CONFIG: &str = "\
+targets:
+  - method: GET
+    endpoint: /fibonacci?n=10
+    type: mean
+    target: 100
+decay:
+  replicas: 1
+  unchangedRuns: 1
+scaleUp:
+  policy: proportional
+  maxStep: 2
+";
+
+fn executable_beside_gpa(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_gpa"))
+        .with_file_name(name)
+        .to_path_buf()
+}
+
+fn write(dir: &Path, name: &str, contents: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = write(dir, name, &format!("#!/bin/sh\n{body}\n"));
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// Runs `gpa simulate` on the load profile `profile` with [`EVALUATION_CONFIG`]
+/// and `args`, into `dir/out`; returns the process output.
+fn simulate(dir: &Path, profile: &str, args: &[&str]) -> Output {
+    let profile = write(dir, "profile.yaml", profile);
+    let config = write(dir, "evaluation.yaml", EVALUATION_CONFIG);
+    Command::new(env!("CARGO_BIN_EXE_gpa"))
+        .arg("simulate")
+        .args(QUICK)
+        .arg("--output-dir")
+        .arg(dir.join("out"))
+        .arg("--profile")
+        .arg(profile)
+        .arg("--evaluation-config")
+        .arg(config)
+        .args(args)
+        .env("GPA_LOG", "info")
+        .timeout(std::time::Duration::from_secs(100))
+        .output()
+        .unwrap()
+}
+
+/// The summary on stdout, after checking the run succeeded and the timeline
+/// on disk carries the same summary.
+fn finished(dir: &Path, output: &Output) -> (Summary, Timeline) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "gpa simulate failed:\n{stderr}");
+    let summary: Summary = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|err| panic!("stdout is not the summary: {err}\nstderr:\n{stderr}"));
+    let json = std::fs::read(dir.join("out/timeline.json")).unwrap();
+    let timeline: Timeline = serde_json::from_slice(&json).unwrap();
+    assert_eq!(timeline.summary, summary);
+    for file in [
+        &summary.files.chart,
+        &summary.files.seconds_csv,
+        &summary.files.intervals_csv,
+    ] {
+        assert!(file.is_file(), "{} was not written", file.display());
+    }
+    (summary, timeline)
+}
+
+#[test]
+fn replicas_rise_during_the_load_step_and_decay_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = "steps:\n  - durationSeconds: 4\n    requestsPerSecond: 20\n  \
+         - durationSeconds: 14\n    requestsPerSecond: 250\n  \
+         - durationSeconds: 18\n    requestsPerSecond: 20\n";
+    // The real gpa-metric, its stdout also kept, one file per run, so the test
+    // can read every report the evaluate stage was handed.
+    let reports = dir.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let metric = write_script(
+        dir.path(),
+        "metric",
+        &format!(
+            "out=$('{}') || exit $?\nprintf '%s\\n' \"$out\" > '{}'/$(date +%s%N).json\nprintf '%s\\n' \"$out\"",
+            executable_beside_gpa("gpa-metric").display(),
+            reports.display()
+        ),
+    );
+    let output = simulate(
+        dir.path(),
+        profile,
+        &[
+            "--metric-command",
+            metric.to_str().unwrap(),
+            "--max-replicas",
+            "6",
+        ],
+    );
+    let (summary, timeline) = finished(dir.path(), &output);
+
+    let during_step: Vec<_> = timeline
+        .intervals
+        .iter()
+        .filter(|i| (4.0..18.0).contains(&i.at_seconds))
+        .collect();
+    let peak_in_step = during_step.iter().map(|i| i.replicas).max().unwrap_or(0);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        peak_in_step >= 3,
+        "replicas rose only to {peak_in_step} during the load step\n{stderr}"
+    );
+    assert!(
+        summary.scale_ups >= 1 && summary.peak_replicas >= 3,
+        "{summary:?}"
+    );
+    let last = timeline.intervals.last().unwrap();
+    assert!(
+        last.replicas < summary.peak_replicas,
+        "replicas did not decay after the step: {} at the end, peak {}\n{stderr}",
+        last.replicas,
+        summary.peak_replicas
+    );
+    assert!(timeline.intervals.iter().any(|i| i.at_seconds >= 18.0
+        && i.outcome == IntervalOutcome::Scaled
+        && i.decided_replicas < Some(i.replicas)));
+    // The metric stage's reports were all readable by the evaluate stage.
+    let mut read = 0;
+    for entry in std::fs::read_dir(&reports).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read(&path).unwrap();
+        let report = cpa::parse_report("metric stdout", &text)
+            .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+        assert!(report.current_replicas.is_some());
+        read += 1;
+    }
+    let measured = timeline
+        .intervals
+        .iter()
+        .filter(|i| i.metric_seconds.is_some())
+        .count();
+    assert_eq!(read, measured, "one report per metric run");
+    assert!(read >= timeline.intervals.len() - 1, "{read} reports");
+    // The seconds cover the whole profile, and the busy ones were measured.
+    assert_eq!(timeline.seconds.len(), 36);
+    assert!(summary.requests.succeeded > 2000, "{:?}", summary.requests);
+    assert!(summary.seconds_over_target.is_some_and(|s| s >= 1));
+    assert!(summary.replica_seconds > 36.0);
+}
+
+#[test]
+fn an_interval_whose_metric_stage_fails_or_times_out_changes_nothing_and_the_next_proceeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = "steps:\n  - durationSeconds: 12\n    requestsPerSecond: 40\n";
+    // First run: exit 1. Second: hang past the timeout. Then the real one.
+    let count = dir.path().join("count");
+    let metric = write_script(
+        dir.path(),
+        "metric",
+        &format!(
+            "n=$(cat '{count}' 2>/dev/null || echo 0); n=$((n + 1)); echo $n > '{count}'\n\
+             case $n in\n  1) echo 'error: the load test broke' >&2; exit 1;;\n  \
+             2) echo 'hanging' >&2; exec sleep 30;;\nesac\nexec '{}'",
+            executable_beside_gpa("gpa-metric").display(),
+            count = count.display()
+        ),
+    );
+    let output = simulate(
+        dir.path(),
+        profile,
+        &[
+            "--metric-command",
+            metric.to_str().unwrap(),
+            "--metric-timeout-ms",
+            "3000",
+        ],
+    );
+    let (summary, timeline) = finished(dir.path(), &output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let intervals = &timeline.intervals;
+    assert!(intervals.len() >= 3, "{intervals:?}");
+
+    assert_eq!(intervals[0].outcome, IntervalOutcome::Skipped);
+    assert!(
+        intervals[0]
+            .reason
+            .contains("failed (exit status: 1): error: the load test broke"),
+        "{}",
+        intervals[0].reason
+    );
+    assert_eq!(intervals[1].replicas, 1, "a failed interval scaled");
+    assert_eq!(intervals[1].outcome, IntervalOutcome::Skipped);
+    assert!(
+        intervals[1]
+            .reason
+            .contains("timed out after 3000 ms and was killed: hanging"),
+        "{}",
+        intervals[1].reason
+    );
+    assert_eq!(intervals[2].replicas, 1, "a timed-out interval scaled");
+    // The loop went on: the next interval ran both stages on a service within
+    // its capacity, and held.
+    assert_eq!(intervals[2].outcome, IntervalOutcome::Unchanged, "{stderr}");
+    assert_eq!(intervals[2].evaluated_replicas, Some(1));
+    assert!(intervals[2].measured_mean_ms.is_some_and(|ms| ms < 100.0));
+    assert_eq!(summary.skipped_intervals, 2);
+    // The CPA logs a failed stage's stderr.
+    assert!(
+        stderr.contains("metric stderr: error: the load test broke"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_dry_run_decides_but_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = "steps:\n  - durationSeconds: 7\n    requestsPerSecond: 250\n";
+    let output = simulate(
+        dir.path(),
+        profile,
+        &["--run-type", "api_dry_run", "--initial-replicas", "2"],
+    );
+    let (summary, timeline) = finished(dir.path(), &output);
+    assert!(!timeline.intervals.is_empty());
+    for interval in &timeline.intervals {
+        assert_eq!(interval.outcome, IntervalOutcome::DryRun, "{interval:?}");
+        assert_eq!(interval.replicas, 2);
+    }
+    // The evaluate stage did want more replicas: the dry run only held it back.
+    assert!(
+        timeline
+            .intervals
+            .iter()
+            .any(|i| i.evaluated_replicas > Some(2)),
+        "{:?}",
+        timeline.intervals
+    );
+    assert_eq!(summary.scale_events, 0);
+    assert_eq!(summary.final_replicas, 2);
+    assert!(timeline.seconds.iter().all(|s| s.replicas == 2));
+    assert!(
+        !dir.path().join("out/decay-info.json").exists(),
+        "a dry run wrote the decay state"
+    );
+}
+
+#[test]
+fn zero_replicas_with_a_nonzero_minimum_leave_autoscaling_disabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = "steps:\n  - durationSeconds: 5\n    requestsPerSecond: 5\n";
+    let output = simulate(
+        dir.path(),
+        profile,
+        &["--initial-replicas", "0", "--max-queue-ms", "100"],
+    );
+    let (summary, timeline) = finished(dir.path(), &output);
+    assert!(!timeline.intervals.is_empty());
+    for interval in &timeline.intervals {
+        assert_eq!(interval.replicas, 0);
+        assert_eq!(interval.outcome, IntervalOutcome::Disabled, "{interval:?}");
+    }
+    assert_eq!(summary.final_replicas, 0);
+    assert_eq!(summary.requests.succeeded, 0);
+}
+
+#[test]
+fn a_bad_profile_is_one_line_naming_the_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = write(
+        dir.path(),
+        "bad.yaml",
+        "steps:\n  - durationSeconds: 5\n    requestsPerSecond: lots\n",
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_gpa"))
+        .arg("simulate")
+        .arg("--profile")
+        .arg(&profile)
+        .arg("--output-dir")
+        .arg(dir.path().join("out"))
+        .timeout(std::time::Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "error: simulation failed: load profile '{}' line 3 column 24: \
+             requestsPerSecond 'lots' is not a number; expected a number such as 20 or 0.5",
+            profile.display()
+        )),
+        "{stderr}"
+    );
+}
