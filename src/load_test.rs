@@ -54,15 +54,20 @@ pub struct TlsSettings {
 }
 
 impl LoadTestSettings {
-    /// How long ramp-up takes: `users / hatch_rate`, about zero when all start at once.
+    /// How long ramp-up takes: `users / hatch_rate`, about zero when all start
+    /// at once; [`Duration::MAX`] if that is too long for a `Duration` (the
+    /// metric stage's settings never allow more than a day).
     pub fn ramp_up(&self) -> Duration {
         let rate = self.hatch_rate.unwrap_or(ALL_AT_ONCE_RATE);
-        Duration::from_secs_f64(self.users as f64 / rate)
+        Duration::try_from_secs_f64(self.users as f64 / rate).unwrap_or(Duration::MAX)
     }
 
-    /// The longest the load test may take: ramp-up + run time + one request timeout.
+    /// The longest the load test may take: ramp-up + run time + one request
+    /// timeout (saturating at [`Duration::MAX`]).
     pub fn deadline(&self) -> Duration {
-        self.ramp_up() + self.run_time + self.request_timeout
+        self.ramp_up()
+            .saturating_add(self.run_time)
+            .saturating_add(self.request_timeout)
     }
 }
 
@@ -425,5 +430,8 @@ mod tests {
         assert_eq!(settings.deadline(), Duration::from_secs(27));
         settings.hatch_rate = None;
         assert!(settings.ramp_up() < Duration::from_millis(1));
+        settings.hatch_rate = Some(1e-300);
+        assert_eq!(settings.ramp_up(), Duration::MAX, "saturates, never panics");
+        assert_eq!(settings.deadline(), Duration::MAX);
     }
 }

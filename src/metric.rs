@@ -33,6 +33,28 @@ pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 5000;
 /// Largest accepted number of users.
 pub const MAX_USERS: usize = 100_000;
 
+/// Longest accepted ramp-up (users / hatch rate), seconds: one day.
+pub const MAX_RAMP_UP_SECONDS: u64 = 86_400;
+
+/// The slowest hatch rate accepted for `users`: a ramp-up of at most
+/// [`MAX_RAMP_UP_SECONDS`], and never below goose's own floor of one user a
+/// day (which goose checks in `f32`). Rounded up to 7 decimals, so the value
+/// printed in the error message is itself accepted.
+pub fn slowest_hatch_rate(users: usize) -> f64 {
+    // goose rejects a rate below 1/86400 computed in f32; 0.0000116 is above it.
+    const GOOSE_FLOOR: f64 = 0.000_011_6;
+    let exact = (users as f64 / MAX_RAMP_UP_SECONDS as f64).max(GOOSE_FLOOR);
+    let scaled = exact * 1e7;
+    let nearest = scaled.round();
+    // Up to the next 7th decimal, unless already on one (up to float noise).
+    let rounded = if (scaled - nearest).abs() < 1e-6 {
+        nearest
+    } else {
+        scaled.ceil()
+    };
+    rounded / 1e7
+}
+
 /// The default log filter: our own info lines, goose's errors only. goose
 /// logs one WARN line per failed request (tens of thousands against a down
 /// target); the stage logs a summary of failures by error instead. Set
@@ -60,7 +82,7 @@ pub struct MetricArgs {
     /// Simulated users [default: 10]. Alias variable: locustUsers.
     #[arg(long, env = "gooseUsers", value_name = "N")]
     pub users: Option<String>,
-    /// Users started per second [default: all at once]. Alias variable: locustHatchRate.
+    /// Users started per second, at least users/86400 (a ramp-up of at most a day) [default: all at once]. Alias variable: locustHatchRate.
     #[arg(long, env = "gooseHatchRate", value_name = "PER_SECOND")]
     pub hatch_rate: Option<String>,
     /// Seconds of measurement after ramp-up, a whole number [default: 20]. Alias variable: locustRunTime.
@@ -249,7 +271,22 @@ impl Settings {
         let hatch_rate = match rate_source.value(&env) {
             None => None,
             Some((value, name)) => match value.parse::<f64>() {
-                Ok(rate) if rate.is_finite() && rate > 0.0 => Some(rate),
+                Ok(rate) if rate.is_finite() && rate > 0.0 => {
+                    let slowest = slowest_hatch_rate(users);
+                    if rate < slowest {
+                        return Err(bad(
+                            &name,
+                            &value,
+                            &format!(
+                                "starting {users} users would take longer than {MAX_RAMP_UP_SECONDS} s"
+                            ),
+                            &format!(
+                                "users started per second of at least {slowest:.7} for {users} users (a ramp-up of at most {MAX_RAMP_UP_SECONDS} s)"
+                            ),
+                        ));
+                    }
+                    Some(rate)
+                }
                 _ => {
                     return Err(bad(
                         &name,
@@ -474,7 +511,7 @@ pub fn run_stage(
     tracing::info!(
         host = %load.host, users = load.users, run_time_s = load.run_time.as_secs(),
         request_timeout_ms = load.request_timeout.as_millis() as u64, scenarios = scenarios.len(),
-        ends_within_ms = load.deadline().as_millis() as u64 + 1000,
+        ends_within_ms = u64::try_from(load.deadline().saturating_add(Duration::from_secs(1)).as_millis()).unwrap_or(u64::MAX),
         "load test starting"
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -711,6 +748,37 @@ mod tests {
                 .to_string();
             assert!(err.starts_with(expected), "got: {err}\nwant: {expected}");
         }
+    }
+
+    #[test]
+    fn a_hatch_rate_is_accepted_down_to_a_ramp_up_of_one_day() {
+        let rate = |users: &str, rate: &str| {
+            let args = MetricArgs {
+                users: Some(users.into()),
+                hatch_rate: Some(rate.into()),
+                ..args(Some("http://a"))
+            };
+            Settings::resolve(&args, env_of(&[])).map(|s| s.load_test.ramp_up())
+        };
+        assert_eq!(rate("10", "0.5"), Ok(Duration::from_secs(20)));
+        let slowest = slowest_hatch_rate(10).to_string();
+        assert!(rate("10", &slowest).unwrap() <= Duration::from_secs(MAX_RAMP_UP_SECONDS));
+        assert!(rate("1", &slowest_hatch_rate(1).to_string()).is_ok());
+        for (users, too_slow) in [("1", "1e-300"), ("1", "0.00001"), ("10", "0.0001")] {
+            let err = rate(users, too_slow).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!(
+                    "setting gooseHatchRate (--hatch-rate) '{too_slow}': starting {users} users would take longer than 86400 s; expected users started per second of at least"
+                )),
+                "{err}"
+            );
+        }
+        assert!(
+            rate("1", "0.00001")
+                .unwrap_err()
+                .to_string()
+                .contains("at least 0.0000116 for 1 users")
+        );
     }
 
     #[test]

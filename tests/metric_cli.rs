@@ -480,6 +480,31 @@ fn bad_input_is_one_line_on_stderr_exit_1_and_nothing_on_stdout() {
             one,
             "setting gooseCaCertPath",
         ),
+        (
+            vec![("scenarioFilePath", good.display().to_string())],
+            vec![
+                "--host",
+                host,
+                "--replicas",
+                "1",
+                "--users",
+                "1",
+                "--hatch-rate",
+                "1e-300",
+            ],
+            "",
+            "setting gooseHatchRate (--hatch-rate) '1e-300': starting 1 users would take longer than 86400 s; expected users started per second of at least 0.0000116",
+        ),
+        (
+            vec![
+                ("gooseHost", host.into()),
+                ("locustHatchRate", "0.00001".into()),
+                ("scenarioFilePath", good.display().to_string()),
+            ],
+            vec!["--replicas", "1"],
+            "",
+            "setting locustHatchRate '0.00001': starting 10 users would take longer than 86400 s",
+        ),
         (vec![], vec!["--bogus"], "", "unexpected argument '--bogus'"),
         (vec![], vec!["--replicas", "abc"], "", "--replicas"),
     ];
