@@ -11,7 +11,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +28,11 @@ use serde_saphyr::{Location, Spanned};
 /// measured response time.
 pub const CONNECT_ERROR_PAUSE: Duration = Duration::from_millis(10);
 
+/// The largest scenario or transaction weight. goose expands weights into a
+/// list with one entry per unit, so an unbounded weight can exhaust memory;
+/// a thousand is plenty for any mix (weights are relative shares).
+pub const MAX_WEIGHT: usize = 1000;
+
 /// A scenario file as written, before validation.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -41,7 +45,7 @@ struct FileSpec {
 struct ScenarioSpec {
     name: String,
     #[serde(default)]
-    weight: Option<NonZeroUsize>,
+    weight: Option<Spanned<i128>>,
     #[serde(default)]
     wait_time: Option<Spanned<WaitTimeSpec>>,
     transactions: Spanned<Vec<TransactionSpec>>,
@@ -60,7 +64,7 @@ struct TransactionSpec {
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
-    weight: Option<NonZeroUsize>,
+    weight: Option<Spanned<i128>>,
     #[serde(default)]
     method: Method,
     path: Spanned<String>,
@@ -278,13 +282,18 @@ impl ScenarioFile {
                     ),
                 ));
             }
+            let weight = checked_weight(
+                scenario.weight,
+                &format!("scenario '{}'", scenario.name),
+                &invalid,
+            )?;
             let mut transactions = Vec::new();
             for tx in scenario.transactions.value {
                 transactions.push(request_plan(tx, &env, &invalid)?);
             }
             scenarios.push(ScenarioPlan {
                 name: scenario.name,
-                weight: scenario.weight.map_or(1, NonZeroUsize::get),
+                weight,
                 wait_time,
                 transactions,
             });
@@ -310,6 +319,7 @@ fn request_plan(
     invalid: &impl Fn(&Location, String) -> ScenarioError,
 ) -> Result<RequestPlan, ScenarioError> {
     let path = tx.path.value;
+    let weight = checked_weight(tx.weight, &format!("transaction '{path}'"), invalid)?;
     if !path.starts_with('/') {
         return Err(invalid(
             &tx.path.referenced,
@@ -377,13 +387,34 @@ fn request_plan(
     };
     Ok(RequestPlan {
         name: tx.name.unwrap_or_else(|| path.clone()),
-        weight: tx.weight.map_or(1, NonZeroUsize::get),
+        weight,
         method: tx.method,
         path,
         headers,
         body,
         expected_status,
     })
+}
+
+/// A weight as given, 1 by default, checked against 1..=[`MAX_WEIGHT`].
+fn checked_weight(
+    weight: Option<Spanned<i128>>,
+    what: &str,
+    invalid: &impl Fn(&Location, String) -> ScenarioError,
+) -> Result<usize, ScenarioError> {
+    let Some(weight) = weight else {
+        return Ok(1);
+    };
+    match usize::try_from(weight.value) {
+        Ok(value) if (1..=MAX_WEIGHT).contains(&value) => Ok(value),
+        _ => Err(invalid(
+            &weight.referenced,
+            format!(
+                "{what}: weight {} is out of range; expected a whole number from 1 to {MAX_WEIGHT}",
+                weight.value
+            ),
+        )),
+    }
 }
 
 /// Replaces each `${NAME}` with the variable's value. `$` not followed by `{`
@@ -583,6 +614,20 @@ mod tests {
         assert_eq!((file.scenarios[0].weight, tx.weight), (1, 1));
         assert!(tx.accepts(204) && !tx.accepts(404) && !tx.accepts(0));
         assert_eq!(file.goose_scenarios().unwrap().len(), 1);
+        let heaviest = ScenarioFile::parse(
+            Path::new("s.yaml"),
+            "scenarios:\n  - name: p\n    weight: 1000\n    transactions:\n      - path: /\n        weight: 1000\n",
+            no_env,
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                heaviest.scenarios[0].weight,
+                heaviest.scenarios[0].transactions[0].weight
+            ),
+            (1000, 1000)
+        );
+        assert!(heaviest.goose_scenarios().is_ok());
     }
 
     #[test]
@@ -656,7 +701,22 @@ mod tests {
             ),
             (
                 "scenarios:\n  - name: a\n    weight: 0\n    transactions:\n      - path: /\n",
-                "scenario file 's.yaml' line 3 column 5: invalid value: integer `0`, expected a nonzero usize",
+                "scenario file 's.yaml' line 3 column 13: scenario 'a': weight 0 is out of range; expected a whole number from 1 to 1000",
+                "",
+            ),
+            (
+                "scenarios:\n  - name: a\n    weight: 10000000000\n    transactions:\n      - path: /\n",
+                "scenario file 's.yaml' line 3 column 13: scenario 'a': weight 10000000000 is out of range; expected a whole number from 1 to 1000",
+                "",
+            ),
+            (
+                "scenarios:\n  - name: a\n    transactions:\n      - path: /x\n        weight: 1001\n",
+                "scenario file 's.yaml' line 5 column 17: transaction '/x': weight 1001 is out of range; expected a whole number from 1 to 1000",
+                "",
+            ),
+            (
+                "scenarios:\n  - name: a\n    transactions:\n      - path: /x\n        weight: -1\n",
+                "scenario file 's.yaml' line 5 column 17: transaction '/x': weight -1 is out of range",
                 "",
             ),
         ];

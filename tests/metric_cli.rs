@@ -393,6 +393,12 @@ fn bad_input_is_one_line_on_stderr_exit_1_and_nothing_on_stdout() {
     .unwrap();
     let secret = dir.path().join("secret.yaml");
     std::fs::write(&secret, "scenarios:\n  - name: s\n    transactions:\n      - path: /x\n        headers:\n          Authorization: Bearer ${API_TOKEN}\n").unwrap();
+    let heavy = dir.path().join("heavy.yaml");
+    std::fs::write(
+        &heavy,
+        "scenarios:\n  - name: s\n    weight: 10000000000\n    transactions:\n      - path: /x\n",
+    )
+    .unwrap();
     let host = "http://127.0.0.1:9";
     let pod =
         r#"{"resource": {"kind": "Pod", "metadata": {"name": "fib-1"}}, "runType": "scaler"}"#;
@@ -504,6 +510,15 @@ fn bad_input_is_one_line_on_stderr_exit_1_and_nothing_on_stdout() {
             vec!["--replicas", "1"],
             "",
             "setting locustHatchRate '0.00001': starting 10 users would take longer than 86400 s",
+        ),
+        (
+            vec![
+                ("gooseHost", host.into()),
+                ("scenarioFilePath", heavy.display().to_string()),
+            ],
+            vec![],
+            one,
+            "heavy.yaml' line 3 column 13: scenario 's': weight 10000000000 is out of range; expected a whole number from 1 to 1000",
         ),
         (vec![], vec!["--bogus"], "", "unexpected argument '--bogus'"),
         (vec![], vec!["--replicas", "abc"], "", "--replicas"),
