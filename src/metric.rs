@@ -55,6 +55,58 @@ pub fn slowest_hatch_rate(users: usize) -> f64 {
     rounded / 1e7
 }
 
+/// Longest accepted run time, seconds: one day.
+pub const MAX_RUN_TIME_SECONDS: u64 = 86_400;
+
+const RUN_TIME_EXPECTED: &str =
+    "whole seconds from 1 to 86400: a number (20) or a timespan such as 30s, 5m or 1h30m";
+
+/// A run time in whole seconds, 1 to [`MAX_RUN_TIME_SECONDS`]: a number of
+/// seconds (`20`, also `20.0`), or a timespan as Locust took it: hours,
+/// minutes and seconds in that order, each optional (`30s`, `5m`, `1h30m`,
+/// `1h2m3s`). The error says why the value is not one.
+pub fn parse_run_time(value: &str) -> Result<u64, &'static str> {
+    let seconds = if value.ends_with(['h', 'm', 's']) {
+        timespan_seconds(value).ok_or("not a run time")?
+    } else {
+        match value.parse::<f64>() {
+            Ok(secs) if secs.is_finite() && secs.fract() != 0.0 => {
+                return Err("goose measures whole seconds");
+            }
+            Ok(secs) if secs.is_finite() && (0.0..=MAX_RUN_TIME_SECONDS as f64).contains(&secs) => {
+                secs as u64
+            }
+            _ => return Err("not a run time"),
+        }
+    };
+    if (1..=MAX_RUN_TIME_SECONDS).contains(&seconds) {
+        Ok(seconds)
+    } else {
+        Err("not a run time")
+    }
+}
+
+/// `1h30m`-style timespans: digits followed by `h`, `m` or `s`, units in
+/// that order, each at most once. `None` if it is not one (or overflows).
+fn timespan_seconds(text: &str) -> Option<u64> {
+    let mut total: u64 = 0;
+    let mut rest = text;
+    let mut units: &[(char, u64)] = &[('h', 3600), ('m', 60), ('s', 1)];
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit())?;
+        if digits == 0 {
+            return None;
+        }
+        let number: u64 = rest[..digits].parse().ok()?;
+        let unit = rest[digits..].chars().next()?;
+        let position = units.iter().position(|(u, _)| *u == unit)?;
+        total = total.checked_add(number.checked_mul(units[position].1)?)?;
+        units = &units[position + 1..];
+        rest = &rest[digits + 1..];
+    }
+    Some(total)
+}
+
 /// The default log filter: our own info lines, goose's errors only. goose
 /// logs one WARN line per failed request (tens of thousands against a down
 /// target); the stage logs a summary of failures by error instead. Set
@@ -85,7 +137,7 @@ pub struct MetricArgs {
     /// Users started per second, at least users/86400 (a ramp-up of at most a day) [default: all at once]. Alias variable: locustHatchRate.
     #[arg(long, env = "gooseHatchRate", value_name = "PER_SECOND")]
     pub hatch_rate: Option<String>,
-    /// Seconds of measurement after ramp-up, a whole number [default: 20]. Alias variable: locustRunTime.
+    /// Measurement after ramp-up: whole seconds (20) or a timespan (30s, 5m, 1h30m), 1 s to 24 h [default: 20]. Alias variable: locustRunTime.
     #[arg(long, env = "gooseRunTime", value_name = "SECONDS")]
     pub run_time: Option<String>,
     /// Per-request timeout in milliseconds [default: 5000].
@@ -306,31 +358,9 @@ impl Settings {
         };
         let run_time = match run_source.value(&env) {
             None => Duration::from_secs(DEFAULT_RUN_TIME_SECONDS),
-            Some((value, name)) => match value.parse::<f64>() {
-                Ok(secs)
-                    if secs.is_finite()
-                        && secs >= 1.0
-                        && secs.fract() == 0.0
-                        && secs <= 86_400.0 =>
-                {
-                    Duration::from_secs(secs as u64)
-                }
-                Ok(secs) if secs.is_finite() && secs.fract() != 0.0 => {
-                    return Err(bad(
-                        &name,
-                        &value,
-                        "goose measures whole seconds",
-                        "a whole number of seconds, at least 1",
-                    ));
-                }
-                _ => {
-                    return Err(bad(
-                        &name,
-                        &value,
-                        "not a run time",
-                        "a whole number of seconds from 1 to 86400",
-                    ));
-                }
+            Some((value, name)) => match parse_run_time(&value) {
+                Ok(seconds) => Duration::from_secs(seconds),
+                Err(why) => return Err(bad(&name, &value, why, RUN_TIME_EXPECTED)),
             },
         };
 
@@ -715,7 +745,7 @@ mod tests {
                     ..args(Some("http://a"))
                 },
                 &[],
-                "setting gooseRunTime (--run-time) '1.5': goose measures whole seconds; expected a whole number of seconds, at least 1",
+                "setting gooseRunTime (--run-time) '1.5': goose measures whole seconds; expected whole seconds from 1 to 86400",
             ),
             (
                 MetricArgs {
@@ -748,6 +778,56 @@ mod tests {
                 .to_string();
             assert!(err.starts_with(expected), "got: {err}\nwant: {expected}");
         }
+    }
+
+    #[test]
+    fn run_times_are_seconds_or_locust_style_timespans() {
+        let accepted = [
+            ("20", 20),
+            ("20.0", 20),
+            ("1", 1),
+            ("86400", 86_400),
+            ("30s", 30),
+            ("1m", 60),
+            ("5m", 300),
+            ("1h", 3600),
+            ("1h30m", 5400),
+            ("1h2m3s", 3723),
+            ("2m30s", 150),
+            ("90s", 90),
+            ("24h", 86_400),
+        ];
+        for (text, seconds) in accepted {
+            assert_eq!(parse_run_time(text), Ok(seconds), "{text}");
+        }
+        let rejected = [
+            ("1.5", "goose measures whole seconds"),
+            ("0", "not a run time"),
+            ("0s", "not a run time"),
+            ("86401", "not a run time"),
+            ("24h1s", "not a run time"),
+            ("-5", "not a run time"),
+            ("m", "not a run time"),
+            ("30m1h", "not a run time"),
+            ("1h1h", "not a run time"),
+            ("1.5m", "not a run time"),
+            ("1d", "not a run time"),
+            ("30 s", "not a run time"),
+            ("99999999999999999999h", "not a run time"),
+            ("ten", "not a run time"),
+        ];
+        for (text, why) in rejected {
+            assert_eq!(parse_run_time(text), Err(why), "{text}");
+        }
+        let lpa = Settings::resolve(&args(Some("http://a")), env_of(&[("locustRunTime", "1m")]));
+        assert_eq!(lpa.unwrap().load_test.run_time, Duration::from_secs(60));
+        let err = Settings::resolve(&args(Some("http://a")), env_of(&[("locustRunTime", "1x")]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "setting locustRunTime '1x': not a run time; expected whole seconds from 1 to 86400: a number (20) or a timespan such as 30s, 5m or 1h30m"
+        );
     }
 
     #[test]

@@ -319,15 +319,20 @@ fn flags_beat_variables_which_beat_the_lpa_aliases() {
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
     let file = scenario_file(dir.path(), &single_get("/x"));
-    // Alias only: the LPA's names work.
+    // Alias only: the LPA's names work, its run time as a timespan too.
     let mut cmd = gpa_metric();
     cmd.env("locustHost", &server.url)
         .env("locustUsers", "2")
-        .env("locustRunTime", "1")
+        .env("locustRunTime", "1s")
         .env("locustHatchRate", "100")
         .env("scenarioFilePath", &file);
     let report = run(cmd, &cpa_input(1)).report();
     assert_eq!(report.users, 2);
+    assert!(
+        (0.95..1.1).contains(&report.run_time_seconds),
+        "1s is one second: {}",
+        report.run_time_seconds
+    );
     assert!(report.request("GET", "/x").unwrap().failures == 0);
     // Primary beats alias: locustHost points nowhere.
     let mut cmd = gpa_metric();
@@ -424,6 +429,15 @@ fn bad_input_is_one_line_on_stderr_exit_1_and_nothing_on_stdout() {
             vec![],
             "",
             "setting locustRunTime '2.5': goose measures whole seconds",
+        ),
+        (
+            vec![
+                ("gooseHost", host.into()),
+                ("locustRunTime", "1m30x".into()),
+            ],
+            vec![],
+            "",
+            "setting locustRunTime '1m30x': not a run time; expected whole seconds from 1 to 86400: a number (20) or a timespan such as 30s, 5m or 1h30m",
         ),
         (
             vec![
