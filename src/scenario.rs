@@ -328,6 +328,14 @@ fn request_plan(
             ),
         ));
     }
+    if path.starts_with("//") {
+        return Err(invalid(
+            &tx.path.referenced,
+            format!(
+                "path '{path}' starts with '//', which names another host; expected a path on gooseHost such as /fibonacci?n=10"
+            ),
+        ));
+    }
     let mut headers = HeaderMap::new();
     for (name, value) in tx.headers {
         let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
@@ -533,8 +541,15 @@ impl RequestPlan {
 
     async fn send(&self, user: &mut GooseUser) -> TransactionResult {
         let method = self.method.goose();
+        let url;
+        let target = if user.base_url.path() == "/" {
+            self.path.as_str()
+        } else {
+            url = url_under(&user.base_url, &self.path).map_err(|err| Box::new(err.into()))?;
+            url.as_str()
+        };
         let mut builder = user
-            .get_request_builder(&method, &self.path)?
+            .get_request_builder(&method, target)?
             .headers(self.headers.clone());
         if let Some(body) = &self.body {
             builder = builder.body(body.clone());
@@ -583,6 +598,19 @@ impl RequestPlan {
         }
     }
 }
+
+/// The URL of `path` (which starts with a single `/`) on the host `base`,
+/// keeping the base URL's path as a prefix the way Locust did:
+/// `http://svc/api` (or `http://svc/api/`) and `/x?n=1` give
+/// `http://svc/api/x?n=1`. The base URL's own query and fragment are dropped.
+pub fn url_under(base: &reqwest::Url, path: &str) -> Result<reqwest::Url, UrlParseError> {
+    let prefix = base.path().trim_end_matches('/');
+    base.join(&format!("{prefix}{path}"))
+}
+
+/// The URL parser's error (`url::ParseError`), named through reqwest's `Url`
+/// since the `url` crate is not a direct dependency.
+pub type UrlParseError = <reqwest::Url as std::str::FromStr>::Err;
 
 #[cfg(test)]
 mod tests {
@@ -685,6 +713,11 @@ mod tests {
                 "",
             ),
             (
+                "scenarios:\n  - name: a\n    transactions:\n      - path: //127.0.0.1:18083/x\n",
+                "scenario file 's.yaml' line 4 column 15: path '//127.0.0.1:18083/x' starts with '//', which names another host; expected a path on gooseHost",
+                "",
+            ),
+            (
                 "scenarios: []\n",
                 "scenario file 's.yaml' line 1 column 12: 'scenarios' is empty",
                 "",
@@ -725,6 +758,25 @@ mod tests {
             assert!(err.starts_with(prefix), "got: {err}\nwant prefix: {prefix}");
             assert!(err.contains(contains), "got: {err}\nwant: {contains}");
             assert!(!err.contains('\n'), "one line: {err}");
+        }
+    }
+
+    #[test]
+    fn paths_join_under_the_hosts_own_path() {
+        let cases = [
+            ("http://svc:8000", "/x?n=1", "http://svc:8000/x?n=1"),
+            ("http://svc/api", "/x?n=1", "http://svc/api/x?n=1"),
+            ("http://svc/api/", "/x", "http://svc/api/x"),
+            ("https://svc/a/b?q=1#f", "/", "https://svc/a/b/"),
+            ("http://svc/api", "/x/../y", "http://svc/api/y"),
+        ];
+        for (base, path, want) in cases {
+            let base = reqwest::Url::parse(base).unwrap();
+            assert_eq!(
+                url_under(&base, path).unwrap().as_str(),
+                want,
+                "{base} + {path}"
+            );
         }
     }
 

@@ -358,6 +358,25 @@ fn flags_beat_variables_which_beat_the_lpa_aliases() {
 }
 
 #[test]
+fn a_host_with_a_path_keeps_it_as_a_prefix_of_every_request() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), &single_get("/x?n=1"));
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &format!("{}/api", server.url), &file);
+    cmd.env("gooseUsers", "1");
+    let report = run(cmd, &cpa_input(1)).report();
+    let stats = report.request("GET", "/x?n=1").expect("named by its path");
+    assert!(stats.count > 0 && stats.failures == 0, "{stats:?}");
+    let seen = server.record.seen();
+    assert!(
+        !seen.is_empty() && seen.iter().all(|s| s.target == "/api/x?n=1"),
+        "targets: {:?}",
+        seen.iter().map(|s| &s.target).take(3).collect::<Vec<_>>()
+    );
+}
+
+#[test]
 fn help_names_every_variable_and_alias() {
     let out = run(
         {
@@ -402,6 +421,12 @@ fn bad_input_is_one_line_on_stderr_exit_1_and_nothing_on_stdout() {
     std::fs::write(
         &heavy,
         "scenarios:\n  - name: s\n    weight: 10000000000\n    transactions:\n      - path: /x\n",
+    )
+    .unwrap();
+    let elsewhere = dir.path().join("elsewhere.yaml");
+    std::fs::write(
+        &elsewhere,
+        "scenarios:\n  - name: s\n    transactions:\n      - path: //127.0.0.1:18083/x\n",
     )
     .unwrap();
     let host = "http://127.0.0.1:9";
@@ -533,6 +558,15 @@ fn bad_input_is_one_line_on_stderr_exit_1_and_nothing_on_stdout() {
             vec![],
             one,
             "heavy.yaml' line 3 column 13: scenario 's': weight 10000000000 is out of range; expected a whole number from 1 to 1000",
+        ),
+        (
+            vec![
+                ("gooseHost", host.into()),
+                ("scenarioFilePath", elsewhere.display().to_string()),
+            ],
+            vec![],
+            one,
+            "elsewhere.yaml' line 4 column 15: path '//127.0.0.1:18083/x' starts with '//', which names another host",
         ),
         (vec![], vec!["--bogus"], "", "unexpected argument '--bogus'"),
         (vec![], vec!["--replicas", "abc"], "", "--replicas"),
