@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use goose::GooseError;
-use goose::goose::{GooseMethod, GooseRequest, GooseUser, Scenario, Transaction};
+use goose::goose::{GooseMethod, GooseRequest, GooseResponse, GooseUser, Scenario, Transaction};
 use goose::goose::{TransactionFunction, TransactionResult};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
@@ -560,27 +560,51 @@ impl RequestPlan {
             .name(self.name.as_str())
             .set_request_builder(builder)
             .build();
-        let mut goose = user.request(request).await?;
-        let status = goose.request.status_code;
+        let GooseResponse {
+            mut request,
+            response,
+        } = user.request(request).await?;
+        // goose has timed the request up to the response headers. Read the
+        // body too (bounded by the client's timeout, which covers it), so the
+        // connection can be reused and a body that never arrives is a failure.
+        let (connect_failed, body_error) = match response {
+            Ok(response) => (false, response.bytes().await.err()),
+            Err(err) => (err.is_connect(), None),
+        };
+        let status = request.status_code;
         let accepted = self.accepts(status);
-        if accepted && !goose.request.success {
-            user.set_success(&mut goose.request)?;
-        } else if !accepted && goose.request.success {
+        // set_failure reports the failure as an Err by design; the failure is
+        // recorded in the metrics, the transaction itself goes on.
+        if !accepted {
+            if request.success {
+                let tag = format!(
+                    "{status}: {} {}: unexpected status; expected {}",
+                    self.method.as_str(),
+                    self.name,
+                    self.expected_description()
+                );
+                let _ = user.set_failure(&tag, &mut request, None, None);
+            }
+        } else if let Some(err) = body_error {
+            let why = if err.is_timeout() {
+                "timed out reading the response body"
+            } else {
+                "reading the response body failed"
+            };
             let tag = format!(
-                "{status}: {} {}: unexpected status; expected {}",
+                "{status}: {} {}: {why}; expected the whole body within the request timeout",
                 self.method.as_str(),
                 self.name,
-                self.expected_description()
             );
-            // set_failure reports the failure as an Err by design; the failure
-            // is recorded in the metrics, the transaction itself goes on.
-            let _ = user.set_failure(&tag, &mut goose.request, None, None);
+            tracing::debug!(request = %self.name, error = %err, "response body");
+            if !request.success {
+                user.set_success(&mut request)?;
+            }
+            let _ = user.set_failure(&tag, &mut request, None, None);
+        } else if !request.success {
+            user.set_success(&mut request)?;
         }
-        if goose
-            .response
-            .as_ref()
-            .is_err_and(reqwest::Error::is_connect)
-        {
+        if connect_failed {
             tokio::time::sleep(CONNECT_ERROR_PAUSE).await;
         }
         Ok(())

@@ -5,7 +5,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, cpa_input, gpa_metric, refused_url, run, scenario_file, single_get};
+use common::{
+    TestServer, cpa_input, gpa_metric, refused_url, run, scenario_file, single_get,
+    stalled_body_url,
+};
 
 fn quick(cmd: &mut assert_cmd::Command, host: &str, scenario: &std::path::Path) {
     cmd.env("gooseHost", host)
@@ -373,6 +376,52 @@ fn a_host_with_a_path_keeps_it_as_a_prefix_of_every_request() {
         !seen.is_empty() && seen.iter().all(|s| s.target == "/api/x?n=1"),
         "targets: {:?}",
         seen.iter().map(|s| &s.target).take(3).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn large_bodies_are_read_so_each_user_keeps_its_connection() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), &single_get("/big?bodyKb=300"));
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &file);
+    let report = run(cmd, &cpa_input(1)).report();
+    let stats = report.request("GET", "/big?bodyKb=300").unwrap();
+    assert!(stats.count >= 30 && stats.failures == 0, "{stats:?}");
+    let connections = server.record.connections();
+    // One per user, give or take a few opened while a finished connection
+    // was still on its way back to the pool; unread, it was one per request.
+    assert!(
+        connections <= 15 && connections * 20 <= stats.count as usize,
+        "3 users made {} requests over {connections} connections",
+        stats.count
+    );
+}
+
+#[test]
+fn a_body_that_stalls_after_the_headers_fails_its_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), &single_get("/stalls"));
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &stalled_body_url(), &file);
+    cmd.env("gooseUsers", "2").env("gooseRequestTimeout", "300");
+    let out = run(cmd, &cpa_input(1));
+    let report = out.report();
+    let stats = report.request("GET", "/stalls").unwrap();
+    assert!(
+        stats.count > 0 && stats.failures == stats.count,
+        "{stats:?}"
+    );
+    assert!(
+        out.stderr.contains("timed out reading the response body"),
+        "the failure summary names the cause: {}",
+        out.stderr
+    );
+    assert!(
+        out.elapsed < Duration::from_millis(1000 + 300 + 1500),
+        "{:?}",
+        out.elapsed
     );
 }
 

@@ -1,11 +1,15 @@
 //! Test support: a real axum server on 127.0.0.1 whose delay and status are
 //! set per request (`?delayMs=50&status=404`), with `/hang...` paths that
-//! accept and never answer; it records what it received and how long each
-//! handler took. Plus helpers to run `gpa-metric` as a process.
+//! accept and never answer, and `?bodyKb=300` answering with a body of that
+//! size; it records what it received, how long each handler took and how
+//! many connections it accepted. A raw server whose responses stall after
+//! the headers ([`stalled_body_url`]). Plus helpers to run `gpa-metric` as a
+//! process.
 #![allow(dead_code)]
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -37,12 +41,18 @@ pub struct Seen {
 #[derive(Default)]
 pub struct Record {
     seen: Mutex<Vec<Seen>>,
+    connections: AtomicUsize,
 }
 
 impl Record {
     /// A copy of every request seen so far.
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
+    }
+
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 }
 
@@ -68,7 +78,7 @@ async fn handle(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> (StatusCode, Vec<u8>) {
     let start = Instant::now();
     if uri.path().starts_with("/hang") {
         tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -101,7 +111,32 @@ async fn handle(
     if all.len() < 200_000 {
         all.push(seen);
     }
-    status
+    let body_kb = query_value(&uri, "bodyKb").unwrap_or(0) as usize;
+    (status, vec![b'x'; body_kb * 1024])
+}
+
+/// Accepts TCP connections, counting them.
+struct CountingListener {
+    tcp: tokio::net::TcpListener,
+    record: Arc<Record>,
+}
+
+impl axum::serve::Listener for CountingListener {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            if let Ok(accepted) = self.tcp.accept().await {
+                self.record.connections.fetch_add(1, Ordering::SeqCst);
+                return accepted;
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
 }
 
 /// Accepts TCP connections and completes the TLS handshake; connections
@@ -109,6 +144,7 @@ async fn handle(
 struct TlsListener {
     tcp: tokio::net::TcpListener,
     acceptor: tokio_rustls::TlsAcceptor,
+    record: Arc<Record>,
 }
 
 impl axum::serve::Listener for TlsListener {
@@ -120,6 +156,7 @@ impl axum::serve::Listener for TlsListener {
             let Ok((stream, addr)) = self.tcp.accept().await else {
                 continue;
             };
+            self.record.connections.fetch_add(1, Ordering::SeqCst);
             if let Ok(tls) = self.acceptor.accept(stream).await {
                 return (tls, addr);
             }
@@ -171,6 +208,7 @@ impl TestServer {
         let addr = listener.local_addr().unwrap();
         let record = Arc::new(Record::default());
         let state = Arc::clone(&record);
+        let counter = Arc::clone(&record);
         let acceptor = tls.then(tls_acceptor);
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -182,10 +220,21 @@ impl TestServer {
                 let tcp = tokio::net::TcpListener::from_std(listener).unwrap();
                 let app = Router::new().fallback(handle).with_state(state);
                 match acceptor {
-                    Some(acceptor) => axum::serve(TlsListener { tcp, acceptor }, app)
-                        .await
-                        .unwrap(),
-                    None => axum::serve(tcp, app).await.unwrap(),
+                    Some(acceptor) => {
+                        let listener = TlsListener {
+                            tcp,
+                            acceptor,
+                            record: counter,
+                        };
+                        axum::serve(listener, app).await.unwrap()
+                    }
+                    None => {
+                        let listener = CountingListener {
+                            tcp,
+                            record: counter,
+                        };
+                        axum::serve(listener, app).await.unwrap()
+                    }
                 }
             });
         });
@@ -195,6 +244,35 @@ impl TestServer {
             record,
         }
     }
+}
+
+/// A raw HTTP/1.1 server on 127.0.0.1 that answers every request with
+/// `200 OK` headers promising a 1000-byte body, sends 10 bytes of it and then
+/// stalls, holding the connection open for a minute. Returns its base URL.
+pub fn stalled_body_url() -> String {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = "HTTP/1.1 200 OK\r\ncontent-length: 1000\r\ncontent-type: text/plain\r\n\r\n0123456789";
+                if stream.write_all(head.as_bytes()).is_ok() {
+                    std::thread::sleep(Duration::from_secs(60));
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
 }
 
 /// A URL on 127.0.0.1 where nothing listens: bind a port, then let it go.
