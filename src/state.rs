@@ -21,7 +21,9 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase")]
 pub struct DecayState {
     /// Runs since the replica count last changed (by us or by someone else).
-    #[serde(default)]
+    /// The Locust Pod Autoscaler's `runs_since_change` is read too, so its
+    /// state file carries over.
+    #[serde(default, alias = "runs_since_change")]
     pub runs_since_change: u32,
     /// Current replicas at our last decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -477,11 +477,71 @@ fn bad_settings_exit_1_with_one_line() {
             .env("minReplicas", "5")
             .env("maxReplicas", "2")
             .write_stdin(quiet_input()),
-        "minReplicas (environment) '5' is above maxReplicas (environment) '2'",
+        "minReplicas (CPA setting) '5' is above maxReplicas (CPA setting) '2'",
     );
     assert_fails(
         &fixture,
         fixture.command().arg("--bogus").write_stdin(quiet_input()),
         "error: unexpected argument '--bogus' found",
     );
+}
+
+#[test]
+fn the_cpa_config_files_bounds_apply_when_its_variables_are_unset() {
+    let fixture = Fixture::new(&lpa_config(3));
+    let cpa_config = fixture.dir.path().join("config.yaml");
+    std::fs::write(
+        &cpa_config,
+        "interval: 15000\nminReplicas: 2\nmaxReplicas: 3\nrunMode: per-resource\n",
+    )
+    .unwrap();
+    // a miss at 3 would answer 4; the CPA's config.yaml caps it at 3
+    fixture
+        .command()
+        .env("configPath", &cpa_config)
+        .write_stdin(v2_input(&missed_report(), 3, "scaler"))
+        .assert()
+        .success()
+        .stdout("{\"targetReplicas\":3}\n")
+        .stderr(predicate::str::contains("limited to maxReplicas 3"));
+    // the CPA's variable overrides its file, as in the CPA
+    fixture
+        .command()
+        .env("configPath", &cpa_config)
+        .env("maxReplicas", "8")
+        .write_stdin(v2_input(&missed_report(), 3, "scaler"))
+        .assert()
+        .success()
+        .stdout("{\"targetReplicas\":4}\n");
+}
+
+#[test]
+fn a_newline_in_an_input_value_stays_inside_one_error_line() {
+    let fixture = Fixture::new(&lpa_config(3));
+    let stdin = json!({"metrics": [{"value": report(Some(3), 5.0, 100, 0).to_string()}],
+        "runType": "a\nb"})
+    .to_string();
+    assert_fails(
+        &fixture,
+        fixture.command().write_stdin(stdin),
+        "unknown variant `a\\nb`",
+    );
+    let output = fixture
+        .command()
+        .write_stdin(json!({"metrics": [{"value": "{}"}], "runType": "a\r\nb"}).to_string())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(output.stderr).unwrap().lines().count(), 1);
+}
+
+#[test]
+fn a_locust_pod_autoscaler_state_file_carries_over() {
+    let fixture = Fixture::new(&lpa_config(3));
+    std::fs::write(&fixture.state, "{\"runs_since_change\": 3}").unwrap();
+    fixture
+        .command()
+        .write_stdin(quiet_input())
+        .assert()
+        .success()
+        .stdout("{\"targetReplicas\":2}\n");
 }

@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 use clap::Parser;
+use goose_pod_autoscaler::evaluate::config::CpaFileBounds;
 use goose_pod_autoscaler::evaluate::{self, Settings};
 use goose_pod_autoscaler::logging;
 
@@ -27,13 +28,18 @@ struct Cli {
     #[arg(long = "state", env = "decayInfoFilePath", value_name = "PATH")]
     state: Option<OsString>,
     /// Lowest replica count answered when the config has no `minReplicas`
-    /// [default: 1, as the CPA's].
+    /// [default: the CPA config file's, else 1, as the CPA's].
     #[arg(long = "min-replicas", env = "minReplicas", value_name = "N")]
     min_replicas: Option<String>,
     /// Highest replica count answered when the config has no `maxReplicas`
-    /// [default: 10, as the CPA's].
+    /// [default: the CPA config file's, else 10, as the CPA's].
     #[arg(long = "max-replicas", env = "maxReplicas", value_name = "N")]
     max_replicas: Option<String>,
+    /// The CPA's own configuration file, read for its minReplicas and
+    /// maxReplicas when those variables are unset (as the CPA does)
+    /// [default: /config.yaml].
+    #[arg(long = "cpa-config", env = "configPath", value_name = "PATH")]
+    cpa_config: Option<OsString>,
     /// Validate the evaluation config and the bounds, then exit.
     #[arg(long)]
     check: bool,
@@ -43,7 +49,7 @@ fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("{}", logging::error_line(&err));
             ExitCode::FAILURE
         }
     }
@@ -65,11 +71,17 @@ fn run() -> anyhow::Result<()> {
         }
     };
     logging::init("info");
+    // the CPA's bounds: its variables, else its own config file
+    let cpa_file = path_or(cli.cpa_config, CpaFileBounds::DEFAULT_PATH);
+    let (file_bounds, warning) = CpaFileBounds::load(&cpa_file);
+    if let Some(warning) = warning {
+        tracing::warn!("{warning}");
+    }
     let settings = Settings {
         config_path: path_or(cli.config, evaluate::DEFAULT_CONFIG_PATH),
         state_path: path_or(cli.state, evaluate::DEFAULT_STATE_PATH),
-        min_replicas: replica_count("minReplicas", cli.min_replicas)?,
-        max_replicas: replica_count("maxReplicas", cli.max_replicas)?,
+        min_replicas: replica_count("minReplicas", cli.min_replicas)?.or(file_bounds.min_replicas),
+        max_replicas: replica_count("maxReplicas", cli.max_replicas)?.or(file_bounds.max_replicas),
     };
     if cli.check {
         let (config, bounds) = evaluate::check(&settings)?;

@@ -154,7 +154,7 @@ fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("{}", logging::error_line(&err));
             ExitCode::FAILURE
         }
     }

@@ -189,8 +189,9 @@ pub struct ScaleUp {
     /// Most replicas added by one scale-up; unlimited when absent.
     #[serde(default)]
     pub max_step: Option<u32>,
-    /// Seconds after a change this autoscaler made during which no scale-up
-    /// is proposed, so that new replicas can start first. Default 0.
+    /// Seconds after a scale-up this autoscaler answered during which no
+    /// further scale-up is proposed, so that new replicas can start first.
+    /// Default 0.
     #[serde(default)]
     pub cooldown_seconds: u64,
 }
@@ -221,6 +222,54 @@ pub struct Bounds {
     pub min: u32,
     /// Highest replica count answered.
     pub max: u32,
+}
+
+/// The replica bounds in the CPA's own configuration file (`/config.yaml`,
+/// or the path in the CPA's `configPath` variable). The CPA reads its bounds
+/// from that file, overridden by the `minReplicas`/`maxReplicas` variables;
+/// `gpa-evaluate` falls back to the file when those variables are unset, so
+/// bounds baked into an image's config.yaml apply to us too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CpaFileBounds {
+    /// The CPA's `minReplicas` key, if set.
+    #[serde(default)]
+    pub min_replicas: Option<u32>,
+    /// The CPA's `maxReplicas` key, if set.
+    #[serde(default)]
+    pub max_replicas: Option<u32>,
+}
+
+impl CpaFileBounds {
+    /// Where the CPA reads its configuration when `configPath` is unset.
+    pub const DEFAULT_PATH: &'static str = "/config.yaml";
+
+    /// Reads the bounds from the CPA's configuration file. The file is the
+    /// CPA's, not ours: missing means no bounds, and one we cannot read or
+    /// parse is reported as a warning (the CPA itself refuses a broken one).
+    pub fn load(path: &Path) -> (Self, Option<String>) {
+        match std::fs::read_to_string(path) {
+            Ok(text) => match serde_saphyr::from_str(&text) {
+                Ok(bounds) => (bounds, None),
+                Err(err) => (
+                    Self::default(),
+                    Some(format!(
+                        "CPA config '{}' has no readable minReplicas/maxReplicas ({}); ignoring it",
+                        path.display(),
+                        err.to_string().lines().next().unwrap_or_default()
+                    )),
+                ),
+            },
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => (Self::default(), None),
+            Err(err) => (
+                Self::default(),
+                Some(format!(
+                    "cannot read CPA config '{}' ({err}); ignoring it",
+                    path.display()
+                )),
+            ),
+        }
+    }
 }
 
 /// A config that cannot be read, parsed or accepted.
@@ -298,12 +347,12 @@ impl EvaluationConfig {
     ) -> Result<Bounds, ConfigError> {
         let (min, min_from) = match (self.min_replicas, env_min) {
             (Some(value), _) => (value, "minReplicas"),
-            (None, Some(value)) => (value, "minReplicas (environment)"),
+            (None, Some(value)) => (value, "minReplicas (CPA setting)"),
             (None, None) => (DEFAULT_MIN_REPLICAS, "minReplicas (default)"),
         };
         let (max, max_from) = match (self.max_replicas, env_max) {
             (Some(value), _) => (value, "maxReplicas"),
-            (None, Some(value)) => (value, "maxReplicas (environment)"),
+            (None, Some(value)) => (value, "maxReplicas (CPA setting)"),
             (None, None) => (DEFAULT_MAX_REPLICAS, "maxReplicas (default)"),
         };
         check_bounds(path, Some((min, min_from)), Some((max, max_from)))?;
@@ -517,11 +566,11 @@ mod tests {
             .to_string();
         assert_eq!(
             err,
-            "invalid evaluation config 'c.yaml': minReplicas (environment) '4' is above maxReplicas (environment) '3'; expected minReplicas <= maxReplicas"
+            "invalid evaluation config 'c.yaml': minReplicas (CPA setting) '4' is above maxReplicas (CPA setting) '3'; expected minReplicas <= maxReplicas"
         );
         let err = config.bounds(path, None, Some(0)).unwrap_err().to_string();
         assert!(
-            err.contains("maxReplicas (environment) '0' is out of range"),
+            err.contains("maxReplicas (CPA setting) '0' is out of range"),
             "{err}"
         );
     }

@@ -190,6 +190,16 @@ pub fn decide(
             ),
         });
     }
+    if current == 0 && report.requests.is_empty() {
+        return Ok(Decision {
+            target_replicas: 0,
+            state: None,
+            explanation: format!(
+                "hold 0: no replicas, so nothing was measured (minReplicas {}); nothing changed",
+                bounds.min
+            ),
+        });
+    }
     let measurements = measure(config, report)?;
     let now_seconds = now
         .duration_since(UNIX_EPOCH)
@@ -210,9 +220,11 @@ pub fn decide(
         let why: Vec<String> = missed.iter().map(|m| m.describe()).collect();
         let why = why.join(", ");
         let cooldown = config.scale_up.cooldown_seconds;
+        // a scale-up time in the future (a clock stepped back, a state file
+        // moved between nodes) must not block scale-ups: the cooldown is over
         let elapsed = state
             .last_scale_up_unix_seconds
-            .map(|last| now_seconds.saturating_sub(last));
+            .and_then(|last| now_seconds.checked_sub(last));
         match elapsed {
             Some(elapsed) if elapsed < cooldown => (
                 current,
@@ -233,9 +245,23 @@ pub fn decide(
             .collect();
         let unchanged_runs = config.decay.unchanged_runs;
         let runs = state.runs_since_change;
+        // our last answer was a decay that has not been applied yet (the
+        // CPA's downscaleStabilization holds the old count): answer it again,
+        // so that the stabilization window fills with it and it lands
+        let pending_decay = state
+            .last_target_replicas
+            .filter(|&answered| answered < current && state.last_seen_replicas == Some(current));
         if external_change {
             // counts as a change: no decay now, the counter starts again
             (current, met())
+        } else if let (Some(answered), true) = (pending_decay, failing.is_empty()) {
+            (
+                answered,
+                format!(
+                    "{}; the decay to {answered} is not applied yet (downscale stabilization), answering it again",
+                    met()
+                ),
+            )
         } else if !failing.is_empty() {
             (
                 current,
@@ -430,6 +456,7 @@ mod tests {
         want_target: u32,
         want_runs: Option<u32>,
         want_explanation: &'static str,
+        want_no_state: bool,
     }
 
     fn case(what: &'static str, latency_ms: f64, current: u32, want_target: u32) -> Case {
@@ -443,6 +470,7 @@ mod tests {
             want_target,
             want_runs: None,
             want_explanation: "",
+            want_no_state: false,
         }
     }
 
@@ -469,6 +497,14 @@ mod tests {
         }
         fn says(mut self, text: &'static str) -> Self {
             self.want_explanation = text;
+            self
+        }
+        fn report_empty(mut self) -> Self {
+            self.report.requests.clear();
+            self
+        }
+        fn no_state(mut self) -> Self {
+            self.want_no_state = true;
             self
         }
     }
@@ -560,9 +596,21 @@ mod tests {
                 .state(state(3, 3, 3, None))
                 .runs(0)
                 .says("hold 6: targets met (GET /fib mean 5 ms <= target 7 ms); replicas were changed by someone else (last seen 3, answered 3, now 6): runs counter reset"),
-            case("replicas held at last seen by downscale stabilization are not an external change", 5.0, 4, 4)
-                .state(state(1, 4, 3, Some(NOW - 15)))
-                .runs(2),
+            case("a decay held back by downscale stabilization is answered again, not counted as an external change", 5.0, 4, 3)
+                .state(state(0, 4, 3, Some(NOW - 15)))
+                .runs(0)
+                .says("scale down 4 -> 3: targets met (GET /fib mean 5 ms <= target 7 ms); the decay to 3 is not applied yet (downscale stabilization), answering it again"),
+            case("a held-back decay is not answered again while requests fail", 5.0, 4, 4)
+                .state(state(0, 4, 3, Some(NOW - 15)))
+                .report(stats(100, 3, 5.0))
+                .runs(1),
+            case("a scale-up time in the future does not block scale-ups", 20.0, 4, 5)
+                .state(state(0, 4, 4, Some(NOW + 3600)))
+                .config(lpa().with_scale_up("step", None, 60)),
+            case("zero replicas with a zero minimum and nothing measured holds zero", 5.0, 0, 0)
+                .bounds(0, 10)
+                .report_empty()
+                .no_state(),
             case("replicas at our last answer are not an external change", 5.0, 4, 4)
                 .state(state(0, 3, 4, Some(NOW - 15)))
                 .runs(1),
@@ -662,7 +710,38 @@ mod tests {
                 let state = decision.state.unwrap();
                 assert_eq!(state.runs_since_change, runs, "{}", case.what);
             }
+            if case.want_no_state {
+                assert_eq!(decision.state, None, "{}: nothing is written", case.what);
+            }
         }
+    }
+
+    /// The CPA applies the highest answer of its downscaleStabilization
+    /// window; with a window longer than the interval, a decay must still land.
+    #[test]
+    fn a_decay_lands_under_a_downscale_stabilization_window_longer_than_the_interval() {
+        const INTERVAL: u64 = 30;
+        const WINDOW: u64 = 60;
+        let config = lpa();
+        let quiet = report(stats(100, 0, 5.0));
+        let mut state = DecayState::default();
+        let mut applied = 5;
+        let mut answers: Vec<(u64, u32)> = Vec::new();
+        let mut history = Vec::new();
+        for run in 0..16u64 {
+            let now = NOW + run * INTERVAL;
+            let decision = decide(&config, BOUNDS, &quiet, applied, &state, at(now)).unwrap();
+            state = decision.state.unwrap();
+            answers.push((now, decision.target_replicas));
+            answers.retain(|&(when, _)| when + WINDOW > now);
+            applied = answers.iter().map(|&(_, answer)| answer).max().unwrap();
+            history.push(applied);
+        }
+        assert!(
+            history.windows(2).any(|pair| pair[1] < pair[0]),
+            "replicas never came down: {history:?}"
+        );
+        assert!(*history.last().unwrap() < 4, "{history:?}");
     }
 
     #[test]

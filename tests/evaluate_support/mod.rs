@@ -71,6 +71,8 @@ pub fn bare_command() -> Command {
     ] {
         command.env_remove(name);
     }
+    // no CPA config file unless a test gives one
+    command.env("configPath", "/nonexistent/cpa-config.yaml");
     command
 }
 
