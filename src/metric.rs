@@ -605,7 +605,8 @@ where
         Err(err) => {
             let text = err.to_string();
             let first = text.lines().next().unwrap_or("invalid command line");
-            eprintln!("error: {}", first.trim_start_matches("error: "));
+            let err = anyhow::anyhow!("{}", first.trim_start_matches("error: "));
+            eprintln!("{}", crate::logging::error_line(&err));
             return ExitCode::FAILURE;
         }
     };
@@ -613,8 +614,7 @@ where
     match run_and_print(&args, compiled) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            let message = format!("{err:#}").replace('\n', " ");
-            eprintln!("error: {message}");
+            eprintln!("{}", crate::logging::error_line(&err));
             ExitCode::FAILURE
         }
     }

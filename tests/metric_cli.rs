@@ -617,6 +617,18 @@ fn bad_input_is_one_line_on_stderr_exit_1_and_nothing_on_stdout() {
             one,
             "elsewhere.yaml' line 4 column 15: path '//127.0.0.1:18083/x' starts with '//', which names another host",
         ),
+        (
+            vec![("gooseHost", host.into()), ("gooseUsers", "1\r2".into())],
+            vec![],
+            "",
+            "setting gooseUsers (--users) '1\\r2': not a number of users",
+        ),
+        (
+            vec![],
+            vec!["--replicas", "1\r2"],
+            "",
+            "invalid value '1\\r2' for '--replicas <N>'",
+        ),
         (vec![], vec!["--bogus"], "", "unexpected argument '--bogus'"),
         (vec![], vec!["--replicas", "abc"], "", "--replicas"),
     ];
@@ -636,6 +648,11 @@ fn bad_input_is_one_line_on_stderr_exit_1_and_nothing_on_stdout() {
             out.stderr
         );
         assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
+        assert!(
+            !out.stderr.trim_end_matches('\n').contains(char::is_control),
+            "control characters are escaped: {:?}",
+            out.stderr
+        );
         assert!(
             out.stderr.contains(expected),
             "{env:?}\n got: {}\nwant: {expected}",
