@@ -14,6 +14,7 @@
 //! - [`state`]: the decay state kept between evaluations, saved atomically
 //!   under a lock.
 //! - [`logging`]: logs and explanations on stderr, never stdout.
+//! - [`yaml`]: YAML parse errors as one line with file line and column.
 //! - [`simulate`]: `gpa simulate`, the whole CPA loop on one machine around the
 //!   real stage executables, as an executable specification of the CPA.
 //!
@@ -28,3 +29,4 @@ pub mod report;
 pub mod scenario;
 pub mod simulate;
 pub mod state;
+pub mod yaml;

@@ -456,45 +456,21 @@ fn expand_env(text: &str, env: &impl Fn(&str) -> Option<String>) -> Result<Strin
     Ok(out)
 }
 
-/// The parser's error as `line L column C: message`, without its
-/// multi-line source snippet.
+/// The parser's error, on one line with its location when known.
 fn syntax_error(path: &Path, err: &serde_saphyr::Error) -> ScenarioError {
-    let text = err.without_snippet().to_string();
-    let mut message = one_line(&text);
-    if let Some(rest) = message.strip_prefix("error: ") {
-        message = rest.to_string();
-    }
-    match err.location() {
-        Some(at) => {
-            let prefix = format!("line {} column {}: ", at.line(), at.column());
-            if let Some(rest) = message.strip_prefix(&prefix) {
-                message = rest.to_string();
-            }
-            let suffix = format!(" at line {}, column {}", at.line(), at.column());
-            if let Some(rest) = message.strip_suffix(&suffix) {
-                message = rest.to_string();
-            }
-            ScenarioError::Invalid {
-                path: path.to_path_buf(),
-                line: at.line(),
-                column: at.column(),
-                message,
-            }
-        }
-        None => ScenarioError::Syntax {
+    let described = crate::yaml::describe(err);
+    match (described.line, described.column) {
+        (Some(line), Some(column)) => ScenarioError::Invalid {
             path: path.to_path_buf(),
-            message,
+            line,
+            column,
+            message: described.message,
+        },
+        _ => ScenarioError::Syntax {
+            path: path.to_path_buf(),
+            message: described.message,
         },
     }
-}
-
-fn one_line(message: &str) -> String {
-    message
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 impl ScenarioPlan {

@@ -322,15 +322,12 @@ impl EvaluationConfig {
     /// Parses and validates config text; `path` names it in errors.
     pub fn parse_str(text: &str, path: &Path) -> Result<Self, ConfigError> {
         let config: EvaluationConfig = serde_saphyr::from_str(text).map_err(|err| {
-            let (line, column) = err
-                .location()
-                .map(|location| (location.line(), location.column()))
-                .unwrap_or((0, 0));
+            let described = crate::yaml::describe(&err);
             ConfigError::Parse {
                 path: path.to_owned(),
-                line,
-                column,
-                message: one_line(&err.without_snippet().to_string(), line, column),
+                line: described.line.unwrap_or(0),
+                column: described.column.unwrap_or(0),
+                message: described.message,
             }
         })?;
         config.validate(path)?;
@@ -484,22 +481,6 @@ fn check_bounds(
         }
     }
     Ok(())
-}
-
-/// Joins a multi-line parser message into one line and drops the location it
-/// repeats at its end (the error already names it).
-fn one_line(message: &str, line: u64, column: u64) -> String {
-    let joined = message
-        .lines()
-        .map(str::trim)
-        .filter(|text| !text.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let suffix = format!(" at line {line}, column {column}");
-    match joined.strip_suffix(&suffix) {
-        Some(stripped) => stripped.to_owned(),
-        None => joined,
-    }
 }
 
 #[cfg(test)]

@@ -111,15 +111,12 @@ impl LoadProfile {
     /// Parses and validates profile text; `path` names it in errors.
     pub fn parse_str(text: &str, path: &Path) -> Result<Self, ProfileError> {
         let profile: LoadProfile = serde_saphyr::from_str(text).map_err(|err| {
-            let (line, column) = err
-                .location()
-                .map(|location| (location.line(), location.column()))
-                .unwrap_or((0, 0));
+            let described = crate::yaml::describe(&err);
             ProfileError::Invalid {
                 path: path.to_owned(),
-                line,
-                column,
-                message: one_line(&err.without_snippet().to_string(), line, column),
+                line: described.line.unwrap_or(0),
+                column: described.column.unwrap_or(0),
+                message: described.message,
             }
         })?;
         let seconds = profile.duration().as_secs_f64();
@@ -178,22 +175,6 @@ impl LoadProfile {
                 (step.requests_per_second + to) / 2.0 * step.duration.as_secs_f64()
             })
             .sum()
-    }
-}
-
-/// The parser's message on one line, without the location it repeats at its
-/// end (the error names it first).
-fn one_line(message: &str, line: u64, column: u64) -> String {
-    let joined = message
-        .lines()
-        .map(str::trim)
-        .filter(|text| !text.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let suffix = format!(" at line {line}, column {column}");
-    match joined.strip_suffix(&suffix) {
-        Some(stripped) => stripped.to_owned(),
-        None => joined,
     }
 }
 
