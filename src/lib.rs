@@ -18,8 +18,10 @@
 //! - [`simulate`]: `gpa simulate`, the whole CPA loop on one machine around the
 //!   real stage executables, as an executable specification of the CPA.
 //!
-//! The binaries (`gpa-metric`, `gpa-evaluate`) are thin shells over these.
+//! The binaries (`gpa-metric`, `gpa-evaluate`, `gpa`) are thin shells over
+//! these; [`cli`] holds what they do alike at their edges.
 
+pub mod cli;
 pub mod cpa;
 pub mod evaluate;
 pub mod load_test;

@@ -598,26 +598,13 @@ pub fn main_with<F>(compiled: F) -> ExitCode
 where
     F: FnOnce() -> Vec<Scenario>,
 {
-    let args = match MetricArgs::try_parse() {
-        Ok(args) => args,
-        // --help / --version: printed on stdout as clap does, exit 0.
-        Err(err) if !err.use_stderr() => err.exit(),
-        Err(err) => {
-            let text = err.to_string();
-            let first = text.lines().next().unwrap_or("invalid command line");
-            let err = anyhow::anyhow!("{}", first.trim_start_matches("error: "));
-            eprintln!("{}", crate::logging::error_line(&err));
-            return ExitCode::FAILURE;
-        }
+    let args = match crate::cli::parse::<MetricArgs>() {
+        Ok(Some(args)) => args,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(err) => return crate::cli::exit_code(Err(err)),
     };
     crate::logging::init(DEFAULT_LOG_FILTER);
-    match run_and_print(&args, compiled) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("{}", crate::logging::error_line(&err));
-            ExitCode::FAILURE
-        }
-    }
+    crate::cli::exit_code(run_and_print(&args, compiled))
 }
 
 fn run_and_print<F>(args: &MetricArgs, compiled: F) -> anyhow::Result<()>

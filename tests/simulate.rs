@@ -325,3 +325,20 @@ fn a_bad_profile_is_one_line_naming_the_file_line_and_column() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_bad_flag_is_one_line_and_exit_code_1() {
+    let output = Command::new(env!("CARGO_BIN_EXE_gpa"))
+        .args(["simulate", "--interval-ms", "soon"])
+        .timeout(std::time::Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: invalid value 'soon'"),
+        "{stderr}"
+    );
+}

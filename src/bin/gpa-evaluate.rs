@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::Parser;
 use goose_pod_autoscaler::evaluate::config::CpaFileBounds;
 use goose_pod_autoscaler::evaluate::{self, Settings};
-use goose_pod_autoscaler::logging;
+use goose_pod_autoscaler::{cli, logging};
 
 /// Compares a gpa-metric latency report with the evaluation config's targets
 /// and prints the replica count the Custom Pod Autoscaler should scale to.
@@ -46,29 +46,12 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("{}", logging::error_line(&err));
-            ExitCode::FAILURE
-        }
-    }
+    cli::exit_code(run())
 }
 
 fn run() -> anyhow::Result<()> {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(err) if !err.use_stderr() => {
-            // --help and --version: print as asked, exit 0
-            let _ = err.print();
-            return Ok(());
-        }
-        Err(err) => {
-            // clap's own rendering spans lines and exits 2; keep the first line
-            let text = err.to_string();
-            let first = text.lines().next().unwrap_or_default();
-            anyhow::bail!("{}", first.trim_start_matches("error: "));
-        }
+    let Some(cli) = cli::parse::<Cli>()? else {
+        return Ok(());
     };
     logging::init("info");
     // the CPA's bounds: its variables, else its own config file

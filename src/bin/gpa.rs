@@ -9,8 +9,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use goose_pod_autoscaler::cpa::RunType;
-use goose_pod_autoscaler::logging;
 use goose_pod_autoscaler::simulate::{self, Settings, scaling::Bounds};
+use goose_pod_autoscaler::{cli, logging};
 
 /// goose-pod-autoscaler: scale a workload on the latency a load test measures.
 #[derive(Debug, Parser)]
@@ -151,17 +151,13 @@ impl SimulateArgs {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("{}", logging::error_line(&err));
-            ExitCode::FAILURE
-        }
-    }
+    cli::exit_code(run())
 }
 
 fn run() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let Some(cli) = cli::parse::<Cli>()? else {
+        return Ok(());
+    };
     logging::init("info");
     let Command::Simulate(args) = cli.command;
     let settings = args.settings();
