@@ -20,8 +20,8 @@ pub fn parse<C: Parser>() -> anyhow::Result<Option<C>> {
         }
         Err(err) => {
             let text = err.to_string();
-            let first = text.lines().next().unwrap_or("invalid command line");
-            anyhow::bail!("{}", first.trim_start_matches("error: "))
+            // logging::error_line drops clap's own "error: " when printing
+            anyhow::bail!("{}", text.lines().next().unwrap_or("invalid command line"))
         }
     }
 }
