@@ -14,6 +14,8 @@
 //! - [`state`]: the decay state kept between evaluations, saved atomically
 //!   under a lock.
 //! - [`logging`]: logs and explanations on stderr, never stdout.
+//! - [`settings`]: flags, environment variables and aliases, resolved alike
+//!   by both stages.
 //! - [`yaml`]: YAML parse errors as one line with file line and column.
 //! - [`simulate`]: `gpa simulate`, the whole CPA loop on one machine around the
 //!   real stage executables, as an executable specification of the CPA.
@@ -29,6 +31,7 @@ pub mod logging;
 pub mod metric;
 pub mod report;
 pub mod scenario;
+pub mod settings;
 pub mod simulate;
 pub mod state;
 pub mod yaml;
