@@ -11,7 +11,9 @@ FROM rust:1.95-alpine3.22 AS build
 RUN apk add --no-cache build-base
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked --bin gpa-metric --bin gpa-evaluate
+# Without the default `simulate` feature: the image needs neither `gpa
+# simulate` nor its example service and chart library.
+RUN cargo build --release --locked --no-default-features --bin gpa-metric --bin gpa-evaluate
 
 # Final stage: the CPA's Alpine image, pinned. Alpine rather than the Python
 # (Debian) image: our plugin needs no interpreter, the image is a fraction of

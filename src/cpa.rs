@@ -11,19 +11,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::report::LatencyReport;
 
-/// Why the CPA ran us this time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// Why the CPA ran us this time. Its names (`scaler`, `api`, `api_dry_run`)
+/// are the variants' in snake_case, alike on the wire (serde) and on a
+/// command line (clap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum RunType {
     /// The scheduled loop; the result is applied.
     #[default]
-    #[serde(rename = "scaler")]
     Scaler,
     /// `POST /api/v1/evaluation` on the CPA's REST API; the result is applied.
-    #[serde(rename = "api")]
     Api,
     /// `POST /api/v1/evaluation?dry_run=true`; the result is only shown, and a
     /// plugin must change none of its state.
-    #[serde(rename = "api_dry_run")]
     ApiDryRun,
 }
 

@@ -17,8 +17,10 @@
 //! - [`settings`]: flags, environment variables and aliases, resolved alike
 //!   by both stages.
 //! - [`yaml`]: YAML parse errors as one line with file line and column.
-//! - [`simulate`]: `gpa simulate`, the whole CPA loop on one machine around the
-//!   real stage executables, as an executable specification of the CPA.
+//! - `simulate` (cargo feature `simulate`, on by default): `gpa simulate`, the
+//!   whole CPA loop on one machine around the real stage executables, as an
+//!   executable specification of the CPA. The stage executables and the
+//!   container image are built without it.
 //!
 //! The binaries (`gpa-metric`, `gpa-evaluate`, `gpa`) are thin shells over
 //! these; [`cli`] holds what they do alike at their edges.
@@ -32,6 +34,7 @@ pub mod metric;
 pub mod report;
 pub mod scenario;
 pub mod settings;
+#[cfg(feature = "simulate")]
 pub mod simulate;
 pub mod state;
 pub mod yaml;

@@ -103,6 +103,25 @@ fn the_cpa_config_runs_our_two_executables_from_where_the_image_puts_them() {
 }
 
 #[test]
+fn the_image_and_compiled_scenario_crates_build_without_the_simulator() {
+    let build = read("Dockerfile")
+        .lines()
+        .find(|line| line.starts_with("RUN cargo build"))
+        .map(str::to_string)
+        .expect("the Dockerfile builds with cargo");
+    assert!(build.contains("--no-default-features"), "{build}");
+    let manifest = read("example/custom-metric/Cargo.toml");
+    let dependency = manifest
+        .lines()
+        .find(|line| line.starts_with("goose-pod-autoscaler"))
+        .expect("custom-metric depends on the library");
+    assert!(
+        dependency.contains("default-features = false"),
+        "{dependency}"
+    );
+}
+
+#[test]
 fn the_cpa_timeouts_fit_the_metric_stages_defaults() {
     let config: CpaConfig = serde_saphyr::from_str(&read("config.yaml")).unwrap();
     // gpa-metric ends within ramp-up + run time + request timeout + 1 s

@@ -342,3 +342,64 @@ fn a_bad_flag_is_one_line_and_exit_code_1() {
         "{stderr}"
     );
 }
+
+#[test]
+fn gpa_without_a_command_prints_the_usage_and_the_commands() {
+    let output = Command::new(env!("CARGO_BIN_EXE_gpa"))
+        .timeout(std::time::Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Usage: gpa <COMMAND>"), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .any(|line| line.trim_start().starts_with("simulate ")),
+        "the subcommands are listed:\n{stderr}"
+    );
+    assert_eq!(
+        stderr.lines().last(),
+        Some("error: no command given; expected one of the commands listed above"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_mistyped_command_is_one_line_with_clap_s_suggestion() {
+    let output = Command::new(env!("CARGO_BIN_EXE_gpa"))
+        .arg("simulat")
+        .timeout(std::time::Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        "error: unrecognized subcommand 'simulat'; tip: a similar subcommand exists: 'simulate'"
+    );
+}
+
+#[test]
+fn the_summary_prints_its_figures_to_a_tenth() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = "steps:\n  - durationSeconds: 3\n    requestsPerSecond: 20\n";
+    let output = simulate(dir.path(), profile, &[]);
+    finished(dir.path(), &output);
+    let stdout: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let figures = [
+        &stdout["profileSeconds"],
+        &stdout["runSeconds"],
+        &stdout["replicaSeconds"],
+        &stdout["requests"]["meanMs"],
+        &stdout["requests"]["p95Ms"],
+    ];
+    for figure in figures {
+        let text = figure.to_string();
+        let decimals = text.split_once('.').map_or(0, |(_, after)| after.len());
+        assert!(decimals <= 1, "{text} has {decimals} decimals:\n{stdout}");
+    }
+    assert_eq!(stdout["runType"], "scaler");
+}

@@ -12,7 +12,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The CPA's own default for `minReplicas`.
 pub const DEFAULT_MIN_REPLICAS: u32 = 1;
@@ -68,7 +68,7 @@ pub struct Target {
 }
 
 /// The statistic a target compares, as named in the config's `type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 pub enum TargetKind {
     /// Mean response time, ms.
     #[serde(rename = "mean")]

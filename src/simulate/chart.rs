@@ -222,7 +222,7 @@ fn draw_latency(
     target: Option<&LatencyTarget>,
     end: f64,
 ) -> Result<(), ChartError> {
-    let latency_target = target.filter(|t| t.kind != "errorRate");
+    let latency_target = target.filter(|t| t.kind.is_latency());
     let values = seconds
         .iter()
         .flat_map(|s| [s.mean_ms, s.p95_ms])
@@ -346,7 +346,7 @@ mod tests {
         let target = LatencyTarget {
             method: "GET".into(),
             endpoint: "/fibonacci?n=10".into(),
-            kind: "mean".into(),
+            kind: crate::evaluate::config::TargetKind::Mean,
             target: 100.0,
         };
         let svg = render(&ChartData {

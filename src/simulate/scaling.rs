@@ -10,21 +10,13 @@
 
 use std::time::Duration;
 
-/// The replica bounds (`minReplicas`, `maxReplicas`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Bounds {
-    /// Fewest replicas the CPA scales to.
-    pub min: u32,
-    /// Most replicas the CPA scales to; at least `min`.
-    pub max: u32,
-}
+use crate::evaluate::config::Bounds;
 
-impl Bounds {
-    /// `target` clamped into the bounds.
-    pub fn clamp(self, target: i32) -> u32 {
-        let target = u32::try_from(target).unwrap_or(0);
-        target.clamp(self.min, self.max)
-    }
+/// `target` (the plugin's `targetReplicas`) clamped into `bounds`
+/// (`minReplicas`, `maxReplicas`; `min` at most `max`).
+pub fn clamp(bounds: Bounds, target: i32) -> u32 {
+    let target = u32::try_from(target).unwrap_or(0);
+    target.clamp(bounds.min, bounds.max)
 }
 
 /// The downscale stabilization window (`downscaleStabilization`): the clamped
@@ -82,7 +74,7 @@ pub fn scale(
     stabilization: &mut Stabilization,
     now: Duration,
 ) -> Scaling {
-    let clamped = bounds.clamp(evaluated);
+    let clamped = clamp(bounds, evaluated);
     if current == 0 && bounds.min != 0 {
         return Scaling::Disabled;
     }
@@ -113,9 +105,9 @@ mod tests {
             (i32::MAX, 5),
         ];
         for (target, expected) in cases {
-            assert_eq!(bounds.clamp(target), expected, "target {target}");
+            assert_eq!(clamp(bounds, target), expected, "target {target}");
         }
-        assert_eq!(Bounds { min: 0, max: 3 }.clamp(0), 0);
+        assert_eq!(clamp(Bounds { min: 0, max: 3 }, 0), 0);
     }
 
     #[test]

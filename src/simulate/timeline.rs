@@ -5,11 +5,13 @@
 //! reads are the ones the tests check.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::traffic::{SecondTraffic, percentile};
+use crate::cpa::RunType;
+use crate::evaluate::config::TargetKind;
 
 /// One second of the simulation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,55 +112,80 @@ pub struct LatencyTarget {
     pub endpoint: String,
     /// The statistic: `mean`, `median`, `min`, `max`, `p50`..`p99` or `errorRate`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: TargetKind,
     /// The target value: milliseconds, or a fraction for `errorRate`.
     pub target: f64,
 }
 
 impl LatencyTarget {
     /// This target's statistic over one second of background traffic; `None`
-    /// for a statistic the simulator cannot compute or a second with no data.
+    /// for a second with no data.
     pub fn value(&self, second: &SecondTraffic) -> Option<f64> {
         let latencies = &second.latencies_ms;
         let answered = second.succeeded + second.failed;
-        match self.kind.as_str() {
-            "mean" => (!latencies.is_empty())
+        match self.kind {
+            TargetKind::Mean => (!latencies.is_empty())
                 .then(|| latencies.iter().sum::<f64>() / latencies.len() as f64),
-            "median" | "p50" => percentile(latencies, 0.5),
-            "p75" => percentile(latencies, 0.75),
-            "p90" => percentile(latencies, 0.9),
-            "p95" => percentile(latencies, 0.95),
-            "p99" => percentile(latencies, 0.99),
-            "max" => percentile(latencies, 1.0),
-            "min" => percentile(latencies, 0.0),
-            "errorRate" => (answered > 0).then(|| second.failed as f64 / answered as f64),
-            _ => None,
+            TargetKind::Median | TargetKind::P50 => percentile(latencies, 0.5),
+            TargetKind::P75 => percentile(latencies, 0.75),
+            TargetKind::P90 => percentile(latencies, 0.9),
+            TargetKind::P95 => percentile(latencies, 0.95),
+            TargetKind::P99 => percentile(latencies, 0.99),
+            TargetKind::Max => percentile(latencies, 1.0),
+            TargetKind::Min => percentile(latencies, 0.0),
+            TargetKind::ErrorRate => (answered > 0).then(|| second.failed as f64 / answered as f64),
         }
     }
+}
 
-    /// Whether the simulator can judge traffic against this target.
-    pub fn is_computable(&self) -> bool {
-        matches!(
-            self.kind.as_str(),
-            "mean" | "median" | "min" | "max" | "p50" | "p75" | "p90" | "p95" | "p99" | "errorRate"
-        )
-    }
+/// One entry of the evaluation config's `targets`: a target the simulator
+/// can judge traffic on, or anything else (an unknown `type`, a missing key).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TargetEntry {
+    Judgeable(LatencyTarget),
+    Other(serde::de::IgnoredAny),
+}
+
+/// The evaluation config's targets, read leniently: only what the simulator
+/// needs to judge traffic, every other key ignored.
+#[derive(Deserialize)]
+struct TargetsOnly {
+    #[serde(default)]
+    targets: Vec<TargetEntry>,
+}
+
+/// The first target of the evaluation config `text` that the simulator can
+/// judge background traffic on; `None` if there is none or the text does not
+/// parse (the evaluate stage will say what is wrong with it).
+pub fn parse_target(text: &str) -> Option<LatencyTarget> {
+    let config: TargetsOnly = serde_saphyr::from_str(text).ok()?;
+    config.targets.into_iter().find_map(|entry| match entry {
+        TargetEntry::Judgeable(target) => Some(target),
+        TargetEntry::Other(_) => None,
+    })
+}
+
+/// [`parse_target`] of the file at `path`; `None` if it cannot be read.
+pub fn read_target(path: &Path) -> Option<LatencyTarget> {
+    parse_target(&std::fs::read_to_string(path).ok()?)
 }
 
 /// Whether one second of background traffic missed `target`: its statistic
 /// is above the target, or some of its requests failed or were dropped.
 pub fn second_over_target(target: &LatencyTarget, second: &SecondTraffic) -> bool {
-    let missed_requests = second.dropped > 0 || (second.failed > 0 && target.kind != "errorRate");
+    let missed_requests = second.dropped > 0 || (second.failed > 0 && target.kind.is_latency());
     missed_requests
         || target
             .value(second)
             .is_some_and(|value| value > target.target)
 }
 
-/// Background request totals over the whole run.
+/// The background traffic's totals over the whole run (the summary's
+/// `requests`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RequestTotals {
+pub struct TrafficTotals {
     /// Requests sent.
     pub sent: u64,
     /// Requests answered with a 2xx.
@@ -167,9 +194,9 @@ pub struct RequestTotals {
     pub failed: u64,
     /// Requests not sent because too many were waiting.
     pub dropped: u64,
-    /// Mean response time of the succeeded requests, ms.
+    /// Mean response time of the succeeded requests, ms, to 0.1 ms.
     pub mean_ms: Option<f64>,
-    /// 95th percentile response time of the succeeded requests, ms.
+    /// 95th percentile response time of the succeeded requests, ms, to 0.1 ms.
     pub p95_ms: Option<f64>,
 }
 
@@ -191,12 +218,12 @@ pub struct OutputFiles {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
-    /// Length of the load profile, seconds.
+    /// Length of the load profile, seconds, to 0.1 s.
     pub profile_seconds: f64,
-    /// Wall time of the whole simulation, seconds.
+    /// Wall time of the whole simulation, seconds, to 0.1 s.
     pub run_seconds: f64,
     /// The run type handed to the stages: `scaler`, `api` or `api_dry_run`.
-    pub run_type: String,
+    pub run_type: RunType,
     /// CPA intervals run.
     pub intervals: u32,
     /// Intervals in which a stage failed or timed out (nothing scaled).
@@ -213,8 +240,8 @@ pub struct Summary {
     pub peak_replicas: u32,
     /// Replicas at the end.
     pub final_replicas: u32,
-    /// Replicas (serving or starting) summed over time, replica-seconds: what
-    /// the run would have cost.
+    /// Replicas (serving or starting) summed over time, replica-seconds (to
+    /// 0.1): what the run would have cost.
     pub replica_seconds: f64,
     /// The evaluation config target the background traffic was judged on.
     pub target: Option<LatencyTarget>,
@@ -222,7 +249,7 @@ pub struct Summary {
     /// [`second_over_target`]); `None` without a target the simulator can judge.
     pub seconds_over_target: Option<u32>,
     /// The background traffic's totals.
-    pub requests: RequestTotals,
+    pub requests: TrafficTotals,
     /// The files written.
     pub files: OutputFiles,
 }
@@ -237,6 +264,86 @@ pub struct Timeline {
     pub seconds: Vec<SecondRecord>,
     /// One record per CPA interval.
     pub intervals: Vec<IntervalRecord>,
+}
+
+/// What a run recorded, as [`summarize`] reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct Recording<'a> {
+    /// The run type handed to the stages.
+    pub run_type: RunType,
+    /// The CPA intervals.
+    pub intervals: &'a [IntervalRecord],
+    /// Replica changes: `(seconds since start, replicas from then on)`, the
+    /// first at 0 with the initial replicas.
+    pub changes: &'a [(f64, u32)],
+    /// The background traffic, second by second.
+    pub traffic: &'a [SecondTraffic],
+    /// The target the traffic is judged on.
+    pub target: Option<&'a LatencyTarget>,
+    /// Length of the load profile, seconds.
+    pub end_seconds: f64,
+    /// Wall time of the whole run, seconds.
+    pub run_seconds: f64,
+}
+
+/// `value` to one decimal, as the summary prints its figures.
+fn tenths(value: f64) -> f64 {
+    (value * 10.0).round() / 10.0
+}
+
+/// The summary of a recorded run whose files are `files`.
+pub fn summarize(run: Recording<'_>, files: OutputFiles) -> Summary {
+    let Recording {
+        intervals,
+        changes,
+        traffic,
+        ..
+    } = run;
+    let (scale_ups, scale_downs) = scale_events(changes);
+    let seconds_over_target = run.target.map(|target| {
+        traffic
+            .iter()
+            .filter(|second| second_over_target(target, second))
+            .count() as u32
+    });
+    Summary {
+        profile_seconds: tenths(run.end_seconds),
+        run_seconds: tenths(run.run_seconds),
+        run_type: run.run_type,
+        intervals: intervals.len() as u32,
+        skipped_intervals: intervals
+            .iter()
+            .filter(|i| i.outcome == IntervalOutcome::Skipped)
+            .count() as u32,
+        scale_events: scale_ups + scale_downs,
+        scale_ups,
+        scale_downs,
+        initial_replicas: changes.first().map_or(0, |(_, r)| *r),
+        peak_replicas: changes.iter().map(|(_, r)| *r).max().unwrap_or(0),
+        final_replicas: changes.last().map_or(0, |(_, r)| *r),
+        replica_seconds: tenths(replica_seconds(changes, run.end_seconds)),
+        target: run.target.cloned(),
+        seconds_over_target,
+        requests: traffic_totals(traffic),
+        files,
+    }
+}
+
+/// The background traffic's totals over all its seconds.
+fn traffic_totals(traffic: &[SecondTraffic]) -> TrafficTotals {
+    let latencies: Vec<f64> = traffic
+        .iter()
+        .flat_map(|s| s.latencies_ms.iter().copied())
+        .collect();
+    TrafficTotals {
+        sent: traffic.iter().map(|s| s.sent).sum(),
+        succeeded: traffic.iter().map(|s| s.succeeded).sum(),
+        failed: traffic.iter().map(|s| s.failed).sum(),
+        dropped: traffic.iter().map(|s| s.dropped).sum(),
+        mean_ms: (!latencies.is_empty())
+            .then(|| tenths(latencies.iter().sum::<f64>() / latencies.len() as f64)),
+        p95_ms: percentile(&latencies, 0.95).map(tenths),
+    }
 }
 
 /// Replica changes: `(seconds since start, replicas from then on)`, the first
@@ -341,11 +448,11 @@ mod tests {
         assert_eq!(scale_events(&[(0.0, 2)]), (0, 0));
     }
 
-    fn target(kind: &str, value: f64) -> LatencyTarget {
+    fn target(kind: TargetKind, value: f64) -> LatencyTarget {
         LatencyTarget {
             method: "GET".into(),
             endpoint: "/fibonacci?n=10".into(),
-            kind: kind.into(),
+            kind,
             target: value,
         }
     }
@@ -362,15 +469,14 @@ mod tests {
         };
         // (target, failed, dropped, over)
         let cases = [
-            (target("mean", 150.0), 0, 0, false),
-            (target("mean", 90.0), 0, 0, true),
-            (target("p95", 150.0), 0, 0, true),
-            (target("median", 60.0), 0, 0, false),
-            (target("mean", 150.0), 1, 0, true),
-            (target("mean", 150.0), 0, 1, true),
-            (target("errorRate", 0.3), 1, 0, false),
-            (target("errorRate", 0.2), 1, 0, true),
-            (target("apdex", 1.0), 0, 0, false),
+            (target(TargetKind::Mean, 150.0), 0, 0, false),
+            (target(TargetKind::Mean, 90.0), 0, 0, true),
+            (target(TargetKind::P95, 150.0), 0, 0, true),
+            (target(TargetKind::Median, 60.0), 0, 0, false),
+            (target(TargetKind::Mean, 150.0), 1, 0, true),
+            (target(TargetKind::Mean, 150.0), 0, 1, true),
+            (target(TargetKind::ErrorRate, 0.3), 1, 0, false),
+            (target(TargetKind::ErrorRate, 0.2), 1, 0, true),
         ];
         for (target, failed, dropped, over) in cases {
             assert_eq!(
@@ -381,7 +487,71 @@ mod tests {
                 target.target
             );
         }
-        assert!(!target("apdex", 1.0).is_computable());
+    }
+
+    #[test]
+    fn the_first_target_of_a_known_type_is_the_one_judged() {
+        let config = "targets:\n  - method: GET\n    endpoint: /a\n    type: apdex\n    target: 1\n  \
+             - method: GET\n    name: /b\n    type: p95\n    target: 200\n    tolerance: 0.1\n\
+             decay:\n  replicas: 1\n";
+        assert_eq!(
+            parse_target(config),
+            Some(LatencyTarget {
+                method: "GET".into(),
+                endpoint: "/b".into(),
+                kind: TargetKind::P95,
+                target: 200.0,
+            })
+        );
+        assert_eq!(parse_target("targets: []\n"), None);
+        assert_eq!(parse_target("targets: [unclosed\n"), None);
+    }
+
+    #[test]
+    fn the_summary_counts_the_run_and_rounds_its_figures_to_tenths() {
+        let second = |latencies: &[f64], failed| SecondTraffic {
+            latencies_ms: latencies.to_vec(),
+            sent: latencies.len() as u64 + failed,
+            succeeded: latencies.len() as u64,
+            failed,
+            dropped: 0,
+        };
+        let traffic = [second(&[10.04, 20.0], 0), second(&[200.0], 1)];
+        let changes = [(0.0, 1), (1.2345, 3), (1.9, 2)];
+        let target = target(TargetKind::Mean, 100.0);
+        let summary = summarize(
+            Recording {
+                run_type: RunType::Api,
+                intervals: &[],
+                changes: &changes,
+                traffic: &traffic,
+                target: Some(&target),
+                end_seconds: 2.0,
+                run_seconds: 140.003948921,
+            },
+            OutputFiles::default(),
+        );
+        assert_eq!(summary.run_seconds, 140.0);
+        assert_eq!(summary.profile_seconds, 2.0);
+        // 1.2345 × 1 + 0.6655 × 3 + 0.1 × 2 = 3.4310
+        assert_eq!(summary.replica_seconds, 3.4);
+        assert_eq!(summary.requests.mean_ms, Some(76.7));
+        assert_eq!(summary.requests.p95_ms, Some(200.0));
+        assert_eq!(summary.requests.sent, 4);
+        assert_eq!(summary.requests.failed, 1);
+        assert_eq!(
+            (
+                summary.initial_replicas,
+                summary.peak_replicas,
+                summary.final_replicas
+            ),
+            (1, 3, 2)
+        );
+        assert_eq!((summary.scale_ups, summary.scale_downs), (1, 1));
+        assert_eq!(summary.seconds_over_target, Some(1));
+        let json = serde_json::to_value(&summary).unwrap();
+        assert_eq!(json["runType"], "api");
+        assert_eq!(json["runSeconds"].to_string(), "140.0");
     }
 
     #[test]

@@ -1,0 +1,360 @@
+//! One interval of the CPA loop, as the CPA runs it: build the v2 JSON for
+//! the Deployment at its current replicas, run the metric and evaluate shell
+//! methods with the plugin's environment, then clamp, stabilize and apply the
+//! evaluation ([`super::scaling`]) and log one line.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::capacity::Capacity;
+use super::cpa_runner::{MethodError, MethodOutput, last_line};
+use super::output::PluginFiles;
+use super::scaling::{self, Scaling, Stabilization};
+use super::settings::Settings;
+use super::timeline::{IntervalOutcome, IntervalRecord, LatencyTarget};
+use super::{DEFAULT_PLUGIN_ENV, RESOURCE_NAME};
+use crate::cpa::{
+    self, EvaluateInfo, Evaluation, Metric, MetricInfo, ObjectMeta, Resource, ResourceSpec,
+};
+use crate::report::{LatencyReport, RequestStats};
+
+/// The stages' environment: the simulation's defaults, what the simulation
+/// itself must set (where the service is, where the files are, the bounds),
+/// then the user's own settings.
+pub fn plugin_env(
+    settings: &Settings,
+    base_url: &str,
+    files: &PluginFiles,
+) -> Vec<(String, OsString)> {
+    let mut env: Vec<(String, OsString)> = DEFAULT_PLUGIN_ENV
+        .iter()
+        .map(|(key, value)| (key.to_string(), OsString::from(value)))
+        .collect();
+    env.extend([
+        ("gooseHost".to_string(), OsString::from(base_url)),
+        (
+            "scenarioFilePath".to_string(),
+            files.scenario.clone().into_os_string(),
+        ),
+        (
+            "evaluationConfigFilePath".to_string(),
+            files.evaluation_config.clone().into_os_string(),
+        ),
+        (
+            "decayInfoFilePath".to_string(),
+            files.decay_info.clone().into_os_string(),
+        ),
+        (
+            "minReplicas".to_string(),
+            settings.bounds.min.to_string().into(),
+        ),
+        (
+            "maxReplicas".to_string(),
+            settings.bounds.max.to_string().into(),
+        ),
+    ]);
+    env.extend(
+        settings
+            .plugin_env
+            .iter()
+            .map(|(key, value)| (key.clone(), OsString::from(value))),
+    );
+    env
+}
+
+/// The simulated Deployment as the CPA would read it from the API.
+fn deployment(replicas: u32) -> Resource {
+    Resource {
+        api_version: Some("apps/v1".into()),
+        kind: Some("Deployment".into()),
+        metadata: ObjectMeta {
+            name: RESOURCE_NAME.into(),
+            namespace: Some("default".into()),
+        },
+        spec: Some(ResourceSpec {
+            replicas: Some(replicas),
+        }),
+    }
+}
+
+/// The CPA's side of the loop: runs the stages, scales the replicas.
+pub struct Cpa<'a> {
+    settings: &'a Settings,
+    capacity: &'a Capacity,
+    env: Vec<(String, OsString)>,
+    target: Option<&'a LatencyTarget>,
+    stabilization: Stabilization,
+    /// `(seconds since start, replicas from then on)`.
+    changes: Vec<(f64, u32)>,
+    start: Instant,
+}
+
+impl<'a> Cpa<'a> {
+    /// The CPA for a simulation begun at `start`, running the stages with
+    /// `env` and judging the measured figures on `target`'s request.
+    pub fn new(
+        settings: &'a Settings,
+        capacity: &'a Capacity,
+        env: Vec<(String, OsString)>,
+        target: Option<&'a LatencyTarget>,
+        start: Instant,
+    ) -> Self {
+        Cpa {
+            settings,
+            capacity,
+            env,
+            target,
+            stabilization: Stabilization::new(settings.downscale_stabilization),
+            changes: vec![(0.0, settings.initial_replicas)],
+            start,
+        }
+    }
+
+    /// The replica changes so far: `(seconds since start, replicas from then
+    /// on)`, the first at 0.
+    pub fn into_changes(self) -> Vec<(f64, u32)> {
+        self.changes
+    }
+
+    /// One interval, begun at `at` with the profile offering `rate` requests/s.
+    pub async fn interval(&mut self, at: Duration, rate: f64) -> IntervalRecord {
+        let replicas = self.capacity.desired();
+        let mut record = IntervalRecord {
+            at_seconds: at.as_secs_f64(),
+            offered_requests_per_second: rate,
+            replicas,
+            serving_replicas: self.capacity.serving(),
+            measured_mean_ms: None,
+            measured_p95_ms: None,
+            evaluated_replicas: None,
+            decided_replicas: None,
+            outcome: IntervalOutcome::Skipped,
+            reason: String::new(),
+            metric_seconds: None,
+            evaluate_seconds: None,
+        };
+        match self.stages(replicas, &mut record).await {
+            Ok(evaluated) => self.apply(evaluated, replicas, &mut record),
+            Err(reason) => {
+                record.outcome = IntervalOutcome::Skipped;
+                record.reason = reason;
+            }
+        }
+        self.log(&record);
+        record
+    }
+
+    /// Runs the metric and evaluate stages; the evaluated `targetReplicas`, or
+    /// why the interval is skipped.
+    async fn stages(&self, replicas: u32, record: &mut IntervalRecord) -> Result<i32, String> {
+        let resource = deployment(replicas);
+        let metric = self.metric_stage(resource.clone(), record).await?;
+        self.evaluate_stage(resource, metric.stdout, record).await
+    }
+
+    /// Runs the metric stage and records what its report measured.
+    async fn metric_stage(
+        &self,
+        resource: Resource,
+        record: &mut IntervalRecord,
+    ) -> Result<MethodOutput, String> {
+        let input = MetricInfo {
+            resource,
+            run_type: self.settings.run_type,
+        };
+        let json = serde_json::to_vec(&input).unwrap_or_default();
+        let metric = self
+            .settings
+            .metric
+            .run(&json, &self.env)
+            .await
+            .map_err(|err| stage_failed("metric", &err))?;
+        record.metric_seconds = Some(metric.elapsed.as_secs_f64());
+        log_stderr("metric", &metric.stderr);
+        match cpa::parse_report("metric stdout", metric.stdout.as_bytes()) {
+            Ok(report) => {
+                if let Some(stats) = measured(&report, self.target) {
+                    record.measured_mean_ms = Some(stats.mean_ms);
+                    record.measured_p95_ms = Some(stats.p95_ms);
+                }
+            }
+            // The CPA hands stdout on verbatim; the evaluate stage will refuse it.
+            Err(err) => tracing::warn!("the metric stage printed no latency report: {err}"),
+        }
+        Ok(metric)
+    }
+
+    /// Runs the evaluate stage on the metric stage's stdout; its
+    /// `targetReplicas`, with its explanation recorded as the reason.
+    async fn evaluate_stage(
+        &self,
+        resource: Resource,
+        metric_stdout: String,
+        record: &mut IntervalRecord,
+    ) -> Result<i32, String> {
+        let input = EvaluateInfo {
+            metrics: vec![Metric {
+                resource: RESOURCE_NAME.into(),
+                value: metric_stdout,
+            }],
+            resource: Some(resource),
+            run_type: self.settings.run_type,
+        };
+        let json = serde_json::to_vec(&input).unwrap_or_default();
+        let evaluate = self
+            .settings
+            .evaluate
+            .run(&json, &self.env)
+            .await
+            .map_err(|err| stage_failed("evaluate", &err))?;
+        record.evaluate_seconds = Some(evaluate.elapsed.as_secs_f64());
+        log_stderr("evaluate", &evaluate.stderr);
+        record.reason = last_line(&evaluate.stderr)
+            .map(|line| without_level(&line).to_string())
+            .unwrap_or_default();
+        let evaluation: Evaluation =
+            serde_json::from_str(evaluate.stdout.trim()).map_err(|err| {
+                format!(
+                    "evaluate stage printed '{}': {err}; expected {{\"targetReplicas\": N}}",
+                    evaluate.stdout.trim()
+                )
+            })?;
+        record.evaluated_replicas = Some(evaluation.target_replicas);
+        Ok(evaluation.target_replicas)
+    }
+
+    /// What the CPA does with the evaluation.
+    fn apply(&mut self, evaluated: i32, replicas: u32, record: &mut IntervalRecord) {
+        if self.settings.run_type.is_dry_run() {
+            record.outcome = IntervalOutcome::DryRun;
+            return;
+        }
+        let now = self.start.elapsed();
+        match scaling::scale(
+            evaluated,
+            replicas,
+            self.settings.bounds,
+            &mut self.stabilization,
+            now,
+        ) {
+            Scaling::Disabled => {
+                record.outcome = IntervalOutcome::Disabled;
+                record.reason = format!(
+                    "autoscaling disabled: 0 replicas with minReplicas {}",
+                    self.settings.bounds.min
+                );
+            }
+            Scaling::To { replicas: to, .. } => {
+                record.decided_replicas = Some(to);
+                if to == replicas {
+                    record.outcome = IntervalOutcome::Unchanged;
+                } else {
+                    self.capacity.scale_to(to);
+                    self.changes.push((now.as_secs_f64(), to));
+                    record.outcome = IntervalOutcome::Scaled;
+                }
+            }
+        }
+    }
+
+    fn log(&self, record: &IntervalRecord) {
+        let ms = |value: Option<f64>| value.map_or_else(|| "-".to_string(), |v| format!("{v:.1}"));
+        let decision = match (
+            record.outcome,
+            record.decided_replicas,
+            record.evaluated_replicas,
+        ) {
+            (IntervalOutcome::Scaled, Some(to), _) => format!("-> {to}"),
+            (IntervalOutcome::Unchanged, Some(to), _) => format!("= {to}"),
+            (IntervalOutcome::DryRun, _, Some(evaluated)) => format!("dry run {evaluated}"),
+            (outcome, _, _) => outcome.as_str().to_string(),
+        };
+        tracing::info!(
+            "t={:>4.0}s load {:>5.0} rps replicas {:>2} ({} serving) mean {:>7} ms p95 {:>7} ms {:<10} {}",
+            record.at_seconds,
+            record.offered_requests_per_second,
+            record.replicas,
+            record.serving_replicas,
+            ms(record.measured_mean_ms),
+            ms(record.measured_p95_ms),
+            decision,
+            record.reason
+        );
+    }
+}
+
+/// One line for a failed stage; its whole stderr goes to the log, as the CPA
+/// logs it.
+fn stage_failed(stage: &str, err: &MethodError) -> String {
+    if let Some(stderr) = err.stderr() {
+        for line in stderr.lines().filter(|line| !line.trim().is_empty()) {
+            tracing::warn!("{stage} stderr: {line}");
+        }
+    }
+    format!("{stage} stage: {err}")
+}
+
+fn log_stderr(stage: &str, stderr: &str) {
+    for line in stderr.lines().filter(|line| !line.trim().is_empty()) {
+        tracing::debug!("{stage} stderr: {line}");
+    }
+}
+
+/// A log line without its leading level word (`INFO`, `WARN`, ...).
+fn without_level(line: &str) -> &str {
+    let trimmed = line.trim_start();
+    for level in ["ERROR", "WARN", "INFO", "DEBUG", "TRACE"] {
+        if let Some(rest) = trimmed.strip_prefix(level)
+            && rest.starts_with(char::is_whitespace)
+        {
+            return rest.trim_start();
+        }
+    }
+    trimmed
+}
+
+/// The report's figures for the target's request, else for its busiest request.
+fn measured<'r>(
+    report: &'r LatencyReport,
+    target: Option<&LatencyTarget>,
+) -> Option<&'r RequestStats> {
+    target
+        .and_then(|t| report.request(&t.method, &t.endpoint))
+        .or_else(|| report.requests.values().max_by_key(|stats| stats.count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpa::RunType;
+
+    #[test]
+    fn the_level_word_is_dropped_from_a_reason() {
+        assert_eq!(
+            without_level("INFO scale up 1 -> 2: slow"),
+            "scale up 1 -> 2: slow"
+        );
+        assert_eq!(without_level("  WARN  x"), "x");
+        assert_eq!(without_level("INFORMATION"), "INFORMATION");
+        assert_eq!(without_level("keep 3: fine"), "keep 3: fine");
+    }
+
+    #[test]
+    fn the_deployment_is_a_v2_resource_with_replicas() {
+        let json = serde_json::to_value(MetricInfo {
+            resource: deployment(3),
+            run_type: RunType::Scaler,
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"resource": {"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "fibonacci", "namespace": "default"},
+                "spec": {"replicas": 3}}, "runType": "scaler"})
+        );
+        let parsed = cpa::parse_metric_input(json.to_string().as_bytes()).unwrap();
+        assert_eq!(parsed.resource.replicas(), Some(3));
+    }
+}
