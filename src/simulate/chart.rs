@@ -215,6 +215,23 @@ fn draw_replicas(area: &Area<'_>, data: &ChartData<'_>, end: f64) -> Result<(), 
     legend(&mut chart)
 }
 
+/// The latency axis, ms: from below the lowest latency (at least 0.1 ms, as
+/// the scale is logarithmic) to above the highest, the target included.
+fn latency_range(
+    seconds: &[SecondRecord],
+    intervals: &[IntervalRecord],
+    target: Option<&LatencyTarget>,
+) -> (f64, f64) {
+    let values = seconds
+        .iter()
+        .flat_map(|s| [s.mean_ms, s.p95_ms])
+        .chain(intervals.iter().map(|i| i.measured_mean_ms))
+        .chain([target.map(|t| t.target)])
+        .flatten();
+    let (low, high) = values.fold((f64::MAX, 1.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    ((low.min(high) * 0.8).max(0.1), high * 1.5)
+}
+
 fn draw_latency(
     area: &Area<'_>,
     seconds: &[SecondRecord],
@@ -223,15 +240,7 @@ fn draw_latency(
     end: f64,
 ) -> Result<(), ChartError> {
     let latency_target = target.filter(|t| t.kind.is_latency());
-    let values = seconds
-        .iter()
-        .flat_map(|s| [s.mean_ms, s.p95_ms])
-        .chain(intervals.iter().map(|i| i.measured_mean_ms))
-        .chain([latency_target.map(|t| t.target)])
-        .flatten();
-    let (low, high) = values.fold((f64::MAX, 1.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let low = (low.min(high) * 0.8).max(0.1);
-    let high = high * 1.5;
+    let (low, high) = latency_range(seconds, intervals, latency_target);
     let mut chart = ChartBuilder::on(area)
         .caption("latency (log scale)", ("sans-serif", 18))
         .margin(10)

@@ -9,7 +9,7 @@ use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
-use tokio::process::Command;
+use tokio::process::{Child, Command};
 use tokio::time::Instant;
 
 /// A `type: shell` method of the CPA config (`metric` or `evaluate`).
@@ -126,16 +126,10 @@ fn strip_ansi(line: &str) -> String {
 }
 
 impl ShellMethod {
-    /// Runs the method with `input` on stdin and `env` added to the inherited
-    /// environment (the CPA's `spec.config` entries reach plugins this way).
-    pub async fn run(
-        &self,
-        input: &[u8],
-        env: &[(String, OsString)],
-    ) -> Result<MethodOutput, MethodError> {
-        let started = Instant::now();
-        let deadline = started + self.timeout;
-        let mut child = Command::new(&self.entrypoint)
+    /// Starts the entrypoint with its arguments, `env` added to ours, and
+    /// pipes for stdin, stdout and stderr; killed if dropped.
+    fn spawn(&self, env: &[(String, OsString)]) -> Result<Child, MethodError> {
+        Command::new(&self.entrypoint)
             .args(&self.command)
             .envs(env.iter().map(|(key, value)| (key, value)))
             .stdin(Stdio::piped())
@@ -146,7 +140,19 @@ impl ShellMethod {
             .map_err(|source| MethodError::Spawn {
                 entrypoint: self.entrypoint.clone(),
                 source,
-            })?;
+            })
+    }
+
+    /// Runs the method with `input` on stdin and `env` added to the inherited
+    /// environment (the CPA's `spec.config` entries reach plugins this way).
+    pub async fn run(
+        &self,
+        input: &[u8],
+        env: &[(String, OsString)],
+    ) -> Result<MethodOutput, MethodError> {
+        let started = Instant::now();
+        let deadline = started + self.timeout;
+        let mut child = self.spawn(env)?;
         let io_error = |source| MethodError::Io {
             entrypoint: self.entrypoint.clone(),
             source,

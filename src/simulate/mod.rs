@@ -115,14 +115,7 @@ pub async fn run(settings: &Settings) -> Result<Summary, SimulateError> {
     log_target(target.as_ref(), &files.evaluation_config);
     let capacity = Capacity::start(settings.capacity, settings.initial_replicas);
     let (base_url, server) = serve(&capacity).await?;
-    tracing::info!(
-        "simulated service on {base_url}: {} replica(s), {} request(s) at once each, {} ms per request, {} ms start-up; profile of {:.0} s",
-        settings.initial_replicas,
-        settings.capacity.concurrency_per_replica,
-        settings.capacity.service_time.as_millis(),
-        settings.capacity.startup_delay.as_millis(),
-        profile.duration().as_secs_f64()
-    );
+    log_service(settings, &base_url, &profile);
 
     let start = Instant::now();
     let log = TrafficLog::default();
@@ -194,6 +187,17 @@ fn log_target(target: Option<&LatencyTarget>, evaluation_config: &Path) {
             evaluation_config.display()
         ),
     }
+}
+
+fn log_service(settings: &Settings, base_url: &str, profile: &LoadProfile) {
+    tracing::info!(
+        "simulated service on {base_url}: {} replica(s), {} request(s) at once each, {} ms per request, {} ms start-up; profile of {:.0} s",
+        settings.initial_replicas,
+        settings.capacity.concurrency_per_replica,
+        settings.capacity.service_time.as_millis(),
+        settings.capacity.startup_delay.as_millis(),
+        profile.duration().as_secs_f64()
+    );
 }
 
 /// Starts the example service behind `capacity` on a free port of
