@@ -16,6 +16,7 @@
 pub mod capacity;
 pub mod chart;
 pub mod cpa_runner;
+pub mod oracle;
 pub mod profile;
 pub mod scaling;
 pub mod timeline;
