@@ -127,7 +127,7 @@ fn link_targets(markdown: &str) -> Vec<String> {
 
 #[test]
 fn no_file_a_user_gets_cites_the_projects_private_notes() {
-    // The `shared/` folder of notes is not part of this repository.
+    // The notes folder beside the repository is not part of it.
     let needle = ["shared", "/"].concat();
     let mut files = vec![
         PathBuf::from("README.md"),
