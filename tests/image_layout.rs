@@ -34,9 +34,12 @@ struct Method {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Shell {
     entrypoint: String,
     command: Vec<String>,
+    /// The CPA logs a successful run's stderr only when this is true.
+    log_stderr: Option<bool>,
 }
 
 /// `COPY` instructions of a Dockerfile's last stage: destination -> source.
@@ -119,6 +122,36 @@ fn the_image_and_compiled_scenario_crates_build_without_the_simulator() {
         dependency.contains("default-features = false"),
         "{dependency}"
     );
+}
+
+#[test]
+fn the_cpa_logs_what_both_executables_write_on_stderr() {
+    // Without logStderr the CPA logs stderr only when a method fails, so the
+    // load test's figures and every decision would never reach `kubectl logs`.
+    let config: CpaConfig = serde_saphyr::from_str(&read("config.yaml")).unwrap();
+    let mut methods = vec![
+        ("config.yaml metric", config.metric),
+        ("config.yaml evaluate", config.evaluate),
+    ];
+    // A `metric` or `evaluate` entry of the CR replaces the whole method.
+    let cr = objects("example/cpa.yaml");
+    let cpa = cr.iter().find(|o| o.kind == "CustomPodAutoscaler").unwrap();
+    for entry in cpa.spec["config"].as_array().unwrap() {
+        let name = entry["name"].as_str().unwrap();
+        if name == "metric" || name == "evaluate" {
+            let value = entry["value"].as_str().unwrap();
+            let method = serde_saphyr::from_str(value)
+                .unwrap_or_else(|err| panic!("example/cpa.yaml entry '{name}': {err}"));
+            methods.push((name, method));
+        }
+    }
+    for (place, method) in methods {
+        assert_eq!(
+            method.shell.log_stderr,
+            Some(true),
+            "{place} sets shell.logStderr: true"
+        );
+    }
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! `gpa simulate`: the whole CPA autoscaling loop on one machine, with no
-//! cluster, as an executable specification of the CPA (`shared/cpa-contract.md`).
+//! cluster, as an executable specification of the CPA (docs/cpa-contract.md).
 //!
 //! It starts the example service in-process on 127.0.0.1 behind a capacity
 //! model ([`capacity`]), offers it background traffic from a load profile
@@ -21,6 +21,7 @@ pub mod capacity;
 pub mod chart;
 pub mod cpa_runner;
 pub mod interval;
+pub mod oracle;
 pub mod output;
 pub mod profile;
 pub mod scaling;
