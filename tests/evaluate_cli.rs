@@ -468,7 +468,7 @@ fn bad_settings_exit_1_with_one_line() {
             .command()
             .env("maxReplicas", "ten")
             .write_stdin(quiet_input()),
-        "error: setting maxReplicas 'ten': not a replica count; expected a whole number",
+        "error: setting maxReplicas (--max-replicas) 'ten': not a replica count; expected a whole number",
     );
     assert_fails(
         &fixture,
