@@ -59,7 +59,11 @@ impl Setting {
     }
 
     /// A setting that also honours an older variable name.
-    pub const fn with_alias(flag: &'static str, variable: &'static str, alias: &'static str) -> Self {
+    pub const fn with_alias(
+        flag: &'static str,
+        variable: &'static str,
+        alias: &'static str,
+    ) -> Self {
         Setting {
             flag,
             variable,
@@ -153,14 +157,23 @@ mod tests {
             assert_eq!(got, want, "given {given:?}");
         }
         assert_eq!(USERS.lookup(None, &env(&[("locustUsers", "")])), None);
-        assert_eq!(Setting::new("state", "decayInfoFilePath").lookup(None, &alias), None);
+        assert_eq!(
+            Setting::new("state", "decayInfoFilePath").lookup(None, &alias),
+            None
+        );
     }
 
     #[test]
     fn a_bad_value_names_the_setting_it_came_from_and_the_expectation() {
-        let given = USERS.lookup(None, &env(&[("locustUsers", "many")])).unwrap();
+        let given = USERS
+            .lookup(None, &env(&[("locustUsers", "many")]))
+            .unwrap();
         let err = given
-            .parse::<usize>(|n| *n >= 1, "not a number of users", "a whole number from 1")
+            .parse::<usize>(
+                |n| *n >= 1,
+                "not a number of users",
+                "a whole number from 1",
+            )
             .unwrap_err();
         assert_eq!(
             err.to_string(),
