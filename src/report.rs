@@ -119,14 +119,23 @@ impl RequestStats {
             ("requestsPerSecond", self.requests_per_second),
             ("meanMs", self.mean_ms),
         ];
-        for (key, value) in figures.into_iter().chain(latencies) {
-            if !(value.is_finite() && value >= 0.0) {
-                return Some((
-                    key,
-                    format!("'{value}' is impossible; expected a finite figure of 0 or more"),
-                ));
-            }
-        }
+        let negative = figures
+            .into_iter()
+            .chain(latencies)
+            .find_map(|(key, value)| {
+                (!(value.is_finite() && value >= 0.0)).then(|| {
+                    (
+                        key,
+                        format!("'{value}' is impossible; expected a finite figure of 0 or more"),
+                    )
+                })
+            });
+        negative.or_else(|| self.out_of_order(&latencies))
+    }
+
+    /// The first count or figure out of order, beyond rounding for the
+    /// figures that may be rounded.
+    fn out_of_order(&self, latencies: &[(&'static str, f64); 7]) -> Option<(&'static str, String)> {
         if self.failures > self.count {
             let (failures, count) = (self.failures, self.count);
             return Some((
@@ -376,5 +385,58 @@ mod tests {
         let report = sample();
         assert_eq!(report.request("get", "/fibonacci?n=10").unwrap().count, 120);
         assert!(report.request("POST", "/fibonacci?n=10").is_none());
+    }
+
+    #[test]
+    fn impossible_figures_are_named_and_rounding_is_not_one() {
+        type Change = fn(&mut RequestStats);
+        let cases: [(&str, Change, Option<&str>); 9] = [
+            ("a real report", |_| {}, None),
+            (
+                "a median under the minimum by rounding",
+                |s| s.median_ms = 3.99,
+                None,
+            ),
+            ("a negative mean", |s| s.mean_ms = -5.0, Some("meanMs")),
+            (
+                "an infinite p99",
+                |s| s.p99_ms = f64::INFINITY,
+                Some("p99Ms"),
+            ),
+            (
+                "a NaN error rate",
+                |s| s.error_rate = f64::NAN,
+                Some("errorRate"),
+            ),
+            (
+                "more failures than requests",
+                |s| s.failures = 121,
+                Some("failures"),
+            ),
+            ("min above max", |s| s.min_ms = 21.0, Some("minMs")),
+            ("mean above max", |s| s.mean_ms = 25.0, Some("meanMs")),
+            ("p90 under p75", |s| s.p90_ms = 6.0, Some("p90Ms")),
+        ];
+        for (what, change, want) in cases {
+            let mut stats = sample().requests["GET /fibonacci?n=10"].clone();
+            change(&mut stats);
+            let got = stats.impossible_figure();
+            assert_eq!(got.as_ref().map(|(key, _)| *key), want, "{what}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn request_names_list_at_most_twenty_and_count_the_rest() {
+        let mut names = RequestNames::default();
+        assert_eq!(names.to_string(), "none");
+        names.push("GET /a");
+        assert_eq!(names.to_string(), "GET /a");
+        for index in 1..25 {
+            names.push(&format!("GET /{index}"));
+        }
+        let text = names.to_string();
+        assert!(text.starts_with("GET /a, GET /1, "), "{text}");
+        assert!(text.ends_with("GET /19 and 5 more"), "{text}");
+        assert_eq!(names.total, 25);
     }
 }

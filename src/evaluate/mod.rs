@@ -83,22 +83,8 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
     let current = request
         .current_replicas()
         .ok_or(EvaluateError::NoReplicas)?;
-    // at 0 replicas with nothing measured, or autoscaling disabled, the
-    // decision holds without looking at the targets
-    let holds_at_zero = current == 0 && (bounds.min > 0 || request.names.total == 0);
-    if !holds_at_zero {
-        // the report holds only the targeted requests: name the measured ones here
-        if let Some((index, key)) = targeted
-            .iter()
-            .enumerate()
-            .find(|(_, key)| !request.report.requests.contains_key(*key))
-        {
-            return Err(EvaluateError::Decision(DecisionError::MissingResult {
-                index,
-                key: key.clone(),
-                measured: request.names.to_string(),
-            }));
-        }
+    if let Some(err) = missing_target(&targeted, &request, current, bounds) {
+        return Err(err.into());
     }
     let state_file = StateFile::new(&settings.state_path);
     let dry_run = request.run_type.is_dry_run();
@@ -137,6 +123,30 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
         explanation,
         dry_run,
         warning: loaded.warning,
+    })
+}
+
+/// The first target whose request the report lacks, as the error naming
+/// the requests measured; none when the decision will not look at the
+/// targets (0 replicas with nothing measured, or autoscaling disabled).
+/// Checked here because the decoded report holds only the targeted requests.
+fn missing_target(
+    targeted: &[String],
+    request: &cpa::EvaluateRequest,
+    current: u32,
+    bounds: Bounds,
+) -> Option<DecisionError> {
+    if current == 0 && (bounds.min > 0 || request.names.total == 0) {
+        return None;
+    }
+    let (index, key) = targeted
+        .iter()
+        .enumerate()
+        .find(|(_, key)| !request.report.requests.contains_key(*key))?;
+    Some(DecisionError::MissingResult {
+        index,
+        key: key.clone(),
+        measured: request.names.to_string(),
     })
 }
 
