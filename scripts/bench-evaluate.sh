@@ -97,7 +97,7 @@ times = sorted(float(line) * 1000 for line in open(path) if line.strip())
 n = len(times)
 median = times[n // 2] if n % 2 else (times[n // 2 - 1] + times[n // 2]) / 2
 p95 = times[min(n - 1, -(-95 * n // 100) - 1)]
-open(median_path, "w").write(f"{median}\n")
+open(median_path, "w").write(f"{median} {times[0]}\n")
 print(f"{label:<44} n={n:<4} median {median:6.3f} ms   p95 {p95:6.3f} ms   min {times[0]:6.3f} ms")
 PY
 }
@@ -107,9 +107,9 @@ own() {
   python3 - "$work" "$@" <<'PY'
 import sys
 work, label, total, floors = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-median = lambda name: float(open(f"{work}/{name}.median").read())
-own = median(total) - sum(median(floor) for floor in floors)
-print(f"{label:<44} median {own:6.3f} ms")
+figures = lambda name: [float(x) for x in open(f"{work}/{name}.median").read().split()]
+own = [a - sum(f) for a, *f in zip(figures(total), *(figures(floor) for floor in floors))]
+print(f"{label:<44} median {own[0]:6.3f} ms   min {own[1]:6.3f} ms")
 PY
 }
 
@@ -123,6 +123,6 @@ measure spawn "$input" "$truebin"
 summary "floor: spawning $truebin" spawn
 durable_write write
 summary "floor: one durable write (fsync, rename, fsync)" write
-echo "the stage's own work (its median minus the floors' medians):"
+echo "the stage's own work (its median and min minus the floors' medians and mins):"
 own "  real run - spawn - durable write" real spawn write
 own "  dry run - spawn" dry spawn
