@@ -4,7 +4,7 @@
 //! The CPA 2.x shapes are the main ones; the CPA 0.x shapes that the Locust
 //! Pod Autoscaler targeted (bare resource, `run_type`) and, for hand-made
 //! pipes, a bare latency report, are accepted too. Every document is checked
-//! first by [`strict`]: one JSON document, each key at most once per object.
+//! first by its `strict` module: one JSON document, each key at most once per object.
 //! Decoding errors name the JSON path at fault and what was expected.
 
 mod strict;
