@@ -1,5 +1,5 @@
 //! The Custom Pod Autoscaler's wire types: what the CPA writes to our stdin
-//! and what it reads from our stdout (see `shared/cpa-contract.md`).
+//! and what it reads from our stdout (see `docs/cpa-contract.md`).
 //!
 //! The CPA 2.x shapes are the main ones; the CPA 0.x shapes that the Locust
 //! Pod Autoscaler targeted (bare resource, `run_type`) and, for hand-made
