@@ -7,7 +7,9 @@
 //! so readers ignore keys they do not know.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 /// One load test's results: what `gpa-metric` prints on stdout.
@@ -92,6 +94,237 @@ impl LatencyReport {
     }
 }
 
+/// Relative slack allowed when comparing figures that should be in order:
+/// percentiles come from histogram buckets (goose's are within 0.8 %), and a
+/// hand-made report may round.
+const ROUNDING: f64 = 0.01;
+
+impl RequestStats {
+    /// The first figure that cannot be true, as (its key, what is wrong and
+    /// what was expected): a negative or non-finite value, more failures than
+    /// requests, an error rate above 1, a minimum above the maximum, or the
+    /// mean and percentiles out of order beyond rounding.
+    pub fn impossible_figure(&self) -> Option<(&'static str, String)> {
+        let latencies = [
+            ("minMs", self.min_ms),
+            ("medianMs", self.median_ms),
+            ("p75Ms", self.p75_ms),
+            ("p90Ms", self.p90_ms),
+            ("p95Ms", self.p95_ms),
+            ("p99Ms", self.p99_ms),
+            ("maxMs", self.max_ms),
+        ];
+        let figures = [
+            ("errorRate", self.error_rate),
+            ("requestsPerSecond", self.requests_per_second),
+            ("meanMs", self.mean_ms),
+        ];
+        let negative = figures
+            .into_iter()
+            .chain(latencies)
+            .find_map(|(key, value)| {
+                (!(value.is_finite() && value >= 0.0)).then(|| {
+                    (
+                        key,
+                        format!("'{value}' is impossible; expected a finite figure of 0 or more"),
+                    )
+                })
+            });
+        negative.or_else(|| self.out_of_order(&latencies))
+    }
+
+    /// The first count or figure out of order, beyond rounding for the
+    /// figures that may be rounded.
+    fn out_of_order(&self, latencies: &[(&'static str, f64); 7]) -> Option<(&'static str, String)> {
+        if self.failures > self.count {
+            let (failures, count) = (self.failures, self.count);
+            return Some((
+                "failures",
+                format!("'{failures}' is above count '{count}'; expected at most count"),
+            ));
+        }
+        if self.error_rate > 1.0 {
+            return Some((
+                "errorRate",
+                format!(
+                    "'{}' is above 1; expected a fraction from 0 to 1",
+                    self.error_rate
+                ),
+            ));
+        }
+        if self.min_ms > self.max_ms {
+            return Some((
+                "minMs",
+                format!(
+                    "'{}' is above maxMs '{}'; expected minMs <= maxMs",
+                    self.min_ms, self.max_ms
+                ),
+            ));
+        }
+        let beyond_rounding = |low: f64, high: f64| low > high * (1.0 + ROUNDING) + 0.001;
+        if beyond_rounding(self.min_ms, self.mean_ms) || beyond_rounding(self.mean_ms, self.max_ms)
+        {
+            return Some((
+                "meanMs",
+                format!(
+                    "'{}' is outside minMs '{}' to maxMs '{}'; expected minMs <= meanMs <= maxMs",
+                    self.mean_ms, self.min_ms, self.max_ms
+                ),
+            ));
+        }
+        latencies.windows(2).find_map(|pair| {
+            let [(low_key, low), (key, value)] = [pair[0], pair[1]];
+            beyond_rounding(low, value).then(|| {
+                (key, format!(
+                    "'{value}' is below {low_key} '{low}'; expected minMs <= medianMs <= p75Ms <= p90Ms <= p95Ms <= p99Ms <= maxMs (within rounding)"
+                ))
+            })
+        })
+    }
+}
+
+/// The request names a report holds, for messages: the first
+/// [`RequestNames::SHOWN`] and how many in all, so that a report with
+/// thousands of names still gives a one-line error of bounded length.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestNames {
+    /// The first names, in report order.
+    pub first: Vec<String>,
+    /// How many names the report holds.
+    pub total: usize,
+}
+
+impl RequestNames {
+    /// How many names a message lists.
+    pub const SHOWN: usize = 20;
+
+    /// Counts `name`, and keeps it if it is among the first.
+    pub fn push(&mut self, name: &str) {
+        if self.first.len() < Self::SHOWN {
+            self.first.push(name.to_owned());
+        }
+        self.total += 1;
+    }
+
+    /// The names of `report`'s requests.
+    pub fn of(report: &LatencyReport) -> Self {
+        let mut names = RequestNames::default();
+        for key in report.requests.keys() {
+            names.push(key);
+        }
+        names
+    }
+}
+
+impl fmt::Display for RequestNames {
+    /// `none`, `GET /a, GET /b`, or `GET /a, ... and 99980 more`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.total == 0 {
+            return f.write_str("none");
+        }
+        f.write_str(&self.first.join(", "))?;
+        match self.total - self.first.len() {
+            0 => Ok(()),
+            more => write!(f, " and {more} more"),
+        }
+    }
+}
+
+/// Which requests of a report to decode: every one, or only those under the
+/// given keys (`"<METHOD> <name>"`); the others are skipped unread, so a
+/// report with many names costs little more than its bytes.
+#[derive(Debug, Clone, Copy)]
+pub enum Keep<'a> {
+    /// Every request.
+    All,
+    /// Only the requests under these keys.
+    Only(&'a [String]),
+}
+
+/// A report as read: the requests kept, and the names of every request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadReport {
+    /// The report, holding only the requests kept.
+    pub report: LatencyReport,
+    /// Every request name the report held, kept or not.
+    pub names: RequestNames,
+}
+
+impl<'de> DeserializeSeed<'de> for Keep<'_> {
+    type Value = ReadReport;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<ReadReport, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Keep<'_> {
+    type Value = ReadReport;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a latency report object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ReadReport, A::Error> {
+        let mut report = LatencyReport::empty(0);
+        report.current_replicas = None;
+        let mut names = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "currentReplicas" => report.current_replicas = map.next_value()?,
+                "users" => report.users = map.next_value()?,
+                "runTimeSeconds" => report.run_time_seconds = map.next_value()?,
+                "requests" => {
+                    let requests = map.next_value_seed(Requests(self))?;
+                    (report.requests, names) = (requests.0, Some(requests.1));
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let names = names.ok_or_else(|| de::Error::missing_field("requests"))?;
+        Ok(ReadReport { report, names })
+    }
+}
+
+/// The `requests` object, read under a [`Keep`].
+struct Requests<'a>(Keep<'a>);
+
+impl<'de> DeserializeSeed<'de> for Requests<'_> {
+    type Value = (BTreeMap<String, RequestStats>, RequestNames);
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Requests<'_> {
+    type Value = (BTreeMap<String, RequestStats>, RequestNames);
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object of request results")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut kept = BTreeMap::new();
+        let mut names = RequestNames::default();
+        while let Some(key) = map.next_key::<String>()? {
+            names.push(&key);
+            let wanted = match self.0 {
+                Keep::All => true,
+                Keep::Only(keys) => keys.contains(&key),
+            };
+            if wanted {
+                kept.insert(key, map.next_value()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok((kept, names))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +385,58 @@ mod tests {
         let report = sample();
         assert_eq!(report.request("get", "/fibonacci?n=10").unwrap().count, 120);
         assert!(report.request("POST", "/fibonacci?n=10").is_none());
+    }
+
+    #[test]
+    fn impossible_figures_are_named_and_rounding_is_not_one() {
+        type Change = fn(&mut RequestStats);
+        let cases: [(&str, Change, Option<&str>); 9] = [
+            ("a real report", |_| {}, None),
+            (
+                "a median under the minimum by rounding",
+                |s| s.median_ms = 3.99,
+                None,
+            ),
+            ("a negative mean", |s| s.mean_ms = -5.0, Some("meanMs")),
+            (
+                "an infinite p99",
+                |s| s.p99_ms = f64::INFINITY,
+                Some("p99Ms"),
+            ),
+            (
+                "a NaN error rate",
+                |s| s.error_rate = f64::NAN,
+                Some("errorRate"),
+            ),
+            (
+                "more failures than requests",
+                |s| s.failures = 121,
+                Some("failures"),
+            ),
+            ("min above max", |s| s.min_ms = 21.0, Some("minMs")),
+            ("mean above max", |s| s.mean_ms = 25.0, Some("meanMs")),
+            ("p90 under p75", |s| s.p90_ms = 6.0, Some("p90Ms")),
+        ];
+        for (what, change, want) in cases {
+            let mut stats = sample().requests["GET /fibonacci?n=10"].clone();
+            change(&mut stats);
+            let got = stats.impossible_figure();
+            assert_eq!(got.as_ref().map(|(key, _)| *key), want, "{what}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn request_names_list_at_most_twenty_and_count_the_rest() {
+        let mut names = RequestNames::default();
+        assert_eq!(names.to_string(), "none");
+        names.push("GET /a");
+        assert_eq!(names.to_string(), "GET /a");
+        for index in 1..25 {
+            names.push(&format!("GET /{index}"));
+        }
+        let text = names.to_string();
+        assert!(text.starts_with("GET /a, GET /1, "), "{text}");
+        assert!(text.ends_with("GET /19 and 5 more"), "{text}");
+        assert_eq!(names.total, 25);
     }
 }

@@ -141,7 +141,8 @@ mod tests {
     #[test]
     fn the_flag_or_variable_beats_the_alias_and_blank_counts_as_unset() {
         let alias = env(&[("locustUsers", " 7 ")]);
-        let cases: &[(Option<&str>, Option<(&str, &str)>)] = &[
+        type Want<'a> = Option<(&'a str, &'a str)>;
+        let cases: &[(Option<&str>, Want)] = &[
             (Some("3"), Some(("3", "gooseUsers (--users)"))),
             (Some(" 3\t"), Some(("3", "gooseUsers (--users)"))),
             (Some(""), Some(("7", "locustUsers"))),

@@ -7,11 +7,16 @@
 //! or the new file, never a mix. Read-decide-write runs under an advisory lock
 //! on a separate `<state>.lock` file (the rename replaces the state file's
 //! inode, so a lock on the state file itself would protect nothing), so two
-//! evaluations at once never lose an update.
+//! evaluations at once never lose an update. A run waits for the lock a
+//! bounded time, then fails naming the lock file. Neither the lock file nor
+//! the state file is opened through a symbolic link: a link there is an
+//! error, never a file created or read elsewhere.
 
-use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind, Write};
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -51,13 +56,13 @@ pub struct LoadedState {
 pub enum StateError {
     /// Reading the state file failed for a reason other than its absence.
     #[error(
-        "cannot read decay state file '{path}': {source}; expected a readable file in an existing folder (set decayInfoFilePath or --state)"
+        "cannot read decay state file '{path}': {error}; expected a readable file in an existing folder (set decayInfoFilePath or --state)"
     )]
     Read {
         /// The state path.
         path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
+        /// The OS error (part of the message, so not a chained source).
+        error: std::io::Error,
     },
     /// The folder meant to hold the state file does not exist.
     #[error(
@@ -71,23 +76,41 @@ pub enum StateError {
     },
     /// The lock file cannot be created or locked.
     #[error(
-        "cannot lock decay state file '{path}': {source}; expected a writable folder (set decayInfoFilePath or --state)"
+        "cannot lock decay state file '{path}': {error}; expected a writable folder (set decayInfoFilePath or --state)"
     )]
     Lock {
         /// The lock file's path.
         path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
+        /// The OS error (part of the message, so not a chained source).
+        error: std::io::Error,
+    },
+    /// Another process held the lock for the whole wait.
+    #[error(
+        "cannot lock decay state file '{path}': another evaluation has held it for {waited_ms} ms; expected it to be released within lockTimeoutMs (is a gpa-evaluate process stuck? raise lockTimeoutMs or --lock-timeout-ms to wait longer)"
+    )]
+    LockTimeout {
+        /// The lock file's path.
+        path: PathBuf,
+        /// How long this run waited, in milliseconds.
+        waited_ms: u128,
+    },
+    /// The state file or its lock file is a symbolic link.
+    #[error(
+        "cannot use decay state file '{path}': it is a symbolic link; expected a regular file or none (links are not followed; set decayInfoFilePath or --state to the real path)"
+    )]
+    Symlink {
+        /// The path that is a link.
+        path: PathBuf,
     },
     /// Writing, syncing or renaming the new state failed.
     #[error(
-        "cannot write decay state file '{path}': {source}; expected a writable folder (set decayInfoFilePath or --state)"
+        "cannot write decay state file '{path}': {error}; expected a writable folder (set decayInfoFilePath or --state)"
     )]
     Write {
         /// The state path.
         path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
+        /// The OS error (part of the message, so not a chained source).
+        error: std::io::Error,
     },
 }
 
@@ -121,19 +144,21 @@ impl StateFile {
         PathBuf::from(name)
     }
 
-    /// Takes the exclusive lock, waiting for other evaluations to finish.
-    /// Creates the lock file when missing; it is never removed (removing it
-    /// would let two processes lock two different files).
-    pub fn lock(&self) -> Result<StateLock, StateError> {
+    /// Takes the exclusive lock, waiting at most `timeout` for another
+    /// evaluation to release it. Creates the lock file when missing; it is
+    /// never removed (removing it would let two processes lock two different
+    /// files). A symbolic link at the lock path is an error.
+    pub fn lock(&self, timeout: Duration) -> Result<StateLock, StateError> {
         let lock_path = self.lock_path();
-        let lock_error = |source| StateError::Lock {
+        let lock_error = |error| StateError::Lock {
             path: lock_path.clone(),
-            source,
+            error,
         };
         let file = match OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
+            .custom_flags(no_follow())
             .open(&lock_path)
         {
             Ok(file) => file,
@@ -141,26 +166,50 @@ impl StateFile {
                 self.check_folder()?;
                 return Err(lock_error(err));
             }
+            Err(err) if is_link(&err, &lock_path) => {
+                return Err(StateError::Symlink { path: lock_path });
+            }
             Err(err) => return Err(lock_error(err)),
         };
-        file.lock().map_err(lock_error)?;
-        Ok(StateLock { _file: file })
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(StateLock { _file: file }),
+                Err(TryLockError::Error(err)) => return Err(lock_error(err)),
+                Err(TryLockError::WouldBlock) if start.elapsed() >= timeout => {
+                    return Err(StateError::LockTimeout {
+                        path: lock_path,
+                        waited_ms: start.elapsed().as_millis(),
+                    });
+                }
+                Err(TryLockError::WouldBlock) => {
+                    std::thread::sleep(pause.min(timeout.saturating_sub(start.elapsed())));
+                    pause = (pause * 2).min(Duration::from_millis(20));
+                }
+            }
+        }
     }
 
     /// Reads the state. Missing or empty: fresh state. Unparseable: fresh
     /// state and a warning (the next save overwrites it). Unreadable (a
-    /// folder, no permission, no parent folder): an error.
+    /// folder, no permission, no parent folder) or a symbolic link: an error.
     pub fn load(&self) -> Result<LoadedState, StateError> {
-        let bytes = match std::fs::read(&self.path) {
+        let bytes = match self.read() {
             Ok(bytes) => bytes,
             Err(err) if err.kind() == ErrorKind::NotFound => {
                 self.check_folder()?;
                 Vec::new()
             }
-            Err(source) => {
+            Err(err) if is_link(&err, &self.path) => {
+                return Err(StateError::Symlink {
+                    path: self.path.clone(),
+                });
+            }
+            Err(error) => {
                 return Err(StateError::Read {
                     path: self.path.clone(),
-                    source,
+                    error,
                 });
             }
         };
@@ -185,12 +234,23 @@ impl StateFile {
         }
     }
 
+    /// The state file's bytes, not following a symbolic link.
+    fn read(&self) -> std::io::Result<Vec<u8>> {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .custom_flags(no_follow())
+            .open(&self.path)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
     /// Replaces the state file atomically. Takes the lock as proof that it is
     /// held across the read-decide-write.
     pub fn save(&self, state: &DecayState, _lock: &StateLock) -> Result<(), StateError> {
-        let write_error = |source| StateError::Write {
+        let write_error = |error| StateError::Write {
             path: self.path.clone(),
-            source,
+            error,
         };
         let folder = self.folder();
         let mut json = serde_json::to_vec(state).map_err(|err| write_error(err.into()))?;
@@ -237,6 +297,17 @@ impl StateFile {
     }
 }
 
+/// `O_NOFOLLOW`: opening a symbolic link fails instead of following it.
+fn no_follow() -> i32 {
+    rustix::fs::OFlags::NOFOLLOW.bits() as i32
+}
+
+/// True when opening `path` with [`no_follow`] failed because it is a link.
+fn is_link(err: &std::io::Error, path: &Path) -> bool {
+    err.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error())
+        || std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,7 +338,7 @@ mod tests {
     fn saves_and_loads_camel_case_json_and_leaves_no_temp_file() {
         let dir = tempfile::tempdir().unwrap();
         let file = StateFile::new(dir.path().join("decay_info.json"));
-        let lock = file.lock().unwrap();
+        let lock = file.lock(Duration::from_secs(5)).unwrap();
         file.save(&sample(), &lock).unwrap();
         let text = std::fs::read_to_string(file.path()).unwrap();
         assert_eq!(
@@ -287,7 +358,7 @@ mod tests {
     fn a_shorter_state_after_a_longer_one_leaves_no_trailing_garbage() {
         let dir = tempfile::tempdir().unwrap();
         let file = StateFile::new(dir.path().join("s.json"));
-        let lock = file.lock().unwrap();
+        let lock = file.lock(Duration::from_secs(5)).unwrap();
         file.save(&sample(), &lock).unwrap();
         file.save(&DecayState::default(), &lock).unwrap();
         assert_eq!(
@@ -319,9 +390,46 @@ mod tests {
             err.contains("nope/s.json") && err.contains("does not exist"),
             "{err}"
         );
-        assert!(missing.lock().is_err());
+        assert!(missing.lock(Duration::ZERO).is_err());
         let directory = StateFile::new(dir.path());
         let err = directory.load().unwrap_err().to_string();
         assert!(err.starts_with("cannot read decay state file"), "{err}");
+    }
+
+    #[test]
+    fn a_held_lock_is_waited_for_a_bounded_time_then_named_in_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = StateFile::new(dir.path().join("s.json"));
+        let held = file.lock(Duration::ZERO).unwrap();
+        let err = file
+            .lock(Duration::from_millis(50))
+            .unwrap_err()
+            .to_string();
+        let lock_path = file.lock_path();
+        assert!(
+            err.starts_with(&format!(
+                "cannot lock decay state file '{}': another evaluation has held it for ",
+                lock_path.display()
+            )),
+            "{err}"
+        );
+        drop(held);
+        assert!(file.lock(Duration::ZERO).is_ok());
+    }
+
+    #[test]
+    fn symbolic_links_are_not_followed_for_the_lock_or_the_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = StateFile::new(dir.path().join("s.json"));
+        let target = dir.path().join("elsewhere");
+        std::os::unix::fs::symlink(&target, file.lock_path()).unwrap();
+        let err = file.lock(Duration::ZERO).unwrap_err().to_string();
+        assert!(err.contains("s.json.lock': it is a symbolic link"), "{err}");
+        assert!(!target.exists(), "nothing is created at the link's target");
+
+        std::fs::write(&target, "{\"runsSinceChange\": 3}").unwrap();
+        std::os::unix::fs::symlink(&target, file.path()).unwrap();
+        let err = file.load().unwrap_err().to_string();
+        assert!(err.contains("s.json': it is a symbolic link"), "{err}");
     }
 }

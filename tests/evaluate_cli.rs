@@ -4,15 +4,13 @@
 
 mod evaluate_support;
 
-use evaluate_support::{Fixture, bare_command, lpa_config, quiet_input, report, v2_input};
+use evaluate_support::{
+    Fixture, SETTLED_AT_3, assert_fails, bare_command, lpa_config, quiet_input, report, v2_input,
+};
 use predicates::prelude::*;
 use serde_json::json;
 
 const MISSED_V2_STDERR: &str = "scale up 3 -> 4: GET /fibonacci?n=10 mean 12.3 ms > target 7 ms";
-
-/// A state file after three quiet runs at 3 replicas: the next quiet run decays.
-const SETTLED_AT_3: &str =
-    "{\"runsSinceChange\":3,\"lastSeenReplicas\":3,\"lastTargetReplicas\":3}\n";
 
 fn missed_report() -> serde_json::Value {
     report(Some(3), 12.3, 100, 0)
@@ -321,31 +319,6 @@ fn a_zero_minimum_in_the_environment_lets_zero_replicas_be_evaluated() {
         .stdout("{\"targetReplicas\":1}\n");
 }
 
-/// Every error: exit 1, one line on stderr starting with `error: ` and
-/// containing `message`, nothing on stdout, the state file as it was.
-fn assert_fails(fixture: &Fixture, command: &mut assert_cmd::Command, message: &str) {
-    std::fs::write(&fixture.state, SETTLED_AT_3).unwrap();
-    let before = fixture.state_text();
-    let output = command.output().unwrap();
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(output.stdout.is_empty(), "stdout must stay empty on error");
-    let error_lines: Vec<&str> = stderr
-        .lines()
-        .filter(|line| line.starts_with("error: "))
-        .collect();
-    assert_eq!(error_lines.len(), 1, "one error line: {stderr}");
-    assert!(
-        error_lines[0].contains(message),
-        "\n got: {stderr}\nwant: {message}"
-    );
-    assert_eq!(
-        fixture.state_text(),
-        before,
-        "the state file must not change"
-    );
-}
-
 #[test]
 fn bad_input_exits_1_with_one_line_naming_the_fault() {
     let fixture = Fixture::new(&lpa_config(3));
@@ -468,7 +441,7 @@ fn bad_settings_exit_1_with_one_line() {
             .command()
             .env("maxReplicas", "ten")
             .write_stdin(quiet_input()),
-        "error: setting maxReplicas 'ten': not a replica count; expected a whole number",
+        "error: setting maxReplicas (--max-replicas) 'ten': not a replica count; expected a whole number",
     );
     assert_fails(
         &fixture,

@@ -19,6 +19,8 @@ fn spawn(fixture: &Fixture, input: &str) -> Child {
         .env_remove("minReplicas")
         .env_remove("maxReplicas")
         .env("GPA_LOG", "warn")
+        // forty at once queue for the lock: give them the time a slow disk needs
+        .env("lockTimeoutMs", "60000")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

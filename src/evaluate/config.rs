@@ -1,6 +1,8 @@
 //! The evaluation config: which latency and error-rate targets the service must
 //! meet, how fast to scale up, when to decay, and the replica bounds.
 //!
+//! The bounds' keys are read here and resolved in [`super::bounds`].
+//!
 //! Read from YAML (or JSON, which is YAML too) with `serde-saphyr`, then
 //! validated once; later code trusts it. A config written for the Locust Pod
 //! Autoscaler (`targets` with `method`/`endpoint`/`type`/`target`, `decay`)
@@ -14,10 +16,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// The CPA's own default for `minReplicas`.
-pub const DEFAULT_MIN_REPLICAS: u32 = 1;
-/// The CPA's own default for `maxReplicas`.
-pub const DEFAULT_MAX_REPLICAS: u32 = 10;
+use super::bounds;
+pub use super::bounds::{Bounds, CpaFileBounds, DEFAULT_MAX_REPLICAS, DEFAULT_MIN_REPLICAS};
 
 /// The whole evaluation config file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -144,6 +144,66 @@ impl Target {
     pub fn request_key(&self) -> String {
         crate::report::LatencyReport::key(&self.method, self.request_name())
     }
+
+    /// The first thing wrong with this target, as (field, problem and
+    /// expectation); the field is empty when the target as a whole is at fault.
+    fn problem(&self) -> Option<(&'static str, String)> {
+        if self.method.trim().is_empty() {
+            return Some((
+                "method",
+                "is empty; expected an HTTP method such as GET".into(),
+            ));
+        }
+        match (&self.endpoint, &self.name) {
+            (Some(_), Some(_)) => {
+                return Some((
+                    "name",
+                    "is given together with 'endpoint'; expected one of the two".into(),
+                ));
+            }
+            (None, None) => {
+                return Some((
+                    "",
+                    "has neither 'endpoint' nor 'name'; expected the request's name, e.g. endpoint: \"/fibonacci?n=10\"".into(),
+                ));
+            }
+            (Some(value), None) | (None, Some(value)) if value.is_empty() => {
+                let field = if self.endpoint.is_some() {
+                    "endpoint"
+                } else {
+                    "name"
+                };
+                return Some((
+                    field,
+                    "is empty; expected the request's name as the report shows it".into(),
+                ));
+            }
+            _ => {}
+        }
+        let target = self.target;
+        if self.kind.is_latency() && !(target.is_finite() && target > 0.0) {
+            return Some((
+                "target",
+                format!("'{target}' is out of range; expected milliseconds above 0"),
+            ));
+        }
+        if !self.kind.is_latency() && !(0.0..=1.0).contains(&target) {
+            return Some((
+                "target",
+                format!("'{target}' is out of range; expected an errorRate fraction from 0 to 1"),
+            ));
+        }
+        let tolerance = self.tolerance;
+        if !(tolerance.is_finite() && tolerance >= 0.0) {
+            return Some((
+                "tolerance",
+                format!(
+                    "'{tolerance}' is out of range; expected a fraction of 0 or more (0.1 = 10 %)"
+                ),
+            ));
+        }
+        None
+    }
 }
 
 /// Scale-down after quiet runs, exactly as the LPA did it.
@@ -215,75 +275,18 @@ pub enum ScaleUpPolicy {
     Proportional,
 }
 
-/// The replica range every answer stays in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Bounds {
-    /// Lowest replica count answered (except 0 for "autoscaling disabled").
-    pub min: u32,
-    /// Highest replica count answered.
-    pub max: u32,
-}
-
-/// The replica bounds in the CPA's own configuration file (`/config.yaml`,
-/// or the path in the CPA's `configPath` variable). The CPA reads its bounds
-/// from that file, overridden by the `minReplicas`/`maxReplicas` variables;
-/// `gpa-evaluate` falls back to the file when those variables are unset, so
-/// bounds baked into an image's config.yaml apply to us too.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CpaFileBounds {
-    /// The CPA's `minReplicas` key, if set.
-    #[serde(default)]
-    pub min_replicas: Option<u32>,
-    /// The CPA's `maxReplicas` key, if set.
-    #[serde(default)]
-    pub max_replicas: Option<u32>,
-}
-
-impl CpaFileBounds {
-    /// Where the CPA reads its configuration when `configPath` is unset.
-    pub const DEFAULT_PATH: &'static str = "/config.yaml";
-
-    /// Reads the bounds from the CPA's configuration file. The file is the
-    /// CPA's, not ours: missing means no bounds, and one we cannot read or
-    /// parse is reported as a warning (the CPA itself refuses a broken one).
-    pub fn load(path: &Path) -> (Self, Option<String>) {
-        match std::fs::read_to_string(path) {
-            Ok(text) => match serde_saphyr::from_str(&text) {
-                Ok(bounds) => (bounds, None),
-                Err(err) => (
-                    Self::default(),
-                    Some(format!(
-                        "CPA config '{}' has no readable minReplicas/maxReplicas ({}); ignoring it",
-                        path.display(),
-                        err.to_string().lines().next().unwrap_or_default()
-                    )),
-                ),
-            },
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => (Self::default(), None),
-            Err(err) => (
-                Self::default(),
-                Some(format!(
-                    "cannot read CPA config '{}' ({err}); ignoring it",
-                    path.display()
-                )),
-            ),
-        }
-    }
-}
-
 /// A config that cannot be read, parsed or accepted.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file cannot be read.
     #[error(
-        "cannot read evaluation config '{path}': {source}; expected a readable YAML file (set evaluationConfigFilePath or --config)"
+        "cannot read evaluation config '{path}': {error}; expected a readable YAML file (set evaluationConfigFilePath or --config)"
     )]
     Read {
         /// The config path.
         path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
+        /// The OS error (part of the message, so not a chained source).
+        error: std::io::Error,
     },
     /// Not YAML, an unknown key, a wrong type or an unknown target type.
     #[error("invalid evaluation config '{path}' at line {line} column {column}: {message}")]
@@ -312,9 +315,9 @@ pub enum ConfigError {
 impl EvaluationConfig {
     /// Reads, parses and validates the config at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         Self::parse_str(&text, path)
     }
@@ -334,26 +337,20 @@ impl EvaluationConfig {
         Ok(config)
     }
 
-    /// The replica bounds: the config's keys, else the CPA's environment
-    /// variables (`env_min`, `env_max`), else the CPA's defaults 1 and 10.
+    /// The replica bounds: the config's keys, else the CPA's settings
+    /// (`cpa_min`, `cpa_max`: its variables, else its config file), else the
+    /// CPA's defaults 1 and 10.
     pub fn bounds(
         &self,
         path: &Path,
-        env_min: Option<u32>,
-        env_max: Option<u32>,
+        cpa_min: Option<u32>,
+        cpa_max: Option<u32>,
     ) -> Result<Bounds, ConfigError> {
-        let (min, min_from) = match (self.min_replicas, env_min) {
-            (Some(value), _) => (value, "minReplicas"),
-            (None, Some(value)) => (value, "minReplicas (CPA setting)"),
-            (None, None) => (DEFAULT_MIN_REPLICAS, "minReplicas (default)"),
-        };
-        let (max, max_from) = match (self.max_replicas, env_max) {
-            (Some(value), _) => (value, "maxReplicas"),
-            (None, Some(value)) => (value, "maxReplicas (CPA setting)"),
-            (None, None) => (DEFAULT_MAX_REPLICAS, "maxReplicas (default)"),
-        };
-        check_bounds(path, Some((min, min_from)), Some((max, max_from)))?;
-        Ok(Bounds { min, max })
+        Bounds::resolve(
+            path,
+            (self.min_replicas, self.max_replicas),
+            (cpa_min, cpa_max),
+        )
     }
 
     fn validate(&self, path: &Path) -> Result<(), ConfigError> {
@@ -369,66 +366,12 @@ impl EvaluationConfig {
             ));
         }
         for (index, target) in self.targets.iter().enumerate() {
-            let key = |field: &str| format!("targets[{index}].{field}");
-            if target.method.trim().is_empty() {
-                return Err(invalid(
-                    key("method"),
-                    "is empty; expected an HTTP method such as GET".into(),
-                ));
-            }
-            match (&target.endpoint, &target.name) {
-                (Some(_), Some(_)) => {
-                    return Err(invalid(
-                        key("name"),
-                        "is given together with 'endpoint'; expected one of the two".into(),
-                    ));
-                }
-                (None, None) => {
-                    return Err(invalid(
-                        format!("targets[{index}]"),
-                        "has neither 'endpoint' nor 'name'; expected the request's name, e.g. endpoint: \"/fibonacci?n=10\"".into(),
-                    ));
-                }
-                (Some(value), None) | (None, Some(value)) if value.is_empty() => {
-                    let field = if target.endpoint.is_some() {
-                        "endpoint"
-                    } else {
-                        "name"
-                    };
-                    return Err(invalid(
-                        key(field),
-                        "is empty; expected the request's name as the report shows it".into(),
-                    ));
-                }
-                _ => {}
-            }
-            if target.kind.is_latency() {
-                if !(target.target.is_finite() && target.target > 0.0) {
-                    return Err(invalid(
-                        key("target"),
-                        format!(
-                            "'{}' is out of range; expected milliseconds above 0",
-                            target.target
-                        ),
-                    ));
-                }
-            } else if !(0.0..=1.0).contains(&target.target) {
-                return Err(invalid(
-                    key("target"),
-                    format!(
-                        "'{}' is out of range; expected an errorRate fraction from 0 to 1",
-                        target.target
-                    ),
-                ));
-            }
-            if !(target.tolerance.is_finite() && target.tolerance >= 0.0) {
-                return Err(invalid(
-                    key("tolerance"),
-                    format!(
-                        "'{}' is out of range; expected a fraction of 0 or more (0.1 = 10 %)",
-                        target.tolerance
-                    ),
-                ));
+            if let Some((field, problem)) = target.problem() {
+                let key = match field {
+                    "" => format!("targets[{index}]"),
+                    field => format!("targets[{index}].{field}"),
+                };
+                return Err(invalid(key, problem));
             }
         }
         if self.decay.replicas == 0 {
@@ -443,44 +386,13 @@ impl EvaluationConfig {
                 "'0' is out of range; expected 1 or more".into(),
             ));
         }
-        check_bounds(
+        bounds::check(
             path,
             self.min_replicas.map(|min| (min, "minReplicas")),
             self.max_replicas.map(|max| (max, "maxReplicas")),
         )?;
         Ok(())
     }
-}
-
-/// Checks a maximum's range and a minimum against the maximum; each bound
-/// comes with the name of where it came from, for the message.
-fn check_bounds(
-    path: &Path,
-    min: Option<(u32, &str)>,
-    max: Option<(u32, &str)>,
-) -> Result<(), ConfigError> {
-    let invalid = |key: &str, problem: String| ConfigError::Invalid {
-        path: path.to_owned(),
-        key: key.to_owned(),
-        problem,
-    };
-    if let Some((max, max_from)) = max {
-        if max == 0 || max > i32::MAX as u32 {
-            return Err(invalid(
-                max_from,
-                format!("'{max}' is out of range; expected 1 to {}", i32::MAX),
-            ));
-        }
-        if let Some((min, min_from)) = min
-            && min > max
-        {
-            return Err(invalid(
-                min_from,
-                format!("'{min}' is above {max_from} '{max}'; expected minReplicas <= maxReplicas"),
-            ));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -527,33 +439,6 @@ mod tests {
             .bounds(Path::new("c.yaml"), Some(5), Some(6))
             .unwrap();
         assert_eq!(bounds, Bounds { min: 2, max: 20 });
-    }
-
-    #[test]
-    fn bounds_come_from_the_config_then_the_environment_then_the_cpa_defaults() {
-        let path = Path::new("c.yaml");
-        let config = parse(LPA).unwrap();
-        assert_eq!(
-            config.bounds(path, None, None).unwrap(),
-            Bounds { min: 1, max: 10 }
-        );
-        assert_eq!(
-            config.bounds(path, Some(0), Some(3)).unwrap(),
-            Bounds { min: 0, max: 3 }
-        );
-        let err = config
-            .bounds(path, Some(4), Some(3))
-            .unwrap_err()
-            .to_string();
-        assert_eq!(
-            err,
-            "invalid evaluation config 'c.yaml': minReplicas (CPA setting) '4' is above maxReplicas (CPA setting) '3'; expected minReplicas <= maxReplicas"
-        );
-        let err = config.bounds(path, None, Some(0)).unwrap_err().to_string();
-        assert!(
-            err.contains("maxReplicas (CPA setting) '0' is out of range"),
-            "{err}"
-        );
     }
 
     #[test]

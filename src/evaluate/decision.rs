@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::evaluate::config::{Bounds, EvaluationConfig, ScaleUpPolicy, Target, TargetKind};
-use crate::report::{LatencyReport, RequestStats};
+use crate::report::{LatencyReport, RequestNames, RequestStats};
 use crate::state::DecayState;
 
 /// What to answer and what to remember.
@@ -40,7 +40,8 @@ pub enum DecisionError {
         index: usize,
         /// The request key, `"<METHOD> <name>"`.
         key: String,
-        /// The keys the report holds, comma-separated, or `none`.
+        /// The keys the report holds, comma-separated, the first 20 and how
+        /// many more, or `none`.
         measured: String,
     },
     /// Every request of a target failed, or none was made: the service looks
@@ -132,20 +133,10 @@ fn measure<'a>(
         .map(|(index, target)| {
             let key = target.request_key();
             let Some(stats) = report.request(&target.method, target.request_name()) else {
-                let measured = if report.requests.is_empty() {
-                    "none".to_owned()
-                } else {
-                    report
-                        .requests
-                        .keys()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
                 return Err(DecisionError::MissingResult {
                     index,
                     key,
-                    measured,
+                    measured: RequestNames::of(report).to_string(),
                 });
             };
             if stats.count == 0 || stats.failures >= stats.count {
@@ -180,25 +171,8 @@ pub fn decide(
     state: &DecayState,
     now: SystemTime,
 ) -> Result<Decision, DecisionError> {
-    if current == 0 && bounds.min > 0 {
-        return Ok(Decision {
-            target_replicas: 0,
-            state: None,
-            explanation: format!(
-                "hold 0: autoscaling disabled (current replicas 0, minReplicas {}); nothing changed",
-                bounds.min
-            ),
-        });
-    }
-    if current == 0 && report.requests.is_empty() {
-        return Ok(Decision {
-            target_replicas: 0,
-            state: None,
-            explanation: format!(
-                "hold 0: no replicas, so nothing was measured (minReplicas {}); nothing changed",
-                bounds.min
-            ),
-        });
+    if let Some(decision) = at_zero(bounds, report, current) {
+        return Ok(decision);
     }
     let measurements = measure(config, report)?;
     let now_seconds = now
@@ -208,105 +182,15 @@ pub fn decide(
     let external_change = state.last_seen_replicas.is_some_and(|seen| seen != current)
         && state.last_target_replicas != Some(current);
     let missed: Vec<&Measurement> = measurements.iter().filter(|m| m.missed()).collect();
-    let met = || {
-        let parts: Vec<String> = measurements.iter().map(Measurement::describe).collect();
-        format!("targets met ({})", parts.join(", "))
-    };
-
     // a quiet run is one that misses no target
     let quiet = missed.is_empty();
-    // the proposal before bounds, and the reason for it
-    let (proposal, reason) = if !quiet {
-        let why: Vec<String> = missed.iter().map(|m| m.describe()).collect();
-        let why = why.join(", ");
-        let cooldown = config.scale_up.cooldown_seconds;
-        // a scale-up time in the future (a clock stepped back, a state file
-        // moved between nodes) must not block scale-ups: the cooldown is over
-        let elapsed = state
-            .last_scale_up_unix_seconds
-            .and_then(|last| now_seconds.checked_sub(last));
-        match elapsed {
-            Some(elapsed) if elapsed < cooldown => (
-                current,
-                format!(
-                    "{why}; scale-up cooldown: {elapsed} s of scaleUp.cooldownSeconds {cooldown} s since the last scale-up"
-                ),
-            ),
-            _ => {
-                let (proposal, how) = scale_up(config, current, &missed);
-                (proposal, format!("{why}{how}"))
-            }
-        }
+    let (proposal, reason) = if quiet {
+        quiet_proposal(config, &measurements, current, state, external_change)
     } else {
-        let failing: Vec<String> = measurements
-            .iter()
-            .filter(|m| m.stats.failures > 0)
-            .map(|m| format!("{} {} of {} failed", m.key, m.stats.failures, m.stats.count))
-            .collect();
-        let unchanged_runs = config.decay.unchanged_runs;
-        let runs = state.runs_since_change;
-        // our last answer was a decay that has not been applied yet (the
-        // CPA's downscaleStabilization holds the old count): answer it again,
-        // so that the stabilization window fills with it and it lands
-        let pending_decay = state
-            .last_target_replicas
-            .filter(|&answered| answered < current && state.last_seen_replicas == Some(current));
-        if external_change {
-            // counts as a change: no decay now, the counter starts again
-            (current, met())
-        } else if let (Some(answered), true) = (pending_decay, failing.is_empty()) {
-            (
-                answered,
-                format!(
-                    "{}; the decay to {answered} is not applied yet (downscale stabilization), answering it again",
-                    met()
-                ),
-            )
-        } else if !failing.is_empty() {
-            (
-                current,
-                format!(
-                    "{}; no decay while requests fail: {}",
-                    met(),
-                    failing.join(", ")
-                ),
-            )
-        } else if runs >= unchanged_runs {
-            (
-                current.saturating_sub(config.decay.replicas),
-                format!(
-                    "{}; {runs} quiet runs since the last change (decay.unchangedRuns {unchanged_runs})",
-                    met()
-                ),
-            )
-        } else {
-            (
-                current,
-                format!(
-                    "{}; quiet run {} of {unchanged_runs} before a decay",
-                    met(),
-                    runs + 1
-                ),
-            )
-        }
+        missed_proposal(config, &missed, current, state, now_seconds)
     };
-
     let target = proposal.clamp(bounds.min, bounds.max);
-    let mut explanation = if target > current {
-        format!("scale up {current} -> {target}: {reason}")
-    } else if target < current {
-        format!("scale down {current} -> {target}: {reason}")
-    } else {
-        format!("hold {current}: {reason}")
-    };
-    if target != proposal {
-        let bound = if target == bounds.max {
-            format!("maxReplicas {}", bounds.max)
-        } else {
-            format!("minReplicas {}", bounds.min)
-        };
-        let _ = write!(explanation, "; {proposal} limited to {bound}");
-    }
+    let mut explanation = verdict(current, target, proposal, bounds, &reason);
     if external_change {
         let _ = write!(
             explanation,
@@ -315,7 +199,6 @@ pub fn decide(
             state.last_target_replicas.unwrap_or_default()
         );
     }
-
     let changed = target != current;
     let new_state = DecayState {
         runs_since_change: if changed || !quiet || external_change {
@@ -336,6 +219,148 @@ pub fn decide(
         state: Some(new_state),
         explanation,
     })
+}
+
+/// The answer at zero replicas when nothing may change: autoscaling is
+/// disabled (a minimum above 0), or nothing was measured.
+fn at_zero(bounds: Bounds, report: &LatencyReport, current: u32) -> Option<Decision> {
+    let why = if current != 0 {
+        return None;
+    } else if bounds.min > 0 {
+        format!(
+            "autoscaling disabled (current replicas 0, minReplicas {})",
+            bounds.min
+        )
+    } else if report.requests.is_empty() {
+        format!(
+            "no replicas, so nothing was measured (minReplicas {})",
+            bounds.min
+        )
+    } else {
+        return None;
+    };
+    Some(Decision {
+        target_replicas: 0,
+        state: None,
+        explanation: format!("hold 0: {why}; nothing changed"),
+    })
+}
+
+/// `targets met (GET /x mean 5 ms <= target 7 ms, ...)`.
+fn met(measurements: &[Measurement]) -> String {
+    let parts: Vec<String> = measurements.iter().map(Measurement::describe).collect();
+    format!("targets met ({})", parts.join(", "))
+}
+
+/// The proposal (before bounds) and its reason when a target was missed:
+/// a scale-up, unless the scale-up cooldown is still running.
+fn missed_proposal(
+    config: &EvaluationConfig,
+    missed: &[&Measurement],
+    current: u32,
+    state: &DecayState,
+    now_seconds: u64,
+) -> (u32, String) {
+    let why: Vec<String> = missed.iter().map(|m| m.describe()).collect();
+    let why = why.join(", ");
+    let cooldown = config.scale_up.cooldown_seconds;
+    // a scale-up time in the future (a clock stepped back, a state file
+    // moved between nodes) must not block scale-ups: the cooldown is over
+    let elapsed = state
+        .last_scale_up_unix_seconds
+        .and_then(|last| now_seconds.checked_sub(last));
+    match elapsed {
+        Some(elapsed) if elapsed < cooldown => (
+            current,
+            format!(
+                "{why}; scale-up cooldown: {elapsed} s of scaleUp.cooldownSeconds {cooldown} s since the last scale-up"
+            ),
+        ),
+        _ => {
+            let (proposal, how) = scale_up(config, current, missed);
+            (proposal, format!("{why}{how}"))
+        }
+    }
+}
+
+/// The proposal (before bounds) and its reason for a quiet run: hold, count
+/// the run, or decay (the LPA's rule), with the additions' exceptions.
+fn quiet_proposal(
+    config: &EvaluationConfig,
+    measurements: &[Measurement],
+    current: u32,
+    state: &DecayState,
+    external_change: bool,
+) -> (u32, String) {
+    let failing: Vec<String> = measurements
+        .iter()
+        .filter(|m| m.stats.failures > 0)
+        .map(|m| format!("{} {} of {} failed", m.key, m.stats.failures, m.stats.count))
+        .collect();
+    let unchanged_runs = config.decay.unchanged_runs;
+    let runs = state.runs_since_change;
+    // our last answer was a decay that has not been applied yet (the
+    // CPA's downscaleStabilization holds the old count): answer it again,
+    // so that the stabilization window fills with it and it lands
+    let pending_decay = state
+        .last_target_replicas
+        .filter(|&answered| answered < current && state.last_seen_replicas == Some(current));
+    let met = met(measurements);
+    if external_change {
+        // counts as a change: no decay now, the counter starts again
+        (current, met)
+    } else if let (Some(answered), true) = (pending_decay, failing.is_empty()) {
+        (
+            answered,
+            format!(
+                "{met}; the decay to {answered} is not applied yet (downscale stabilization), answering it again"
+            ),
+        )
+    } else if !failing.is_empty() {
+        (
+            current,
+            format!(
+                "{met}; no decay while requests fail: {}",
+                failing.join(", ")
+            ),
+        )
+    } else if runs >= unchanged_runs {
+        (
+            current.saturating_sub(config.decay.replicas),
+            format!(
+                "{met}; {runs} quiet runs since the last change (decay.unchangedRuns {unchanged_runs})"
+            ),
+        )
+    } else {
+        (
+            current,
+            format!(
+                "{met}; quiet run {} of {unchanged_runs} before a decay",
+                runs + 1
+            ),
+        )
+    }
+}
+
+/// The verdict line: `scale up 3 -> 4: <reason>`, `scale down ...` or
+/// `hold 3: ...`, and the bound that limited the proposal, if one did.
+fn verdict(current: u32, target: u32, proposal: u32, bounds: Bounds, reason: &str) -> String {
+    let mut line = if target > current {
+        format!("scale up {current} -> {target}: {reason}")
+    } else if target < current {
+        format!("scale down {current} -> {target}: {reason}")
+    } else {
+        format!("hold {current}: {reason}")
+    };
+    if target != proposal {
+        let bound = if target == bounds.max {
+            format!("maxReplicas {}", bounds.max)
+        } else {
+            format!("minReplicas {}", bounds.min)
+        };
+        let _ = write!(line, "; {proposal} limited to {bound}");
+    }
+    line
 }
 
 /// The scale-up proposal (before bounds) and how it was reached.
@@ -455,7 +480,7 @@ mod tests {
         state: DecayState,
         want_target: u32,
         want_runs: Option<u32>,
-        want_explanation: &'static str,
+        want_explanation: String,
         want_no_state: bool,
     }
 
@@ -469,7 +494,7 @@ mod tests {
             state: DecayState::default(),
             want_target,
             want_runs: None,
-            want_explanation: "",
+            want_explanation: String::new(),
             want_no_state: false,
         }
     }
@@ -495,8 +520,8 @@ mod tests {
             self.want_runs = Some(runs);
             self
         }
-        fn says(mut self, text: &'static str) -> Self {
-            self.want_explanation = text;
+        fn says(mut self, text: impl Into<String>) -> Self {
+            self.want_explanation = text.into();
             self
         }
         fn report_empty(mut self) -> Self {
@@ -542,13 +567,18 @@ mod tests {
                 case("a type is missed when its figure is over target", 0.0, 3, 4)
                     .config(one_target(kind, value - 0.5))
                     .report(varied.clone())
-                    .says("scale up 3 -> 4: GET /fib"),
+                    .says(format!(
+                        "scale up 3 -> 4: GET /fib {kind} {value} ms > target {} ms",
+                        value - 0.5
+                    )),
             );
             kinds.push(
                 case("a type is met when its figure equals the target", 0.0, 3, 3)
                     .config(one_target(kind, value))
                     .report(varied.clone())
-                    .says("hold 3: targets met"),
+                    .says(format!(
+                        "hold 3: targets met (GET /fib {kind} {value} ms <= target {value} ms)"
+                    )),
             );
         }
         let mut cases = vec![
@@ -571,7 +601,8 @@ mod tests {
                     "  - {method: GET, endpoint: /fib, type: mean, target: 7}\n",
                     "",
                 ).with_decay(3, 0))
-                .state(state(0, 6, 6, None)),
+                .state(state(0, 6, 6, None))
+                .says("scale down 6 -> 3: targets met (GET /fib mean 5 ms <= target 7 ms); 0 quiet runs since the last change (decay.unchangedRuns 0)"),
             case("a decay stops at the minimum", 5.0, 3, 2)
                 .config(lpa().with_decay(5, 3))
                 .bounds(2, 10)
@@ -603,22 +634,27 @@ mod tests {
             case("a held-back decay is not answered again while requests fail", 5.0, 4, 4)
                 .state(state(0, 4, 3, Some(NOW - 15)))
                 .report(stats(100, 3, 5.0))
-                .runs(1),
+                .runs(1)
+                .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); no decay while requests fail: GET /fib 3 of 100 failed"),
             case("a scale-up time in the future does not block scale-ups", 20.0, 4, 5)
                 .state(state(0, 4, 4, Some(NOW + 3600)))
-                .config(lpa().with_scale_up("step", None, 60)),
+                .config(lpa().with_scale_up("step", None, 60))
+                .says("scale up 4 -> 5: GET /fib mean 20 ms > target 7 ms"),
             case("zero replicas with a zero minimum and nothing measured holds zero", 5.0, 0, 0)
                 .bounds(0, 10)
                 .report_empty()
-                .no_state(),
+                .no_state()
+                .says("hold 0: no replicas, so nothing was measured (minReplicas 0); nothing changed"),
             case("replicas at our last answer are not an external change", 5.0, 4, 4)
                 .state(state(0, 3, 4, Some(NOW - 15)))
-                .runs(1),
+                .runs(1)
+                .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); quiet run 1 of 3 before a decay"),
             case("proportional scale-up follows the worst missed latency target", 14.0, 3, 6)
                 .config(lpa().with_scale_up("proportional", None, 0))
                 .says("scale up 3 -> 6: GET /fib mean 14 ms > target 7 ms (proportional: 3 x 2)"),
             case("proportional scale-up adds at least one replica", 7.1, 3, 4)
-                .config(lpa().with_scale_up("proportional", None, 0)),
+                .config(lpa().with_scale_up("proportional", None, 0))
+                .says("scale up 3 -> 4: GET /fib mean 7.1 ms > target 7 ms (proportional: 3 x 1.014)"),
             case("maxStep caps a proportional scale-up", 70.0, 3, 5)
                 .config(lpa().with_scale_up("proportional", Some(2), 0))
                 .says("30 capped by scaleUp.maxStep 2"),
@@ -639,7 +675,8 @@ mod tests {
                 .config(config(
                     "  - {method: GET, endpoint: /fib, type: mean, target: 7, tolerance: 0.1}\n",
                     "",
-                )),
+                ))
+                .says("scale up 3 -> 4: GET /fib mean 7.8 ms > target 7 ms +10%"),
             case("a miss during the scale-up cooldown holds", 20.0, 4, 4)
                 .config(lpa().with_scale_up("step", None, 60))
                 .state(state(0, 3, 4, Some(NOW - 30)))
@@ -647,7 +684,8 @@ mod tests {
                 .says("hold 4: GET /fib mean 20 ms > target 7 ms; scale-up cooldown: 30 s of scaleUp.cooldownSeconds 60 s since the last scale-up"),
             case("a miss after the scale-up cooldown scales up", 20.0, 4, 5)
                 .config(lpa().with_scale_up("step", None, 60))
-                .state(state(0, 3, 4, Some(NOW - 60))),
+                .state(state(0, 3, 4, Some(NOW - 60)))
+                .says("scale up 4 -> 5: GET /fib mean 20 ms > target 7 ms"),
             case("no decay while a targeted request has failures", 5.0, 3, 3)
                 .report(stats(100, 1, 5.0))
                 .state(state(3, 3, 3, None))
@@ -658,7 +696,8 @@ mod tests {
                     "  - {method: GET, endpoint: /fib, type: errorRate, target: 0}\n",
                     "",
                 ))
-                .state(state(3, 3, 3, None)),
+                .state(state(3, 3, 3, None))
+                .says("scale down 3 -> 2: targets met (GET /fib errorRate 0 <= target 0); 3 quiet runs since the last change (decay.unchangedRuns 3)"),
         ];
         cases.extend(kinds);
         cases
@@ -699,7 +738,12 @@ mod tests {
                 case.what, decision.explanation
             );
             assert!(
-                decision.explanation.contains(case.want_explanation),
+                !case.want_explanation.is_empty(),
+                "{}: every case says what the explanation must hold",
+                case.what
+            );
+            assert!(
+                decision.explanation.contains(&case.want_explanation),
                 "{}\n got: {}\nwant: {}",
                 case.what,
                 decision.explanation,

@@ -1,44 +1,32 @@
 //! The evaluate stage: from the CPA's evaluate input to `{"targetReplicas":N}`.
 //!
-//! [`run`] reads the evaluation config, decodes stdin, takes the state lock,
+//! [`main_with`] is the whole process behind `gpa-evaluate`'s flags: it
+//! resolves the [`Settings`] and calls [`run`], which reads the evaluation
+//! config, decodes stdin (only the targeted requests), takes the state lock,
 //! loads the decay state, calls the pure [`decision::decide`] and saves the new
 //! state, all or nothing: any error leaves the state file as it was. A dry run
 //! (`api_dry_run`) decides the same but neither locks nor writes anything.
 
+pub mod bounds;
 pub mod config;
 pub mod decision;
+pub mod settings;
 
-use std::path::PathBuf;
+pub use bounds::Bounds;
+pub use settings::{Args, DEFAULT_CONFIG_PATH, DEFAULT_STATE_PATH, Settings};
+
+use std::io::{Read, Write};
 use std::time::SystemTime;
 
+use anyhow::Context;
+
 use crate::cpa::{self, Evaluation, InputError};
+use crate::logging;
+use crate::report::Keep;
 use crate::state::{StateError, StateFile};
-use config::{Bounds, ConfigError, EvaluationConfig};
+use bounds::CpaFileBounds;
+use config::{ConfigError, EvaluationConfig, Target};
 use decision::DecisionError;
-
-/// Where the evaluation config is read when no setting names it (the Locust
-/// Pod Autoscaler's default).
-pub const DEFAULT_CONFIG_PATH: &str = "/evaluation_config.yaml";
-
-/// Where the decay state is kept when no setting names it (the Locust Pod
-/// Autoscaler's default).
-pub const DEFAULT_STATE_PATH: &str = "/decay_info.json";
-
-/// The evaluate stage's settings, as the binary gathered them from flags and
-/// environment variables.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    /// The evaluation config (`evaluationConfigFilePath`, `--config`).
-    pub config_path: PathBuf,
-    /// The decay state file (`decayInfoFilePath`, `--state`).
-    pub state_path: PathBuf,
-    /// The CPA's `minReplicas` environment variable, used when the config has
-    /// no `minReplicas`.
-    pub min_replicas: Option<u32>,
-    /// The CPA's `maxReplicas` environment variable, used when the config has
-    /// no `maxReplicas`.
-    pub max_replicas: Option<u32>,
-}
 
 /// What one evaluation answered and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,13 +74,18 @@ pub fn check(settings: &Settings) -> Result<(EvaluationConfig, Bounds), ConfigEr
     Ok((config, bounds))
 }
 
-/// Runs one evaluation on the CPA's stdin bytes at time `now`.
+/// Runs one evaluation on the CPA's stdin bytes at time `now`. Only the
+/// report's targeted requests are decoded.
 pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome, EvaluateError> {
-    let request = cpa::parse_evaluate_input(stdin)?;
     let (config, bounds) = check(settings)?;
+    let targeted: Vec<String> = config.targets.iter().map(Target::request_key).collect();
+    let request = cpa::parse_evaluate_input_for(stdin, Keep::Only(&targeted))?;
     let current = request
         .current_replicas()
         .ok_or(EvaluateError::NoReplicas)?;
+    if let Some(err) = missing_target(&targeted, &request, current, bounds) {
+        return Err(err.into());
+    }
     let state_file = StateFile::new(&settings.state_path);
     let dry_run = request.run_type.is_dry_run();
     // A dry run writes nothing, so it needs no lock: saves replace the file
@@ -100,7 +93,7 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
     let lock = if dry_run {
         None
     } else {
-        Some(state_file.lock()?)
+        Some(state_file.lock(settings.lock_timeout)?)
     };
     let loaded = state_file.load()?;
     if let Some(warning) = &loaded.warning {
@@ -133,6 +126,71 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
     })
 }
 
+/// The first target whose request the report lacks, as the error naming
+/// the requests measured; none when the decision will not look at the
+/// targets (0 replicas with nothing measured, or autoscaling disabled).
+/// Checked here because the decoded report holds only the targeted requests.
+fn missing_target(
+    targeted: &[String],
+    request: &cpa::EvaluateRequest,
+    current: u32,
+    bounds: Bounds,
+) -> Option<DecisionError> {
+    if current == 0 && (bounds.min > 0 || request.names.total == 0) {
+        return None;
+    }
+    let (index, key) = targeted
+        .iter()
+        .enumerate()
+        .find(|(_, key)| !request.report.requests.contains_key(*key))?;
+    Some(DecisionError::MissingResult {
+        index,
+        key: key.clone(),
+        measured: request.names.to_string(),
+    })
+}
+
+/// The whole `gpa-evaluate` process after its flags are parsed: resolve the
+/// settings (`env` looks variables up), set up logging, then either check
+/// the config (`--check`) or evaluate `stdin` and write the one JSON line to
+/// `stdout`. Every failure comes back as the error for the one exit path.
+pub fn main_with(
+    args: &Args,
+    env: &impl Fn(&str) -> Option<String>,
+    mut stdin: impl Read,
+    mut stdout: impl Write,
+) -> anyhow::Result<()> {
+    logging::init("info");
+    let settings = Settings::resolve(args, env, CpaFileBounds::load)?;
+    for warning in &settings.warnings {
+        tracing::warn!("{warning}");
+    }
+    if args.check {
+        let (config, bounds) = check(&settings)?;
+        tracing::info!(
+            "evaluation config '{}' is valid: {} target(s), replicas {}..={}",
+            settings.config_path.display(),
+            config.targets.len(),
+            bounds.min,
+            bounds.max
+        );
+        return Ok(());
+    }
+    let mut input = Vec::new();
+    stdin
+        .read_to_end(&mut input)
+        .context("cannot read stdin; expected the CPA evaluate JSON")?;
+    let outcome = run(&settings, &input, SystemTime::now())?;
+    tracing::info!("{}", outcome.explanation);
+    let mut line = serde_json::to_string(&outcome.evaluation)?;
+    line.push('\n');
+    stdout
+        .write_all(line.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("cannot write the evaluation to stdout")?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, UNIX_EPOCH};
@@ -154,12 +212,7 @@ mod tests {
     fn settings(dir: &std::path::Path) -> Settings {
         let config_path = dir.join("config.yaml");
         std::fs::write(&config_path, CONFIG).unwrap();
-        Settings {
-            config_path,
-            state_path: dir.join("state.json"),
-            min_replicas: None,
-            max_replicas: None,
-        }
+        Settings::new(config_path, dir.join("state.json"))
     }
 
     #[test]

@@ -112,3 +112,32 @@ pub fn v2_input(report: &serde_json::Value, spec_replicas: u32, run_type: &str) 
 pub fn quiet_input() -> String {
     v2_input(&report(Some(3), 5.0, 100, 0), 3, "scaler")
 }
+
+/// A state file after three quiet runs at 3 replicas: the next quiet run decays.
+pub const SETTLED_AT_3: &str =
+    "{\"runsSinceChange\":3,\"lastSeenReplicas\":3,\"lastTargetReplicas\":3}\n";
+
+/// Every error: exit 1, one line on stderr starting with `error: ` and
+/// containing `message`, nothing on stdout, the state file as it was.
+pub fn assert_fails(fixture: &Fixture, command: &mut assert_cmd::Command, message: &str) {
+    std::fs::write(&fixture.state, SETTLED_AT_3).unwrap();
+    let before = fixture.state_text();
+    let output = command.output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(output.stdout.is_empty(), "stdout must stay empty on error");
+    let error_lines: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("error: "))
+        .collect();
+    assert_eq!(error_lines.len(), 1, "one error line: {stderr}");
+    assert!(
+        error_lines[0].contains(message),
+        "\n got: {stderr}\nwant: {message}"
+    );
+    assert_eq!(
+        fixture.state_text(),
+        before,
+        "the state file must not change"
+    );
+}

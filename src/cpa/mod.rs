@@ -1,15 +1,21 @@
 //! The Custom Pod Autoscaler's wire types: what the CPA writes to our stdin
-//! and what it reads from our stdout (see `shared/cpa-contract.md`).
+//! and what it reads from our stdout (see `docs/cpa-contract.md`).
 //!
 //! The CPA 2.x shapes are the main ones; the CPA 0.x shapes that the Locust
 //! Pod Autoscaler targeted (bare resource, `run_type`) and, for hand-made
-//! pipes, a bare latency report, are accepted too. Decoding errors name the
-//! JSON path at fault and what was expected.
+//! pipes, a bare latency report, are accepted too. Every document is checked
+//! first by its `strict` module: one JSON document, each key at most once per object.
+//! Decoding errors name the JSON path at fault and what was expected.
 
-use serde::de::DeserializeOwned;
+mod strict;
+
+use std::fmt;
+
+use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::report::LatencyReport;
+use crate::report::{Keep, LatencyReport, ReadReport, RequestNames};
+use strict::{ScanError, Shape};
 
 /// Why the CPA ran us this time. Its names (`scaler`, `api`, `api_dry_run`)
 /// are the variants' in snake_case, alike on the wire (serde) and on a
@@ -116,21 +122,58 @@ pub struct Metric {
 pub struct EvaluateInfo {
     /// The metric stage's results; ours is always the first.
     pub metrics: Vec<Metric>,
-    /// The managed resource.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The managed resource; CPA 0.x sent only its name, a string.
+    #[serde(
+        default,
+        deserialize_with = "resource_or_name",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource: Option<Resource>,
     /// Why the CPA ran us.
     #[serde(default)]
     pub run_type: RunType,
 }
 
-/// The evaluate stage's stdin in CPA 0.x: `run_type` instead of `runType`.
+/// The evaluate stage's stdin in CPA 0.x: `run_type` instead of `runType`,
+/// and `resource` the resource's name.
 #[derive(Debug, Deserialize)]
 struct LegacyEvaluateInfo {
     metrics: Vec<Metric>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "resource_or_name")]
     resource: Option<Resource>,
     run_type: RunType,
+}
+
+/// `resource` as the whole object (CPA 1.x and 2.x), or as the resource's
+/// name (CPA 0.x), which becomes an object with only `metadata.name`.
+fn resource_or_name<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Resource>, D::Error> {
+    struct ObjectOrName;
+
+    impl<'de> Visitor<'de> for ObjectOrName {
+        type Value = Option<Resource>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("the managed resource as an object, or its name (CPA 0.x)")
+        }
+
+        fn visit_str<E: de::Error>(self, name: &str) -> Result<Self::Value, E> {
+            let mut resource = Resource::default();
+            resource.metadata.name = name.to_owned();
+            Ok(Some(resource))
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            Resource::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+    }
+
+    deserializer.deserialize_any(ObjectOrName)
 }
 
 /// The evaluate stage's stdout (`evaluate.Evaluation`).
@@ -145,14 +188,15 @@ pub struct Evaluation {
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     /// Not JSON at all, or empty.
-    #[error("{what} is not valid JSON: {source}; expected {expected}")]
+    #[error("{what} is not valid JSON: {error}; expected {expected}")]
     NotJson {
         /// What was being read (e.g. "stdin").
         what: &'static str,
         /// What shape was expected.
         expected: &'static str,
-        /// The parser's error, with line and column.
-        source: serde_json::Error,
+        /// The parser's error, with line and column (part of the message,
+        /// so not a chained source: the cause is said once).
+        error: serde_json::Error,
     },
     /// JSON, but a field is missing or has the wrong type.
     #[error("{what}: field '{path}': {message}")]
@@ -189,6 +233,8 @@ pub struct EvaluateRequest {
     pub resource: Option<Resource>,
     /// Why the CPA ran us; `scaler` for a bare report.
     pub run_type: RunType,
+    /// Every request name the report held; `report` may hold only some.
+    pub names: RequestNames,
 }
 
 impl EvaluateRequest {
@@ -205,30 +251,33 @@ impl EvaluateRequest {
 /// resource object.
 pub fn parse_metric_input(input: &[u8]) -> Result<MetricInfo, InputError> {
     const WHAT: &str = "stdin";
-    let value = parse_json(WHAT, METRIC_EXPECTED, input)?;
-    let object = value.as_object();
-    if object.is_some_and(|o| o.contains_key("resource")) {
+    let (shape, value) = parse_json(WHAT, METRIC_EXPECTED, input)?;
+    if shape.has_key("resource") {
         decode(WHAT, value)
-    } else if object.is_some_and(|o| o.contains_key("kind") || o.contains_key("spec")) {
+    } else if shape.has_key("kind") || shape.has_key("spec") {
         Ok(MetricInfo {
             resource: decode(WHAT, value)?,
             run_type: RunType::Scaler,
         })
     } else {
-        Err(shape_error(WHAT, METRIC_EXPECTED, &value))
+        Err(shape_error(WHAT, METRIC_EXPECTED, &shape))
     }
 }
 
-/// Decodes the evaluate stage's stdin: CPA 2.x `evaluate.Info`, the CPA 0.x
-/// shape with `run_type`, or a bare latency report (run type `scaler`).
+/// Decodes the evaluate stage's stdin with every request of the report.
 pub fn parse_evaluate_input(input: &[u8]) -> Result<EvaluateRequest, InputError> {
+    parse_evaluate_input_for(input, Keep::All)
+}
+
+/// Decodes the evaluate stage's stdin: CPA 2.x `evaluate.Info`, the CPA 0.x
+/// shape with `run_type`, or a bare latency report (run type `scaler`). Only
+/// the report's requests that `keep` names are decoded and checked.
+pub fn parse_evaluate_input_for(input: &[u8], keep: Keep) -> Result<EvaluateRequest, InputError> {
     const WHAT: &str = "stdin";
-    let value = parse_json(WHAT, EVALUATE_EXPECTED, input)?;
-    let Some(object) = value.as_object() else {
-        return Err(shape_error(WHAT, EVALUATE_EXPECTED, &value));
-    };
-    if object.contains_key("metrics") {
-        let info: EvaluateInfo = if object.contains_key("run_type") {
+    let shape = scan(WHAT, EVALUATE_EXPECTED, input)?;
+    if shape.has_key("metrics") {
+        let value = json_value(WHAT, EVALUATE_EXPECTED, input)?;
+        let info: EvaluateInfo = if shape.has_key("run_type") {
             let legacy: LegacyEvaluateInfo = decode(WHAT, value)?;
             EvaluateInfo {
                 metrics: legacy.metrics,
@@ -247,45 +296,109 @@ pub fn parse_evaluate_input(input: &[u8]) -> Result<EvaluateRequest, InputError>
                     .into(),
             });
         };
-        let report = parse_report("metrics[0].value", metric.value.as_bytes())?;
+        let read = read_report("metrics[0].value", metric.value.as_bytes(), keep)?;
         Ok(EvaluateRequest {
-            report,
+            report: read.report,
             resource: info.resource,
             run_type: info.run_type,
+            names: read.names,
         })
-    } else if object.contains_key("requests") {
+    } else if shape.has_key("requests") {
+        let read = decode_report(WHAT, input, keep)?;
         Ok(EvaluateRequest {
-            report: decode(WHAT, value)?,
+            report: read.report,
             resource: None,
             run_type: RunType::Scaler,
+            names: read.names,
         })
     } else {
-        Err(shape_error(WHAT, EVALUATE_EXPECTED, &value))
+        Err(shape_error(WHAT, EVALUATE_EXPECTED, &shape))
     }
 }
 
-/// Decodes a latency report; `what` names where it came from in errors.
+/// Decodes a latency report with every request; `what` names where it came
+/// from in errors.
 pub fn parse_report(what: &'static str, input: &[u8]) -> Result<LatencyReport, InputError> {
+    read_report(what, input, Keep::All).map(|read| read.report)
+}
+
+/// Decodes a latency report, only the requests `keep` names, and rejects
+/// impossible figures in those; `what` names where it came from in errors.
+pub fn read_report(what: &'static str, input: &[u8], keep: Keep) -> Result<ReadReport, InputError> {
     const EXPECTED: &str = "a latency report as printed by gpa-metric";
-    let value = parse_json(what, EXPECTED, input)?;
-    if !value
-        .as_object()
-        .is_some_and(|o| o.contains_key("requests"))
-    {
-        return Err(shape_error(what, EXPECTED, &value));
+    let shape = scan(what, EXPECTED, input)?;
+    if !shape.has_key("requests") {
+        return Err(shape_error(what, EXPECTED, &shape));
     }
-    decode(what, value)
+    decode_report(what, input, keep)
+}
+
+/// Decodes a report already scanned, straight from its bytes, and checks the
+/// figures of the requests kept.
+fn decode_report(what: &'static str, input: &[u8], keep: Keep) -> Result<ReadReport, InputError> {
+    let field = |path: String, message: String| InputError::Field {
+        what,
+        path,
+        message,
+    };
+    let mut json = serde_json::Deserializer::from_slice(input);
+    let mut track = serde_path_to_error::Track::new();
+    let read = keep
+        .deserialize(serde_path_to_error::Deserializer::new(
+            &mut json, &mut track,
+        ))
+        .map_err(|err| field(track.path().to_string(), err.to_string()))?;
+    let seconds = read.report.run_time_seconds;
+    if !(seconds.is_finite() && seconds >= 0.0) {
+        return Err(field(
+            "runTimeSeconds".into(),
+            format!("'{seconds}' is impossible; expected a finite number of seconds, 0 or more"),
+        ));
+    }
+    for (key, stats) in &read.report.requests {
+        if let Some((figure, problem)) = stats.impossible_figure() {
+            return Err(field(format!("requests.{key}.{figure}"), problem));
+        }
+    }
+    Ok(read)
+}
+
+/// Checks `input` with [`strict::scan`]: one JSON document, each key once.
+fn scan(what: &'static str, expected: &'static str, input: &[u8]) -> Result<Shape, InputError> {
+    strict::scan(input).map_err(|err| match err {
+        ScanError::Json(error) => InputError::NotJson {
+            what,
+            expected,
+            error,
+        },
+        ScanError::Duplicate { path, line, column } => InputError::Field {
+            what,
+            path,
+            message: format!(
+                "is given twice in one object (line {line} column {column}); expected each key once"
+            ),
+        },
+    })
 }
 
 fn parse_json(
     what: &'static str,
     expected: &'static str,
     input: &[u8],
+) -> Result<(Shape, serde_json::Value), InputError> {
+    let shape = scan(what, expected, input)?;
+    Ok((shape, json_value(what, expected, input)?))
+}
+
+fn json_value(
+    what: &'static str,
+    expected: &'static str,
+    input: &[u8],
 ) -> Result<serde_json::Value, InputError> {
-    serde_json::from_slice(input).map_err(|source| InputError::NotJson {
+    serde_json::from_slice(input).map_err(|error| InputError::NotJson {
         what,
         expected,
-        source,
+        error,
     })
 }
 
@@ -303,23 +416,10 @@ fn decode<T: DeserializeOwned>(
     })
 }
 
-fn shape_error(
-    what: &'static str,
-    expected: &'static str,
-    value: &serde_json::Value,
-) -> InputError {
-    let keys = match value {
-        serde_json::Value::Object(map) if map.is_empty() => "none".to_string(),
-        serde_json::Value::Object(map) => map.keys().cloned().collect::<Vec<_>>().join(", "),
-        serde_json::Value::Array(_) => "none, it is an array".to_string(),
-        serde_json::Value::String(_) => "none, it is a string".to_string(),
-        serde_json::Value::Number(_) => "none, it is a number".to_string(),
-        serde_json::Value::Bool(_) => "none, it is a boolean".to_string(),
-        serde_json::Value::Null => "none, it is null".to_string(),
-    };
+fn shape_error(what: &'static str, expected: &'static str, shape: &Shape) -> InputError {
     InputError::Shape {
         what,
-        keys,
+        keys: shape.describe_keys(),
         expected,
     }
 }
