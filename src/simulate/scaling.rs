@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use crate::evaluate::config::Bounds;
+use crate::evaluate::bounds::Bounds;
 
 /// `target` (the plugin's `targetReplicas`) clamped into `bounds`
 /// (`minReplicas`, `maxReplicas`; `min` at most `max`).

@@ -12,7 +12,7 @@ use super::capacity::CapacitySettings;
 use super::cpa_runner::ShellMethod;
 use super::traffic::TrafficSettings;
 use crate::cpa::RunType;
-use crate::evaluate::config::Bounds;
+use crate::evaluate::bounds::Bounds;
 
 /// `gpa simulate`'s flags, each with its default. [`Settings`] is built from
 /// them, so `Settings::default()` is `gpa simulate` with no flags.
