@@ -319,6 +319,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simulate::capacity::DeploymentStatus;
     use crate::simulate::timeline::IntervalOutcome;
 
     #[test]
@@ -343,6 +344,7 @@ mod tests {
             offered_requests_per_second: 20.0,
             replicas: 1,
             serving_replicas: 1,
+            status: DeploymentStatus::default(),
             measured_mean_ms: Some(55.0),
             measured_p95_ms: Some(70.0),
             evaluated_replicas: Some(1),

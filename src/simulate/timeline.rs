@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::capacity::DeploymentStatus;
 use super::traffic::{SecondTraffic, percentile};
 use crate::cpa::RunType;
 use crate::evaluate::config::TargetKind;
@@ -82,6 +83,8 @@ pub struct IntervalRecord {
     pub replicas: u32,
     /// Replicas serving when the interval began (the rest were starting).
     pub serving_replicas: u32,
+    /// The Deployment's `status` handed to both stages in `resource.status`.
+    pub status: DeploymentStatus,
     /// Mean latency the metric stage measured, ms (from its report).
     pub measured_mean_ms: Option<f64>,
     /// 95th percentile latency the metric stage measured, ms.
@@ -561,6 +564,7 @@ mod tests {
             offered_requests_per_second: 20.0,
             replicas: 1,
             serving_replicas: 1,
+            status: DeploymentStatus::default(),
             measured_mean_ms: Some(51.25),
             measured_p95_ms: None,
             evaluated_replicas: Some(2),
