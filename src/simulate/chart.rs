@@ -2,11 +2,13 @@
 //! as SVG with plotters.
 //!
 //! 1. Load: the rate the profile offers and the requests actually sent.
-//! 2. Replicas: the Deployment's replicas and those serving.
+//! 2. Replicas: the Deployment's replicas, those serving, and the oracle's
+//!    (the least that would have met the target; dashed).
 //! 3. Latency (log scale): the background traffic's mean and p95 per second,
 //!    the metric stage's measured mean per interval (dots), and the target.
 
 use plotters::coord::Shift;
+use plotters::coord::types::{RangedCoordf64, RangedCoordu32};
 use plotters::prelude::*;
 
 use std::time::Duration;
@@ -21,6 +23,7 @@ const LOAD: RGBColor = RGBColor(31, 119, 180);
 const SENT: RGBColor = RGBColor(140, 140, 140);
 const REPLICAS: RGBColor = RGBColor(44, 160, 44);
 const SERVING: RGBColor = RGBColor(152, 223, 138);
+const ORACLE: RGBColor = RGBColor(23, 190, 207);
 const MEAN: RGBColor = RGBColor(255, 127, 14);
 const P95: RGBColor = RGBColor(214, 39, 40);
 const MEASURED: RGBColor = RGBColor(148, 103, 189);
@@ -174,7 +177,15 @@ fn replica_spans(data: &ChartData<'_>, end: f64) -> (Vec<Span<u32>>, Vec<Span<u3
 
 fn draw_replicas(area: &Area<'_>, data: &ChartData<'_>, end: f64) -> Result<(), ChartError> {
     let (desired, serving) = replica_spans(data, end);
-    let top = desired.iter().map(|(_, _, r)| *r).max().unwrap_or(1).max(1) + 1;
+    let oracle = oracle_spans(data.seconds);
+    let top = desired
+        .iter()
+        .chain(&oracle)
+        .map(|(_, _, r)| *r)
+        .max()
+        .unwrap_or(1)
+        .max(1)
+        + 1;
     let mut chart = ChartBuilder::on(area)
         .caption("replicas", ("sans-serif", 18))
         .margin(10)
@@ -203,6 +214,9 @@ fn draw_replicas(area: &Area<'_>, data: &ChartData<'_>, end: f64) -> Result<(), 
         .map_err(chart_error)?
         .label("serving")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], SERVING));
+    if !oracle.is_empty() {
+        draw_oracle(&mut chart, &oracle)?;
+    }
     chart
         .draw_series(
             data.intervals
@@ -213,6 +227,40 @@ fn draw_replicas(area: &Area<'_>, data: &ChartData<'_>, end: f64) -> Result<(), 
         .label("CPA interval")
         .legend(|(x, y)| Circle::new((x + 10, y), 3, BLACK.filled()));
     legend(&mut chart)
+}
+
+/// Spans of the oracle's replicas, one per second that has them.
+pub(super) fn oracle_spans(seconds: &[SecondRecord]) -> Vec<Span<u32>> {
+    seconds
+        .iter()
+        .filter_map(|s| {
+            let from = f64::from(s.second);
+            s.oracle_replicas.map(|count| (from, from + 1.0, count))
+        })
+        .collect()
+}
+
+/// A chart of replicas over seconds.
+pub(super) type ReplicaChart<'a> =
+    ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordu32>>;
+
+/// The oracle's replicas as a dashed step line, with its legend entry.
+pub(super) fn draw_oracle(
+    chart: &mut ReplicaChart<'_>,
+    oracle: &[Span<u32>],
+) -> Result<(), ChartError> {
+    let style = ORACLE.stroke_width(2);
+    chart
+        .draw_series(DashedLineSeries::new(
+            steps(oracle.iter().copied()).collect::<Vec<_>>(),
+            6,
+            4,
+            style,
+        ))
+        .map_err(chart_error)?
+        .label("oracle (least meeting the target)")
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+    Ok(())
 }
 
 /// The latency axis, ms: from below the lowest latency (at least 0.1 ms, as
@@ -337,6 +385,7 @@ mod tests {
                 replicas: 1 + second / 10,
                 serving_replicas: 1,
                 queued: 0,
+                oracle_replicas: Some(1 + second / 10),
             })
             .collect();
         let intervals = vec![IntervalRecord {
@@ -377,6 +426,7 @@ mod tests {
             "target: mean 100 ms",
             "metric stage mean",
             "CPA interval",
+            "oracle (least meeting the target)",
         ] {
             assert!(svg.contains(text), "the chart lacks {text:?}");
         }

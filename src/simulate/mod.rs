@@ -141,6 +141,9 @@ pub async fn run(settings: &Settings) -> Result<Summary, SimulateError> {
 
     let traffic_seconds = log.snapshot();
     let end_seconds = profile.duration().as_secs_f64();
+    let oracle = target.as_ref().map_or_else(Vec::new, |target| {
+        timeline::oracle_replicas(target, &offered_rates(&profile), &settings.capacity)
+    });
     let summary = timeline::summarize(
         Recording {
             run_type: settings.run_type,
@@ -148,12 +151,13 @@ pub async fn run(settings: &Settings) -> Result<Summary, SimulateError> {
             changes: &changes,
             traffic: &traffic_seconds,
             target: target.as_ref(),
+            oracle: &oracle,
             end_seconds,
             run_seconds,
         },
         output::output_files(&settings.output_dir),
     );
-    let seconds = second_records(&profile, &traffic_seconds, &samples);
+    let seconds = second_records(&profile, &traffic_seconds, &samples, &oracle);
     output::write_results(
         settings,
         &summary,
@@ -239,17 +243,20 @@ async fn run_intervals(
 }
 
 fn log_done(summary: &Summary) {
+    let or_unknown = |figure: Option<String>| figure.unwrap_or_else(|| "?".to_string());
     tracing::info!(
-        "done in {:.0} s: {} scale event(s) ({} up, {} down), peak {} replica(s), {:.0} replica-seconds, {} s over target; chart in {}",
+        "done in {:.0} s: {} scale event(s) ({} up, {} down, {} reversal(s)), peak {} replica(s), {:.0} replica-seconds (oracle {}, ratio {}), {} s over target, reaction {} s; chart in {}",
         summary.run_seconds,
         summary.scale_events,
         summary.scale_ups,
         summary.scale_downs,
+        summary.reversals,
         summary.peak_replicas,
         summary.replica_seconds,
-        summary
-            .seconds_over_target
-            .map_or_else(|| "?".to_string(), |s| s.to_string()),
+        or_unknown(summary.oracle_replica_seconds.map(|s| format!("{s:.0}"))),
+        or_unknown(summary.replica_seconds_ratio.map(|r| format!("{r:.2}"))),
+        or_unknown(summary.seconds_over_target.map(|s| s.to_string())),
+        or_unknown(summary.reaction_seconds.map(|s| s.to_string())),
         summary.files.chart.display()
     );
 }
@@ -274,11 +281,22 @@ async fn sample_replicas(
     samples
 }
 
-/// Joins the traffic log and the replica samples into one record per second.
+/// The rate the profile offers at the start of each of its seconds, the last
+/// (perhaps partial) one included, requests/s.
+fn offered_rates(profile: &LoadProfile) -> Vec<f64> {
+    let seconds = profile.duration().as_secs_f64().ceil() as u64;
+    (0..seconds)
+        .map(|second| profile.rate_at(Duration::from_secs(second)).unwrap_or(0.0))
+        .collect()
+}
+
+/// Joins the traffic log, the replica samples and the oracle's replicas
+/// (empty without a target) into one record per second.
 fn second_records(
     profile: &LoadProfile,
     traffic: &[SecondTraffic],
     samples: &[(u32, u32, u64)],
+    oracle: &[u32],
 ) -> Vec<SecondRecord> {
     let empty = SecondTraffic::default();
     samples
@@ -300,6 +318,7 @@ fn second_records(
                 replicas,
                 serving_replicas,
                 queued,
+                oracle_replicas: oracle.get(second).copied(),
             }
         })
         .collect()
