@@ -34,7 +34,7 @@ const LIGHT: RGBColor = RGBColor(245, 245, 245);
 #[error("drawing the chart failed: {0}")]
 pub struct ChartError(String);
 
-fn chart_error<E: std::fmt::Debug>(err: E) -> ChartError {
+pub(super) fn chart_error<E: std::fmt::Debug>(err: E) -> ChartError {
     ChartError(format!("{err:?}"))
 }
 
@@ -79,7 +79,7 @@ pub fn render(data: &ChartData<'_>) -> Result<String, ChartError> {
     Ok(svg)
 }
 
-type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+pub(super) type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
 fn draw_load(area: &Area<'_>, seconds: &[SecondRecord], end: f64) -> Result<(), ChartError> {
     let top = seconds
@@ -135,12 +135,14 @@ fn draw_load(area: &Area<'_>, seconds: &[SecondRecord], end: f64) -> Result<(), 
 }
 
 /// A step line through spans.
-fn steps<Y: Copy>(spans: impl Iterator<Item = Span<Y>>) -> impl Iterator<Item = (f64, Y)> {
+pub(super) fn steps<Y: Copy>(
+    spans: impl Iterator<Item = Span<Y>>,
+) -> impl Iterator<Item = (f64, Y)> {
     spans.flat_map(|(from, to, value)| [(from, value), (to, value)])
 }
 
 /// A constant value from one time to another: `(from, to, value)`, seconds.
-type Span<Y> = (f64, f64, Y);
+pub(super) type Span<Y> = (f64, f64, Y);
 
 /// Spans of the Deployment's replicas and of those serving, replayed from
 /// the changes with the start-up delay.
@@ -186,21 +188,7 @@ fn draw_replicas(area: &Area<'_>, data: &ChartData<'_>, end: f64) -> Result<(), 
         .unwrap_or(1)
         .max(1)
         + 1;
-    let mut chart = ChartBuilder::on(area)
-        .caption("replicas", ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0f64..end, 0u32..top)
-        .map_err(chart_error)?;
-    chart
-        .configure_mesh()
-        .light_line_style(LIGHT)
-        .y_desc("replicas")
-        .x_label_formatter(&|seconds| format!("{seconds:.0}"))
-        .x_desc("seconds")
-        .draw()
-        .map_err(chart_error)?;
+    let mut chart = replica_axes(area, "replicas", end, top)?;
     chart
         .draw_series(LineSeries::new(
             steps(desired.into_iter()),
@@ -227,6 +215,31 @@ fn draw_replicas(area: &Area<'_>, data: &ChartData<'_>, end: f64) -> Result<(), 
         .label("CPA interval")
         .legend(|(x, y)| Circle::new((x + 10, y), 3, BLACK.filled()));
     legend(&mut chart)
+}
+
+/// A panel of replicas (0 to `top`) over seconds (0 to `end`), its mesh drawn.
+pub(super) fn replica_axes<'a>(
+    area: &Area<'a>,
+    caption: &str,
+    end: f64,
+    top: u32,
+) -> Result<ReplicaChart<'a>, ChartError> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..end, 0u32..top)
+        .map_err(chart_error)?;
+    chart
+        .configure_mesh()
+        .light_line_style(LIGHT)
+        .y_desc("replicas")
+        .x_label_formatter(&|seconds| format!("{seconds:.0}"))
+        .x_desc("seconds")
+        .draw()
+        .map_err(chart_error)?;
+    Ok(chart)
 }
 
 /// Spans of the oracle's replicas, one per second that has them.
@@ -348,7 +361,7 @@ fn draw_latency(
     legend(&mut chart)
 }
 
-fn legend<'a, X, Y>(
+pub(super) fn legend<'a, X, Y>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
 ) -> Result<(), ChartError>
 where

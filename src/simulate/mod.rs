@@ -19,6 +19,7 @@
 
 pub mod capacity;
 pub mod chart;
+pub mod compare;
 pub mod cpa_runner;
 pub mod interval;
 pub mod oracle;
@@ -87,6 +88,14 @@ pub enum SimulateError {
         /// The entrypoint looked for.
         path: PathBuf,
     },
+    /// A file named on the command line is not there.
+    #[error("{what} '{path}' is not a file; expected an existing file")]
+    MissingFile {
+        /// What the file is for, e.g. `evaluation config for --compare`.
+        what: &'static str,
+        /// The path given.
+        path: PathBuf,
+    },
     /// The load profile is unreadable or invalid.
     #[error(transparent)]
     Profile(#[from] ProfileError),
@@ -109,6 +118,20 @@ pub enum SimulateError {
 /// Runs a whole simulation and writes its chart and timeline into the output
 /// folder. Needs a multi-threaded tokio runtime.
 pub async fn run(settings: &Settings) -> Result<Summary, SimulateError> {
+    Ok(run_recorded(settings).await?.summary)
+}
+
+/// A finished simulation: its summary and its seconds.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// The summary, as printed.
+    pub summary: Summary,
+    /// One record per second, as in `timeline.json`.
+    pub seconds: Vec<SecondRecord>,
+}
+
+/// [`run`], also returning the seconds recorded.
+pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError> {
     settings.validate()?;
     let profile = load_profile(settings)?;
     let files = PluginFiles::prepare(settings)?;
@@ -161,13 +184,13 @@ pub async fn run(settings: &Settings) -> Result<Summary, SimulateError> {
     output::write_results(
         settings,
         &summary,
-        seconds,
+        seconds.clone(),
         intervals,
         &changes,
         end_seconds,
     )?;
     log_done(&summary);
-    Ok(summary)
+    Ok(Finished { summary, seconds })
 }
 
 /// The load profile the settings name, else the built-in one.

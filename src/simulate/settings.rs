@@ -87,6 +87,11 @@ pub struct Flags {
     /// spec.config entry (repeatable), e.g. --set gooseUsers=4.
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_setting)]
     pub set: Vec<(String, String)>,
+    /// Run the profile once under each of these evaluation configs, each into
+    /// its own subfolder of the output folder, and compare them: a table on
+    /// stderr, the rows as JSON on stdout, compare.svg.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "evaluation_config")]
+    pub compare: Vec<PathBuf>,
 }
 
 impl Default for Flags {
@@ -145,6 +150,8 @@ pub struct Settings {
     /// Extra plugin settings (`spec.config` entries), set in both stages'
     /// environment after the simulation's own.
     pub plugin_env: Vec<(String, String)>,
+    /// Evaluation configs to compare (`--compare`); empty for one run.
+    pub compare: Vec<PathBuf>,
 }
 
 impl Default for Settings {
@@ -192,6 +199,7 @@ impl From<Flags> for Settings {
                 flags.evaluate_timeout_ms,
             ),
             plugin_env: flags.set,
+            compare: flags.compare,
         }
     }
 }
@@ -251,6 +259,12 @@ impl Settings {
         }
         if self.traffic.max_in_flight == 0 {
             return invalid("maxInFlight", "0".into(), "at least 1");
+        }
+        if let Some(missing) = self.compare.iter().find(|config| !config.is_file()) {
+            return Err(SimulateError::MissingFile {
+                what: "evaluation config for --compare",
+                path: missing.clone(),
+            });
         }
         for (stage, method) in [("metric", &self.metric), ("evaluate", &self.evaluate)] {
             // A bare name is looked up on PATH when run; a path must exist.
