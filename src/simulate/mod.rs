@@ -134,6 +134,7 @@ pub struct Finished {
 pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError> {
     settings.validate()?;
     let profile = load_profile(settings)?;
+    let settings = &settings.with_profile(&profile);
     let files = PluginFiles::prepare(settings)?;
     let target = timeline::read_target(&files.evaluation_config);
     log_target(target.as_ref(), &files.evaluation_config);
@@ -219,13 +220,17 @@ fn log_target(target: Option<&LatencyTarget>, evaluation_config: &Path) {
 
 fn log_service(settings: &Settings, base_url: &str, profile: &LoadProfile) {
     tracing::info!(
-        "simulated service on {base_url}: {} replica(s), {} request(s) at once each, {} ms per request, {} ms start-up; profile of {:.0} s",
+        "simulated service on {base_url}: {} replica(s), {} request(s) at once each, {} ms per request, {} ms start-up, {} ms longest queue wait; profile of {:.0} s",
         settings.initial_replicas,
         settings.capacity.concurrency_per_replica,
         settings.capacity.service_time.as_millis(),
         settings.capacity.startup_delay.as_millis(),
+        settings.capacity.max_queue_time.as_millis(),
         profile.duration().as_secs_f64()
     );
+    for (name, value) in &profile.plugin_settings {
+        tracing::info!("the profile sets the plugin setting {name}={value}");
+    }
 }
 
 /// Starts the example service behind `capacity` on a free port of

@@ -10,6 +10,7 @@ use clap::Parser;
 use super::SimulateError;
 use super::capacity::CapacitySettings;
 use super::cpa_runner::ShellMethod;
+use super::profile::LoadProfile;
 use super::traffic::TrafficSettings;
 use crate::cpa::RunType;
 use crate::evaluate::bounds::Bounds;
@@ -214,6 +215,22 @@ pub fn sibling_executable(name: &str) -> PathBuf {
 }
 
 impl Settings {
+    /// These settings with what `profile` brings: its `capacity` keys replace
+    /// the flags', its `pluginSettings` go before the `--set` ones (which win).
+    pub fn with_profile(&self, profile: &LoadProfile) -> Settings {
+        let mut plugin_env: Vec<(String, String)> = profile
+            .plugin_settings
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        plugin_env.extend(self.plugin_env.iter().cloned());
+        Settings {
+            capacity: profile.capacity.apply(self.capacity),
+            plugin_env,
+            ..self.clone()
+        }
+    }
+
     /// Refuses settings out of range and stage executables that are not
     /// there, before anything runs.
     pub fn validate(&self) -> Result<(), SimulateError> {
@@ -304,6 +321,36 @@ mod tests {
         assert!(settings.metric.entrypoint.ends_with("gpa-metric"));
         assert!(settings.evaluate.entrypoint.ends_with("gpa-evaluate"));
         assert!(settings.plugin_env.is_empty());
+    }
+
+    #[test]
+    fn a_profile_s_capacity_replaces_the_flags_and_its_settings_yield_to_set() {
+        let profile = LoadProfile::parse_str(
+            "steps:\n  - durationSeconds: 1\n    requestsPerSecond: 1\n\
+             capacity:\n  maxQueueMs: 9000\n\
+             pluginSettings:\n  gooseRequestTimeout: 1000\n  gooseUsers: 2\n",
+            std::path::Path::new("p.yaml"),
+        )
+        .unwrap();
+        let settings = Settings {
+            plugin_env: vec![("gooseUsers".into(), "6".into())],
+            ..Settings::default()
+        };
+        let applied = settings.with_profile(&profile);
+        assert_eq!(applied.capacity.max_queue_time, Duration::from_secs(9));
+        assert_eq!(
+            applied.capacity.service_time,
+            settings.capacity.service_time
+        );
+        // Later entries win in the stages' environment: --set comes last.
+        assert_eq!(
+            applied.plugin_env,
+            [
+                ("gooseRequestTimeout".to_string(), "1000".to_string()),
+                ("gooseUsers".to_string(), "2".to_string()),
+                ("gooseUsers".to_string(), "6".to_string())
+            ]
+        );
     }
 
     #[test]
