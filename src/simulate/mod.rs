@@ -365,4 +365,25 @@ mod tests {
             "the built-in evaluation config has a latency target"
         );
     }
+
+    #[test]
+    fn the_saturation_profile_queues_requests_past_the_probe_s_timeout() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/saturation.yaml");
+        let profile = LoadProfile::load(&path).unwrap();
+        let timeout_ms: u64 = profile.plugin_settings["gooseRequestTimeout"]
+            .parse()
+            .unwrap();
+        let settings = Settings::default().with_profile(&profile);
+        // A queued request outwaits the probe's timeout, and the background
+        // traffic's: the probe times out rather than being answered 503.
+        assert!(settings.capacity.max_queue_time > Duration::from_millis(timeout_ms));
+        assert!(settings.capacity.max_queue_time > settings.traffic.request_timeout);
+        // The load needs several replicas.
+        let peak = profile
+            .steps
+            .iter()
+            .map(|s| s.requests_per_second)
+            .fold(0.0, f64::max);
+        assert!(peak > 4.0 * settings.capacity.requests_per_second_per_replica());
+    }
 }
