@@ -1,4 +1,4 @@
-//! The scaling decision: a pure function of (config, bounds, report, current
+//! The scaling decision: a pure function of (config, bounds, report, observed
 //! replicas, state, now) giving the replica count to answer, the state to
 //! remember and one human line saying why. No I/O, no clock, no environment.
 //!
@@ -6,14 +6,22 @@
 //! any target is missed; otherwise, after `decay.unchangedRuns` quiet runs,
 //! `-decay.replicas`. On top of it: bounds, tolerance, proportional scale-up
 //! with a step cap, a scale-up cooldown, no decay while requests fail, and
-//! detection of replica changes made by someone else.
+//! detection of replica changes made by someone else. When the input carries
+//! the resource's status, replicas still starting get no scale-up on top of
+//! them (unless the ready ones alone need more than the current count, as
+//! Kubernetes' HPA computes it) and no decay. Saturated targets are missed
+//! ([`super::measure`]); failed decays are remembered ([`super::memory`]).
 
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::evaluate::config::{Bounds, EvaluationConfig, ScaleUpPolicy, Target, TargetKind};
-use crate::report::{LatencyReport, RequestNames, RequestStats};
+use crate::evaluate::config::{Bounds, EvaluationConfig, ScaleUpPolicy};
+use crate::evaluate::measure::{Measurement, measure, round};
+use crate::evaluate::memory::{Memory, Step};
+use crate::report::LatencyReport;
 use crate::state::DecayState;
+
+pub use crate::evaluate::measure::DecisionError;
 
 /// What to answer and what to remember.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,169 +36,98 @@ pub struct Decision {
     pub explanation: String,
 }
 
-/// The report cannot be judged: the run fails and nothing is scaled.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DecisionError {
-    /// A target's request is not in the report.
-    #[error(
-        "no result for targets[{index}] '{key}' in the report (requests measured: {measured}); expected the metric stage to load-test every targeted request (check the target's method and endpoint)"
-    )]
-    MissingResult {
-        /// Index of the target in the config.
-        index: usize,
-        /// The request key, `"<METHOD> <name>"`.
-        key: String,
-        /// The keys the report holds, comma-separated, the first 20 and how
-        /// many more, or `none`.
-        measured: String,
-    },
-    /// Every request of a target failed, or none was made: the service looks
-    /// broken, and a broken service must never be decayed.
-    #[error(
-        "every request of targets[{index}] '{key}' failed ({failures} of {count}); expected at least one successful request, not scaling a service that does not answer"
-    )]
-    AllFailed {
-        /// Index of the target in the config.
-        index: usize,
-        /// The request key.
-        key: String,
-        /// Requests made.
-        count: u64,
-        /// Requests failed.
-        failures: u64,
-    },
+/// The replica counts this run sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Observed {
+    /// Current replicas: the report's `currentReplicas`, else `spec.replicas`.
+    pub current: u32,
+    /// Ready replicas from the resource's `status`; `None` without a status,
+    /// which decides exactly as before readiness was read.
+    pub ready: Option<u32>,
 }
 
-/// One target compared with its measurement.
-struct Measurement<'a> {
-    target: &'a Target,
-    key: String,
-    stats: &'a RequestStats,
-    measured: f64,
-    limit: f64,
-}
-
-impl Measurement<'_> {
-    fn missed(&self) -> bool {
-        self.measured > self.limit
+impl Observed {
+    /// `current` replicas with readiness unknown.
+    pub fn current(current: u32) -> Self {
+        Observed {
+            current,
+            ready: None,
+        }
     }
 
-    /// `GET /x mean 12.3 ms > target 7 ms`.
-    fn describe(&self) -> String {
-        let op = if self.missed() { ">" } else { "<=" };
-        let tolerance = if self.target.tolerance > 0.0 {
-            format!(" +{}%", round(self.target.tolerance * 100.0))
-        } else {
-            String::new()
-        };
-        let kind = self.target.kind;
-        if kind.is_latency() {
-            format!(
-                "{} {kind} {} ms {op} target {} ms{tolerance}",
-                self.key,
-                round(self.measured),
-                round(self.target.target)
-            )
-        } else {
-            format!(
-                "{} {kind} {} {op} target {}{tolerance}",
-                self.key,
-                round(self.measured),
-                round(self.target.target)
-            )
+    /// Replicas not ready yet (`current - ready`); 0 when unknown.
+    pub fn starting(&self) -> u32 {
+        self.ready
+            .map_or(0, |ready| self.current.saturating_sub(ready))
+    }
+}
+
+/// A proposed count (before bounds), why, and what it means for the memory.
+struct Proposal {
+    replicas: u32,
+    reason: String,
+    step: Step,
+}
+
+impl Proposal {
+    fn hold(replicas: u32, reason: String) -> Self {
+        Proposal {
+            replicas,
+            reason,
+            step: Step::Hold,
         }
     }
 }
 
-/// Rounds for display: three significant decimals at most, no trailing zeros.
-fn round(value: f64) -> String {
-    let text = format!("{value:.3}");
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
-
-fn measured(kind: TargetKind, stats: &RequestStats) -> f64 {
-    match kind {
-        TargetKind::Mean => stats.mean_ms,
-        TargetKind::Median | TargetKind::P50 => stats.median_ms,
-        TargetKind::Min => stats.min_ms,
-        TargetKind::Max => stats.max_ms,
-        TargetKind::P75 => stats.p75_ms,
-        TargetKind::P90 => stats.p90_ms,
-        TargetKind::P95 => stats.p95_ms,
-        TargetKind::P99 => stats.p99_ms,
-        TargetKind::ErrorRate => stats.error_rate,
-    }
-}
-
-fn measure<'a>(
+/// Everything one decision reads besides the measurements.
+struct Run<'a> {
     config: &'a EvaluationConfig,
-    report: &'a LatencyReport,
-) -> Result<Vec<Measurement<'a>>, DecisionError> {
-    config
-        .targets
-        .iter()
-        .enumerate()
-        .map(|(index, target)| {
-            let key = target.request_key();
-            let Some(stats) = report.request(&target.method, target.request_name()) else {
-                return Err(DecisionError::MissingResult {
-                    index,
-                    key,
-                    measured: RequestNames::of(report).to_string(),
-                });
-            };
-            if stats.count == 0 || stats.failures >= stats.count {
-                return Err(DecisionError::AllFailed {
-                    index,
-                    key,
-                    count: stats.count,
-                    failures: stats.failures,
-                });
-            }
-            Ok(Measurement {
-                target,
-                measured: measured(target.kind, stats),
-                limit: target.target * (1.0 + target.tolerance),
-                key,
-                stats,
-            })
-        })
-        .collect()
+    observed: Observed,
+    state: &'a DecayState,
+    now_seconds: u64,
+    external_change: bool,
+    memory: Memory,
 }
 
 /// Decides the replica count for one run.
 ///
-/// `current` is the managed resource's replica count, `state` what the last
-/// run saved, `now` the time of this run (only compared with the state's
+/// `observed` holds the managed resource's replica count and, when the input
+/// carried its status, its ready count; `state` is what the last run saved,
+/// `now` the time of this run (only compared with the state's
 /// `lastScaleUpUnixSeconds` for the scale-up cooldown).
 pub fn decide(
     config: &EvaluationConfig,
     bounds: Bounds,
     report: &LatencyReport,
-    current: u32,
+    observed: Observed,
     state: &DecayState,
     now: SystemTime,
 ) -> Result<Decision, DecisionError> {
+    let current = observed.current;
     if let Some(decision) = at_zero(bounds, report, current) {
         return Ok(decision);
     }
     let measurements = measure(config, report)?;
-    let now_seconds = now
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs())
-        .unwrap_or(0);
     let external_change = state.last_seen_replicas.is_some_and(|seen| seen != current)
         && state.last_target_replicas != Some(current);
+    let run = Run {
+        config,
+        observed,
+        state,
+        now_seconds: unix_seconds(now),
+        external_change,
+        memory: Memory::recall(config, state, external_change),
+    };
     let missed: Vec<&Measurement> = measurements.iter().filter(|m| m.missed()).collect();
     // a quiet run is one that misses no target
     let quiet = missed.is_empty();
-    let (proposal, reason) = if quiet {
-        quiet_proposal(config, &measurements, current, state, external_change)
+    let proposal = if quiet {
+        run.quiet_proposal(&measurements)
     } else {
-        missed_proposal(config, &missed, current, state, now_seconds)
+        run.missed_proposal(&missed)
     };
-    let target = proposal.clamp(bounds.min, bounds.max);
-    let mut explanation = verdict(current, target, proposal, bounds, &reason);
+    let target = proposal.replicas.clamp(bounds.min, bounds.max);
+    let mut explanation = verdict(current, target, proposal.replicas, bounds, &proposal.reason);
     if external_change {
         let _ = write!(
             explanation,
@@ -199,26 +136,18 @@ pub fn decide(
             state.last_target_replicas.unwrap_or_default()
         );
     }
-    let changed = target != current;
-    let new_state = DecayState {
-        runs_since_change: if changed || !quiet || external_change {
-            0
-        } else {
-            state.runs_since_change.saturating_add(1)
-        },
-        last_seen_replicas: Some(current),
-        last_target_replicas: Some(target),
-        last_scale_up_unix_seconds: if target > current {
-            Some(now_seconds)
-        } else {
-            state.last_scale_up_unix_seconds
-        },
-    };
     Ok(Decision {
         target_replicas: target,
-        state: Some(new_state),
+        state: Some(run.next_state(proposal.step, quiet, target)),
         explanation,
     })
+}
+
+/// Seconds since the Unix epoch; 0 before it.
+pub(crate) fn unix_seconds(now: SystemTime) -> u64 {
+    now.duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
 }
 
 /// The answer at zero replicas when nothing may change: autoscaling is
@@ -252,93 +181,206 @@ fn met(measurements: &[Measurement]) -> String {
     format!("targets met ({})", parts.join(", "))
 }
 
-/// The proposal (before bounds) and its reason when a target was missed:
-/// a scale-up, unless the scale-up cooldown is still running.
-fn missed_proposal(
-    config: &EvaluationConfig,
-    missed: &[&Measurement],
-    current: u32,
-    state: &DecayState,
-    now_seconds: u64,
-) -> (u32, String) {
-    let why: Vec<String> = missed.iter().map(|m| m.describe()).collect();
-    let why = why.join(", ");
-    let cooldown = config.scale_up.cooldown_seconds;
-    // a scale-up time in the future (a clock stepped back, a state file
-    // moved between nodes) must not block scale-ups: the cooldown is over
-    let elapsed = state
-        .last_scale_up_unix_seconds
-        .and_then(|last| now_seconds.checked_sub(last));
-    match elapsed {
-        Some(elapsed) if elapsed < cooldown => (
-            current,
-            format!(
-                "{why}; scale-up cooldown: {elapsed} s of scaleUp.cooldownSeconds {cooldown} s since the last scale-up"
-            ),
-        ),
-        _ => {
-            let (proposal, how) = scale_up(config, current, missed);
-            (proposal, format!("{why}{how}"))
+impl Run<'_> {
+    /// The state this run leaves: counters, what was seen and answered, the
+    /// failed-decay memory; the failed-runs count is reset.
+    fn next_state(&self, step: Step, quiet: bool, target: u32) -> DecayState {
+        let current = self.observed.current;
+        let runs = self.state.runs_since_change;
+        let runs_since_change = if target != current || !quiet || self.external_change {
+            0
+        } else if self.observed.starting() > 0 {
+            // a run with replicas starting is not a quiet run
+            runs
+        } else {
+            runs.saturating_add(1)
+        };
+        let mut next = DecayState {
+            runs_since_change,
+            last_seen_replicas: Some(current),
+            last_target_replicas: Some(target),
+            last_scale_up_unix_seconds: if target > current {
+                Some(self.now_seconds)
+            } else {
+                self.state.last_scale_up_unix_seconds
+            },
+            consecutive_failed_runs: 0,
+            ..*self.state
+        };
+        let step = match step {
+            Step::Decay if target >= current => Step::Hold,
+            step => step,
+        };
+        self.memory.remember(step, quiet, current, &mut next);
+        next
+    }
+
+    /// The proposal when a target was missed: hold while replicas start
+    /// (unless the ready ones need more than the current count) or during
+    /// the scale-up cooldown; back to the count before a failed decay;
+    /// else a scale-up by the policy.
+    fn missed_proposal(&self, missed: &[&Measurement]) -> Proposal {
+        let current = self.observed.current;
+        let why: Vec<String> = missed.iter().map(|m| m.describe()).collect();
+        let why = why.join(", ");
+        let starting = self.observed.starting();
+        let ready_need = self
+            .ready_need(missed)
+            .filter(|&(need, _)| starting > 0 && need > current);
+        if starting > 0 && ready_need.is_none() {
+            return Proposal::hold(
+                current,
+                format!("{starting} of {current} replicas still starting; {why}"),
+            );
+        }
+        if let Some(reason) = self.cooldown(&why) {
+            return Proposal::hold(current, reason);
+        }
+        if let (0, Some((from, runs))) = (starting, self.memory.failed_decay(current)) {
+            let backoff = self.memory.next_backoff();
+            return Proposal {
+                replicas: from,
+                reason: format!(
+                    "{why}; the decay from {from} {runs} run(s) ago went too far: back to {from}, the last count known to be enough, and no decay below it for {backoff} runs"
+                ),
+                step: Step::Restore,
+            };
+        }
+        let (replicas, how) = match ready_need {
+            Some((need, how)) => {
+                let proposal = match self.config.scale_up.policy {
+                    ScaleUpPolicy::Step => current.saturating_add(1),
+                    ScaleUpPolicy::Proportional => need.max(current.saturating_add(1)),
+                };
+                let why = format!(
+                    "{starting} of {current} replicas still starting, but {why} is more than they will absorb {how}"
+                );
+                cap(self.config, current, proposal, why)
+            }
+            None => {
+                let (proposal, how) = scale_up(self.config, current, missed);
+                cap(self.config, current, proposal, format!("{why}{how}"))
+            }
+        };
+        Proposal {
+            replicas,
+            reason: how,
+            step: Step::ScaleUp,
         }
     }
-}
 
-/// The proposal (before bounds) and its reason for a quiet run: hold, count
-/// the run, or decay (the LPA's rule), with the additions' exceptions.
-fn quiet_proposal(
-    config: &EvaluationConfig,
-    measurements: &[Measurement],
-    current: u32,
-    state: &DecayState,
-    external_change: bool,
-) -> (u32, String) {
-    let failing: Vec<String> = measurements
-        .iter()
-        .filter(|m| m.stats.failures > 0)
-        .map(|m| format!("{} {} of {} failed", m.key, m.stats.failures, m.stats.count))
-        .collect();
-    let unchanged_runs = config.decay.unchanged_runs;
-    let runs = state.runs_since_change;
-    // our last answer was a decay that has not been applied yet (the
-    // CPA's downscaleStabilization holds the old count): answer it again,
-    // so that the stabilization window fills with it and it lands
-    let pending_decay = state
-        .last_target_replicas
-        .filter(|&answered| answered < current && state.last_seen_replicas == Some(current));
-    let met = met(measurements);
-    if external_change {
-        // counts as a change: no decay now, the counter starts again
-        (current, met)
-    } else if let (Some(answered), true) = (pending_decay, failing.is_empty()) {
-        (
-            answered,
+    /// Kubernetes' HPA rule on the ready replicas: `ceil(ready × measured /
+    /// limit)` over the missed latency targets, and how it was reached;
+    /// `None` without a ready count or a missed latency target.
+    fn ready_need(&self, missed: &[&Measurement]) -> Option<(u32, String)> {
+        let ready = self.observed.ready?.min(self.observed.current);
+        let ratio = missed
+            .iter()
+            .filter_map(|m| m.latency_ratio_to_limit())
+            .fold(None, |worst: Option<f64>, ratio| {
+                Some(worst.map_or(ratio, |worst| worst.max(ratio)))
+            })?;
+        // `as` saturates: an absurd ratio cannot wrap around
+        let need = (f64::from(ready) * ratio).ceil() as u32;
+        let current = self.observed.current;
+        Some((
+            need,
+            format!("({ready} ready x {} = {need} > {current})", round(ratio)),
+        ))
+    }
+
+    /// The hold reason while the scale-up cooldown runs, if it does.
+    fn cooldown(&self, why: &str) -> Option<String> {
+        let cooldown = self.config.scale_up.cooldown_seconds;
+        // a scale-up time in the future (a clock stepped back, a state file
+        // moved between nodes) must not block scale-ups: the cooldown is over
+        let elapsed = self
+            .state
+            .last_scale_up_unix_seconds
+            .and_then(|last| self.now_seconds.checked_sub(last))?;
+        (elapsed < cooldown).then(|| {
             format!(
-                "{met}; the decay to {answered} is not applied yet (downscale stabilization), answering it again"
-            ),
-        )
-    } else if !failing.is_empty() {
-        (
-            current,
-            format!(
-                "{met}; no decay while requests fail: {}",
-                failing.join(", ")
-            ),
-        )
-    } else if runs >= unchanged_runs {
-        (
-            current.saturating_sub(config.decay.replicas),
-            format!(
+                "{why}; scale-up cooldown: {elapsed} s of scaleUp.cooldownSeconds {cooldown} s since the last scale-up"
+            )
+        })
+    }
+
+    /// The proposal for a quiet run: hold, count the run, or decay (the
+    /// LPA's rule), with the additions' exceptions.
+    fn quiet_proposal(&self, measurements: &[Measurement]) -> Proposal {
+        let current = self.observed.current;
+        let failing: Vec<String> = measurements
+            .iter()
+            .filter(|m| m.stats.failures > 0)
+            .map(|m| format!("{} {} of {} failed", m.key, m.stats.failures, m.stats.count))
+            .collect();
+        let unchanged_runs = self.config.decay.unchanged_runs;
+        let (state, runs) = (self.state, self.state.runs_since_change);
+        // our last answer was a decay that has not been applied yet (the
+        // CPA's downscaleStabilization holds the old count): answer it again,
+        // so that the stabilization window fills with it and it lands
+        let pending_decay = state
+            .last_target_replicas
+            .filter(|&answered| answered < current && state.last_seen_replicas == Some(current));
+        let met = met(measurements);
+        let starting = self.observed.starting();
+        if starting > 0 {
+            Proposal::hold(
+                current,
+                format!("{starting} of {current} replicas still starting; {met}"),
+            )
+        } else if self.external_change {
+            // counts as a change: no decay now, the counter starts again
+            Proposal::hold(current, met)
+        } else if let (Some(answered), true) = (pending_decay, failing.is_empty()) {
+            Proposal {
+                replicas: answered,
+                reason: format!(
+                    "{met}; the decay to {answered} is not applied yet (downscale stabilization), answering it again"
+                ),
+                step: Step::Decay,
+            }
+        } else if !failing.is_empty() {
+            let failing = failing.join(", ");
+            Proposal::hold(
+                current,
+                format!("{met}; no decay while requests fail: {failing}"),
+            )
+        } else if runs >= unchanged_runs {
+            self.decay_proposal(format!(
                 "{met}; {runs} quiet runs since the last change (decay.unchangedRuns {unchanged_runs})"
-            ),
-        )
-    } else {
-        (
-            current,
-            format!(
-                "{met}; quiet run {} of {unchanged_runs} before a decay",
-                runs + 1
-            ),
-        )
+            ))
+        } else {
+            let run = runs + 1;
+            Proposal::hold(
+                current,
+                format!("{met}; quiet run {run} of {unchanged_runs} before a decay"),
+            )
+        }
+    }
+
+    /// A decay by `decay.replicas`, but not below the floor a failed decay
+    /// set while its back-off runs.
+    fn decay_proposal(&self, reason: String) -> Proposal {
+        let current = self.observed.current;
+        let decayed = current.saturating_sub(self.config.decay.replicas);
+        match self.memory.floor() {
+            Some((floor, runs_left, backoff)) if decayed < floor => {
+                let reason = format!(
+                    "{reason}, but no decay below {floor} for {runs_left} more run(s): a decay from {floor} went too far (back-off {backoff} runs)"
+                );
+                Proposal {
+                    replicas: floor.min(current),
+                    reason,
+                    step: Step::Decay,
+                }
+            }
+            _ => Proposal {
+                replicas: decayed,
+                reason,
+                step: Step::Decay,
+            },
+        }
     }
 }
 
@@ -363,39 +405,46 @@ fn verdict(current: u32, target: u32, proposal: u32, bounds: Bounds, reason: &st
     line
 }
 
-/// The scale-up proposal (before bounds) and how it was reached.
+/// The scale-up proposal by the policy (before the step cap and bounds) and
+/// how it was reached.
 fn scale_up(config: &EvaluationConfig, current: u32, missed: &[&Measurement]) -> (u32, String) {
     let step_up = current.saturating_add(1);
-    let (proposal, mut how) = match config.scale_up.policy {
-        ScaleUpPolicy::Step => (step_up, String::new()),
-        ScaleUpPolicy::Proportional => {
-            let ratio = missed
-                .iter()
-                .filter(|m| m.target.kind.is_latency())
-                .map(|m| m.measured / m.target.target)
-                .fold(None, |worst: Option<f64>, ratio| {
-                    Some(worst.map_or(ratio, |worst| worst.max(ratio)))
-                });
-            match ratio {
-                Some(ratio) => {
-                    // `as` saturates: an absurd ratio cannot wrap around
-                    let proportional = (f64::from(current) * ratio).ceil() as u32;
-                    (
-                        proportional.max(step_up),
-                        format!(" (proportional: {current} x {})", round(ratio)),
-                    )
-                }
-                None => (step_up, String::new()),
-            }
+    if config.scale_up.policy == ScaleUpPolicy::Step {
+        return (step_up, String::new());
+    }
+    let ratio = missed
+        .iter()
+        .filter(|m| m.target.kind.is_latency())
+        .map(|m| m.measured / m.target.target)
+        .fold(None, |worst: Option<f64>, ratio| {
+            Some(worst.map_or(ratio, |worst| worst.max(ratio)))
+        });
+    match ratio {
+        Some(ratio) => {
+            // `as` saturates: an absurd ratio cannot wrap around
+            let proportional = (f64::from(current) * ratio).ceil() as u32;
+            (
+                proportional.max(step_up),
+                format!(" (proportional: {current} x {})", round(ratio)),
+            )
         }
-    };
+        None => (step_up, String::new()),
+    }
+}
+
+/// `proposal` capped by `scaleUp.maxStep`, with `reason` saying so.
+fn cap(
+    config: &EvaluationConfig,
+    current: u32,
+    proposal: u32,
+    mut reason: String,
+) -> (u32, String) {
     match config.scale_up.max_step {
         Some(max_step) if proposal > current.saturating_add(max_step) => {
-            let capped = current.saturating_add(max_step);
-            let _ = write!(how, "; {proposal} capped by scaleUp.maxStep {max_step}");
-            (capped, how)
+            let _ = write!(reason, "; {proposal} capped by scaleUp.maxStep {max_step}");
+            (current.saturating_add(max_step), reason)
         }
-        _ => (proposal, how),
+        _ => (proposal, reason),
     }
 }
 
@@ -406,6 +455,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::report::RequestStats;
 
     const NOW: u64 = 1_800_000_000;
     const BOUNDS: Bounds = Bounds { min: 1, max: 10 };
@@ -434,6 +484,9 @@ mod tests {
             name: "/fib".into(),
             count,
             failures,
+            timeouts: 0,
+            connection_errors: 0,
+            status_errors: 0,
             error_rate: if count == 0 {
                 0.0
             } else {
@@ -459,6 +512,7 @@ mod tests {
             users: 10,
             run_time_seconds: 5.0,
             requests,
+            request_timeout_ms: None,
         }
     }
 
@@ -468,6 +522,7 @@ mod tests {
             last_seen_replicas: Some(seen),
             last_target_replicas: Some(answered),
             last_scale_up_unix_seconds: changed_at,
+            ..DecayState::default()
         }
     }
 
@@ -477,6 +532,7 @@ mod tests {
         bounds: Bounds,
         report: LatencyReport,
         current: u32,
+        ready: Option<u32>,
         state: DecayState,
         want_target: u32,
         want_runs: Option<u32>,
@@ -491,6 +547,7 @@ mod tests {
             bounds: BOUNDS,
             report: report(stats(100, 0, latency_ms)),
             current,
+            ready: None,
             state: DecayState::default(),
             want_target,
             want_runs: None,
@@ -510,6 +567,10 @@ mod tests {
         }
         fn report(mut self, stats: RequestStats) -> Self {
             self.report = report(stats);
+            self
+        }
+        fn ready(mut self, ready: u32) -> Self {
+            self.ready = Some(ready);
             self
         }
         fn state(mut self, state: DecayState) -> Self {
@@ -727,7 +788,10 @@ mod tests {
                 &case.config,
                 case.bounds,
                 &case.report,
-                case.current,
+                Observed {
+                    current: case.current,
+                    ready: case.ready,
+                },
                 &case.state,
                 at(NOW),
             )
@@ -774,7 +838,15 @@ mod tests {
         let mut history = Vec::new();
         for run in 0..16u64 {
             let now = NOW + run * INTERVAL;
-            let decision = decide(&config, BOUNDS, &quiet, applied, &state, at(now)).unwrap();
+            let decision = decide(
+                &config,
+                BOUNDS,
+                &quiet,
+                Observed::current(applied),
+                &state,
+                at(now),
+            )
+            .unwrap();
             state = decision.state.unwrap();
             answers.push((now, decision.target_replicas));
             answers.retain(|&(when, _)| when + WINDOW > now);
@@ -800,7 +872,7 @@ mod tests {
                 &config,
                 BOUNDS,
                 &report,
-                current,
+                Observed::current(current),
                 &state,
                 at(NOW + run * 15),
             )
@@ -820,7 +892,7 @@ mod tests {
             &lpa(),
             BOUNDS,
             &report(stats(10, 0, 12.0)),
-            3,
+            Observed::current(3),
             &DecayState::default(),
             at(NOW),
         )
@@ -832,13 +904,14 @@ mod tests {
                 last_seen_replicas: Some(3),
                 last_target_replicas: Some(4),
                 last_scale_up_unix_seconds: Some(NOW),
+                ..DecayState::default()
             })
         );
         let held = decide(
             &lpa(),
             BOUNDS,
             &report(stats(10, 0, 1.0)),
-            4,
+            Observed::current(4),
             &decision.state.unwrap(),
             at(NOW + 15),
         )
@@ -856,7 +929,7 @@ mod tests {
             &config,
             BOUNDS,
             &report(stats(10, 0, 1.0)),
-            3,
+            Observed::current(3),
             &DecayState::default(),
             at(NOW),
         )
@@ -874,7 +947,7 @@ mod tests {
                 &lpa(),
                 BOUNDS,
                 &report(stats(count, failures, 1.0)),
-                3,
+                Observed::current(3),
                 &state(9, 3, 3, None),
                 at(NOW),
             )
@@ -885,7 +958,10 @@ mod tests {
                     index: 0,
                     key: "GET /fib".into(),
                     count,
-                    failures
+                    failures,
+                    timeouts: 0,
+                    connection_errors: 0,
+                    status_errors: 0,
                 }
             );
         }

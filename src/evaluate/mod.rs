@@ -4,12 +4,19 @@
 //! resolves the [`Settings`] and calls [`run`], which reads the evaluation
 //! config, decodes stdin (only the targeted requests), takes the state lock,
 //! loads the decay state, calls the pure [`decision::decide`] and saves the new
-//! state, all or nothing: any error leaves the state file as it was. A dry run
-//! (`api_dry_run`) decides the same but neither locks nor writes anything.
+//! state, all or nothing. A report that cannot be judged goes to the pure
+//! [`fallback::after_failure`]: with a `fallback` configured the failure is
+//! counted in the state (and on the N-th in a row the fallback count is
+//! answered); without one, or on any other error, the state file is left as
+//! it was. A dry run (`api_dry_run`) decides the same but neither locks nor
+//! writes anything.
 
 pub mod bounds;
 pub mod config;
 pub mod decision;
+pub mod fallback;
+mod measure;
+mod memory;
 pub mod settings;
 
 pub use bounds::Bounds;
@@ -26,7 +33,8 @@ use crate::report::Keep;
 use crate::state::{StateError, StateFile};
 use bounds::CpaFileBounds;
 use config::{ConfigError, EvaluationConfig, Target};
-use decision::DecisionError;
+use decision::{Decision, DecisionError, Observed};
+use fallback::AfterFailure;
 
 /// What one evaluation answered and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,9 +91,10 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
     let current = request
         .current_replicas()
         .ok_or(EvaluateError::NoReplicas)?;
-    if let Some(err) = missing_target(&targeted, &request, current, bounds) {
-        return Err(err.into());
-    }
+    let observed = Observed {
+        current,
+        ready: request.ready_replicas(),
+    };
     let state_file = StateFile::new(&settings.state_path);
     let dry_run = request.run_type.is_dry_run();
     // A dry run writes nothing, so it needs no lock: saves replace the file
@@ -99,14 +108,31 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
     if let Some(warning) = &loaded.warning {
         tracing::warn!("{warning}");
     }
-    let decision = decision::decide(
-        &config,
-        bounds,
-        &request.report,
-        current,
-        &loaded.state,
-        now,
-    )?;
+    let judged = match missing_target(&targeted, &request, current, bounds) {
+        Some(err) => Err(err),
+        None => decision::decide(
+            &config,
+            bounds,
+            &request.report,
+            observed,
+            &loaded.state,
+            now,
+        ),
+    };
+    let decision = match judged {
+        Ok(decision) => decision,
+        Err(error) => fall_back(
+            &config,
+            bounds,
+            current,
+            &loaded.state,
+            error,
+            |state| match &lock {
+                Some(lock) => state_file.save(state, lock),
+                None => Ok(()),
+            },
+        )?,
+    };
     if let (Some(lock), Some(state)) = (&lock, &decision.state) {
         state_file.save(state, lock)?;
     }
@@ -124,6 +150,40 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
         dry_run,
         warning: loaded.warning,
     })
+}
+
+/// The fallback decision for a report that could not be judged, or the
+/// error after `save` has stored the counted failure (`save` does nothing on
+/// a dry run).
+fn fall_back(
+    config: &EvaluationConfig,
+    bounds: Bounds,
+    current: u32,
+    state: &crate::state::DecayState,
+    error: DecisionError,
+    save: impl FnOnce(&crate::state::DecayState) -> Result<(), StateError>,
+) -> Result<Decision, EvaluateError> {
+    match fallback::after_failure(config, bounds, current, state, &error) {
+        AfterFailure::Answer(decision) => Ok(decision),
+        AfterFailure::Fail {
+            state: None,
+            failed_runs: _,
+        } => Err(error.into()),
+        AfterFailure::Fail {
+            state: Some(state),
+            failed_runs,
+        } => {
+            save(&state)?;
+            if let Some(fallback) = config.fallback {
+                tracing::warn!(
+                    "evaluation failed {failed_runs} time(s) in a row; fallback.replicas {} is answered after fallback.failedRuns {}",
+                    fallback.replicas,
+                    fallback.failed_runs
+                );
+            }
+            Err(error.into())
+        }
+    }
 }
 
 /// The first target whose request the report lacks, as the error naming
