@@ -538,6 +538,9 @@ mod tests {
         want_runs: Option<u32>,
         want_explanation: String,
         want_no_state: bool,
+        /// (`decayFloorReplicas`, `decayFloorRunsLeft`, `decayBackoffRuns`,
+        /// `decayedFromReplicas`) after the run.
+        want_memory: Option<(Option<u32>, u32, u32, Option<u32>)>,
     }
 
     fn case(what: &'static str, latency_ms: f64, current: u32, want_target: u32) -> Case {
@@ -553,6 +556,7 @@ mod tests {
             want_runs: None,
             want_explanation: String::new(),
             want_no_state: false,
+            want_memory: None,
         }
     }
 
@@ -587,6 +591,20 @@ mod tests {
         }
         fn report_empty(mut self) -> Self {
             self.report.requests.clear();
+            self
+        }
+        fn timeout_ms(mut self, timeout_ms: f64) -> Self {
+            self.report.request_timeout_ms = Some(timeout_ms);
+            self
+        }
+        fn memory(
+            mut self,
+            floor: Option<u32>,
+            runs_left: u32,
+            backoff: u32,
+            decayed_from: Option<u32>,
+        ) -> Self {
+            self.want_memory = Some((floor, runs_left, backoff, decayed_from));
             self
         }
         fn no_state(mut self) -> Self {
@@ -761,10 +779,228 @@ mod tests {
                 .says("scale down 3 -> 2: targets met (GET /fib errorRate 0 <= target 0); 3 quiet runs since the last change (decay.unchangedRuns 3)"),
         ];
         cases.extend(kinds);
+        cases.extend(readiness_cases());
+        cases.extend(saturation_cases());
+        cases.extend(failed_decay_cases());
         cases
     }
 
+    /// `stats` whose failures are `timeouts`, `connection` and `status`
+    /// errors.
+    fn failing(count: u64, [timeouts, connection, status]: [u64; 3], ms: f64) -> RequestStats {
+        let mut stats = stats(count, timeouts + connection + status, ms);
+        (stats.timeouts, stats.connection_errors, stats.status_errors) =
+            (timeouts, connection, status);
+        stats
+    }
+
+    /// A state that remembers a decay from `from`, `runs` runs ago, with
+    /// the floor and back-off given.
+    fn after_decay(from: u32, runs: u32, floor: Option<(u32, u32)>, backoff: u32) -> DecayState {
+        DecayState {
+            decayed_from_replicas: Some(from),
+            runs_since_decay: runs,
+            decay_floor_replicas: floor.map(|(floor, _)| floor),
+            decay_floor_runs_left: floor.map_or(0, |(_, left)| left),
+            decay_backoff_runs: backoff,
+            ..state(runs, from - 1, from - 1, None)
+        }
+    }
+
+    fn proportional() -> EvaluationConfig {
+        lpa().with_scale_up("proportional", None, 0)
+    }
+
+    fn readiness_cases() -> Vec<Case> {
+        let slow = one_target("mean", 100.0);
+        vec![
+            case("a miss while replicas start holds", 164.0, 4, 4)
+                .config(slow.clone())
+                .ready(1)
+                .runs(0)
+                .says("hold 4: 3 of 4 replicas still starting; GET /fib mean 164 ms > target 100 ms"),
+            case("a miss the ready replicas cannot absorb scales up by one under step", 900.0, 4, 5)
+                .config(slow.clone())
+                .ready(1)
+                .says("scale up 4 -> 5: 3 of 4 replicas still starting, but GET /fib mean 900 ms > target 100 ms is more than they will absorb (1 ready x 9 = 9 > 4)"),
+            case("under proportional it scales to the ready replicas' need", 900.0, 4, 9)
+                .config(slow.clone().with_scale_up("proportional", None, 0))
+                .ready(1)
+                .says("scale up 4 -> 9: 3 of 4 replicas still starting, but GET /fib mean 900 ms"),
+            case("maxStep caps the ready replicas' need", 900.0, 4, 6)
+                .config(slow.clone().with_scale_up("proportional", Some(2), 0))
+                .ready(1)
+                .says("(1 ready x 9 = 9 > 4); 9 capped by scaleUp.maxStep 2"),
+            case("a need equal to the current count holds", 400.0, 4, 4)
+                .config(slow.clone().with_scale_up("proportional", None, 0))
+                .ready(1)
+                .says("hold 4: 3 of 4 replicas still starting; GET /fib mean 400 ms > target 100 ms"),
+            case("the ready replicas' need is measured against the tolerance", 440.0, 4, 4)
+                .config(one_target("mean", 100.0).with_tolerance(0.1))
+                .ready(1)
+                .says("hold 4: 3 of 4 replicas still starting"),
+            case("an errorRate miss while replicas start holds", 1.0, 3, 3)
+                .config(config(
+                    "  - {method: GET, endpoint: /fib, type: errorRate, target: 0.05}\n",
+                    "scaleUp: {policy: proportional}\n",
+                ))
+                .report(stats(100, 10, 1.0))
+                .ready(0)
+                .says("hold 3: 3 of 3 replicas still starting; GET /fib errorRate 0.1 > target 0.05"),
+            case("no decay while a replica starts, and the run is not counted", 5.0, 3, 3)
+                .state(state(3, 3, 3, None))
+                .ready(2)
+                .runs(3)
+                .says("hold 3: 1 of 3 replicas still starting; targets met (GET /fib mean 5 ms <= target 7 ms)"),
+            case("a held-back decay is not answered again while a replica starts", 5.0, 4, 4)
+                .state(state(0, 4, 3, Some(NOW - 15)))
+                .ready(3)
+                .says("hold 4: 1 of 4 replicas still starting"),
+            case("every replica ready decays as without a status", 5.0, 3, 2)
+                .state(state(3, 3, 3, None))
+                .ready(3)
+                .says("scale down 3 -> 2: targets met"),
+            case("more ready than current (a scale-down under way) is every replica ready", 5.0, 3, 2)
+                .state(state(3, 3, 3, None))
+                .ready(5)
+                .says("scale down 3 -> 2"),
+        ]
+    }
+
+    fn saturation_cases() -> Vec<Case> {
+        let mut max_only = failing(100, [50, 0, 0], 5.0);
+        max_only.max_ms = 40.0;
+        vec![
+            case("a target whose requests all time out is missed at the request timeout", 5.0, 3, 4)
+                .report(failing(100, [100, 0, 0], 5.0))
+                .timeout_ms(5000.0)
+                .says("scale up 3 -> 4: GET /fib mean 5000 ms > target 7 ms (saturated: 100 of 100 requests timed out, timeout 5000 ms)"),
+            case("without requestTimeoutMs a saturated figure is at least maxMs", 5.0, 3, 4)
+                .report(max_only)
+                .says("GET /fib mean 40 ms > target 7 ms (saturated: 50 of 100 requests timed out, timeout 40 ms)"),
+            case("a saturated target under proportional goes as far as the bounds", 5.0, 3, 10)
+                .config(proportional())
+                .report(failing(100, [100, 0, 0], 5.0))
+                .timeout_ms(5000.0)
+                .says("(proportional: 3 x 714.286); 2143 limited to maxReplicas 10"),
+            case("timeouts the majority of failures and 1 % of requests saturate", 5.0, 3, 4)
+                .report(failing(200, [2, 1, 0], 5.0))
+                .timeout_ms(1000.0)
+                .says("(saturated: 2 of 200 requests timed out, timeout 1000 ms)"),
+            case("a lone timeout among thousands of requests is no saturation", 5.0, 3, 3)
+                .report(failing(2000, [1, 0, 0], 5.0))
+                .timeout_ms(5000.0)
+                .state(state(3, 3, 3, None))
+                .says("hold 3: targets met (GET /fib mean 5 ms <= target 7 ms); no decay while requests fail: GET /fib 1 of 2000 failed"),
+            case("timeouts that are not the majority of failures are no saturation", 5.0, 3, 3)
+                .report(failing(100, [10, 10, 0], 5.0))
+                .timeout_ms(5000.0)
+                .state(state(3, 3, 3, None))
+                .says("no decay while requests fail: GET /fib 20 of 100 failed"),
+            case("a saturated errorRate target is missed below its target", 5.0, 3, 4)
+                .config(one_target("errorRate", 0.5))
+                .report(failing(100, [30, 0, 0], 5.0))
+                .timeout_ms(5000.0)
+                .says("scale up 3 -> 4: GET /fib saturated: 30 of 100 requests timed out, timeout 5000 ms (errorRate 0.3, target 0.5)"),
+            case("a saturated target while replicas start holds unless the ready ones need more", 5.0, 4, 5)
+                .report(failing(100, [100, 0, 0], 5.0))
+                .timeout_ms(5000.0)
+                .ready(1)
+                .says("scale up 4 -> 5: 3 of 4 replicas still starting, but GET /fib mean 5000 ms"),
+        ]
+    }
+
+    fn failed_decay_cases() -> Vec<Case> {
+        vec![
+            case("a miss right after our decay answers the count before it, not a jump", 20.0, 3, 4)
+                .config(proportional())
+                .state(after_decay(4, 0, None, 0))
+                .runs(0)
+                .memory(Some(4), 8, 8, None)
+                .says("scale up 3 -> 4: GET /fib mean 20 ms > target 7 ms; the decay from 4 1 run(s) ago went too far: back to 4, the last count known to be enough, and no decay below it for 8 runs"),
+            case("a miss in the decay's last watched run still answers the count before it", 20.0, 3, 4)
+                .config(proportional())
+                .state(after_decay(4, 3, None, 0))
+                .says("the decay from 4 4 run(s) ago went too far"),
+            case("a miss after the watched runs scales up by the policy", 20.0, 3, 9)
+                .config(proportional())
+                .state(after_decay(4, 4, None, 0))
+                .memory(None, 0, 0, None)
+                .says("scale up 3 -> 9: GET /fib mean 20 ms > target 7 ms (proportional: 3 x 2.857)"),
+            case("a second failed decay doubles the back-off", 20.0, 3, 4)
+                .state(after_decay(4, 1, None, 8))
+                .memory(Some(4), 16, 16, None)
+                .says("no decay below it for 16 runs"),
+            case("the back-off stops doubling at 32 decay periods", 20.0, 3, 4)
+                .state(after_decay(4, 1, None, 128))
+                .memory(Some(4), 128, 128, None)
+                .says("no decay below it for 128 runs"),
+            case("no decay below the floor while its back-off runs", 5.0, 4, 4)
+                .state(DecayState {
+                    decay_floor_replicas: Some(4),
+                    decay_floor_runs_left: 5,
+                    decay_backoff_runs: 8,
+                    ..state(3, 4, 4, None)
+                })
+                .runs(4)
+                .memory(Some(4), 4, 8, None)
+                .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3), but no decay below 4 for 5 more run(s): a decay from 4 went too far (back-off 8 runs)"),
+            case("a decay above the floor stops at it", 5.0, 6, 4)
+                .config(lpa().with_decay(3, 3))
+                .state(DecayState {
+                    decay_floor_replicas: Some(4),
+                    decay_floor_runs_left: 5,
+                    decay_backoff_runs: 8,
+                    ..state(3, 6, 6, None)
+                })
+                .memory(Some(4), 4, 8, Some(6))
+                .says("scale down 6 -> 4: targets met"),
+            case("after the back-off a decay goes below the floor, remembering the back-off", 5.0, 4, 3)
+                .state(DecayState {
+                    decay_floor_replicas: None,
+                    decay_floor_runs_left: 0,
+                    decay_backoff_runs: 8,
+                    ..state(3, 4, 4, None)
+                })
+                .memory(None, 0, 8, Some(4))
+                .says("scale down 4 -> 3: targets met"),
+            case("a decay followed by a quiet period resets the back-off", 5.0, 3, 2)
+                .state(after_decay(4, 3, None, 8))
+                .memory(None, 0, 0, Some(3))
+                .says("scale down 3 -> 2: targets met"),
+            case("a quiet period while a floor holds keeps the back-off", 5.0, 3, 3)
+                .state(DecayState {
+                    runs_since_change: 1,
+                    ..after_decay(4, 3, Some((3, 6)), 8)
+                })
+                .memory(Some(3), 5, 8, None)
+                .says("hold 3: targets met (GET /fib mean 5 ms <= target 7 ms); quiet run 2 of 3"),
+            case("a replica count changed by someone else forgets failed decays", 20.0, 5, 6)
+                .state(after_decay(4, 0, Some((4, 6)), 8))
+                .memory(None, 0, 0, None)
+                .says("scale up 5 -> 6: GET /fib mean 20 ms > target 7 ms; replicas were changed by someone else"),
+            case("a miss while our decay is held back is no failed decay", 20.0, 4, 5)
+                .state(DecayState {
+                    decayed_from_replicas: Some(4),
+                    ..state(0, 4, 3, None)
+                })
+                .memory(None, 0, 0, None)
+                .says("scale up 4 -> 5: GET /fib mean 20 ms > target 7 ms"),
+            case("an LPA state file decays as in the LPA", 5.0, 3, 2)
+                .state(serde_json::from_str("{\"runs_since_change\": 3}").unwrap())
+                .says("scale down 3 -> 2: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change"),
+            case("a state file from before the new keys decays as before", 5.0, 3, 2)
+                .state(serde_json::from_str("{\"runsSinceChange\":3,\"lastSeenReplicas\":3,\"lastTargetReplicas\":3}").unwrap())
+                .memory(None, 0, 0, Some(3))
+                .says("scale down 3 -> 2"),
+        ]
+    }
+
     impl EvaluationConfig {
+        fn with_tolerance(mut self, tolerance: f64) -> Self {
+            self.targets[0].tolerance = tolerance;
+            self
+        }
         fn with_decay(mut self, replicas: u32, unchanged_runs: u32) -> Self {
             self.decay.replicas = replicas;
             self.decay.unchanged_runs = unchanged_runs;
@@ -818,10 +1054,127 @@ mod tests {
                 let state = decision.state.unwrap();
                 assert_eq!(state.runs_since_change, runs, "{}", case.what);
             }
+            if let Some(want) = case.want_memory {
+                let state = decision.state.unwrap();
+                let got = (
+                    state.decay_floor_replicas,
+                    state.decay_floor_runs_left,
+                    state.decay_backoff_runs,
+                    state.decayed_from_replicas,
+                );
+                assert_eq!(
+                    got, want,
+                    "{}: memory (floor, left, backoff, from)",
+                    case.what
+                );
+            }
             if case.want_no_state {
                 assert_eq!(decision.state, None, "{}: nothing is written", case.what);
             }
         }
+    }
+
+    /// LPA compatibility: a status with every replica ready decides exactly
+    /// as no status at all, in every case of the table without one.
+    #[test]
+    fn every_replica_ready_decides_as_no_status() {
+        for case in cases().into_iter().filter(|case| case.ready.is_none()) {
+            let decide_with = |ready| {
+                let observed = Observed {
+                    current: case.current,
+                    ready,
+                };
+                decide(
+                    &case.config,
+                    case.bounds,
+                    &case.report,
+                    observed,
+                    &case.state,
+                    at(NOW),
+                )
+                .unwrap()
+            };
+            assert_eq!(
+                decide_with(None),
+                decide_with(Some(case.current)),
+                "{}",
+                case.what
+            );
+        }
+    }
+
+    #[test]
+    fn a_target_whose_requests_all_fail_to_connect_or_with_a_status_is_an_error() {
+        for breakdown in [[0, 50, 0], [0, 0, 50], [25, 25, 0], [0, 0, 0]] {
+            let stats = failing(50, breakdown, 1.0);
+            let stats = RequestStats {
+                failures: 50,
+                error_rate: 1.0,
+                ..stats
+            };
+            let err = decide(
+                &lpa(),
+                BOUNDS,
+                &report(stats),
+                Observed::current(3),
+                &state(9, 3, 3, None),
+                at(NOW),
+            )
+            .unwrap_err();
+            let [timeouts, connection_errors, status_errors] = breakdown;
+            assert_eq!(
+                err,
+                DecisionError::AllFailed {
+                    index: 0,
+                    key: "GET /fib".into(),
+                    count: 50,
+                    failures: 50,
+                    timeouts,
+                    connection_errors,
+                    status_errors,
+                },
+                "{breakdown:?}"
+            );
+        }
+    }
+
+    /// A load that needs 4 replicas: each decay to 3 misses, goes back to 4,
+    /// and the next attempt waits twice as long as the last.
+    #[test]
+    fn failed_decays_back_off_doubling_and_never_jump() {
+        let config = proportional();
+        let mut state = DecayState::default();
+        let mut current = 6;
+        let mut history = Vec::new();
+        for run in 0..100u64 {
+            let latency = if current < 4 { 20.0 } else { 5.0 };
+            let decision = decide(
+                &config,
+                BOUNDS,
+                &report(stats(100, 0, latency)),
+                Observed::current(current),
+                &state,
+                at(NOW + run * 15),
+            )
+            .unwrap();
+            state = decision.state.unwrap();
+            current = decision.target_replicas;
+            history.push(current);
+        }
+        let attempts: Vec<usize> = (1..history.len())
+            .filter(|&run| history[run] == 3 && history[run - 1] == 4)
+            .collect();
+        // without the memory: one attempt every 5 runs, about 19
+        assert!(
+            (2..=4).contains(&attempts.len()),
+            "attempts at 3 in runs {attempts:?}: {history:?}"
+        );
+        let gaps: Vec<usize> = attempts.windows(2).map(|pair| pair[1] - pair[0]).collect();
+        assert!(gaps.windows(2).all(|pair| pair[1] > pair[0]), "{gaps:?}");
+        assert!(
+            history.iter().all(|&count| (3..=6).contains(&count)),
+            "{history:?}"
+        );
     }
 
     /// The CPA applies the highest answer of its downscaleStabilization

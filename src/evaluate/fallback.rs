@@ -86,3 +86,97 @@ pub fn after_failure(
         explanation,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    const BOUNDS: Bounds = Bounds { min: 1, max: 10 };
+
+    fn config(fallback: &str) -> EvaluationConfig {
+        let text = format!(
+            "targets:\n  - {{method: GET, endpoint: /x, type: mean, target: 7}}\n{fallback}"
+        );
+        EvaluationConfig::parse_str(&text, Path::new("c.yaml")).unwrap()
+    }
+
+    fn error() -> DecisionError {
+        DecisionError::MissingResult {
+            index: 0,
+            key: "GET /x".into(),
+            measured: "none".into(),
+        }
+    }
+
+    fn failed(runs: u32) -> DecayState {
+        DecayState {
+            consecutive_failed_runs: runs,
+            runs_since_change: 2,
+            ..DecayState::default()
+        }
+    }
+
+    #[test]
+    fn without_a_fallback_a_failure_changes_nothing() {
+        let got = after_failure(&config(""), BOUNDS, 3, &failed(5), &error());
+        assert_eq!(
+            got,
+            AfterFailure::Fail {
+                state: None,
+                failed_runs: 0
+            }
+        );
+    }
+
+    #[test]
+    fn failures_are_counted_until_the_fallback_is_answered_and_after() {
+        let config = config("fallback: {failedRuns: 3, replicas: 6}\n");
+        // (failures before, answer)
+        let cases = [(0, None), (1, None), (2, Some(6)), (7, Some(6))];
+        for (before, want) in cases {
+            let got = after_failure(&config, BOUNDS, 3, &failed(before), &error());
+            match (got, want) {
+                (AfterFailure::Fail { state, failed_runs }, None) => {
+                    assert_eq!(failed_runs, before + 1);
+                    assert_eq!(state, Some(failed(before + 1)), "only the count changes");
+                }
+                (AfterFailure::Answer(decision), Some(want)) => {
+                    assert_eq!(decision.target_replicas, want);
+                    let state = decision.state.unwrap();
+                    assert_eq!(state.consecutive_failed_runs, before + 1);
+                    assert_eq!(state.last_target_replicas, Some(want));
+                    assert_eq!(state.runs_since_change, 0);
+                    assert!(
+                        decision.explanation.starts_with(&format!(
+                            "scale up 3 -> 6: fallback.replicas 6 after {} failed evaluations in a row (fallback.failedRuns 3); the last: no result for targets[0] 'GET /x'",
+                            before + 1
+                        )),
+                        "{}",
+                        decision.explanation
+                    );
+                }
+                (got, want) => panic!("{before} failures before: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_fallback_count_stays_within_the_bounds() {
+        let config = config("fallback: {failedRuns: 1, replicas: 20}\n");
+        let AfterFailure::Answer(decision) =
+            after_failure(&config, BOUNDS, 10, &failed(0), &error())
+        else {
+            panic!("the first failure answers the fallback");
+        };
+        assert_eq!(decision.target_replicas, 10);
+        assert!(
+            decision
+                .explanation
+                .starts_with("hold 10: fallback.replicas 20 (20 limited to replicas 1..=10) after 1 failed evaluations"),
+            "{}",
+            decision.explanation
+        );
+    }
+}

@@ -270,8 +270,12 @@ mod tests {
     }
 
     fn settings(dir: &std::path::Path) -> Settings {
+        settings_with(dir, "")
+    }
+
+    fn settings_with(dir: &std::path::Path, extra: &str) -> Settings {
         let config_path = dir.join("config.yaml");
-        std::fs::write(&config_path, CONFIG).unwrap();
+        std::fs::write(&config_path, format!("{CONFIG}{extra}")).unwrap();
         Settings::new(config_path, dir.join("state.json"))
     }
 
@@ -307,5 +311,44 @@ mod tests {
             std::fs::read_to_string(&settings.state_path).unwrap(),
             "{\"runsSinceChange\":2}\n"
         );
+    }
+
+    #[test]
+    fn with_a_fallback_failures_are_counted_a_dry_run_counts_none_and_a_success_resets() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings_with(dir.path(), "fallback: {failedRuns: 2, replicas: 5}\n");
+        let no_result = br#"{"currentReplicas": 3, "requests": {}}"#;
+        let saved = || StateFile::new(&settings.state_path).load().unwrap().state;
+        assert!(run(&settings, no_result, SystemTime::now()).is_err());
+        assert_eq!(saved().consecutive_failed_runs, 1);
+        let dry = br#"{"metrics": [{"value": "{\"currentReplicas\": 3, \"requests\": {}}"}], "runType": "api_dry_run"}"#;
+        let answer = run(&settings, dry, SystemTime::now()).unwrap();
+        assert_eq!(
+            answer.evaluation.target_replicas, 5,
+            "the dry run answers as the second failure would"
+        );
+        assert_eq!(
+            saved().consecutive_failed_runs,
+            1,
+            "the dry run counted nothing"
+        );
+        let answer = run(&settings, no_result, SystemTime::now()).unwrap();
+        assert_eq!(answer.evaluation.target_replicas, 5);
+        assert!(
+            answer
+                .explanation
+                .contains("after 2 failed evaluations in a row")
+        );
+        assert_eq!(saved().consecutive_failed_runs, 2);
+        run(&settings, &input(5.0, "scaler"), SystemTime::now()).unwrap();
+        assert_eq!(saved().consecutive_failed_runs, 0);
+    }
+
+    #[test]
+    fn bad_input_is_not_a_counted_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings_with(dir.path(), "fallback: {failedRuns: 1, replicas: 5}\n");
+        assert!(run(&settings, b"{\"requests\": ", SystemTime::now()).is_err());
+        assert!(!settings.state_path.exists());
     }
 }
