@@ -36,7 +36,8 @@ pub enum DecisionError {
     /// was made: the service looks broken, and a broken service must never
     /// be scaled or decayed.
     #[error(
-        "every request of targets[{index}] '{key}' failed ({failures} of {count}: {timeouts} timeouts, {connection_errors} connection errors, {status_errors} status errors); expected at least one successful request, not scaling a service that does not answer"
+        "every request of targets[{index}] '{key}' failed ({failures} of {count}{}); expected at least one successful request, not scaling a service that does not answer",
+        kinds(*.timeouts, *.connection_errors, *.status_errors)
     )]
     AllFailed {
         /// Index of the target in the config.
@@ -54,6 +55,17 @@ pub enum DecisionError {
         /// Failed requests answered with an unexpected status.
         status_errors: u64,
     },
+}
+
+/// `: 1 timeouts, 40 connection errors, 0 status errors`, or nothing when
+/// the report has no breakdown (all 0: a metric stage from before it).
+fn kinds(timeouts: u64, connection_errors: u64, status_errors: u64) -> String {
+    if timeouts == 0 && connection_errors == 0 && status_errors == 0 {
+        return String::new();
+    }
+    format!(
+        ": {timeouts} timeouts, {connection_errors} connection errors, {status_errors} status errors"
+    )
 }
 
 /// Probe requests of a target timed out: the service is overloaded.

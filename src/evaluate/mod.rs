@@ -30,7 +30,7 @@ use anyhow::Context;
 use crate::cpa::{self, Evaluation, InputError};
 use crate::logging;
 use crate::report::Keep;
-use crate::state::{StateError, StateFile};
+use crate::state::{DecayState, LoadedState, StateError, StateFile, StateLock};
 use bounds::CpaFileBounds;
 use config::{ConfigError, EvaluationConfig, Target};
 use decision::{Decision, DecisionError, Observed};
@@ -97,17 +97,7 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
     };
     let state_file = StateFile::new(&settings.state_path);
     let dry_run = request.run_type.is_dry_run();
-    // A dry run writes nothing, so it needs no lock: saves replace the file
-    // whole, and any version of it read without the lock is complete.
-    let lock = if dry_run {
-        None
-    } else {
-        Some(state_file.lock(settings.lock_timeout)?)
-    };
-    let loaded = state_file.load()?;
-    if let Some(warning) = &loaded.warning {
-        tracing::warn!("{warning}");
-    }
+    let (lock, loaded) = lock_and_load(&state_file, dry_run, settings)?;
     let judged = match missing_target(&targeted, &request, current, bounds) {
         Some(err) => Err(err),
         None => decision::decide(
@@ -152,6 +142,26 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
     })
 }
 
+/// The lock (none on a dry run) and the state it guards.
+fn lock_and_load(
+    state_file: &StateFile,
+    dry_run: bool,
+    settings: &Settings,
+) -> Result<(Option<StateLock>, LoadedState), StateError> {
+    // A dry run writes nothing, so it needs no lock: saves replace the file
+    // whole, and any version of it read without the lock is complete.
+    let lock = if dry_run {
+        None
+    } else {
+        Some(state_file.lock(settings.lock_timeout)?)
+    };
+    let loaded = state_file.load()?;
+    if let Some(warning) = &loaded.warning {
+        tracing::warn!("{warning}");
+    }
+    Ok((lock, loaded))
+}
+
 /// The fallback decision for a report that could not be judged, or the
 /// error after `save` has stored the counted failure (`save` does nothing on
 /// a dry run).
@@ -159,9 +169,9 @@ fn fall_back(
     config: &EvaluationConfig,
     bounds: Bounds,
     current: u32,
-    state: &crate::state::DecayState,
+    state: &DecayState,
     error: DecisionError,
-    save: impl FnOnce(&crate::state::DecayState) -> Result<(), StateError>,
+    save: impl FnOnce(&DecayState) -> Result<(), StateError>,
 ) -> Result<Decision, EvaluateError> {
     match fallback::after_failure(config, bounds, current, state, &error) {
         AfterFailure::Answer(decision) => Ok(decision),
