@@ -10,7 +10,7 @@
 //! the resource's status, replicas still starting get no scale-up on top of
 //! them (unless the ready ones alone need more than the current count, as
 //! Kubernetes' HPA computes it) and no decay. Saturated targets are missed
-//! ([`super::measure`]); failed decays are remembered ([`super::memory`]).
+//! (the `measure` module); failed decays are remembered (the `memory` module).
 
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
