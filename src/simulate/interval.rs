@@ -76,6 +76,7 @@ fn deployment(replicas: u32) -> Resource {
         spec: Some(ResourceSpec {
             replicas: Some(replicas),
         }),
+        status: None,
     }
 }
 
