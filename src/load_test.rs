@@ -266,6 +266,9 @@ pub fn latency_report(
                 name: t.name.clone(),
                 count: t.count,
                 failures: t.failures,
+                timeouts: 0,
+                connection_errors: 0,
+                status_errors: 0,
                 error_rate: per_count(t.failures as f64),
                 requests_per_second: if seconds > 0.0 {
                     t.count as f64 / seconds
@@ -289,6 +292,7 @@ pub fn latency_report(
         users,
         run_time_seconds: seconds,
         requests,
+        request_timeout_ms: None,
     }
 }
 

@@ -30,6 +30,11 @@ pub struct LatencyReport {
     pub run_time_seconds: f64,
     /// Results per request, keyed `"<METHOD> <name>"`, e.g. `"GET /fibonacci?n=10"`.
     pub requests: BTreeMap<String, RequestStats>,
+    /// The probe's per-request timeout, milliseconds: a request without a
+    /// response by then counts in `timeouts`. Optional; when absent, the
+    /// evaluate stage takes a saturated target's `maxMs` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_timeout_ms: Option<f64>,
 }
 
 /// Results of one request name in one load test.
@@ -49,6 +54,19 @@ pub struct RequestStats {
     pub count: u64,
     /// Requests that failed: no response, a timeout, or an unexpected status.
     pub failures: u64,
+    /// Failed requests that got no response within the request timeout
+    /// (`requestTimeoutMs`): the service is saturated. Part of `failures`;
+    /// 0 in reports written before the breakdown existed.
+    #[serde(default)]
+    pub timeouts: u64,
+    /// Failed requests that could not reach the service: connection refused
+    /// or reset, a DNS or TLS failure. Part of `failures`; default 0.
+    #[serde(default)]
+    pub connection_errors: u64,
+    /// Failed requests answered with an unexpected HTTP status. Part of
+    /// `failures`; default 0.
+    #[serde(default)]
+    pub status_errors: u64,
     /// `failures / count`, a fraction from 0 to 1 (0 when `count` is 0).
     pub error_rate: f64,
     /// `count` divided by `runTimeSeconds`, in requests per second.
@@ -79,6 +97,7 @@ impl LatencyReport {
             users: 0,
             run_time_seconds: 0.0,
             requests: BTreeMap::new(),
+            request_timeout_ms: None,
         }
     }
 
@@ -102,8 +121,9 @@ const ROUNDING: f64 = 0.01;
 impl RequestStats {
     /// The first figure that cannot be true, as (its key, what is wrong and
     /// what was expected): a negative or non-finite value, more failures than
-    /// requests, an error rate above 1, a minimum above the maximum, or the
-    /// mean and percentiles out of order beyond rounding.
+    /// requests, fewer failures than timeouts, connection errors and status
+    /// errors together, an error rate above 1, a minimum above the maximum,
+    /// or the mean and percentiles out of order beyond rounding.
     pub fn impossible_figure(&self) -> Option<(&'static str, String)> {
         let latencies = [
             ("minMs", self.min_ms),
@@ -141,6 +161,19 @@ impl RequestStats {
             return Some((
                 "failures",
                 format!("'{failures}' is above count '{count}'; expected at most count"),
+            ));
+        }
+        let kinds = self
+            .timeouts
+            .saturating_add(self.connection_errors)
+            .saturating_add(self.status_errors);
+        if kinds > self.failures {
+            return Some((
+                "failures",
+                format!(
+                    "'{}' is below timeouts + connectionErrors + statusErrors '{kinds}'; expected at least their sum (each is a kind of failure)",
+                    self.failures
+                ),
             ));
         }
         if self.error_rate > 1.0 {
@@ -274,6 +307,7 @@ impl<'de> Visitor<'de> for Keep<'_> {
                 "currentReplicas" => report.current_replicas = map.next_value()?,
                 "users" => report.users = map.next_value()?,
                 "runTimeSeconds" => report.run_time_seconds = map.next_value()?,
+                "requestTimeoutMs" => report.request_timeout_ms = map.next_value()?,
                 "requests" => {
                     let requests = map.next_value_seed(Requests(self))?;
                     (report.requests, names) = (requests.0, Some(requests.1));
@@ -338,6 +372,9 @@ mod tests {
                 name: "/fibonacci?n=10".into(),
                 count: 120,
                 failures: 0,
+                timeouts: 0,
+                connection_errors: 0,
+                status_errors: 0,
                 error_rate: 0.0,
                 requests_per_second: 24.0,
                 mean_ms: 6.1,
@@ -355,6 +392,7 @@ mod tests {
             users: 10,
             run_time_seconds: 5.0,
             requests,
+            request_timeout_ms: None,
         }
     }
 
@@ -364,11 +402,35 @@ mod tests {
         let expected = serde_json::json!({
             "currentReplicas": 3, "users": 10, "runTimeSeconds": 5.0,
             "requests": {"GET /fibonacci?n=10": {"method": "GET", "name": "/fibonacci?n=10",
-                "count": 120, "failures": 0, "errorRate": 0.0, "requestsPerSecond": 24.0,
+                "count": 120, "failures": 0, "timeouts": 0, "connectionErrors": 0,
+                "statusErrors": 0, "errorRate": 0.0, "requestsPerSecond": 24.0,
                 "meanMs": 6.1, "medianMs": 6.0, "minMs": 4.0, "maxMs": 20.0,
                 "p75Ms": 7.0, "p90Ms": 8.0, "p95Ms": 9.0, "p99Ms": 15.0}}
         });
         assert_eq!(json, expected);
+        let mut timed = sample();
+        timed.request_timeout_ms = Some(5000.0);
+        let json = serde_json::to_value(timed).unwrap();
+        assert_eq!(json["requestTimeoutMs"], 5000.0);
+    }
+
+    #[test]
+    fn a_report_without_the_failure_breakdown_still_parses_as_zero_of_each() {
+        let mut json = serde_json::to_value(sample()).unwrap();
+        let stats = json["requests"]["GET /fibonacci?n=10"]
+            .as_object_mut()
+            .unwrap();
+        for key in ["timeouts", "connectionErrors", "statusErrors"] {
+            stats.remove(key);
+        }
+        let back: LatencyReport = serde_json::from_value(json).unwrap();
+        assert_eq!(back, sample());
+        let read = Keep::All
+            .deserialize(&mut serde_json::Deserializer::from_str(
+                r#"{"requestTimeoutMs": 2500, "requests": {}}"#,
+            ))
+            .unwrap();
+        assert_eq!(read.report.request_timeout_ms, Some(2500.0));
     }
 
     #[test]
@@ -390,7 +452,7 @@ mod tests {
     #[test]
     fn impossible_figures_are_named_and_rounding_is_not_one() {
         type Change = fn(&mut RequestStats);
-        let cases: [(&str, Change, Option<&str>); 9] = [
+        let cases: [(&str, Change, Option<&str>); 11] = [
             ("a real report", |_| {}, None),
             (
                 "a median under the minimum by rounding",
@@ -411,6 +473,16 @@ mod tests {
             (
                 "more failures than requests",
                 |s| s.failures = 121,
+                Some("failures"),
+            ),
+            (
+                "failures made of timeouts and errors",
+                |s| (s.failures, s.timeouts, s.connection_errors, s.status_errors) = (6, 3, 2, 1),
+                None,
+            ),
+            (
+                "fewer failures than their kinds",
+                |s| (s.failures, s.timeouts, s.status_errors) = (3, 3, 1),
                 Some("failures"),
             ),
             ("min above max", |s| s.min_ms = 21.0, Some("minMs")),

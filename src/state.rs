@@ -40,6 +40,35 @@ pub struct DecayState {
     /// seconds since the Unix epoch; the start of `scaleUp.cooldownSeconds`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_scale_up_unix_seconds: Option<u64>,
+    /// Evaluations in a row that failed because the report could not be
+    /// judged; counted only when the config has a `fallback`, reset by any
+    /// evaluation that judges the report.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub consecutive_failed_runs: u32,
+    /// The replica count before our last decay, while a miss can still show
+    /// that decay went too far (`decay.unchangedRuns + 1` runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decayed_from_replicas: Option<u32>,
+    /// Runs since that decay (with `decayedFromReplicas`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub runs_since_decay: u32,
+    /// The count a failed decay fell from: no decay goes below it while
+    /// `decayFloorRunsLeft` is above 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decay_floor_replicas: Option<u32>,
+    /// Runs left in the back-off during which no decay goes below
+    /// `decayFloorReplicas`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub decay_floor_runs_left: u32,
+    /// The back-off set by the last failed decay, in runs (0: none); the next
+    /// failed decay doubles it, a successful decay resets it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub decay_backoff_runs: u32,
+}
+
+/// For `skip_serializing_if`: a zero count is left out of the file.
+fn is_zero(count: &u32) -> bool {
+    *count == 0
 }
 
 /// The state as loaded, with a warning when the file held garbage.
@@ -318,6 +347,7 @@ mod tests {
             last_seen_replicas: Some(3),
             last_target_replicas: Some(4),
             last_scale_up_unix_seconds: Some(1_700_000_000),
+            ..DecayState::default()
         }
     }
 
@@ -352,6 +382,38 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["decay_info.json", "decay_info.json.lock"]);
+    }
+
+    #[test]
+    fn the_new_keys_round_trip_and_older_files_still_load() {
+        let full = DecayState {
+            consecutive_failed_runs: 2,
+            decayed_from_replicas: Some(5),
+            runs_since_decay: 1,
+            decay_floor_replicas: Some(4),
+            decay_floor_runs_left: 7,
+            decay_backoff_runs: 8,
+            ..sample()
+        };
+        let text = serde_json::to_string(&full).unwrap();
+        assert_eq!(
+            text,
+            "{\"runsSinceChange\":2,\"lastSeenReplicas\":3,\"lastTargetReplicas\":4,\"lastScaleUpUnixSeconds\":1700000000,\"consecutiveFailedRuns\":2,\"decayedFromReplicas\":5,\"runsSinceDecay\":1,\"decayFloorReplicas\":4,\"decayFloorRunsLeft\":7,\"decayBackoffRuns\":8}"
+        );
+        assert_eq!(serde_json::from_str::<DecayState>(&text).unwrap(), full);
+        let ours_before: DecayState = serde_json::from_str(
+            "{\"runsSinceChange\":2,\"lastSeenReplicas\":3,\"lastTargetReplicas\":4,\"lastScaleUpUnixSeconds\":1700000000}",
+        )
+        .unwrap();
+        assert_eq!(ours_before, sample());
+        let lpa: DecayState = serde_json::from_str("{\"runs_since_change\": 2}").unwrap();
+        assert_eq!(
+            lpa,
+            DecayState {
+                runs_since_change: 2,
+                ..DecayState::default()
+            }
+        );
     }
 
     #[test]

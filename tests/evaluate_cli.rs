@@ -97,10 +97,11 @@ fn three_quiet_runs_pass_the_fourth_decays_and_the_state_file_shows_each_step() 
     assert_eq!(answers[4], "{\"targetReplicas\":2}\n");
     assert_eq!(runs, [1, 2, 3, 0, 1]);
     let text = fixture.state_text().unwrap();
-    // a decay does not start the scale-up cooldown, so no scale-up time is kept
+    // a decay does not start the scale-up cooldown, so no scale-up time is
+    // kept; the decay from 3 is watched for a miss for 4 runs
     assert_eq!(
         text,
-        "{\"runsSinceChange\":1,\"lastSeenReplicas\":2,\"lastTargetReplicas\":2}\n"
+        "{\"runsSinceChange\":1,\"lastSeenReplicas\":2,\"lastTargetReplicas\":2,\"decayedFromReplicas\":3,\"runsSinceDecay\":1}\n"
     );
 }
 

@@ -1,6 +1,7 @@
 //! The evaluate stage's files in `example/`: the LPA-style evaluation config
 //! loads, every bundled evaluate input decodes, and the README's quick start
-//! (the example config with the example CPA input) scales up as documented.
+//! (the example config with the example CPA input) scales up as documented,
+//! and the starting and saturated examples decide as documented.
 
 mod evaluate_support;
 
@@ -85,4 +86,35 @@ fn the_quick_start_scales_the_example_up_by_one() {
             "scale up 3 -> 4: GET /fibonacci?n=10 mean 12.314 ms > target 7 ms",
         ));
     assert!(state.exists());
+}
+
+/// The example inputs of the readiness and saturation rules decide as
+/// docs/evaluate.md shows.
+#[test]
+fn the_starting_and_saturated_examples_decide_as_documented() {
+    for (input, stdout, line) in [
+        (
+            "inputs/evaluate-starting.json",
+            "{\"targetReplicas\":4}\n",
+            "hold 4: 3 of 4 replicas still starting; GET /fibonacci?n=10 mean 12.314 ms > target 7 ms",
+        ),
+        (
+            "inputs/evaluate-saturated.json",
+            "{\"targetReplicas\":4}\n",
+            "scale up 3 -> 4: GET /fibonacci?n=10 mean 5000.2 ms > target 7 ms (saturated: 60 of 60 requests timed out, timeout 5000 ms)",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        bare_command()
+            .arg("--config")
+            .arg(example("evaluation_config.yaml"))
+            .arg("--state")
+            .arg(dir.path().join("decay_info.json"))
+            .pipe_stdin(example(input))
+            .unwrap()
+            .assert()
+            .success()
+            .stdout(stdout)
+            .stderr(predicates::str::contains(line));
+    }
 }

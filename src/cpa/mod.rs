@@ -58,6 +58,10 @@ pub struct Resource {
     /// `spec`; absent on some kinds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<ResourceSpec>,
+    /// `status`, as the API server last reported it; absent in hand-made
+    /// inputs and in CPA 0.x's (which sent only the name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ResourceStatus>,
 }
 
 /// The identifying part of `metadata`.
@@ -79,10 +83,51 @@ pub struct ResourceSpec {
     pub replicas: Option<u32>,
 }
 
+/// The part of `status` we read: the replica counts of Deployments,
+/// StatefulSets and ReplicaSets (and of any kind with the same keys, such as
+/// Argo Rollouts). Kubernetes omits a count that is 0.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceStatus {
+    /// `status.replicas`: Pods that exist, ready or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
+    /// `status.readyReplicas`: Pods whose readiness probe passes, serving.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_replicas: Option<u32>,
+    /// `status.availableReplicas`: Pods ready for at least `minReadySeconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_replicas: Option<u32>,
+    /// `status.updatedReplicas`: Pods of the current template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_replicas: Option<u32>,
+}
+
+/// The kinds whose status always has `readyReplicas` when it is not 0, so
+/// that a status without it means none is ready.
+const KINDS_WITH_READY_REPLICAS: [&str; 3] = ["Deployment", "StatefulSet", "ReplicaSet"];
+
 impl Resource {
     /// `spec.replicas`, if the object has it.
     pub fn replicas(&self) -> Option<u32> {
         self.spec.as_ref().and_then(|spec| spec.replicas)
+    }
+
+    /// Ready replicas (`status.readyReplicas`), when the object says: a
+    /// status without the key means 0 for a Deployment, StatefulSet or
+    /// ReplicaSet (Kubernetes omits zero counts); for another kind only a
+    /// status holding the key says. `None` when unknown (no status).
+    pub fn ready_replicas(&self) -> Option<u32> {
+        let status = self.status.as_ref()?;
+        let omits_zero = self
+            .kind
+            .as_deref()
+            .is_some_and(|kind| KINDS_WITH_READY_REPLICAS.contains(&kind));
+        match status.ready_replicas {
+            Some(ready) => Some(ready),
+            None if omits_zero => Some(0),
+            None => None,
+        }
     }
 
     /// `kind/name`, for messages.
@@ -245,6 +290,12 @@ impl EvaluateRequest {
             .current_replicas
             .or_else(|| self.resource.as_ref().and_then(Resource::replicas))
     }
+
+    /// Ready replicas from the resource's status (see
+    /// [`Resource::ready_replicas`]); `None` without one.
+    pub fn ready_replicas(&self) -> Option<u32> {
+        self.resource.as_ref().and_then(Resource::ready_replicas)
+    }
 }
 
 /// Decodes the metric stage's stdin: CPA 2.x `metric.Info`, or the CPA 0.x bare
@@ -353,6 +404,14 @@ fn decode_report(what: &'static str, input: &[u8], keep: Keep) -> Result<ReadRep
         return Err(field(
             "runTimeSeconds".into(),
             format!("'{seconds}' is impossible; expected a finite number of seconds, 0 or more"),
+        ));
+    }
+    if let Some(timeout) = read.report.request_timeout_ms
+        && !(timeout.is_finite() && timeout > 0.0)
+    {
+        return Err(field(
+            "requestTimeoutMs".into(),
+            format!("'{timeout}' is impossible; expected a finite number of milliseconds above 0"),
         ));
     }
     for (key, stats) in &read.report.requests {
@@ -476,6 +535,48 @@ mod tests {
     }
 
     #[test]
+    fn reads_ready_replicas_from_the_status_with_an_omitted_count_as_zero() {
+        let ready = |resource: serde_json::Value| {
+            let input = serde_json::json!({"metrics": [{"value": REPORT}],
+                "resource": resource, "runType": "scaler"});
+            parse_evaluate_input(input.to_string().as_bytes())
+                .unwrap()
+                .ready_replicas()
+        };
+        let cases = [
+            (
+                serde_json::json!({"kind": "Deployment", "spec": {"replicas": 4}}),
+                None,
+            ),
+            (
+                serde_json::json!({"kind": "Deployment", "status": {"replicas": 4, "readyReplicas": 1,
+                    "availableReplicas": 1, "updatedReplicas": 4}}),
+                Some(1),
+            ),
+            (
+                serde_json::json!({"kind": "StatefulSet", "status": {"replicas": 2}}),
+                Some(0),
+            ),
+            (
+                serde_json::json!({"kind": "ReplicaSet", "status": {}}),
+                Some(0),
+            ),
+            (
+                serde_json::json!({"kind": "Rollout", "status": {"readyReplicas": 3}}),
+                Some(3),
+            ),
+            (
+                serde_json::json!({"kind": "MyApp", "status": {"phase": "Running"}}),
+                None,
+            ),
+            (serde_json::json!("fibonacci"), None),
+        ];
+        for (resource, want) in cases {
+            assert_eq!(ready(resource.clone()), want, "{resource}");
+        }
+    }
+
+    #[test]
     fn evaluate_errors_name_the_field_and_the_expectation() {
         let cases = [
             (
@@ -510,6 +611,10 @@ mod tests {
             (
                 "{\"metrics\": [{\"value\": \"{\\\"requests\\\": {}}\"}], \"runType\": \"later\"}",
                 "stdin: field 'runType': unknown variant `later`, expected one of `scaler`, `api`, `api_dry_run`",
+            ),
+            (
+                "{\"requests\": {}, \"requestTimeoutMs\": 0}",
+                "stdin: field 'requestTimeoutMs': '0' is impossible",
             ),
             (
                 "{\"requests\": {}, \"currentReplicas\": -1}",

@@ -7,8 +7,8 @@
 //! validated once; later code trusts it. A config written for the Locust Pod
 //! Autoscaler (`targets` with `method`/`endpoint`/`type`/`target`, `decay`)
 //! loads unchanged and behaves as it did there. Every key added since
-//! (`tolerance`, `scaleUp`, `minReplicas`, `maxReplicas`) defaults to the old
-//! behaviour.
+//! (`tolerance`, `scaleUp`, `fallback`, `minReplicas`, `maxReplicas`)
+//! defaults to the old behaviour.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -31,6 +31,10 @@ pub struct EvaluationConfig {
     /// How far and how often to scale up when a target is missed (new).
     #[serde(default)]
     pub scale_up: ScaleUp,
+    /// The count to answer after evaluations fail in a row, like KEDA's
+    /// `fallback`; none by default (a failed evaluation answers nothing).
+    #[serde(default)]
+    pub fallback: Option<Fallback>,
     /// Lowest replica count ever answered; overrides the `minReplicas`
     /// environment variable (new).
     #[serde(default)]
@@ -275,6 +279,18 @@ pub enum ScaleUpPolicy {
     Proportional,
 }
 
+/// What to answer when evaluations keep failing (new; KEDA's `fallback`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Fallback {
+    /// Evaluations in a row that failed because the report could not be
+    /// judged (a target without a result, a target whose requests all failed)
+    /// after which `replicas` is answered. At least 1.
+    pub failed_runs: u32,
+    /// The replica count answered then, within the bounds. At least 1.
+    pub replicas: u32,
+}
+
 /// A config that cannot be read, parsed or accepted.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -386,6 +402,19 @@ impl EvaluationConfig {
                 "'0' is out of range; expected 1 or more".into(),
             ));
         }
+        if let Some(fallback) = self.fallback {
+            for (key, value) in [
+                ("fallback.failedRuns", fallback.failed_runs),
+                ("fallback.replicas", fallback.replicas),
+            ] {
+                if value == 0 {
+                    return Err(invalid(
+                        key.into(),
+                        "'0' is out of range; expected 1 or more".into(),
+                    ));
+                }
+            }
+        }
         bounds::check(
             path,
             self.min_replicas.map(|min| (min, "minReplicas")),
@@ -421,6 +450,7 @@ mod tests {
         assert_eq!(config.scale_up, ScaleUp::default());
         assert_eq!(config.scale_up.policy, ScaleUpPolicy::Step);
         assert_eq!((config.min_replicas, config.max_replicas), (None, None));
+        assert_eq!(config.fallback, None);
     }
 
     #[test]
@@ -429,12 +459,20 @@ mod tests {
             r#"{"targets": [{"method": "post", "name": "login", "type": "p95", "target": 250, "tolerance": 0.1},
                 {"method": "GET", "endpoint": "/", "type": "errorRate", "target": 0.01}],
                 "scaleUp": {"policy": "proportional", "maxStep": 4, "cooldownSeconds": 60},
+                "fallback": {"failedRuns": 3, "replicas": 6},
                 "minReplicas": 2, "maxReplicas": 20}"#,
         )
         .unwrap();
         assert_eq!(config.targets[0].request_key(), "POST login");
         assert_eq!(config.scale_up.cooldown(), Duration::from_secs(60));
         assert_eq!(config.scale_up.max_step, Some(4));
+        assert_eq!(
+            config.fallback,
+            Some(Fallback {
+                failed_runs: 3,
+                replicas: 6
+            })
+        );
         let bounds = config
             .bounds(Path::new("c.yaml"), Some(5), Some(6))
             .unwrap();
@@ -467,6 +505,10 @@ mod tests {
             (
                 LPA.replace("    target: 7\n", ""),
                 "invalid evaluation config 'c.yaml' at line 4 column 5: missing field `target`",
+            ),
+            (
+                format!("{LPA}fallback: {{failedRuns: 2}}\n"),
+                "invalid evaluation config 'c.yaml' at line 9 column 12: missing field `replicas`",
             ),
             (
                 "targets: [\n".to_owned(),
@@ -527,6 +569,14 @@ mod tests {
             (
                 format!("{LPA}scaleUp: {{maxStep: 0}}\n"),
                 "scaleUp.maxStep '0' is out of range",
+            ),
+            (
+                format!("{LPA}fallback: {{failedRuns: 0, replicas: 3}}\n"),
+                "fallback.failedRuns '0' is out of range; expected 1 or more",
+            ),
+            (
+                format!("{LPA}fallback: {{failedRuns: 2, replicas: 0}}\n"),
+                "fallback.replicas '0' is out of range; expected 1 or more",
             ),
             (
                 format!("{LPA}minReplicas: 5\nmaxReplicas: 4\n"),

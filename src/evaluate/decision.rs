@@ -1,4 +1,4 @@
-//! The scaling decision: a pure function of (config, bounds, report, current
+//! The scaling decision: a pure function of (config, bounds, report, observed
 //! replicas, state, now) giving the replica count to answer, the state to
 //! remember and one human line saying why. No I/O, no clock, no environment.
 //!
@@ -6,14 +6,22 @@
 //! any target is missed; otherwise, after `decay.unchangedRuns` quiet runs,
 //! `-decay.replicas`. On top of it: bounds, tolerance, proportional scale-up
 //! with a step cap, a scale-up cooldown, no decay while requests fail, and
-//! detection of replica changes made by someone else.
+//! detection of replica changes made by someone else. When the input carries
+//! the resource's status, replicas still starting get no scale-up on top of
+//! them (unless the ready ones alone need more than the current count, as
+//! Kubernetes' HPA computes it) and no decay. Saturated targets are missed
+//! (the `measure` module); failed decays are remembered (the `memory` module).
 
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::evaluate::config::{Bounds, EvaluationConfig, ScaleUpPolicy, Target, TargetKind};
-use crate::report::{LatencyReport, RequestNames, RequestStats};
+use crate::evaluate::config::{Bounds, EvaluationConfig, ScaleUpPolicy};
+use crate::evaluate::measure::{Measurement, measure, round};
+use crate::evaluate::memory::{Memory, Step};
+use crate::report::LatencyReport;
 use crate::state::DecayState;
+
+pub use crate::evaluate::measure::DecisionError;
 
 /// What to answer and what to remember.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,169 +36,98 @@ pub struct Decision {
     pub explanation: String,
 }
 
-/// The report cannot be judged: the run fails and nothing is scaled.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DecisionError {
-    /// A target's request is not in the report.
-    #[error(
-        "no result for targets[{index}] '{key}' in the report (requests measured: {measured}); expected the metric stage to load-test every targeted request (check the target's method and endpoint)"
-    )]
-    MissingResult {
-        /// Index of the target in the config.
-        index: usize,
-        /// The request key, `"<METHOD> <name>"`.
-        key: String,
-        /// The keys the report holds, comma-separated, the first 20 and how
-        /// many more, or `none`.
-        measured: String,
-    },
-    /// Every request of a target failed, or none was made: the service looks
-    /// broken, and a broken service must never be decayed.
-    #[error(
-        "every request of targets[{index}] '{key}' failed ({failures} of {count}); expected at least one successful request, not scaling a service that does not answer"
-    )]
-    AllFailed {
-        /// Index of the target in the config.
-        index: usize,
-        /// The request key.
-        key: String,
-        /// Requests made.
-        count: u64,
-        /// Requests failed.
-        failures: u64,
-    },
+/// The replica counts this run sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Observed {
+    /// Current replicas: the report's `currentReplicas`, else `spec.replicas`.
+    pub current: u32,
+    /// Ready replicas from the resource's `status`; `None` without a status,
+    /// which decides exactly as before readiness was read.
+    pub ready: Option<u32>,
 }
 
-/// One target compared with its measurement.
-struct Measurement<'a> {
-    target: &'a Target,
-    key: String,
-    stats: &'a RequestStats,
-    measured: f64,
-    limit: f64,
-}
-
-impl Measurement<'_> {
-    fn missed(&self) -> bool {
-        self.measured > self.limit
+impl Observed {
+    /// `current` replicas with readiness unknown.
+    pub fn current(current: u32) -> Self {
+        Observed {
+            current,
+            ready: None,
+        }
     }
 
-    /// `GET /x mean 12.3 ms > target 7 ms`.
-    fn describe(&self) -> String {
-        let op = if self.missed() { ">" } else { "<=" };
-        let tolerance = if self.target.tolerance > 0.0 {
-            format!(" +{}%", round(self.target.tolerance * 100.0))
-        } else {
-            String::new()
-        };
-        let kind = self.target.kind;
-        if kind.is_latency() {
-            format!(
-                "{} {kind} {} ms {op} target {} ms{tolerance}",
-                self.key,
-                round(self.measured),
-                round(self.target.target)
-            )
-        } else {
-            format!(
-                "{} {kind} {} {op} target {}{tolerance}",
-                self.key,
-                round(self.measured),
-                round(self.target.target)
-            )
+    /// Replicas not ready yet (`current - ready`); 0 when unknown.
+    pub fn starting(&self) -> u32 {
+        self.ready
+            .map_or(0, |ready| self.current.saturating_sub(ready))
+    }
+}
+
+/// A proposed count (before bounds), why, and what it means for the memory.
+struct Proposal {
+    replicas: u32,
+    reason: String,
+    step: Step,
+}
+
+impl Proposal {
+    fn hold(replicas: u32, reason: String) -> Self {
+        Proposal {
+            replicas,
+            reason,
+            step: Step::Hold,
         }
     }
 }
 
-/// Rounds for display: three significant decimals at most, no trailing zeros.
-fn round(value: f64) -> String {
-    let text = format!("{value:.3}");
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
-
-fn measured(kind: TargetKind, stats: &RequestStats) -> f64 {
-    match kind {
-        TargetKind::Mean => stats.mean_ms,
-        TargetKind::Median | TargetKind::P50 => stats.median_ms,
-        TargetKind::Min => stats.min_ms,
-        TargetKind::Max => stats.max_ms,
-        TargetKind::P75 => stats.p75_ms,
-        TargetKind::P90 => stats.p90_ms,
-        TargetKind::P95 => stats.p95_ms,
-        TargetKind::P99 => stats.p99_ms,
-        TargetKind::ErrorRate => stats.error_rate,
-    }
-}
-
-fn measure<'a>(
+/// Everything one decision reads besides the measurements.
+struct Run<'a> {
     config: &'a EvaluationConfig,
-    report: &'a LatencyReport,
-) -> Result<Vec<Measurement<'a>>, DecisionError> {
-    config
-        .targets
-        .iter()
-        .enumerate()
-        .map(|(index, target)| {
-            let key = target.request_key();
-            let Some(stats) = report.request(&target.method, target.request_name()) else {
-                return Err(DecisionError::MissingResult {
-                    index,
-                    key,
-                    measured: RequestNames::of(report).to_string(),
-                });
-            };
-            if stats.count == 0 || stats.failures >= stats.count {
-                return Err(DecisionError::AllFailed {
-                    index,
-                    key,
-                    count: stats.count,
-                    failures: stats.failures,
-                });
-            }
-            Ok(Measurement {
-                target,
-                measured: measured(target.kind, stats),
-                limit: target.target * (1.0 + target.tolerance),
-                key,
-                stats,
-            })
-        })
-        .collect()
+    observed: Observed,
+    state: &'a DecayState,
+    now_seconds: u64,
+    external_change: bool,
+    memory: Memory,
 }
 
 /// Decides the replica count for one run.
 ///
-/// `current` is the managed resource's replica count, `state` what the last
-/// run saved, `now` the time of this run (only compared with the state's
+/// `observed` holds the managed resource's replica count and, when the input
+/// carried its status, its ready count; `state` is what the last run saved,
+/// `now` the time of this run (only compared with the state's
 /// `lastScaleUpUnixSeconds` for the scale-up cooldown).
 pub fn decide(
     config: &EvaluationConfig,
     bounds: Bounds,
     report: &LatencyReport,
-    current: u32,
+    observed: Observed,
     state: &DecayState,
     now: SystemTime,
 ) -> Result<Decision, DecisionError> {
+    let current = observed.current;
     if let Some(decision) = at_zero(bounds, report, current) {
         return Ok(decision);
     }
     let measurements = measure(config, report)?;
-    let now_seconds = now
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs())
-        .unwrap_or(0);
     let external_change = state.last_seen_replicas.is_some_and(|seen| seen != current)
         && state.last_target_replicas != Some(current);
+    let run = Run {
+        config,
+        observed,
+        state,
+        now_seconds: unix_seconds(now),
+        external_change,
+        memory: Memory::recall(config, state, external_change),
+    };
     let missed: Vec<&Measurement> = measurements.iter().filter(|m| m.missed()).collect();
     // a quiet run is one that misses no target
     let quiet = missed.is_empty();
-    let (proposal, reason) = if quiet {
-        quiet_proposal(config, &measurements, current, state, external_change)
+    let proposal = if quiet {
+        run.quiet_proposal(&measurements)
     } else {
-        missed_proposal(config, &missed, current, state, now_seconds)
+        run.missed_proposal(&missed)
     };
-    let target = proposal.clamp(bounds.min, bounds.max);
-    let mut explanation = verdict(current, target, proposal, bounds, &reason);
+    let target = proposal.replicas.clamp(bounds.min, bounds.max);
+    let mut explanation = verdict(current, target, proposal.replicas, bounds, &proposal.reason);
     if external_change {
         let _ = write!(
             explanation,
@@ -199,26 +136,18 @@ pub fn decide(
             state.last_target_replicas.unwrap_or_default()
         );
     }
-    let changed = target != current;
-    let new_state = DecayState {
-        runs_since_change: if changed || !quiet || external_change {
-            0
-        } else {
-            state.runs_since_change.saturating_add(1)
-        },
-        last_seen_replicas: Some(current),
-        last_target_replicas: Some(target),
-        last_scale_up_unix_seconds: if target > current {
-            Some(now_seconds)
-        } else {
-            state.last_scale_up_unix_seconds
-        },
-    };
     Ok(Decision {
         target_replicas: target,
-        state: Some(new_state),
+        state: Some(run.next_state(proposal.step, quiet, target)),
         explanation,
     })
+}
+
+/// Seconds since the Unix epoch; 0 before it.
+pub(crate) fn unix_seconds(now: SystemTime) -> u64 {
+    now.duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
 }
 
 /// The answer at zero replicas when nothing may change: autoscaling is
@@ -252,93 +181,206 @@ fn met(measurements: &[Measurement]) -> String {
     format!("targets met ({})", parts.join(", "))
 }
 
-/// The proposal (before bounds) and its reason when a target was missed:
-/// a scale-up, unless the scale-up cooldown is still running.
-fn missed_proposal(
-    config: &EvaluationConfig,
-    missed: &[&Measurement],
-    current: u32,
-    state: &DecayState,
-    now_seconds: u64,
-) -> (u32, String) {
-    let why: Vec<String> = missed.iter().map(|m| m.describe()).collect();
-    let why = why.join(", ");
-    let cooldown = config.scale_up.cooldown_seconds;
-    // a scale-up time in the future (a clock stepped back, a state file
-    // moved between nodes) must not block scale-ups: the cooldown is over
-    let elapsed = state
-        .last_scale_up_unix_seconds
-        .and_then(|last| now_seconds.checked_sub(last));
-    match elapsed {
-        Some(elapsed) if elapsed < cooldown => (
-            current,
-            format!(
-                "{why}; scale-up cooldown: {elapsed} s of scaleUp.cooldownSeconds {cooldown} s since the last scale-up"
-            ),
-        ),
-        _ => {
-            let (proposal, how) = scale_up(config, current, missed);
-            (proposal, format!("{why}{how}"))
+impl Run<'_> {
+    /// The state this run leaves: counters, what was seen and answered, the
+    /// failed-decay memory; the failed-runs count is reset.
+    fn next_state(&self, step: Step, quiet: bool, target: u32) -> DecayState {
+        let current = self.observed.current;
+        let runs = self.state.runs_since_change;
+        let runs_since_change = if target != current || !quiet || self.external_change {
+            0
+        } else if self.observed.starting() > 0 {
+            // a run with replicas starting is not a quiet run
+            runs
+        } else {
+            runs.saturating_add(1)
+        };
+        let mut next = DecayState {
+            runs_since_change,
+            last_seen_replicas: Some(current),
+            last_target_replicas: Some(target),
+            last_scale_up_unix_seconds: if target > current {
+                Some(self.now_seconds)
+            } else {
+                self.state.last_scale_up_unix_seconds
+            },
+            consecutive_failed_runs: 0,
+            ..*self.state
+        };
+        let step = match step {
+            Step::Decay if target >= current => Step::Hold,
+            step => step,
+        };
+        self.memory.remember(step, quiet, current, &mut next);
+        next
+    }
+
+    /// The proposal when a target was missed: hold while replicas start
+    /// (unless the ready ones need more than the current count) or during
+    /// the scale-up cooldown; back to the count before a failed decay;
+    /// else a scale-up by the policy.
+    fn missed_proposal(&self, missed: &[&Measurement]) -> Proposal {
+        let current = self.observed.current;
+        let why: Vec<String> = missed.iter().map(|m| m.describe()).collect();
+        let why = why.join(", ");
+        let starting = self.observed.starting();
+        let ready_need = self
+            .ready_need(missed)
+            .filter(|&(need, _)| starting > 0 && need > current);
+        if starting > 0 && ready_need.is_none() {
+            return Proposal::hold(
+                current,
+                format!("{starting} of {current} replicas still starting; {why}"),
+            );
+        }
+        if let Some(reason) = self.cooldown(&why) {
+            return Proposal::hold(current, reason);
+        }
+        if let (0, Some((from, runs))) = (starting, self.memory.failed_decay(current)) {
+            let backoff = self.memory.next_backoff();
+            return Proposal {
+                replicas: from,
+                reason: format!(
+                    "{why}; the decay from {from} {runs} run(s) ago went too far: back to {from}, the last count known to be enough, and no decay below it for {backoff} runs"
+                ),
+                step: Step::Restore,
+            };
+        }
+        let (replicas, how) = match ready_need {
+            Some((need, how)) => {
+                let proposal = match self.config.scale_up.policy {
+                    ScaleUpPolicy::Step => current.saturating_add(1),
+                    ScaleUpPolicy::Proportional => need.max(current.saturating_add(1)),
+                };
+                let why = format!(
+                    "{starting} of {current} replicas still starting, but {why} is more than they will absorb {how}"
+                );
+                cap(self.config, current, proposal, why)
+            }
+            None => {
+                let (proposal, how) = scale_up(self.config, current, missed);
+                cap(self.config, current, proposal, format!("{why}{how}"))
+            }
+        };
+        Proposal {
+            replicas,
+            reason: how,
+            step: Step::ScaleUp,
         }
     }
-}
 
-/// The proposal (before bounds) and its reason for a quiet run: hold, count
-/// the run, or decay (the LPA's rule), with the additions' exceptions.
-fn quiet_proposal(
-    config: &EvaluationConfig,
-    measurements: &[Measurement],
-    current: u32,
-    state: &DecayState,
-    external_change: bool,
-) -> (u32, String) {
-    let failing: Vec<String> = measurements
-        .iter()
-        .filter(|m| m.stats.failures > 0)
-        .map(|m| format!("{} {} of {} failed", m.key, m.stats.failures, m.stats.count))
-        .collect();
-    let unchanged_runs = config.decay.unchanged_runs;
-    let runs = state.runs_since_change;
-    // our last answer was a decay that has not been applied yet (the
-    // CPA's downscaleStabilization holds the old count): answer it again,
-    // so that the stabilization window fills with it and it lands
-    let pending_decay = state
-        .last_target_replicas
-        .filter(|&answered| answered < current && state.last_seen_replicas == Some(current));
-    let met = met(measurements);
-    if external_change {
-        // counts as a change: no decay now, the counter starts again
-        (current, met)
-    } else if let (Some(answered), true) = (pending_decay, failing.is_empty()) {
-        (
-            answered,
+    /// Kubernetes' HPA rule on the ready replicas: `ceil(ready × measured /
+    /// limit)` over the missed latency targets, and how it was reached;
+    /// `None` without a ready count or a missed latency target.
+    fn ready_need(&self, missed: &[&Measurement]) -> Option<(u32, String)> {
+        let ready = self.observed.ready?.min(self.observed.current);
+        let ratio = missed
+            .iter()
+            .filter_map(|m| m.latency_ratio_to_limit())
+            .fold(None, |worst: Option<f64>, ratio| {
+                Some(worst.map_or(ratio, |worst| worst.max(ratio)))
+            })?;
+        // `as` saturates: an absurd ratio cannot wrap around
+        let need = (f64::from(ready) * ratio).ceil() as u32;
+        let current = self.observed.current;
+        Some((
+            need,
+            format!("({ready} ready x {} = {need} > {current})", round(ratio)),
+        ))
+    }
+
+    /// The hold reason while the scale-up cooldown runs, if it does.
+    fn cooldown(&self, why: &str) -> Option<String> {
+        let cooldown = self.config.scale_up.cooldown_seconds;
+        // a scale-up time in the future (a clock stepped back, a state file
+        // moved between nodes) must not block scale-ups: the cooldown is over
+        let elapsed = self
+            .state
+            .last_scale_up_unix_seconds
+            .and_then(|last| self.now_seconds.checked_sub(last))?;
+        (elapsed < cooldown).then(|| {
             format!(
-                "{met}; the decay to {answered} is not applied yet (downscale stabilization), answering it again"
-            ),
-        )
-    } else if !failing.is_empty() {
-        (
-            current,
-            format!(
-                "{met}; no decay while requests fail: {}",
-                failing.join(", ")
-            ),
-        )
-    } else if runs >= unchanged_runs {
-        (
-            current.saturating_sub(config.decay.replicas),
-            format!(
+                "{why}; scale-up cooldown: {elapsed} s of scaleUp.cooldownSeconds {cooldown} s since the last scale-up"
+            )
+        })
+    }
+
+    /// The proposal for a quiet run: hold, count the run, or decay (the
+    /// LPA's rule), with the additions' exceptions.
+    fn quiet_proposal(&self, measurements: &[Measurement]) -> Proposal {
+        let current = self.observed.current;
+        let failing: Vec<String> = measurements
+            .iter()
+            .filter(|m| m.stats.failures > 0)
+            .map(|m| format!("{} {} of {} failed", m.key, m.stats.failures, m.stats.count))
+            .collect();
+        let unchanged_runs = self.config.decay.unchanged_runs;
+        let (state, runs) = (self.state, self.state.runs_since_change);
+        // our last answer was a decay that has not been applied yet (the
+        // CPA's downscaleStabilization holds the old count): answer it again,
+        // so that the stabilization window fills with it and it lands
+        let pending_decay = state
+            .last_target_replicas
+            .filter(|&answered| answered < current && state.last_seen_replicas == Some(current));
+        let met = met(measurements);
+        let starting = self.observed.starting();
+        if starting > 0 {
+            Proposal::hold(
+                current,
+                format!("{starting} of {current} replicas still starting; {met}"),
+            )
+        } else if self.external_change {
+            // counts as a change: no decay now, the counter starts again
+            Proposal::hold(current, met)
+        } else if let (Some(answered), true) = (pending_decay, failing.is_empty()) {
+            Proposal {
+                replicas: answered,
+                reason: format!(
+                    "{met}; the decay to {answered} is not applied yet (downscale stabilization), answering it again"
+                ),
+                step: Step::Decay,
+            }
+        } else if !failing.is_empty() {
+            let failing = failing.join(", ");
+            Proposal::hold(
+                current,
+                format!("{met}; no decay while requests fail: {failing}"),
+            )
+        } else if runs >= unchanged_runs {
+            self.decay_proposal(format!(
                 "{met}; {runs} quiet runs since the last change (decay.unchangedRuns {unchanged_runs})"
-            ),
-        )
-    } else {
-        (
-            current,
-            format!(
-                "{met}; quiet run {} of {unchanged_runs} before a decay",
-                runs + 1
-            ),
-        )
+            ))
+        } else {
+            let run = runs + 1;
+            Proposal::hold(
+                current,
+                format!("{met}; quiet run {run} of {unchanged_runs} before a decay"),
+            )
+        }
+    }
+
+    /// A decay by `decay.replicas`, but not below the floor a failed decay
+    /// set while its back-off runs.
+    fn decay_proposal(&self, reason: String) -> Proposal {
+        let current = self.observed.current;
+        let decayed = current.saturating_sub(self.config.decay.replicas);
+        match self.memory.floor() {
+            Some((floor, runs_left, backoff)) if decayed < floor => {
+                let reason = format!(
+                    "{reason}, but no decay below {floor} for {runs_left} more run(s): a decay from {floor} went too far (back-off {backoff} runs)"
+                );
+                Proposal {
+                    replicas: floor.min(current),
+                    reason,
+                    step: Step::Decay,
+                }
+            }
+            _ => Proposal {
+                replicas: decayed,
+                reason,
+                step: Step::Decay,
+            },
+        }
     }
 }
 
@@ -363,39 +405,46 @@ fn verdict(current: u32, target: u32, proposal: u32, bounds: Bounds, reason: &st
     line
 }
 
-/// The scale-up proposal (before bounds) and how it was reached.
+/// The scale-up proposal by the policy (before the step cap and bounds) and
+/// how it was reached.
 fn scale_up(config: &EvaluationConfig, current: u32, missed: &[&Measurement]) -> (u32, String) {
     let step_up = current.saturating_add(1);
-    let (proposal, mut how) = match config.scale_up.policy {
-        ScaleUpPolicy::Step => (step_up, String::new()),
-        ScaleUpPolicy::Proportional => {
-            let ratio = missed
-                .iter()
-                .filter(|m| m.target.kind.is_latency())
-                .map(|m| m.measured / m.target.target)
-                .fold(None, |worst: Option<f64>, ratio| {
-                    Some(worst.map_or(ratio, |worst| worst.max(ratio)))
-                });
-            match ratio {
-                Some(ratio) => {
-                    // `as` saturates: an absurd ratio cannot wrap around
-                    let proportional = (f64::from(current) * ratio).ceil() as u32;
-                    (
-                        proportional.max(step_up),
-                        format!(" (proportional: {current} x {})", round(ratio)),
-                    )
-                }
-                None => (step_up, String::new()),
-            }
+    if config.scale_up.policy == ScaleUpPolicy::Step {
+        return (step_up, String::new());
+    }
+    let ratio = missed
+        .iter()
+        .filter(|m| m.target.kind.is_latency())
+        .map(|m| m.measured / m.target.target)
+        .fold(None, |worst: Option<f64>, ratio| {
+            Some(worst.map_or(ratio, |worst| worst.max(ratio)))
+        });
+    match ratio {
+        Some(ratio) => {
+            // `as` saturates: an absurd ratio cannot wrap around
+            let proportional = (f64::from(current) * ratio).ceil() as u32;
+            (
+                proportional.max(step_up),
+                format!(" (proportional: {current} x {})", round(ratio)),
+            )
         }
-    };
+        None => (step_up, String::new()),
+    }
+}
+
+/// `proposal` capped by `scaleUp.maxStep`, with `reason` saying so.
+fn cap(
+    config: &EvaluationConfig,
+    current: u32,
+    proposal: u32,
+    mut reason: String,
+) -> (u32, String) {
     match config.scale_up.max_step {
         Some(max_step) if proposal > current.saturating_add(max_step) => {
-            let capped = current.saturating_add(max_step);
-            let _ = write!(how, "; {proposal} capped by scaleUp.maxStep {max_step}");
-            (capped, how)
+            let _ = write!(reason, "; {proposal} capped by scaleUp.maxStep {max_step}");
+            (current.saturating_add(max_step), reason)
         }
-        _ => (proposal, how),
+        _ => (proposal, reason),
     }
 }
 
@@ -406,6 +455,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::report::RequestStats;
 
     const NOW: u64 = 1_800_000_000;
     const BOUNDS: Bounds = Bounds { min: 1, max: 10 };
@@ -434,6 +484,9 @@ mod tests {
             name: "/fib".into(),
             count,
             failures,
+            timeouts: 0,
+            connection_errors: 0,
+            status_errors: 0,
             error_rate: if count == 0 {
                 0.0
             } else {
@@ -459,6 +512,7 @@ mod tests {
             users: 10,
             run_time_seconds: 5.0,
             requests,
+            request_timeout_ms: None,
         }
     }
 
@@ -468,6 +522,7 @@ mod tests {
             last_seen_replicas: Some(seen),
             last_target_replicas: Some(answered),
             last_scale_up_unix_seconds: changed_at,
+            ..DecayState::default()
         }
     }
 
@@ -477,11 +532,15 @@ mod tests {
         bounds: Bounds,
         report: LatencyReport,
         current: u32,
+        ready: Option<u32>,
         state: DecayState,
         want_target: u32,
         want_runs: Option<u32>,
         want_explanation: String,
         want_no_state: bool,
+        /// (`decayFloorReplicas`, `decayFloorRunsLeft`, `decayBackoffRuns`,
+        /// `decayedFromReplicas`) after the run.
+        want_memory: Option<(Option<u32>, u32, u32, Option<u32>)>,
     }
 
     fn case(what: &'static str, latency_ms: f64, current: u32, want_target: u32) -> Case {
@@ -491,11 +550,13 @@ mod tests {
             bounds: BOUNDS,
             report: report(stats(100, 0, latency_ms)),
             current,
+            ready: None,
             state: DecayState::default(),
             want_target,
             want_runs: None,
             want_explanation: String::new(),
             want_no_state: false,
+            want_memory: None,
         }
     }
 
@@ -512,6 +573,10 @@ mod tests {
             self.report = report(stats);
             self
         }
+        fn ready(mut self, ready: u32) -> Self {
+            self.ready = Some(ready);
+            self
+        }
         fn state(mut self, state: DecayState) -> Self {
             self.state = state;
             self
@@ -526,6 +591,20 @@ mod tests {
         }
         fn report_empty(mut self) -> Self {
             self.report.requests.clear();
+            self
+        }
+        fn timeout_ms(mut self, timeout_ms: f64) -> Self {
+            self.report.request_timeout_ms = Some(timeout_ms);
+            self
+        }
+        fn memory(
+            mut self,
+            floor: Option<u32>,
+            runs_left: u32,
+            backoff: u32,
+            decayed_from: Option<u32>,
+        ) -> Self {
+            self.want_memory = Some((floor, runs_left, backoff, decayed_from));
             self
         }
         fn no_state(mut self) -> Self {
@@ -700,10 +779,228 @@ mod tests {
                 .says("scale down 3 -> 2: targets met (GET /fib errorRate 0 <= target 0); 3 quiet runs since the last change (decay.unchangedRuns 3)"),
         ];
         cases.extend(kinds);
+        cases.extend(readiness_cases());
+        cases.extend(saturation_cases());
+        cases.extend(failed_decay_cases());
         cases
     }
 
+    /// `stats` whose failures are `timeouts`, `connection` and `status`
+    /// errors.
+    fn failing(count: u64, [timeouts, connection, status]: [u64; 3], ms: f64) -> RequestStats {
+        let mut stats = stats(count, timeouts + connection + status, ms);
+        (stats.timeouts, stats.connection_errors, stats.status_errors) =
+            (timeouts, connection, status);
+        stats
+    }
+
+    /// A state that remembers a decay from `from`, `runs` runs ago, with
+    /// the floor and back-off given.
+    fn after_decay(from: u32, runs: u32, floor: Option<(u32, u32)>, backoff: u32) -> DecayState {
+        DecayState {
+            decayed_from_replicas: Some(from),
+            runs_since_decay: runs,
+            decay_floor_replicas: floor.map(|(floor, _)| floor),
+            decay_floor_runs_left: floor.map_or(0, |(_, left)| left),
+            decay_backoff_runs: backoff,
+            ..state(runs, from - 1, from - 1, None)
+        }
+    }
+
+    fn proportional() -> EvaluationConfig {
+        lpa().with_scale_up("proportional", None, 0)
+    }
+
+    fn readiness_cases() -> Vec<Case> {
+        let slow = one_target("mean", 100.0);
+        vec![
+            case("a miss while replicas start holds", 164.0, 4, 4)
+                .config(slow.clone())
+                .ready(1)
+                .runs(0)
+                .says("hold 4: 3 of 4 replicas still starting; GET /fib mean 164 ms > target 100 ms"),
+            case("a miss the ready replicas cannot absorb scales up by one under step", 900.0, 4, 5)
+                .config(slow.clone())
+                .ready(1)
+                .says("scale up 4 -> 5: 3 of 4 replicas still starting, but GET /fib mean 900 ms > target 100 ms is more than they will absorb (1 ready x 9 = 9 > 4)"),
+            case("under proportional it scales to the ready replicas' need", 900.0, 4, 9)
+                .config(slow.clone().with_scale_up("proportional", None, 0))
+                .ready(1)
+                .says("scale up 4 -> 9: 3 of 4 replicas still starting, but GET /fib mean 900 ms"),
+            case("maxStep caps the ready replicas' need", 900.0, 4, 6)
+                .config(slow.clone().with_scale_up("proportional", Some(2), 0))
+                .ready(1)
+                .says("(1 ready x 9 = 9 > 4); 9 capped by scaleUp.maxStep 2"),
+            case("a need equal to the current count holds", 400.0, 4, 4)
+                .config(slow.clone().with_scale_up("proportional", None, 0))
+                .ready(1)
+                .says("hold 4: 3 of 4 replicas still starting; GET /fib mean 400 ms > target 100 ms"),
+            case("the ready replicas' need is measured against the tolerance", 440.0, 4, 4)
+                .config(one_target("mean", 100.0).with_tolerance(0.1))
+                .ready(1)
+                .says("hold 4: 3 of 4 replicas still starting"),
+            case("an errorRate miss while replicas start holds", 1.0, 3, 3)
+                .config(config(
+                    "  - {method: GET, endpoint: /fib, type: errorRate, target: 0.05}\n",
+                    "scaleUp: {policy: proportional}\n",
+                ))
+                .report(stats(100, 10, 1.0))
+                .ready(0)
+                .says("hold 3: 3 of 3 replicas still starting; GET /fib errorRate 0.1 > target 0.05"),
+            case("no decay while a replica starts, and the run is not counted", 5.0, 3, 3)
+                .state(state(3, 3, 3, None))
+                .ready(2)
+                .runs(3)
+                .says("hold 3: 1 of 3 replicas still starting; targets met (GET /fib mean 5 ms <= target 7 ms)"),
+            case("a held-back decay is not answered again while a replica starts", 5.0, 4, 4)
+                .state(state(0, 4, 3, Some(NOW - 15)))
+                .ready(3)
+                .says("hold 4: 1 of 4 replicas still starting"),
+            case("every replica ready decays as without a status", 5.0, 3, 2)
+                .state(state(3, 3, 3, None))
+                .ready(3)
+                .says("scale down 3 -> 2: targets met"),
+            case("more ready than current (a scale-down under way) is every replica ready", 5.0, 3, 2)
+                .state(state(3, 3, 3, None))
+                .ready(5)
+                .says("scale down 3 -> 2"),
+        ]
+    }
+
+    fn saturation_cases() -> Vec<Case> {
+        let mut max_only = failing(100, [50, 0, 0], 5.0);
+        max_only.max_ms = 40.0;
+        vec![
+            case("a target whose requests all time out is missed at the request timeout", 5.0, 3, 4)
+                .report(failing(100, [100, 0, 0], 5.0))
+                .timeout_ms(5000.0)
+                .says("scale up 3 -> 4: GET /fib mean 5000 ms > target 7 ms (saturated: 100 of 100 requests timed out, timeout 5000 ms)"),
+            case("without requestTimeoutMs a saturated figure is at least maxMs", 5.0, 3, 4)
+                .report(max_only)
+                .says("GET /fib mean 40 ms > target 7 ms (saturated: 50 of 100 requests timed out, timeout 40 ms)"),
+            case("a saturated target under proportional goes as far as the bounds", 5.0, 3, 10)
+                .config(proportional())
+                .report(failing(100, [100, 0, 0], 5.0))
+                .timeout_ms(5000.0)
+                .says("(proportional: 3 x 714.286); 2143 limited to maxReplicas 10"),
+            case("timeouts the majority of failures and 1 % of requests saturate", 5.0, 3, 4)
+                .report(failing(200, [2, 1, 0], 5.0))
+                .timeout_ms(1000.0)
+                .says("(saturated: 2 of 200 requests timed out, timeout 1000 ms)"),
+            case("a lone timeout among thousands of requests is no saturation", 5.0, 3, 3)
+                .report(failing(2000, [1, 0, 0], 5.0))
+                .timeout_ms(5000.0)
+                .state(state(3, 3, 3, None))
+                .says("hold 3: targets met (GET /fib mean 5 ms <= target 7 ms); no decay while requests fail: GET /fib 1 of 2000 failed"),
+            case("timeouts that are not the majority of failures are no saturation", 5.0, 3, 3)
+                .report(failing(100, [10, 10, 0], 5.0))
+                .timeout_ms(5000.0)
+                .state(state(3, 3, 3, None))
+                .says("no decay while requests fail: GET /fib 20 of 100 failed"),
+            case("a saturated errorRate target is missed below its target", 5.0, 3, 4)
+                .config(one_target("errorRate", 0.5))
+                .report(failing(100, [30, 0, 0], 5.0))
+                .timeout_ms(5000.0)
+                .says("scale up 3 -> 4: GET /fib saturated: 30 of 100 requests timed out, timeout 5000 ms (errorRate 0.3, target 0.5)"),
+            case("a saturated target while replicas start holds unless the ready ones need more", 5.0, 4, 5)
+                .report(failing(100, [100, 0, 0], 5.0))
+                .timeout_ms(5000.0)
+                .ready(1)
+                .says("scale up 4 -> 5: 3 of 4 replicas still starting, but GET /fib mean 5000 ms"),
+        ]
+    }
+
+    fn failed_decay_cases() -> Vec<Case> {
+        vec![
+            case("a miss right after our decay answers the count before it, not a jump", 20.0, 3, 4)
+                .config(proportional())
+                .state(after_decay(4, 0, None, 0))
+                .runs(0)
+                .memory(Some(4), 8, 8, None)
+                .says("scale up 3 -> 4: GET /fib mean 20 ms > target 7 ms; the decay from 4 1 run(s) ago went too far: back to 4, the last count known to be enough, and no decay below it for 8 runs"),
+            case("a miss in the decay's last watched run still answers the count before it", 20.0, 3, 4)
+                .config(proportional())
+                .state(after_decay(4, 3, None, 0))
+                .says("the decay from 4 4 run(s) ago went too far"),
+            case("a miss after the watched runs scales up by the policy", 20.0, 3, 9)
+                .config(proportional())
+                .state(after_decay(4, 4, None, 0))
+                .memory(None, 0, 0, None)
+                .says("scale up 3 -> 9: GET /fib mean 20 ms > target 7 ms (proportional: 3 x 2.857)"),
+            case("a second failed decay doubles the back-off", 20.0, 3, 4)
+                .state(after_decay(4, 1, None, 8))
+                .memory(Some(4), 16, 16, None)
+                .says("no decay below it for 16 runs"),
+            case("the back-off stops doubling at 32 decay periods", 20.0, 3, 4)
+                .state(after_decay(4, 1, None, 128))
+                .memory(Some(4), 128, 128, None)
+                .says("no decay below it for 128 runs"),
+            case("no decay below the floor while its back-off runs", 5.0, 4, 4)
+                .state(DecayState {
+                    decay_floor_replicas: Some(4),
+                    decay_floor_runs_left: 5,
+                    decay_backoff_runs: 8,
+                    ..state(3, 4, 4, None)
+                })
+                .runs(4)
+                .memory(Some(4), 4, 8, None)
+                .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3), but no decay below 4 for 5 more run(s): a decay from 4 went too far (back-off 8 runs)"),
+            case("a decay above the floor stops at it", 5.0, 6, 4)
+                .config(lpa().with_decay(3, 3))
+                .state(DecayState {
+                    decay_floor_replicas: Some(4),
+                    decay_floor_runs_left: 5,
+                    decay_backoff_runs: 8,
+                    ..state(3, 6, 6, None)
+                })
+                .memory(Some(4), 4, 8, Some(6))
+                .says("scale down 6 -> 4: targets met"),
+            case("after the back-off a decay goes below the floor, remembering the back-off", 5.0, 4, 3)
+                .state(DecayState {
+                    decay_floor_replicas: None,
+                    decay_floor_runs_left: 0,
+                    decay_backoff_runs: 8,
+                    ..state(3, 4, 4, None)
+                })
+                .memory(None, 0, 8, Some(4))
+                .says("scale down 4 -> 3: targets met"),
+            case("a decay followed by a quiet period resets the back-off", 5.0, 3, 2)
+                .state(after_decay(4, 3, None, 8))
+                .memory(None, 0, 0, Some(3))
+                .says("scale down 3 -> 2: targets met"),
+            case("a quiet period while a floor holds keeps the back-off", 5.0, 3, 3)
+                .state(DecayState {
+                    runs_since_change: 1,
+                    ..after_decay(4, 3, Some((3, 6)), 8)
+                })
+                .memory(Some(3), 5, 8, None)
+                .says("hold 3: targets met (GET /fib mean 5 ms <= target 7 ms); quiet run 2 of 3"),
+            case("a replica count changed by someone else forgets failed decays", 20.0, 5, 6)
+                .state(after_decay(4, 0, Some((4, 6)), 8))
+                .memory(None, 0, 0, None)
+                .says("scale up 5 -> 6: GET /fib mean 20 ms > target 7 ms; replicas were changed by someone else"),
+            case("a miss while our decay is held back is no failed decay", 20.0, 4, 5)
+                .state(DecayState {
+                    decayed_from_replicas: Some(4),
+                    ..state(0, 4, 3, None)
+                })
+                .memory(None, 0, 0, None)
+                .says("scale up 4 -> 5: GET /fib mean 20 ms > target 7 ms"),
+            case("an LPA state file decays as in the LPA", 5.0, 3, 2)
+                .state(serde_json::from_str("{\"runs_since_change\": 3}").unwrap())
+                .says("scale down 3 -> 2: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change"),
+            case("a state file from before the new keys decays as before", 5.0, 3, 2)
+                .state(serde_json::from_str("{\"runsSinceChange\":3,\"lastSeenReplicas\":3,\"lastTargetReplicas\":3}").unwrap())
+                .memory(None, 0, 0, Some(3))
+                .says("scale down 3 -> 2"),
+        ]
+    }
+
     impl EvaluationConfig {
+        fn with_tolerance(mut self, tolerance: f64) -> Self {
+            self.targets[0].tolerance = tolerance;
+            self
+        }
         fn with_decay(mut self, replicas: u32, unchanged_runs: u32) -> Self {
             self.decay.replicas = replicas;
             self.decay.unchanged_runs = unchanged_runs;
@@ -727,7 +1024,10 @@ mod tests {
                 &case.config,
                 case.bounds,
                 &case.report,
-                case.current,
+                Observed {
+                    current: case.current,
+                    ready: case.ready,
+                },
                 &case.state,
                 at(NOW),
             )
@@ -754,10 +1054,127 @@ mod tests {
                 let state = decision.state.unwrap();
                 assert_eq!(state.runs_since_change, runs, "{}", case.what);
             }
+            if let Some(want) = case.want_memory {
+                let state = decision.state.unwrap();
+                let got = (
+                    state.decay_floor_replicas,
+                    state.decay_floor_runs_left,
+                    state.decay_backoff_runs,
+                    state.decayed_from_replicas,
+                );
+                assert_eq!(
+                    got, want,
+                    "{}: memory (floor, left, backoff, from)",
+                    case.what
+                );
+            }
             if case.want_no_state {
                 assert_eq!(decision.state, None, "{}: nothing is written", case.what);
             }
         }
+    }
+
+    /// LPA compatibility: a status with every replica ready decides exactly
+    /// as no status at all, in every case of the table without one.
+    #[test]
+    fn every_replica_ready_decides_as_no_status() {
+        for case in cases().into_iter().filter(|case| case.ready.is_none()) {
+            let decide_with = |ready| {
+                let observed = Observed {
+                    current: case.current,
+                    ready,
+                };
+                decide(
+                    &case.config,
+                    case.bounds,
+                    &case.report,
+                    observed,
+                    &case.state,
+                    at(NOW),
+                )
+                .unwrap()
+            };
+            assert_eq!(
+                decide_with(None),
+                decide_with(Some(case.current)),
+                "{}",
+                case.what
+            );
+        }
+    }
+
+    #[test]
+    fn a_target_whose_requests_all_fail_to_connect_or_with_a_status_is_an_error() {
+        for breakdown in [[0, 50, 0], [0, 0, 50], [25, 25, 0], [0, 0, 0]] {
+            let stats = failing(50, breakdown, 1.0);
+            let stats = RequestStats {
+                failures: 50,
+                error_rate: 1.0,
+                ..stats
+            };
+            let err = decide(
+                &lpa(),
+                BOUNDS,
+                &report(stats),
+                Observed::current(3),
+                &state(9, 3, 3, None),
+                at(NOW),
+            )
+            .unwrap_err();
+            let [timeouts, connection_errors, status_errors] = breakdown;
+            assert_eq!(
+                err,
+                DecisionError::AllFailed {
+                    index: 0,
+                    key: "GET /fib".into(),
+                    count: 50,
+                    failures: 50,
+                    timeouts,
+                    connection_errors,
+                    status_errors,
+                },
+                "{breakdown:?}"
+            );
+        }
+    }
+
+    /// A load that needs 4 replicas: each decay to 3 misses, goes back to 4,
+    /// and the next attempt waits twice as long as the last.
+    #[test]
+    fn failed_decays_back_off_doubling_and_never_jump() {
+        let config = proportional();
+        let mut state = DecayState::default();
+        let mut current = 6;
+        let mut history = Vec::new();
+        for run in 0..100u64 {
+            let latency = if current < 4 { 20.0 } else { 5.0 };
+            let decision = decide(
+                &config,
+                BOUNDS,
+                &report(stats(100, 0, latency)),
+                Observed::current(current),
+                &state,
+                at(NOW + run * 15),
+            )
+            .unwrap();
+            state = decision.state.unwrap();
+            current = decision.target_replicas;
+            history.push(current);
+        }
+        let attempts: Vec<usize> = (1..history.len())
+            .filter(|&run| history[run] == 3 && history[run - 1] == 4)
+            .collect();
+        // without the memory: one attempt every 5 runs, about 19
+        assert!(
+            (2..=4).contains(&attempts.len()),
+            "attempts at 3 in runs {attempts:?}: {history:?}"
+        );
+        let gaps: Vec<usize> = attempts.windows(2).map(|pair| pair[1] - pair[0]).collect();
+        assert!(gaps.windows(2).all(|pair| pair[1] > pair[0]), "{gaps:?}");
+        assert!(
+            history.iter().all(|&count| (3..=6).contains(&count)),
+            "{history:?}"
+        );
     }
 
     /// The CPA applies the highest answer of its downscaleStabilization
@@ -774,7 +1191,15 @@ mod tests {
         let mut history = Vec::new();
         for run in 0..16u64 {
             let now = NOW + run * INTERVAL;
-            let decision = decide(&config, BOUNDS, &quiet, applied, &state, at(now)).unwrap();
+            let decision = decide(
+                &config,
+                BOUNDS,
+                &quiet,
+                Observed::current(applied),
+                &state,
+                at(now),
+            )
+            .unwrap();
             state = decision.state.unwrap();
             answers.push((now, decision.target_replicas));
             answers.retain(|&(when, _)| when + WINDOW > now);
@@ -800,7 +1225,7 @@ mod tests {
                 &config,
                 BOUNDS,
                 &report,
-                current,
+                Observed::current(current),
                 &state,
                 at(NOW + run * 15),
             )
@@ -820,7 +1245,7 @@ mod tests {
             &lpa(),
             BOUNDS,
             &report(stats(10, 0, 12.0)),
-            3,
+            Observed::current(3),
             &DecayState::default(),
             at(NOW),
         )
@@ -832,13 +1257,14 @@ mod tests {
                 last_seen_replicas: Some(3),
                 last_target_replicas: Some(4),
                 last_scale_up_unix_seconds: Some(NOW),
+                ..DecayState::default()
             })
         );
         let held = decide(
             &lpa(),
             BOUNDS,
             &report(stats(10, 0, 1.0)),
-            4,
+            Observed::current(4),
             &decision.state.unwrap(),
             at(NOW + 15),
         )
@@ -856,7 +1282,7 @@ mod tests {
             &config,
             BOUNDS,
             &report(stats(10, 0, 1.0)),
-            3,
+            Observed::current(3),
             &DecayState::default(),
             at(NOW),
         )
@@ -874,7 +1300,7 @@ mod tests {
                 &lpa(),
                 BOUNDS,
                 &report(stats(count, failures, 1.0)),
-                3,
+                Observed::current(3),
                 &state(9, 3, 3, None),
                 at(NOW),
             )
@@ -885,7 +1311,10 @@ mod tests {
                     index: 0,
                     key: "GET /fib".into(),
                     count,
-                    failures
+                    failures,
+                    timeouts: 0,
+                    connection_errors: 0,
+                    status_errors: 0,
                 }
             );
         }

@@ -4,12 +4,19 @@
 //! resolves the [`Settings`] and calls [`run`], which reads the evaluation
 //! config, decodes stdin (only the targeted requests), takes the state lock,
 //! loads the decay state, calls the pure [`decision::decide`] and saves the new
-//! state, all or nothing: any error leaves the state file as it was. A dry run
-//! (`api_dry_run`) decides the same but neither locks nor writes anything.
+//! state, all or nothing. A report that cannot be judged goes to the pure
+//! [`fallback::after_failure`]: with a `fallback` configured the failure is
+//! counted in the state (and on the N-th in a row the fallback count is
+//! answered); without one, or on any other error, the state file is left as
+//! it was. A dry run (`api_dry_run`) decides the same but neither locks nor
+//! writes anything.
 
 pub mod bounds;
 pub mod config;
 pub mod decision;
+pub mod fallback;
+mod measure;
+mod memory;
 pub mod settings;
 
 pub use bounds::Bounds;
@@ -23,10 +30,11 @@ use anyhow::Context;
 use crate::cpa::{self, Evaluation, InputError};
 use crate::logging;
 use crate::report::Keep;
-use crate::state::{StateError, StateFile};
+use crate::state::{DecayState, LoadedState, StateError, StateFile, StateLock};
 use bounds::CpaFileBounds;
 use config::{ConfigError, EvaluationConfig, Target};
-use decision::DecisionError;
+use decision::{Decision, DecisionError, Observed};
+use fallback::AfterFailure;
 
 /// What one evaluation answered and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,30 +91,38 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
     let current = request
         .current_replicas()
         .ok_or(EvaluateError::NoReplicas)?;
-    if let Some(err) = missing_target(&targeted, &request, current, bounds) {
-        return Err(err.into());
-    }
+    let observed = Observed {
+        current,
+        ready: request.ready_replicas(),
+    };
     let state_file = StateFile::new(&settings.state_path);
     let dry_run = request.run_type.is_dry_run();
-    // A dry run writes nothing, so it needs no lock: saves replace the file
-    // whole, and any version of it read without the lock is complete.
-    let lock = if dry_run {
-        None
-    } else {
-        Some(state_file.lock(settings.lock_timeout)?)
+    let (lock, loaded) = lock_and_load(&state_file, dry_run, settings)?;
+    let judged = match missing_target(&targeted, &request, current, bounds) {
+        Some(err) => Err(err),
+        None => decision::decide(
+            &config,
+            bounds,
+            &request.report,
+            observed,
+            &loaded.state,
+            now,
+        ),
     };
-    let loaded = state_file.load()?;
-    if let Some(warning) = &loaded.warning {
-        tracing::warn!("{warning}");
-    }
-    let decision = decision::decide(
-        &config,
-        bounds,
-        &request.report,
-        current,
-        &loaded.state,
-        now,
-    )?;
+    let decision = match judged {
+        Ok(decision) => decision,
+        Err(error) => fall_back(
+            &config,
+            bounds,
+            current,
+            &loaded.state,
+            error,
+            |state| match &lock {
+                Some(lock) => state_file.save(state, lock),
+                None => Ok(()),
+            },
+        )?,
+    };
     if let (Some(lock), Some(state)) = (&lock, &decision.state) {
         state_file.save(state, lock)?;
     }
@@ -124,6 +140,60 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
         dry_run,
         warning: loaded.warning,
     })
+}
+
+/// The lock (none on a dry run) and the state it guards.
+fn lock_and_load(
+    state_file: &StateFile,
+    dry_run: bool,
+    settings: &Settings,
+) -> Result<(Option<StateLock>, LoadedState), StateError> {
+    // A dry run writes nothing, so it needs no lock: saves replace the file
+    // whole, and any version of it read without the lock is complete.
+    let lock = if dry_run {
+        None
+    } else {
+        Some(state_file.lock(settings.lock_timeout)?)
+    };
+    let loaded = state_file.load()?;
+    if let Some(warning) = &loaded.warning {
+        tracing::warn!("{warning}");
+    }
+    Ok((lock, loaded))
+}
+
+/// The fallback decision for a report that could not be judged, or the
+/// error after `save` has stored the counted failure (`save` does nothing on
+/// a dry run).
+fn fall_back(
+    config: &EvaluationConfig,
+    bounds: Bounds,
+    current: u32,
+    state: &DecayState,
+    error: DecisionError,
+    save: impl FnOnce(&DecayState) -> Result<(), StateError>,
+) -> Result<Decision, EvaluateError> {
+    match fallback::after_failure(config, bounds, current, state, &error) {
+        AfterFailure::Answer(decision) => Ok(decision),
+        AfterFailure::Fail {
+            state: None,
+            failed_runs: _,
+        } => Err(error.into()),
+        AfterFailure::Fail {
+            state: Some(state),
+            failed_runs,
+        } => {
+            save(&state)?;
+            if let Some(fallback) = config.fallback {
+                tracing::warn!(
+                    "evaluation failed {failed_runs} time(s) in a row; fallback.replicas {} is answered after fallback.failedRuns {}",
+                    fallback.replicas,
+                    fallback.failed_runs
+                );
+            }
+            Err(error.into())
+        }
+    }
 }
 
 /// The first target whose request the report lacks, as the error naming
@@ -210,8 +280,12 @@ mod tests {
     }
 
     fn settings(dir: &std::path::Path) -> Settings {
+        settings_with(dir, "")
+    }
+
+    fn settings_with(dir: &std::path::Path, extra: &str) -> Settings {
         let config_path = dir.join("config.yaml");
-        std::fs::write(&config_path, CONFIG).unwrap();
+        std::fs::write(&config_path, format!("{CONFIG}{extra}")).unwrap();
         Settings::new(config_path, dir.join("state.json"))
     }
 
@@ -247,5 +321,44 @@ mod tests {
             std::fs::read_to_string(&settings.state_path).unwrap(),
             "{\"runsSinceChange\":2}\n"
         );
+    }
+
+    #[test]
+    fn with_a_fallback_failures_are_counted_a_dry_run_counts_none_and_a_success_resets() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings_with(dir.path(), "fallback: {failedRuns: 2, replicas: 5}\n");
+        let no_result = br#"{"currentReplicas": 3, "requests": {}}"#;
+        let saved = || StateFile::new(&settings.state_path).load().unwrap().state;
+        assert!(run(&settings, no_result, SystemTime::now()).is_err());
+        assert_eq!(saved().consecutive_failed_runs, 1);
+        let dry = br#"{"metrics": [{"value": "{\"currentReplicas\": 3, \"requests\": {}}"}], "runType": "api_dry_run"}"#;
+        let answer = run(&settings, dry, SystemTime::now()).unwrap();
+        assert_eq!(
+            answer.evaluation.target_replicas, 5,
+            "the dry run answers as the second failure would"
+        );
+        assert_eq!(
+            saved().consecutive_failed_runs,
+            1,
+            "the dry run counted nothing"
+        );
+        let answer = run(&settings, no_result, SystemTime::now()).unwrap();
+        assert_eq!(answer.evaluation.target_replicas, 5);
+        assert!(
+            answer
+                .explanation
+                .contains("after 2 failed evaluations in a row")
+        );
+        assert_eq!(saved().consecutive_failed_runs, 2);
+        run(&settings, &input(5.0, "scaler"), SystemTime::now()).unwrap();
+        assert_eq!(saved().consecutive_failed_runs, 0);
+    }
+
+    #[test]
+    fn bad_input_is_not_a_counted_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings_with(dir.path(), "fallback: {failedRuns: 1, replicas: 5}\n");
+        assert!(run(&settings, b"{\"requests\": ", SystemTime::now()).is_err());
+        assert!(!settings.state_path.exists());
     }
 }

@@ -96,13 +96,25 @@ pub fn report(current: Option<u32>, mean_ms: f64, count: u64, failures: u64) -> 
 
 /// The CPA 2.x evaluate input around `report`, with `spec.replicas` set to
 /// `spec_replicas` and the report printed as gpa-metric does (one line with a
-/// trailing newline).
+/// trailing newline), with every replica ready.
 pub fn v2_input(report: &serde_json::Value, spec_replicas: u32, run_type: &str) -> String {
+    let status = json!({"replicas": spec_replicas, "readyReplicas": spec_replicas,
+        "availableReplicas": spec_replicas, "updatedReplicas": spec_replicas});
+    v2_input_with_status(report, spec_replicas, status, run_type)
+}
+
+/// [`v2_input`] with the Deployment's `status` given.
+pub fn v2_input_with_status(
+    report: &serde_json::Value,
+    spec_replicas: u32,
+    status: serde_json::Value,
+    run_type: &str,
+) -> String {
     json!({
         "metrics": [{"resource": "fibonacci", "value": format!("{report}\n")}],
         "resource": {"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": "fibonacci", "namespace": "default"},
-            "spec": {"replicas": spec_replicas}, "status": {"replicas": spec_replicas}},
+            "spec": {"replicas": spec_replicas}, "status": status},
         "runType": run_type,
     })
     .to_string()

@@ -1,0 +1,182 @@
+//! KEDA's `fallback` for the evaluate stage: after `fallback.failedRuns`
+//! evaluations in a row whose report could not be judged (a
+//! [`DecisionError`]: a target without a result, a target whose requests all
+//! failed), answer `fallback.replicas` instead of failing again.
+//!
+//! A pure function of (config, bounds, current replicas, state, error), like
+//! the decision. Only failures the evaluate stage sees count: bad input or a
+//! bad config changes nothing, and a failed metric stage never reaches us
+//! (the CPA skips the interval).
+
+use crate::evaluate::config::{Bounds, EvaluationConfig};
+use crate::evaluate::decision::{Decision, DecisionError};
+use crate::state::DecayState;
+
+/// What a report that could not be judged leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// The fallback count is answered, as a successful decision.
+    Answer(Decision),
+    /// The run fails; `state` is the state to save first (the failure
+    /// counted), `None` to leave the state file as it is (no fallback).
+    Fail {
+        /// The state with the failure counted, when `fallback` is set.
+        state: Option<DecayState>,
+        /// Failures in a row, this one included (0 without `fallback`).
+        failed_runs: u32,
+    },
+}
+
+/// Counts the failure and answers `fallback.replicas` (within `bounds`) on
+/// the `fallback.failedRuns`-th failure in a row and every one after it.
+pub fn after_failure(
+    config: &EvaluationConfig,
+    bounds: Bounds,
+    current: u32,
+    state: &DecayState,
+    error: &DecisionError,
+) -> AfterFailure {
+    let Some(fallback) = config.fallback else {
+        return AfterFailure::Fail {
+            state: None,
+            failed_runs: 0,
+        };
+    };
+    let failed_runs = state.consecutive_failed_runs.saturating_add(1);
+    let mut next = DecayState {
+        consecutive_failed_runs: failed_runs,
+        ..*state
+    };
+    if failed_runs < fallback.failed_runs {
+        return AfterFailure::Fail {
+            state: Some(next),
+            failed_runs,
+        };
+    }
+    let target = fallback.replicas.clamp(bounds.min, bounds.max);
+    let verdict = if target > current {
+        format!("scale up {current} -> {target}")
+    } else if target < current {
+        format!("scale down {current} -> {target}")
+    } else {
+        format!("hold {current}")
+    };
+    let limited = if target == fallback.replicas {
+        String::new()
+    } else {
+        format!(
+            " ({} limited to replicas {}..={})",
+            fallback.replicas, bounds.min, bounds.max
+        )
+    };
+    let explanation = format!(
+        "{verdict}: fallback.replicas {}{limited} after {failed_runs} failed evaluations in a row (fallback.failedRuns {}); the last: {error}",
+        fallback.replicas, fallback.failed_runs
+    );
+    if target != current {
+        next.runs_since_change = 0;
+        next.decayed_from_replicas = None;
+        next.runs_since_decay = 0;
+    }
+    next.last_seen_replicas = Some(current);
+    next.last_target_replicas = Some(target);
+    AfterFailure::Answer(Decision {
+        target_replicas: target,
+        state: Some(next),
+        explanation,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    const BOUNDS: Bounds = Bounds { min: 1, max: 10 };
+
+    fn config(fallback: &str) -> EvaluationConfig {
+        let text = format!(
+            "targets:\n  - {{method: GET, endpoint: /x, type: mean, target: 7}}\n{fallback}"
+        );
+        EvaluationConfig::parse_str(&text, Path::new("c.yaml")).unwrap()
+    }
+
+    fn error() -> DecisionError {
+        DecisionError::MissingResult {
+            index: 0,
+            key: "GET /x".into(),
+            measured: "none".into(),
+        }
+    }
+
+    fn failed(runs: u32) -> DecayState {
+        DecayState {
+            consecutive_failed_runs: runs,
+            runs_since_change: 2,
+            ..DecayState::default()
+        }
+    }
+
+    #[test]
+    fn without_a_fallback_a_failure_changes_nothing() {
+        let got = after_failure(&config(""), BOUNDS, 3, &failed(5), &error());
+        assert_eq!(
+            got,
+            AfterFailure::Fail {
+                state: None,
+                failed_runs: 0
+            }
+        );
+    }
+
+    #[test]
+    fn failures_are_counted_until_the_fallback_is_answered_and_after() {
+        let config = config("fallback: {failedRuns: 3, replicas: 6}\n");
+        // (failures before, answer)
+        let cases = [(0, None), (1, None), (2, Some(6)), (7, Some(6))];
+        for (before, want) in cases {
+            let got = after_failure(&config, BOUNDS, 3, &failed(before), &error());
+            match (got, want) {
+                (AfterFailure::Fail { state, failed_runs }, None) => {
+                    assert_eq!(failed_runs, before + 1);
+                    assert_eq!(state, Some(failed(before + 1)), "only the count changes");
+                }
+                (AfterFailure::Answer(decision), Some(want)) => {
+                    assert_eq!(decision.target_replicas, want);
+                    let state = decision.state.unwrap();
+                    assert_eq!(state.consecutive_failed_runs, before + 1);
+                    assert_eq!(state.last_target_replicas, Some(want));
+                    assert_eq!(state.runs_since_change, 0);
+                    assert!(
+                        decision.explanation.starts_with(&format!(
+                            "scale up 3 -> 6: fallback.replicas 6 after {} failed evaluations in a row (fallback.failedRuns 3); the last: no result for targets[0] 'GET /x'",
+                            before + 1
+                        )),
+                        "{}",
+                        decision.explanation
+                    );
+                }
+                (got, want) => panic!("{before} failures before: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_fallback_count_stays_within_the_bounds() {
+        let config = config("fallback: {failedRuns: 1, replicas: 20}\n");
+        let AfterFailure::Answer(decision) =
+            after_failure(&config, BOUNDS, 10, &failed(0), &error())
+        else {
+            panic!("the first failure answers the fallback");
+        };
+        assert_eq!(decision.target_replicas, 10);
+        assert!(
+            decision
+                .explanation
+                .starts_with("hold 10: fallback.replicas 20 (20 limited to replicas 1..=10) after 1 failed evaluations"),
+            "{}",
+            decision.explanation
+        );
+    }
+}

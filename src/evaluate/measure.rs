@@ -1,0 +1,224 @@
+//! Each target compared with the report: its measured figure, its limit, and
+//! whether the service is saturated (its probe requests time out) or broken
+//! (they fail outright), which decides whether the report can be judged.
+//!
+//! A target is **saturated** when timeouts are the majority of its failures
+//! and at least [`SATURATED_PERCENT`] % of its requests: it is missed, and a
+//! latency figure counts as at least the request timeout. A target whose
+//! every request failed without being saturated (connection or status
+//! errors), or that made no request, cannot be judged: [`DecisionError`].
+
+use crate::evaluate::config::{EvaluationConfig, Target, TargetKind};
+use crate::report::{LatencyReport, RequestNames, RequestStats};
+
+/// Timeouts must be at least this share of a target's requests, in percent,
+/// for it to count as saturated: a lone timeout among thousands of requests
+/// is noise, not overload.
+pub const SATURATED_PERCENT: u64 = 1;
+
+/// The report cannot be judged: the run fails and nothing is scaled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecisionError {
+    /// A target's request is not in the report.
+    #[error(
+        "no result for targets[{index}] '{key}' in the report (requests measured: {measured}); expected the metric stage to load-test every targeted request (check the target's method and endpoint)"
+    )]
+    MissingResult {
+        /// Index of the target in the config.
+        index: usize,
+        /// The request key, `"<METHOD> <name>"`.
+        key: String,
+        /// The keys the report holds, comma-separated, the first 20 and how
+        /// many more, or `none`.
+        measured: String,
+    },
+    /// Every request of a target failed, mostly not by timing out, or none
+    /// was made: the service looks broken, and a broken service must never
+    /// be scaled or decayed.
+    #[error(
+        "every request of targets[{index}] '{key}' failed ({failures} of {count}{}); expected at least one successful request, not scaling a service that does not answer",
+        kinds(*.timeouts, *.connection_errors, *.status_errors)
+    )]
+    AllFailed {
+        /// Index of the target in the config.
+        index: usize,
+        /// The request key.
+        key: String,
+        /// Requests made.
+        count: u64,
+        /// Requests failed.
+        failures: u64,
+        /// Failed requests that timed out.
+        timeouts: u64,
+        /// Failed requests that could not connect.
+        connection_errors: u64,
+        /// Failed requests answered with an unexpected status.
+        status_errors: u64,
+    },
+}
+
+/// `: 1 timeouts, 40 connection errors, 0 status errors`, or nothing when
+/// the report has no breakdown (all 0: a metric stage from before it).
+fn kinds(timeouts: u64, connection_errors: u64, status_errors: u64) -> String {
+    if timeouts == 0 && connection_errors == 0 && status_errors == 0 {
+        return String::new();
+    }
+    format!(
+        ": {timeouts} timeouts, {connection_errors} connection errors, {status_errors} status errors"
+    )
+}
+
+/// Probe requests of a target timed out: the service is overloaded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Saturation {
+    /// Requests that timed out.
+    pub timeouts: u64,
+    /// Requests made.
+    pub count: u64,
+    /// The request timeout, ms (`requestTimeoutMs`, else the target's `maxMs`).
+    pub timeout_ms: f64,
+}
+
+/// One target compared with its measurement.
+pub(crate) struct Measurement<'a> {
+    pub target: &'a Target,
+    pub key: String,
+    pub stats: &'a RequestStats,
+    /// The target's figure; for a saturated latency target, at least the
+    /// request timeout.
+    pub measured: f64,
+    /// `target × (1 + tolerance)`.
+    pub limit: f64,
+    pub saturation: Option<Saturation>,
+}
+
+impl Measurement<'_> {
+    /// Over the limit, or saturated.
+    pub fn missed(&self) -> bool {
+        self.saturation.is_some() || self.measured > self.limit
+    }
+
+    /// `measured / limit` of a missed latency target, for the readiness
+    /// rule; `None` for an `errorRate` target or a met one.
+    pub fn latency_ratio_to_limit(&self) -> Option<f64> {
+        (self.target.kind.is_latency() && self.missed()).then(|| self.measured / self.limit)
+    }
+
+    /// `GET /x mean 12.3 ms > target 7 ms`, with the timeouts when saturated.
+    pub fn describe(&self) -> String {
+        let op = if self.missed() { ">" } else { "<=" };
+        let tolerance = if self.target.tolerance > 0.0 {
+            format!(" +{}%", round(self.target.tolerance * 100.0))
+        } else {
+            String::new()
+        };
+        let kind = self.target.kind;
+        let (measured, target) = (round(self.measured), round(self.target.target));
+        let saturated = self.saturation.map(|s| {
+            format!(
+                "saturated: {} of {} requests timed out, timeout {} ms",
+                s.timeouts,
+                s.count,
+                round(s.timeout_ms)
+            )
+        });
+        match (kind.is_latency(), saturated) {
+            (true, None) => format!(
+                "{} {kind} {measured} ms {op} target {target} ms{tolerance}",
+                self.key
+            ),
+            (true, Some(saturated)) => format!(
+                "{} {kind} {measured} ms {op} target {target} ms{tolerance} ({saturated})",
+                self.key
+            ),
+            (false, None) => format!(
+                "{} {kind} {measured} {op} target {target}{tolerance}",
+                self.key
+            ),
+            (false, Some(saturated)) => format!(
+                "{} {saturated} ({kind} {measured}, target {target}{tolerance})",
+                self.key
+            ),
+        }
+    }
+}
+
+/// Rounds for display: three significant decimals at most, no trailing zeros.
+pub(crate) fn round(value: f64) -> String {
+    let text = format!("{value:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+fn figure(kind: TargetKind, stats: &RequestStats) -> f64 {
+    match kind {
+        TargetKind::Mean => stats.mean_ms,
+        TargetKind::Median | TargetKind::P50 => stats.median_ms,
+        TargetKind::Min => stats.min_ms,
+        TargetKind::Max => stats.max_ms,
+        TargetKind::P75 => stats.p75_ms,
+        TargetKind::P90 => stats.p90_ms,
+        TargetKind::P95 => stats.p95_ms,
+        TargetKind::P99 => stats.p99_ms,
+        TargetKind::ErrorRate => stats.error_rate,
+    }
+}
+
+/// The saturation of a request's results: timeouts are more than half of
+/// its failures and at least [`SATURATED_PERCENT`] % of its requests.
+fn saturation(report: &LatencyReport, stats: &RequestStats) -> Option<Saturation> {
+    let timeouts = stats.timeouts;
+    let saturated = timeouts > 0
+        && timeouts.saturating_mul(2) > stats.failures
+        && timeouts.saturating_mul(100) >= stats.count.saturating_mul(SATURATED_PERCENT);
+    saturated.then(|| Saturation {
+        timeouts,
+        count: stats.count,
+        timeout_ms: report.request_timeout_ms.unwrap_or(stats.max_ms),
+    })
+}
+
+/// Compares every target with the report, in config order.
+pub(crate) fn measure<'a>(
+    config: &'a EvaluationConfig,
+    report: &'a LatencyReport,
+) -> Result<Vec<Measurement<'a>>, DecisionError> {
+    config
+        .targets
+        .iter()
+        .enumerate()
+        .map(|(index, target)| {
+            let key = target.request_key();
+            let Some(stats) = report.request(&target.method, target.request_name()) else {
+                return Err(DecisionError::MissingResult {
+                    index,
+                    key,
+                    measured: RequestNames::of(report).to_string(),
+                });
+            };
+            let saturation = saturation(report, stats);
+            if stats.count == 0 || (stats.failures >= stats.count && saturation.is_none()) {
+                return Err(DecisionError::AllFailed {
+                    index,
+                    key,
+                    count: stats.count,
+                    failures: stats.failures,
+                    timeouts: stats.timeouts,
+                    connection_errors: stats.connection_errors,
+                    status_errors: stats.status_errors,
+                });
+            }
+            let mut measured = figure(target.kind, stats);
+            if let (Some(saturation), true) = (saturation, target.kind.is_latency()) {
+                measured = measured.max(saturation.timeout_ms);
+            }
+            Ok(Measurement {
+                target,
+                measured,
+                limit: target.target * (1.0 + target.tolerance),
+                key,
+                stats,
+                saturation,
+            })
+        })
+        .collect()
+}
