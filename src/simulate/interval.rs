@@ -373,12 +373,16 @@ mod tests {
         );
         let parsed = cpa::parse_metric_input(&input).unwrap();
         assert_eq!(parsed.resource.replicas(), Some(3));
-        let input = evaluate_input(&deployment(status), "{}\n".into(), RunType::Api);
+        let input = evaluate_input(
+            &deployment(status),
+            "{\"requests\": {}}\n".into(),
+            RunType::Api,
+        );
         // The evaluate stage reads the starting replicas from what we write.
         let request = cpa::parse_evaluate_input(&input).unwrap();
         assert_eq!(request.ready_replicas(), Some(1));
         let json: serde_json::Value = serde_json::from_slice(&input).unwrap();
-        assert_eq!(json["metrics"][0]["value"], "{}\n");
+        assert_eq!(json["metrics"][0]["value"], "{\"requests\": {}}\n");
         assert_eq!(json["resource"]["status"]["readyReplicas"], 1);
         assert_eq!(json["runType"], "api");
     }
