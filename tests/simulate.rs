@@ -499,6 +499,51 @@ fn both_stages_are_handed_the_deployment_s_status_with_starting_replicas_not_rea
     );
 }
 
+/// A latency report as gpa-metric prints it, with the given mean.
+fn report(mean_ms: f64) -> String {
+    serde_json::json!({"users": 8, "runTimeSeconds": 1.0, "requests": {"GET /fibonacci?n=10": {
+        "method": "GET", "name": "/fibonacci?n=10", "count": 40, "failures": 0,
+        "errorRate": 0.0, "requestsPerSecond": 40.0, "meanMs": mean_ms, "medianMs": mean_ms,
+        "minMs": 50.0, "maxMs": mean_ms * 2.0, "p75Ms": mean_ms, "p90Ms": mean_ms,
+        "p95Ms": mean_ms, "p99Ms": mean_ms}}})
+    .to_string()
+}
+
+#[test]
+fn a_miss_while_added_replicas_start_is_held_not_scaled_again() {
+    let dir = tempfile::tempdir().unwrap();
+    // Replicas take 30 s to start: after the first scale-up, every interval
+    // sees the new one starting.
+    let profile = "capacity:\n  startupDelayMs: 30000\n\
+         steps:\n  - durationSeconds: 7\n    requestsPerSecond: 20\n";
+    // A metric stage that always measures a mean of 150 ms: 1.5 times the
+    // target, which 1 ready replica times 1.5 rounds up to 2.
+    let metric = write_script(dir.path(), "metric", &format!("echo '{}'", report(150.0)));
+    let output = simulate(
+        dir.path(),
+        profile,
+        &["--metric-command", metric.to_str().unwrap()],
+    );
+    let (summary, timeline) = finished(dir.path(), &output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(timeline.intervals[0].decided_replicas, Some(2), "{stderr}");
+    let held: Vec<_> = timeline.intervals.iter().skip(1).collect();
+    assert!(!held.is_empty(), "{stderr}");
+    for interval in held {
+        assert_eq!(interval.status.ready_replicas, 1);
+        assert_eq!(interval.outcome, IntervalOutcome::Unchanged, "{stderr}");
+        assert!(
+            interval.reason.starts_with(
+                "hold 2: 1 of 2 replicas still starting; GET /fibonacci?n=10 mean 150"
+            ),
+            "{}",
+            interval.reason
+        );
+    }
+    assert!(stderr.contains("replicas still starting"), "{stderr}");
+    assert_eq!(summary.peak_replicas, 2);
+}
+
 #[test]
 fn compare_runs_each_config_into_its_folder_and_prints_a_row_for_each() {
     let dir = tempfile::tempdir().unwrap();
