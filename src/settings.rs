@@ -59,7 +59,11 @@ impl Setting {
     }
 
     /// A setting that also honours an older variable name.
-    pub const fn with_alias(flag: &'static str, variable: &'static str, alias: &'static str) -> Self {
+    pub const fn with_alias(
+        flag: &'static str,
+        variable: &'static str,
+        alias: &'static str,
+    ) -> Self {
         Setting {
             flag,
             variable,
@@ -137,7 +141,9 @@ mod tests {
     #[test]
     fn the_flag_or_variable_beats_the_alias_and_blank_counts_as_unset() {
         let alias = env(&[("locustUsers", " 7 ")]);
-        let cases: &[(Option<&str>, Option<(&str, &str)>)] = &[
+        /// (what clap gave, the value and name looked up)
+        type Case = (Option<&'static str>, Option<(&'static str, &'static str)>);
+        let cases: &[Case] = &[
             (Some("3"), Some(("3", "gooseUsers (--users)"))),
             (Some(" 3\t"), Some(("3", "gooseUsers (--users)"))),
             (Some(""), Some(("7", "locustUsers"))),
@@ -153,14 +159,23 @@ mod tests {
             assert_eq!(got, want, "given {given:?}");
         }
         assert_eq!(USERS.lookup(None, &env(&[("locustUsers", "")])), None);
-        assert_eq!(Setting::new("state", "decayInfoFilePath").lookup(None, &alias), None);
+        assert_eq!(
+            Setting::new("state", "decayInfoFilePath").lookup(None, &alias),
+            None
+        );
     }
 
     #[test]
     fn a_bad_value_names_the_setting_it_came_from_and_the_expectation() {
-        let given = USERS.lookup(None, &env(&[("locustUsers", "many")])).unwrap();
+        let given = USERS
+            .lookup(None, &env(&[("locustUsers", "many")]))
+            .unwrap();
         let err = given
-            .parse::<usize>(|n| *n >= 1, "not a number of users", "a whole number from 1")
+            .parse::<usize>(
+                |n| *n >= 1,
+                "not a number of users",
+                "a whole number from 1",
+            )
             .unwrap_err();
         assert_eq!(
             err.to_string(),

@@ -1,206 +1,46 @@
-//! The metric stage: settings (flags, camelCase environment variables and the
-//! Locust Pod Autoscaler's names as aliases), the CPA input, the scenarios,
-//! one quiet load test and the one JSON report on stdout.
+//! The metric stage: the CPA input, the scenarios, one quiet load test and
+//! the one JSON report on stdout.
 //!
 //! [`main_with`] is the whole stage; `gpa-metric` calls it with no compiled
-//! scenarios, and a user's own executable calls it with theirs. Settings are
-//! resolved by a pure function of the parsed flags and an environment lookup
-//! ([`Settings::resolve`]); precedence is flag > primary variable > alias
-//! variable > default. A variable set to the empty string counts as unset.
+//! scenarios, and a user's own executable calls it with theirs. Its settings
+//! ([`settings`]) are resolved by a pure function of the parsed flags and an
+//! environment lookup; precedence is flag > primary variable > alias
+//! variable > default, and a variable set to the empty string counts as
+//! unset. [`run_time`] reads the run time as Locust wrote it.
+
+pub mod run_time;
+pub mod settings;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Parser;
 use goose::goose::Scenario;
 
 use crate::cpa::{self, Resource};
-use crate::load_test::{self, LoadTestSettings, StdoutGuard, TlsSettings};
+use crate::load_test::{self, LoadTestSettings, StdoutGuard};
 use crate::report::LatencyReport;
-use crate::scenario::ScenarioFile;
+use crate::scenario::{NoResponseCauses, ScenarioFile};
 
-/// Default scenario file path.
-pub const DEFAULT_SCENARIO_FILE: &str = "/scenario.yaml";
-/// Default number of simulated users.
-pub const DEFAULT_USERS: usize = 10;
-/// Default measured run time, seconds.
-pub const DEFAULT_RUN_TIME_SECONDS: u64 = 20;
-/// Default per-request timeout, milliseconds.
-pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 5000;
-/// Largest accepted number of users.
-pub const MAX_USERS: usize = 100_000;
-
-/// Longest accepted ramp-up (users / hatch rate), seconds: one day.
-pub const MAX_RAMP_UP_SECONDS: u64 = 86_400;
-
-/// The slowest hatch rate accepted for `users`: a ramp-up of at most
-/// [`MAX_RAMP_UP_SECONDS`], and never below goose's own floor of one user a
-/// day (which goose checks in `f32`). Rounded up to 7 decimals, so the value
-/// printed in the error message is itself accepted.
-pub fn slowest_hatch_rate(users: usize) -> f64 {
-    // goose rejects a rate below 1/86400 computed in f32; 0.0000116 is above it.
-    const GOOSE_FLOOR: f64 = 0.000_011_6;
-    let exact = (users as f64 / MAX_RAMP_UP_SECONDS as f64).max(GOOSE_FLOOR);
-    let scaled = exact * 1e7;
-    let nearest = scaled.round();
-    // Up to the next 7th decimal, unless already on one (up to float noise).
-    let rounded = if (scaled - nearest).abs() < 1e-6 {
-        nearest
-    } else {
-        scaled.ceil()
-    };
-    rounded / 1e7
-}
-
-/// Longest accepted run time, seconds: one day.
-pub const MAX_RUN_TIME_SECONDS: u64 = 86_400;
-
-const RUN_TIME_EXPECTED: &str =
-    "whole seconds from 1 to 86400: a number (20) or a timespan such as 30s, 5m or 1h30m";
-
-/// A run time in whole seconds, 1 to [`MAX_RUN_TIME_SECONDS`]: a number of
-/// seconds (`20`, also `20.0`), or a timespan as Locust took it: hours,
-/// minutes and seconds in that order, each optional (`30s`, `5m`, `1h30m`,
-/// `1h2m3s`). The error says why the value is not one.
-pub fn parse_run_time(value: &str) -> Result<u64, &'static str> {
-    let seconds = if value.ends_with(['h', 'm', 's']) {
-        timespan_seconds(value).ok_or("not a run time")?
-    } else {
-        match value.parse::<f64>() {
-            Ok(secs) if secs.is_finite() && secs.fract() != 0.0 => {
-                return Err("goose measures whole seconds");
-            }
-            Ok(secs) if secs.is_finite() && (0.0..=MAX_RUN_TIME_SECONDS as f64).contains(&secs) => {
-                secs as u64
-            }
-            _ => return Err("not a run time"),
-        }
-    };
-    if (1..=MAX_RUN_TIME_SECONDS).contains(&seconds) {
-        Ok(seconds)
-    } else {
-        Err("not a run time")
-    }
-}
-
-/// `1h30m`-style timespans: digits followed by `h`, `m` or `s`, units in
-/// that order, each at most once. `None` if it is not one (or overflows).
-fn timespan_seconds(text: &str) -> Option<u64> {
-    let mut total: u64 = 0;
-    let mut rest = text;
-    let mut units: &[(char, u64)] = &[('h', 3600), ('m', 60), ('s', 1)];
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit())?;
-        if digits == 0 {
-            return None;
-        }
-        let number: u64 = rest[..digits].parse().ok()?;
-        let unit = rest[digits..].chars().next()?;
-        let position = units.iter().position(|(u, _)| *u == unit)?;
-        total = total.checked_add(number.checked_mul(units[position].1)?)?;
-        units = &units[position + 1..];
-        rest = &rest[digits + 1..];
-    }
-    Some(total)
-}
+pub use run_time::{MAX_RUN_TIME_SECONDS, parse_run_time};
+pub use settings::{
+    DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RUN_TIME_SECONDS, DEFAULT_SCENARIO_FILE, DEFAULT_USERS,
+    MAX_RAMP_UP_SECONDS, MAX_USERS, MetricArgs, ScenarioFileSetting, Settings, SettingsError,
+    slowest_hatch_rate,
+};
 
 /// The default log filter: our own info lines, goose's errors only. goose
 /// logs one WARN line per failed request (tens of thousands against a down
-/// target); the stage logs a summary of failures by error instead. Set
-/// `GPA_LOG=info` to see goose's lines.
+/// target), and the platform certificate verifier one ERROR line per
+/// rejected certificate; the stage logs a summary of failures by cause
+/// instead. Set `GPA_LOG=info` to see those lines.
 /// (`goose=` is a target prefix that also matches `goose_pod_autoscaler`,
 /// hence the longer, more specific directive for our own crate.)
-pub const DEFAULT_LOG_FILTER: &str = "info,goose=error,goose_pod_autoscaler=info";
-
-/// The metric stage's command line. Every setting but `--replicas` is also an
-/// environment variable (camelCase, as the CPA passes `spec.config`).
-#[derive(Debug, Clone, Default, Parser)]
-#[command(
-    name = "gpa-metric",
-    version,
-    about = "Runs a short goose load test against a service and prints one JSON latency report",
-    long_about = "Runs a short goose load test against a service and prints one JSON latency report on stdout \
-(logs go to stderr). Reads the CPA metric JSON on stdin (current replicas from resource.spec.replicas) \
-unless --replicas is given. Each setting comes from its flag, else its environment variable, else the \
-Locust Pod Autoscaler alias variable named in its help, else its default. Empty variables count as unset."
-)]
-pub struct MetricArgs {
-    /// Base URL of the service under test, e.g. http://fibonacci:8000 (required). Alias variable: locustHost.
-    #[arg(long, env = "gooseHost", value_name = "URL")]
-    pub host: Option<String>,
-    /// Simulated users [default: 10]. Alias variable: locustUsers.
-    #[arg(long, env = "gooseUsers", value_name = "N")]
-    pub users: Option<String>,
-    /// Users started per second, at least users/86400 (a ramp-up of at most a day) [default: all at once]. Alias variable: locustHatchRate.
-    #[arg(long, env = "gooseHatchRate", value_name = "PER_SECOND")]
-    pub hatch_rate: Option<String>,
-    /// Measurement after ramp-up: whole seconds (20) or a timespan (30s, 5m, 1h30m), 1 s to 24 h [default: 20]. Alias variable: locustRunTime.
-    #[arg(long, env = "gooseRunTime", value_name = "SECONDS")]
-    pub run_time: Option<String>,
-    /// Per-request timeout in milliseconds [default: 5000].
-    #[arg(long, env = "gooseRequestTimeout", value_name = "MS")]
-    pub request_timeout: Option<String>,
-    /// The scenario file [default: /scenario.yaml; optional when compiled scenarios exist].
-    #[arg(long, env = "scenarioFilePath", value_name = "PATH")]
-    pub scenario_file: Option<String>,
-    /// PEM file of a CA certificate to trust for an HTTPS host, besides the system roots.
-    #[arg(long, env = "gooseCaCertPath", value_name = "PATH")]
-    pub ca_cert: Option<String>,
-    /// Skip TLS certificate verification (true/false) [default: false]. For tests only.
-    #[arg(long, env = "gooseInsecureSkipTlsVerify", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
-    pub insecure_skip_tls_verify: Option<String>,
-    /// Current replicas, for use by hand: stdin is not read.
-    #[arg(long, value_name = "N")]
-    pub replicas: Option<u32>,
-}
-
-/// Where the scenario file setting came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ScenarioFileSetting {
-    /// Set by flag or `scenarioFilePath`: the file must exist.
-    Explicit(PathBuf),
-    /// The default `/scenario.yaml`: optional when compiled scenarios exist.
-    Default(PathBuf),
-}
-
-impl ScenarioFileSetting {
-    /// The path either way.
-    pub fn path(&self) -> &Path {
-        match self {
-            ScenarioFileSetting::Explicit(path) | ScenarioFileSetting::Default(path) => path,
-        }
-    }
-}
-
-/// The resolved, validated settings of one metric run.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Load test settings (TLS certificates not yet read).
-    pub load_test: LoadTestSettings,
-    /// The scenario file.
-    pub scenario_file: ScenarioFileSetting,
-    /// The CA certificate file, if any.
-    pub ca_cert_path: Option<PathBuf>,
-    /// Current replicas given by `--replicas`, in which case stdin is not read.
-    pub replicas: Option<u32>,
-}
-
-/// A setting with a bad value.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[error("setting {setting} '{value}': {why}; expected {expected}")]
-pub struct SettingsError {
-    /// The setting, named the way it was given (variable or flag).
-    pub setting: String,
-    /// The value given.
-    pub value: String,
-    /// What is wrong with it.
-    pub why: String,
-    /// What was expected.
-    pub expected: String,
-}
+pub const DEFAULT_LOG_FILTER: &str =
+    "info,goose=error,rustls_platform_verifier=off,goose_pod_autoscaler=info";
 
 /// The metric stage's failures that are not bad settings.
 #[derive(Debug, thiserror::Error)]
@@ -224,218 +64,6 @@ pub enum StageError {
         /// The default path looked at.
         path: PathBuf,
     },
-}
-
-/// One setting's sources, highest precedence first.
-struct Source<'a> {
-    flag: &'static str,
-    primary: &'static str,
-    alias: Option<&'static str>,
-    given: &'a Option<String>,
-}
-
-impl Source<'_> {
-    /// The value and the name to blame for it: the flag-or-primary value clap
-    /// gave, else the alias variable; empty counts as unset.
-    fn value(&self, env: &impl Fn(&str) -> Option<String>) -> Option<(String, String)> {
-        let non_empty = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_string());
-        if let Some(value) = self.given.as_deref().and_then(non_empty) {
-            return Some((value, format!("{} (--{})", self.primary, self.flag)));
-        }
-        let alias = self.alias?;
-        env(alias)
-            .as_deref()
-            .and_then(non_empty)
-            .map(|value| (value, alias.to_string()))
-    }
-}
-
-fn bad(setting: &str, value: &str, why: &str, expected: &str) -> SettingsError {
-    SettingsError {
-        setting: setting.to_string(),
-        value: value.to_string(),
-        why: why.to_string(),
-        expected: expected.to_string(),
-    }
-}
-
-impl Settings {
-    /// Resolves and validates the settings: flag > primary variable (both
-    /// given by clap in `args`) > alias variable (looked up with `env`) >
-    /// default.
-    pub fn resolve(
-        args: &MetricArgs,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, SettingsError> {
-        let host_source = Source {
-            flag: "host",
-            primary: "gooseHost",
-            alias: Some("locustHost"),
-            given: &args.host,
-        };
-        let Some((host, host_name)) = host_source.value(&env) else {
-            return Err(bad(
-                "gooseHost (--host)",
-                "",
-                "not set",
-                "the service's base URL, e.g. http://fibonacci:8000 (gooseHost, or locustHost)",
-            ));
-        };
-        match reqwest::Url::parse(&host) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
-            Ok(_) | Err(_) => {
-                return Err(bad(
-                    &host_name,
-                    &host,
-                    "not an http(s) URL",
-                    "a base URL such as http://fibonacci:8000",
-                ));
-            }
-        }
-
-        let users_source = Source {
-            flag: "users",
-            primary: "gooseUsers",
-            alias: Some("locustUsers"),
-            given: &args.users,
-        };
-        let users = match users_source.value(&env) {
-            None => DEFAULT_USERS,
-            Some((value, name)) => match value.parse::<usize>() {
-                Ok(n) if (1..=MAX_USERS).contains(&n) => n,
-                _ => {
-                    return Err(bad(
-                        &name,
-                        &value,
-                        "not a number of users",
-                        &format!("a whole number from 1 to {MAX_USERS}"),
-                    ));
-                }
-            },
-        };
-
-        let rate_source = Source {
-            flag: "hatch-rate",
-            primary: "gooseHatchRate",
-            alias: Some("locustHatchRate"),
-            given: &args.hatch_rate,
-        };
-        let hatch_rate = match rate_source.value(&env) {
-            None => None,
-            Some((value, name)) => match value.parse::<f64>() {
-                Ok(rate) if rate.is_finite() && rate > 0.0 => {
-                    let slowest = slowest_hatch_rate(users);
-                    if rate < slowest {
-                        return Err(bad(
-                            &name,
-                            &value,
-                            &format!(
-                                "starting {users} users would take longer than {MAX_RAMP_UP_SECONDS} s"
-                            ),
-                            &format!(
-                                "users started per second of at least {slowest:.7} for {users} users (a ramp-up of at most {MAX_RAMP_UP_SECONDS} s)"
-                            ),
-                        ));
-                    }
-                    Some(rate)
-                }
-                _ => {
-                    return Err(bad(
-                        &name,
-                        &value,
-                        "not a positive rate",
-                        "users started per second, e.g. 10 or 2.5",
-                    ));
-                }
-            },
-        };
-
-        let run_source = Source {
-            flag: "run-time",
-            primary: "gooseRunTime",
-            alias: Some("locustRunTime"),
-            given: &args.run_time,
-        };
-        let run_time = match run_source.value(&env) {
-            None => Duration::from_secs(DEFAULT_RUN_TIME_SECONDS),
-            Some((value, name)) => match parse_run_time(&value) {
-                Ok(seconds) => Duration::from_secs(seconds),
-                Err(why) => return Err(bad(&name, &value, why, RUN_TIME_EXPECTED)),
-            },
-        };
-
-        let timeout_source = Source {
-            flag: "request-timeout",
-            primary: "gooseRequestTimeout",
-            alias: None,
-            given: &args.request_timeout,
-        };
-        let request_timeout = match timeout_source.value(&env) {
-            None => Duration::from_millis(DEFAULT_REQUEST_TIMEOUT_MS),
-            Some((value, name)) => match value.parse::<u64>() {
-                Ok(ms) if (1..=3_600_000).contains(&ms) => Duration::from_millis(ms),
-                _ => {
-                    return Err(bad(
-                        &name,
-                        &value,
-                        "not a timeout",
-                        "whole milliseconds from 1 to 3600000",
-                    ));
-                }
-            },
-        };
-
-        let file_source = Source {
-            flag: "scenario-file",
-            primary: "scenarioFilePath",
-            alias: None,
-            given: &args.scenario_file,
-        };
-        let scenario_file = match file_source.value(&env) {
-            Some((value, _)) => ScenarioFileSetting::Explicit(PathBuf::from(value)),
-            None => ScenarioFileSetting::Default(PathBuf::from(DEFAULT_SCENARIO_FILE)),
-        };
-
-        let ca_source = Source {
-            flag: "ca-cert",
-            primary: "gooseCaCertPath",
-            alias: None,
-            given: &args.ca_cert,
-        };
-        let ca_cert_path = ca_source.value(&env).map(|(value, _)| PathBuf::from(value));
-
-        let insecure_source = Source {
-            flag: "insecure-skip-tls-verify",
-            primary: "gooseInsecureSkipTlsVerify",
-            alias: None,
-            given: &args.insecure_skip_tls_verify,
-        };
-        let insecure_skip_verify = match insecure_source.value(&env) {
-            None => false,
-            Some((value, name)) => match value.to_ascii_lowercase().as_str() {
-                "true" => true,
-                "false" => false,
-                _ => return Err(bad(&name, &value, "not a boolean", "true or false")),
-            },
-        };
-
-        Ok(Settings {
-            load_test: LoadTestSettings {
-                host,
-                users,
-                hatch_rate,
-                run_time,
-                request_timeout,
-                tls: TlsSettings {
-                    ca_certificates: Vec::new(),
-                    insecure_skip_verify,
-                },
-            },
-            scenario_file,
-            ca_cert_path,
-            replicas: args.replicas,
-        })
-    }
 }
 
 /// Current replicas from the CPA metric JSON (or the legacy bare resource).
@@ -477,7 +105,8 @@ fn read_ca_certificates(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>
     Ok(certificates)
 }
 
-/// The scenarios to run: the scenario file's, then the compiled ones.
+/// The scenarios to run: the scenario file's, then the compiled ones, and
+/// the tally the file's requests keep of why requests got no response.
 ///
 /// An explicitly configured scenario file must exist. The default
 /// `/scenario.yaml` is used when it exists; when it does not, the compiled
@@ -486,29 +115,77 @@ pub fn collect_scenarios(
     setting: &ScenarioFileSetting,
     compiled: Vec<Scenario>,
     env: impl Fn(&str) -> Option<String>,
-) -> anyhow::Result<Vec<Scenario>> {
+) -> anyhow::Result<(Vec<Scenario>, Arc<NoResponseCauses>)> {
     let path = setting.path();
+    let mut scenarios = Vec::new();
+    let mut causes = Arc::default();
     let use_file = match setting {
         ScenarioFileSetting::Explicit(_) => true,
-        ScenarioFileSetting::Default(_) => path.exists() || compiled.is_empty(),
-    };
-    let mut scenarios = Vec::new();
-    if use_file {
-        if !path.exists()
-            && compiled.is_empty()
-            && matches!(setting, ScenarioFileSetting::Default(_))
-        {
+        ScenarioFileSetting::Default(_) if path.exists() => true,
+        ScenarioFileSetting::Default(_) if compiled.is_empty() => {
             return Err(StageError::NoScenarios {
                 path: path.to_path_buf(),
             }
             .into());
         }
+        ScenarioFileSetting::Default(_) => false,
+    };
+    if use_file {
         let file = ScenarioFile::load(path, env)?;
         tracing::debug!(file = %path.display(), scenarios = file.scenarios.len(), "scenario file loaded");
         scenarios.extend(file.goose_scenarios()?);
+        causes = Arc::clone(&file.no_response);
     }
     scenarios.extend(compiled);
-    Ok(scenarios)
+    Ok((scenarios, causes))
+}
+
+/// The load the probe itself adds to the service, from the scenarios' wait
+/// times: each user sends a request, waits for the response, then waits its
+/// scenario's `waitTime`, so requests/s ≈ users / (wait + response time).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProbeLoad {
+    /// Every scenario waits: at most this many requests per second (the
+    /// response time, unknown before the run, only lowers it).
+    AtMost(f64),
+    /// A scenario (named) has no wait time: its users send requests back to
+    /// back, as fast as the service answers.
+    BackToBack(String),
+}
+
+/// The probe's load for `users` spread over `scenarios` by weight.
+pub fn probe_load(scenarios: &[Scenario], users: usize) -> ProbeLoad {
+    let total_weight: usize = scenarios.iter().map(|s| s.weight.max(1)).sum();
+    let mut per_second = 0.0;
+    for scenario in scenarios {
+        let mean_wait = scenario
+            .transaction_wait
+            .map(|(min, max)| (min + max).as_secs_f64() / 2.0)
+            .unwrap_or(0.0);
+        if mean_wait <= 0.0 {
+            return ProbeLoad::BackToBack(scenario.name.to_string());
+        }
+        let share = scenario.weight.max(1) as f64 / total_weight.max(1) as f64;
+        per_second += users as f64 * share / mean_wait;
+    }
+    ProbeLoad::AtMost(per_second)
+}
+
+fn log_probe_load(load: &LoadTestSettings, scenarios: &[Scenario]) {
+    let run_s = load.run_time.as_secs();
+    match probe_load(scenarios, load.users) {
+        ProbeLoad::AtMost(per_second) => tracing::info!(
+            "probe load: at most {per_second:.1} requests/s ({} users, each waiting between requests), \
+             about {:.0} requests in the {run_s} s run, added to the service's own traffic",
+            load.users,
+            per_second * run_s as f64
+        ),
+        ProbeLoad::BackToBack(name) => tracing::info!(
+            "probe load: scenario '{name}' has no waitTime, so its users send requests back to back: \
+             users / response time requests/s (10 users at 50 ms: 200 requests/s) for {run_s} s, \
+             added to the service's own traffic; set waitTime to probe more lightly"
+        ),
+    }
 }
 
 /// Runs the whole stage once and returns the report; the JSON goes to
@@ -532,7 +209,7 @@ pub fn run_stage(
     if let Some(path) = &settings.ca_cert_path {
         settings.load_test.tls.ca_certificates = read_ca_certificates(path)?;
     }
-    let scenarios = collect_scenarios(&settings.scenario_file, compiled, env)?;
+    let (scenarios, causes) = collect_scenarios(&settings.scenario_file, compiled, env)?;
     if replicas == 0 {
         tracing::info!("current replicas 0: no load test");
         return Ok(LatencyReport::empty(0));
@@ -544,6 +221,7 @@ pub fn run_stage(
         ends_within_ms = u64::try_from(load.deadline().saturating_add(Duration::from_secs(1)).as_millis()).unwrap_or(u64::MAX),
         "load test starting"
     );
+    log_probe_load(load, &scenarios);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -553,17 +231,8 @@ pub fn run_stage(
     let metrics = metrics?;
     let report =
         load_test::report_from_metrics(&metrics, replicas, load.users as u32, load.run_time);
-    for (error, detail) in metrics.errors.iter().take(10) {
-        tracing::warn!(
-            occurrences = detail.occurrences,
-            "request failures: {error}"
-        );
-    }
-    if metrics.errors.len() > 10 {
-        tracing::warn!(
-            "{} more kinds of request failure not shown",
-            metrics.errors.len() - 10
-        );
+    for line in load_test::failure_summary(&load_test::goose_errors(&metrics), &causes.counts()) {
+        tracing::warn!("{line}");
     }
     for (key, stats) in &report.requests {
         tracing::info!(
@@ -578,6 +247,7 @@ pub fn run_stage(
 /// The whole metric executable: parses the command line, installs logging
 /// and the stdout guard, runs [`run_stage`] with the scenarios `compiled`
 /// returns (besides, or instead of, the scenario file), prints the report.
+/// Every failure ends the same way: one line on stderr and exit code 1.
 ///
 /// ```no_run
 /// use goose::prelude::*;
@@ -598,22 +268,20 @@ pub fn main_with<F>(compiled: F) -> ExitCode
 where
     F: FnOnce() -> Vec<Scenario>,
 {
-    let args = match crate::cli::parse::<MetricArgs>() {
-        Ok(Some(args)) => args,
-        Ok(None) => return ExitCode::SUCCESS,
-        Err(err) => return crate::cli::exit_code(Err(err)),
-    };
-    crate::logging::init(DEFAULT_LOG_FILTER);
-    crate::cli::exit_code(run_and_print(&args, compiled))
+    crate::cli::exit_code(parse_and_run(compiled))
 }
 
-fn run_and_print<F>(args: &MetricArgs, compiled: F) -> anyhow::Result<()>
+fn parse_and_run<F>(compiled: F) -> anyhow::Result<()>
 where
     F: FnOnce() -> Vec<Scenario>,
 {
+    let Some(args) = crate::cli::parse::<MetricArgs>()? else {
+        return Ok(()); // --help or --version, printed by clap
+    };
+    crate::logging::init(DEFAULT_LOG_FILTER);
     let mut guard = StdoutGuard::install().context("redirecting stdout during the load test")?;
     let env = |name: &str| std::env::var(name).ok();
-    let report = run_stage(args, compiled(), env, std::io::stdin().lock())?;
+    let report = run_stage(&args, compiled(), env, std::io::stdin().lock())?;
     let json = serde_json::to_string(&report).context("encoding the report")?;
     guard
         .write_document(&json)
@@ -625,227 +293,8 @@ where
 mod tests {
     use super::*;
 
-    type Env = &'static [(&'static str, &'static str)];
-
-    fn env_of(
-        pairs: &'static [(&'static str, &'static str)],
-    ) -> impl Fn(&str) -> Option<String> + Copy {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(key, _)| *key == name)
-                .map(|(_, value)| value.to_string())
-        }
-    }
-
-    fn args(host: Option<&str>) -> MetricArgs {
-        MetricArgs {
-            host: host.map(String::from),
-            ..MetricArgs::default()
-        }
-    }
-
-    #[test]
-    fn defaults_apply_when_only_the_host_is_set() {
-        let settings = Settings::resolve(&args(Some("http://svc:8000")), env_of(&[])).unwrap();
-        let load = &settings.load_test;
-        assert_eq!((load.users, load.hatch_rate), (10, None));
-        assert_eq!(load.run_time, Duration::from_secs(20));
-        assert_eq!(load.request_timeout, Duration::from_millis(5000));
-        assert!(!load.tls.insecure_skip_verify);
-        assert_eq!(
-            settings.scenario_file,
-            ScenarioFileSetting::Default("/scenario.yaml".into())
-        );
-    }
-
-    #[test]
-    fn the_flag_or_primary_value_beats_the_alias_which_beats_the_default() {
-        let env = env_of(&[
-            ("locustHost", "http://lpa:1"),
-            ("locustUsers", "7"),
-            ("locustRunTime", "3"),
-            ("locustHatchRate", "2"),
-        ]);
-        let from_alias = Settings::resolve(&args(None), env).unwrap();
-        assert_eq!(from_alias.load_test.host, "http://lpa:1");
-        assert_eq!(
-            (
-                from_alias.load_test.users,
-                from_alias.load_test.run_time,
-                from_alias.load_test.hatch_rate
-            ),
-            (7, Duration::from_secs(3), Some(2.0))
-        );
-        let primary = MetricArgs {
-            host: Some("http://goose:1".into()),
-            users: Some("4".into()),
-            run_time: Some("".into()),
-            ..MetricArgs::default()
-        };
-        let resolved = Settings::resolve(&primary, env).unwrap();
-        assert_eq!(
-            (resolved.load_test.host.as_str(), resolved.load_test.users),
-            ("http://goose:1", 4)
-        );
-        assert_eq!(
-            resolved.load_test.run_time,
-            Duration::from_secs(3),
-            "an empty value counts as unset"
-        );
-    }
-
-    #[test]
-    fn bad_settings_name_the_setting_the_value_and_the_expectation() {
-        let cases: [(MetricArgs, Env, &str); 9] = [
-            (
-                args(None),
-                &[],
-                "setting gooseHost (--host) '': not set; expected the service's base URL",
-            ),
-            (
-                args(Some("fibonacci")),
-                &[],
-                "setting gooseHost (--host) 'fibonacci': not an http(s) URL",
-            ),
-            (
-                args(None),
-                &[("locustHost", "ftp://x")],
-                "setting locustHost 'ftp://x': not an http(s) URL",
-            ),
-            (
-                MetricArgs {
-                    users: Some("0".into()),
-                    ..args(Some("http://a"))
-                },
-                &[],
-                "setting gooseUsers (--users) '0': not a number of users; expected a whole number from 1",
-            ),
-            (
-                args(Some("http://a")),
-                &[("locustUsers", "ten")],
-                "setting locustUsers 'ten': not a number of users",
-            ),
-            (
-                MetricArgs {
-                    run_time: Some("1.5".into()),
-                    ..args(Some("http://a"))
-                },
-                &[],
-                "setting gooseRunTime (--run-time) '1.5': goose measures whole seconds; expected whole seconds from 1 to 86400",
-            ),
-            (
-                MetricArgs {
-                    hatch_rate: Some("-1".into()),
-                    ..args(Some("http://a"))
-                },
-                &[],
-                "setting gooseHatchRate (--hatch-rate) '-1': not a positive rate",
-            ),
-            (
-                MetricArgs {
-                    request_timeout: Some("2s".into()),
-                    ..args(Some("http://a"))
-                },
-                &[],
-                "setting gooseRequestTimeout (--request-timeout) '2s': not a timeout; expected whole milliseconds",
-            ),
-            (
-                MetricArgs {
-                    insecure_skip_tls_verify: Some("yes".into()),
-                    ..args(Some("http://a"))
-                },
-                &[],
-                "setting gooseInsecureSkipTlsVerify (--insecure-skip-tls-verify) 'yes': not a boolean; expected true or false",
-            ),
-        ];
-        for (args, env, expected) in cases {
-            let err = Settings::resolve(&args, env_of(env))
-                .unwrap_err()
-                .to_string();
-            assert!(err.starts_with(expected), "got: {err}\nwant: {expected}");
-        }
-    }
-
-    #[test]
-    fn run_times_are_seconds_or_locust_style_timespans() {
-        let accepted = [
-            ("20", 20),
-            ("20.0", 20),
-            ("1", 1),
-            ("86400", 86_400),
-            ("30s", 30),
-            ("1m", 60),
-            ("5m", 300),
-            ("1h", 3600),
-            ("1h30m", 5400),
-            ("1h2m3s", 3723),
-            ("2m30s", 150),
-            ("90s", 90),
-            ("24h", 86_400),
-        ];
-        for (text, seconds) in accepted {
-            assert_eq!(parse_run_time(text), Ok(seconds), "{text}");
-        }
-        let rejected = [
-            ("1.5", "goose measures whole seconds"),
-            ("0", "not a run time"),
-            ("0s", "not a run time"),
-            ("86401", "not a run time"),
-            ("24h1s", "not a run time"),
-            ("-5", "not a run time"),
-            ("m", "not a run time"),
-            ("30m1h", "not a run time"),
-            ("1h1h", "not a run time"),
-            ("1.5m", "not a run time"),
-            ("1d", "not a run time"),
-            ("30 s", "not a run time"),
-            ("99999999999999999999h", "not a run time"),
-            ("ten", "not a run time"),
-        ];
-        for (text, why) in rejected {
-            assert_eq!(parse_run_time(text), Err(why), "{text}");
-        }
-        let lpa = Settings::resolve(&args(Some("http://a")), env_of(&[("locustRunTime", "1m")]));
-        assert_eq!(lpa.unwrap().load_test.run_time, Duration::from_secs(60));
-        let err = Settings::resolve(&args(Some("http://a")), env_of(&[("locustRunTime", "1x")]))
-            .unwrap_err()
-            .to_string();
-        assert_eq!(
-            err,
-            "setting locustRunTime '1x': not a run time; expected whole seconds from 1 to 86400: a number (20) or a timespan such as 30s, 5m or 1h30m"
-        );
-    }
-
-    #[test]
-    fn a_hatch_rate_is_accepted_down_to_a_ramp_up_of_one_day() {
-        let rate = |users: &str, rate: &str| {
-            let args = MetricArgs {
-                users: Some(users.into()),
-                hatch_rate: Some(rate.into()),
-                ..args(Some("http://a"))
-            };
-            Settings::resolve(&args, env_of(&[])).map(|s| s.load_test.ramp_up())
-        };
-        assert_eq!(rate("10", "0.5"), Ok(Duration::from_secs(20)));
-        let slowest = slowest_hatch_rate(10).to_string();
-        assert!(rate("10", &slowest).unwrap() <= Duration::from_secs(MAX_RAMP_UP_SECONDS));
-        assert!(rate("1", &slowest_hatch_rate(1).to_string()).is_ok());
-        for (users, too_slow) in [("1", "1e-300"), ("1", "0.00001"), ("10", "0.0001")] {
-            let err = rate(users, too_slow).unwrap_err().to_string();
-            assert!(
-                err.starts_with(&format!(
-                    "setting gooseHatchRate (--hatch-rate) '{too_slow}': starting {users} users would take longer than 86400 s; expected users started per second of at least"
-                )),
-                "{err}"
-            );
-        }
-        assert!(
-            rate("1", "0.00001")
-                .unwrap_err()
-                .to_string()
-                .contains("at least 0.0000116 for 1 users")
-        );
+    fn no_env(_: &str) -> Option<String> {
+        None
     }
 
     #[test]
@@ -867,12 +316,13 @@ mod tests {
         let missing = ScenarioFileSetting::Default("/nonexistent/scenario.yaml".into());
         let compiled = vec![Scenario::new("compiled")];
         assert_eq!(
-            collect_scenarios(&missing, compiled, env_of(&[]))
+            collect_scenarios(&missing, compiled, no_env)
                 .unwrap()
+                .0
                 .len(),
             1
         );
-        let err = collect_scenarios(&missing, Vec::new(), env_of(&[]))
+        let err = collect_scenarios(&missing, Vec::new(), no_env)
             .err()
             .unwrap()
             .to_string();
@@ -881,13 +331,37 @@ mod tests {
             "{err}"
         );
         let explicit = ScenarioFileSetting::Explicit("/nonexistent/scenario.yaml".into());
-        let err = collect_scenarios(&explicit, vec![Scenario::new("c")], env_of(&[]))
+        let err = collect_scenarios(&explicit, vec![Scenario::new("c")], no_env)
             .err()
             .unwrap()
             .to_string();
         assert!(
             err.starts_with("scenario file '/nonexistent/scenario.yaml': cannot read it"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn the_probe_load_follows_users_weights_and_wait_times() {
+        let waiting = |name: &str, weight: usize, min_ms: u64, max_ms: u64| {
+            Scenario::new(name)
+                .set_weight(weight)
+                .unwrap()
+                .set_wait_time(Duration::from_millis(min_ms), Duration::from_millis(max_ms))
+                .unwrap()
+        };
+        // 10 users waiting 1-2 s (1.5 s on average): at most 6.7 requests/s.
+        let ProbeLoad::AtMost(rate) = probe_load(&[waiting("a", 1, 1000, 2000)], 10) else {
+            panic!("every scenario waits");
+        };
+        assert!((rate - 10.0 / 1.5).abs() < 1e-9, "{rate}");
+        // 3 of 4 users wait 1 s, 1 of 4 waits 0.5 s: 7.5/1 + 2.5/0.5 = 12.5.
+        let mix = [waiting("a", 3, 1000, 1000), waiting("b", 1, 500, 500)];
+        assert_eq!(probe_load(&mix, 10), ProbeLoad::AtMost(12.5));
+        let back_to_back = [waiting("a", 1, 1000, 2000), Scenario::new("c")];
+        assert_eq!(
+            probe_load(&back_to_back, 10),
+            ProbeLoad::BackToBack("c".into())
         );
     }
 }
