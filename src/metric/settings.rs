@@ -149,17 +149,7 @@ impl Settings {
     ) -> Result<Self, SettingsError> {
         reject_locust_file(&env)?;
         let host = host(args, &env)?;
-        let users = USERS
-            .lookup(args.users.as_deref(), &env)
-            .map(|given| {
-                given.parse(
-                    |n| (1..=MAX_USERS).contains(n),
-                    "not a number of users",
-                    &format!("a whole number from 1 to {MAX_USERS}"),
-                )
-            })
-            .transpose()?
-            .unwrap_or(DEFAULT_USERS);
+        let users = users(args, &env)?;
         let hatch_rate = hatch_rate(args, &env, users)?;
         let run_time = match RUN_TIME.lookup(args.run_time.as_deref(), &env) {
             None => DEFAULT_RUN_TIME_SECONDS,
@@ -167,17 +157,7 @@ impl Settings {
                 parse_run_time(&given.value).map_err(|why| given.error(why, RUN_TIME_EXPECTED))?
             }
         };
-        let request_timeout_ms = REQUEST_TIMEOUT
-            .lookup(args.request_timeout.as_deref(), &env)
-            .map(|given| {
-                given.parse(
-                    |ms| (1..=MAX_REQUEST_TIMEOUT_MS).contains(ms),
-                    "not a timeout",
-                    &format!("whole milliseconds from 1 to {MAX_REQUEST_TIMEOUT_MS}"),
-                )
-            })
-            .transpose()?
-            .unwrap_or(DEFAULT_REQUEST_TIMEOUT_MS);
+        let request_timeout_ms = request_timeout_ms(args, &env)?;
         let scenario_file = match SCENARIO_FILE.lookup(args.scenario_file.as_deref(), &env) {
             Some(given) => ScenarioFileSetting::Explicit(given.value.into()),
             None => ScenarioFileSetting::Default(DEFAULT_SCENARIO_FILE.into()),
@@ -185,15 +165,7 @@ impl Settings {
         let ca_cert_path = CA_CERT
             .lookup(args.ca_cert.as_deref(), &env)
             .map(|given| PathBuf::from(given.value));
-        let insecure_skip_verify =
-            match INSECURE.lookup(args.insecure_skip_tls_verify.as_deref(), &env) {
-                None => false,
-                Some(given) => given
-                    .value
-                    .to_ascii_lowercase()
-                    .parse()
-                    .map_err(|_| given.error("not a boolean", "true or false"))?,
-            };
+        let insecure_skip_verify = insecure_skip_verify(args, &env)?;
         Ok(Settings {
             load_test: LoadTestSettings {
                 host,
@@ -248,6 +220,45 @@ fn host(args: &MetricArgs, env: &impl Fn(&str) -> Option<String>) -> Result<Stri
             "a base URL such as http://fibonacci:8000",
         )),
     }
+}
+
+fn users(args: &MetricArgs, env: &impl Fn(&str) -> Option<String>) -> Result<usize, SettingsError> {
+    let Some(given) = USERS.lookup(args.users.as_deref(), env) else {
+        return Ok(DEFAULT_USERS);
+    };
+    given.parse(
+        |n| (1..=MAX_USERS).contains(n),
+        "not a number of users",
+        &format!("a whole number from 1 to {MAX_USERS}"),
+    )
+}
+
+fn request_timeout_ms(
+    args: &MetricArgs,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<u64, SettingsError> {
+    let Some(given) = REQUEST_TIMEOUT.lookup(args.request_timeout.as_deref(), env) else {
+        return Ok(DEFAULT_REQUEST_TIMEOUT_MS);
+    };
+    given.parse(
+        |ms| (1..=MAX_REQUEST_TIMEOUT_MS).contains(ms),
+        "not a timeout",
+        &format!("whole milliseconds from 1 to {MAX_REQUEST_TIMEOUT_MS}"),
+    )
+}
+
+fn insecure_skip_verify(
+    args: &MetricArgs,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<bool, SettingsError> {
+    let Some(given) = INSECURE.lookup(args.insecure_skip_tls_verify.as_deref(), env) else {
+        return Ok(false);
+    };
+    given
+        .value
+        .to_ascii_lowercase()
+        .parse()
+        .map_err(|_| given.error("not a boolean", "true or false"))
 }
 
 fn hatch_rate(
