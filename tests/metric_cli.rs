@@ -840,3 +840,24 @@ fn the_load_the_probe_adds_is_logged_when_the_test_starts() {
         out.stderr
     );
 }
+
+#[test]
+fn the_metric_docs_state_the_probe_load_and_the_default_log_filter() {
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/metric.md"),
+    )
+    .unwrap();
+    assert!(
+        docs.contains("requests/s ≈ users / (mean wait + response time)"),
+        "docs/metric.md gives the probe's load"
+    );
+    assert!(
+        docs.contains("INFO probe load: at most "),
+        "docs/metric.md shows the log line"
+    );
+    let filter = goose_pod_autoscaler::metric::DEFAULT_LOG_FILTER;
+    assert!(
+        docs.contains(&format!("| `{filter}` |")),
+        "docs/metric.md gives the default GPA_LOG, {filter}"
+    );
+}
