@@ -2,7 +2,10 @@
 # Measures gpa-metric's own costs against the example service on 127.0.0.1:
 #   - start-up + exit overhead (wall time beyond the configured run time),
 #   - peak memory (maxrss) at 10 and at 100 users,
-#   - requests per CPU-second of gpa-metric against a fast endpoint.
+#   - requests per CPU-second of gpa-metric against a fast endpoint,
+#   - accuracy: the reported mean and p99 against a server with a fixed 50 ms
+#     delay, beside the server's own handling time of the same requests
+#     (tests/metric_accuracy.rs's ignored `accuracy_figures`, release build).
 # Release build; uses /usr/bin/time -v and jq. Prints the figures.
 # Usage: scripts/bench-metric.sh [RUN_TIME_SECONDS]   (default 5)
 set -euo pipefail
@@ -90,3 +93,9 @@ run 10 "$WORK/fast.yaml" "$RUN_TIME" 1
 printf 'fast endpoint (GET /healthz, 10 users): %d requests, gpa-metric cpu %.2f s => %.0f requests per CPU-second (%.0f req/s wall)\n' \
   "$COUNT" "$CPU_S" "$(awk -v c="$COUNT" -v t="$CPU_S" 'BEGIN {print c/t}')" \
   "$(jq '[.requests[].requestsPerSecond] | add' "$WORK/report.json")"
+echo
+
+# Accuracy: a figure to read, not a test bound (a busy machine moves it).
+GPA_METRIC_BIN="$PWD/$BIN" cargo test --release --quiet -p goose-pod-autoscaler \
+  --test metric_accuracy -- --ignored --nocapture --exact accuracy_figures 2>&1 \
+  | grep '^accuracy:' || { echo "error: the accuracy measurement failed" >&2; exit 1; }

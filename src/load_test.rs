@@ -296,6 +296,69 @@ pub fn latency_report(
     }
 }
 
+/// Most lines the failure summary takes on stderr.
+pub const FAILURE_SUMMARY_LINES: usize = 10;
+
+/// The failure summary, at most [`FAILURE_SUMMARY_LINES`] lines: first why
+/// requests got no response (`causes`, counted by the scenario file's
+/// requests; a certificate problem is named as one, with its fix), then
+/// goose's own failure kinds (`errors`: kind and occurrences), most frequent
+/// first, and how many kinds did not fit.
+pub fn failure_summary(errors: &[(String, usize)], causes: &BTreeMap<String, u64>) -> Vec<String> {
+    let mut causes: Vec<(&String, &u64)> = causes.iter().collect();
+    causes.sort_by_key(|(_, count)| std::cmp::Reverse(**count));
+    let mut errors: Vec<&(String, usize)> = errors.iter().collect();
+    errors.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
+    let mut lines: Vec<String> = causes
+        .iter()
+        .map(|(cause, count)| match certificate_fix(cause) {
+            Some(fix) => {
+                format!("{count} requests failed: TLS certificate problem: {cause}; {fix}")
+            }
+            None => format!("{count} requests got no response: {cause}"),
+        })
+        .chain(
+            errors
+                .iter()
+                .map(|(error, count)| format!("{count} request failures: {error}")),
+        )
+        .collect();
+    if lines.len() > FAILURE_SUMMARY_LINES {
+        let hidden = lines.len() - (FAILURE_SUMMARY_LINES - 1);
+        lines.truncate(FAILURE_SUMMARY_LINES - 1);
+        lines.push(format!("{hidden} more kinds of request failure not shown"));
+    }
+    lines
+}
+
+/// goose's failure kinds and their occurrences.
+pub fn goose_errors(metrics: &GooseMetrics) -> Vec<(String, usize)> {
+    metrics
+        .errors
+        .iter()
+        .map(|(kind, error)| (kind.clone(), error.occurrences))
+        .collect()
+}
+
+/// The fix for a failure `cause` that is a rejected server certificate;
+/// `None` for any other cause.
+pub fn certificate_fix(cause: &str) -> Option<&'static str> {
+    if !cause.contains("certificate") {
+        return None;
+    }
+    Some(if cause.contains("CaUsedAsEndEntity") {
+        "the server presents a CA certificate as its own (what `openssl req -x509` makes), which TLS refuses; expected a server certificate issued by a CA for the server's name, with gooseCaCertPath set to that CA's certificate, or, for a test only, gooseInsecureSkipTlsVerify: \"true\""
+    } else if cause.contains("UnknownIssuer") {
+        "the server's certificate is not issued by a CA the stage trusts; expected gooseCaCertPath set to the PEM certificate of the CA that issued it, or, for a test only, gooseInsecureSkipTlsVerify: \"true\""
+    } else if cause.contains("NotValidForName") {
+        "the server's certificate does not name gooseHost's host; expected gooseHost to use a name the certificate holds (its subject alternative names)"
+    } else if cause.contains("Expired") {
+        "the server's certificate has expired; expected a renewed certificate"
+    } else {
+        "expected a server certificate valid for gooseHost's name, issued by a CA in the system roots or in gooseCaCertPath"
+    })
+}
+
 /// Keeps file descriptor 1 away from everything but the report.
 ///
 /// [`StdoutGuard::install`] duplicates the real stdout to a new descriptor
@@ -390,7 +453,16 @@ mod tests {
             (stats.error_rate, stats.requests_per_second, stats.mean_ms),
             (0.0, 0.0, 0.0)
         );
-        assert!(serde_json::to_string(&report).is_ok());
+        // serde_json writes NaN as null, which no reader takes for a number:
+        // every figure must come back as the number written.
+        let json: serde_json::Value = serde_json::to_value(&report).unwrap();
+        let figures = json["requests"]["GET /fibonacci?n=10"].as_object().unwrap();
+        for (key, value) in figures {
+            if !matches!(key.as_str(), "method" | "name") {
+                assert_eq!(value.as_f64(), Some(0.0), "{key}: {value}");
+            }
+        }
+        assert_eq!(json["runTimeSeconds"].as_f64(), Some(0.0));
     }
 
     fn history(steps: &[(&str, &str)]) -> Vec<TestPlanHistory> {
@@ -437,5 +509,63 @@ mod tests {
         settings.hatch_rate = Some(1e-300);
         assert_eq!(settings.ramp_up(), Duration::MAX, "saturates, never panics");
         assert_eq!(settings.deadline(), Duration::MAX);
+    }
+
+    #[test]
+    fn the_failure_summary_names_certificate_problems_and_fits_in_ten_lines() {
+        let causes = BTreeMap::from([
+            (
+                "client error (Connect): invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))".to_string(),
+                943,
+            ),
+            ("tcp connect error: Connection refused (os error 111)".to_string(), 5),
+        ]);
+        let errors: Vec<(String, usize)> = (0..12)
+            .map(|i| {
+                (
+                    format!("error sending request /x{i}: client error (Connect).GET./x{i}"),
+                    i,
+                )
+            })
+            .collect();
+        let lines = failure_summary(&errors, &causes);
+        assert_eq!(lines.len(), FAILURE_SUMMARY_LINES);
+        assert!(
+            lines[0].starts_with("943 requests failed: TLS certificate problem: client error (Connect): invalid peer certificate")
+                && lines[0].contains("presents a CA certificate as its own")
+                && lines[0].contains("gooseCaCertPath"),
+            "{}",
+            lines[0]
+        );
+        assert_eq!(
+            lines[1],
+            "5 requests got no response: tcp connect error: Connection refused (os error 111)"
+        );
+        assert_eq!(
+            lines[2],
+            "11 request failures: error sending request /x11: client error (Connect).GET./x11"
+        );
+        assert_eq!(lines[9], "5 more kinds of request failure not shown");
+        let few = failure_summary(&errors[..2], &BTreeMap::new());
+        assert_eq!(few.len(), 2, "{few:?}");
+        let fixes = [
+            (
+                "invalid peer certificate: UnknownIssuer",
+                "not issued by a CA the stage trusts",
+            ),
+            (
+                "invalid peer certificate: NotValidForName",
+                "does not name gooseHost's host",
+            ),
+            ("invalid peer certificate: Expired", "has expired"),
+            (
+                "invalid peer certificate: BadSignature",
+                "issued by a CA in the system roots",
+            ),
+        ];
+        for (cause, fix) in fixes {
+            assert!(certificate_fix(cause).unwrap().contains(fix), "{cause}");
+        }
+        assert_eq!(certificate_fix("Connection refused (os error 111)"), None);
     }
 }

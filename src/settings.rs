@@ -141,8 +141,9 @@ mod tests {
     #[test]
     fn the_flag_or_variable_beats_the_alias_and_blank_counts_as_unset() {
         let alias = env(&[("locustUsers", " 7 ")]);
-        type Want<'a> = Option<(&'a str, &'a str)>;
-        let cases: &[(Option<&str>, Want)] = &[
+        /// (what clap gave, the value and name looked up)
+        type Case = (Option<&'static str>, Option<(&'static str, &'static str)>);
+        let cases: &[Case] = &[
             (Some("3"), Some(("3", "gooseUsers (--users)"))),
             (Some(" 3\t"), Some(("3", "gooseUsers (--users)"))),
             (Some(""), Some(("7", "locustUsers"))),

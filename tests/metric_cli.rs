@@ -3,7 +3,10 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
+
+use serde::Deserialize;
 
 use common::{
     TestServer, cpa_input, gpa_metric, refused_url, run, scenario_file, single_get,
@@ -629,6 +632,16 @@ fn bad_input_is_one_line_on_stderr_exit_1_and_nothing_on_stdout() {
             "",
             "invalid value '1\\r2' for '--replicas <N>'",
         ),
+        (
+            vec![
+                ("gooseHost", host.into()),
+                ("scenarioFilePath", good.display().to_string()),
+                ("locustFilePath", "/locustfile.py".into()),
+            ],
+            vec![],
+            one,
+            "setting locustFilePath '/locustfile.py': a locustfile cannot run here; expected no locustFilePath: convert the locustfile to a scenario file as the migration guide shows (docs/migrating.md) and give its path in scenarioFilePath",
+        ),
         (vec![], vec!["--bogus"], "", "unexpected argument '--bogus'"),
         (vec![], vec!["--replicas", "abc"], "", "--replicas"),
     ];
@@ -659,4 +672,192 @@ fn bad_input_is_one_line_on_stderr_exit_1_and_nothing_on_stdout() {
             out.stderr
         );
     }
+}
+
+/// The report's wire format as documented (docs/metric.md), written out
+/// field by field: parsing the real stdout into it fails on a field added,
+/// renamed or dropped.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct WireReport {
+    current_replicas: u32,
+    users: u32,
+    run_time_seconds: f64,
+    requests: BTreeMap<String, WireStats>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct WireStats {
+    method: String,
+    name: String,
+    count: u64,
+    failures: u64,
+    error_rate: f64,
+    requests_per_second: f64,
+    mean_ms: f64,
+    median_ms: f64,
+    min_ms: f64,
+    max_ms: f64,
+    p75_ms: f64,
+    p90_ms: f64,
+    p95_ms: f64,
+    p99_ms: f64,
+}
+
+#[test]
+fn the_report_on_stdout_has_exactly_the_documented_fields() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), &single_get("/x?delayMs=2"));
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &file);
+    let out = run(cmd, &cpa_input(2));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let report: WireReport = serde_json::from_str(&out.stdout).expect("the documented fields only");
+    assert_eq!((report.current_replicas, report.users), (2, 3));
+    assert!((0.95..1.1).contains(&report.run_time_seconds), "{report:?}");
+    let keys: Vec<&String> = report.requests.keys().collect();
+    assert_eq!(keys, ["GET /x?delayMs=2"]);
+    let stats = &report.requests["GET /x?delayMs=2"];
+    assert_eq!(
+        (stats.method.as_str(), stats.name.as_str()),
+        ("GET", "/x?delayMs=2")
+    );
+    assert!(
+        stats.count > 0 && stats.failures == 0 && stats.error_rate == 0.0,
+        "{stats:?}"
+    );
+    assert!(
+        (stats.requests_per_second - stats.count as f64 / report.run_time_seconds).abs() < 1e-6,
+        "{stats:?}"
+    );
+    let ordered = [
+        stats.min_ms,
+        stats.median_ms,
+        stats.p75_ms,
+        stats.p90_ms,
+        stats.p95_ms,
+        stats.p99_ms,
+        stats.max_ms,
+    ];
+    assert!(
+        stats.min_ms >= 2.0,
+        "milliseconds, not seconds or µs: {stats:?}"
+    );
+    assert!(ordered.windows(2).all(|w| w[0] <= w[1]), "{stats:?}");
+    assert!(
+        (stats.min_ms..=stats.max_ms).contains(&stats.mean_ms),
+        "{stats:?}"
+    );
+    // No test ran: the same shape, no requests.
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &file);
+    let out = run(cmd, &cpa_input(0));
+    let empty: WireReport = serde_json::from_str(&out.stdout).expect("the documented fields only");
+    assert_eq!(
+        (empty.current_replicas, empty.users, empty.run_time_seconds),
+        (0, 0, 0.0)
+    );
+    assert!(empty.requests.is_empty());
+}
+
+#[test]
+fn a_server_presenting_a_ca_certificate_is_named_a_certificate_problem_in_a_few_lines() {
+    let server = TestServer::start_tls_self_signed();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), &single_get("/x"));
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &file);
+    cmd.env("gooseUsers", "10")
+        .env("gooseCaCertPath", common::fixture("self-signed.pem"));
+    let out = run(cmd, &cpa_input(1));
+    let report = out.report();
+    let stats = report.request("GET", "/x").unwrap();
+    assert!(
+        stats.count > 0 && stats.failures == stats.count,
+        "{stats:?}"
+    );
+    let warnings = out
+        .stderr
+        .lines()
+        .filter(|line| line.contains("WARN"))
+        .count();
+    let errors = out
+        .stderr
+        .lines()
+        .filter(|line| line.contains("ERROR"))
+        .count();
+    assert!(
+        (1..=10).contains(&warnings) && errors == 0,
+        "a summary of at most 10 lines, not one per request ({} requests): {}",
+        stats.count,
+        out.stderr
+    );
+    assert!(out.stderr.lines().count() <= 15, "{}", out.stderr);
+    let summary = out
+        .stderr
+        .lines()
+        .find(|line| line.contains("TLS certificate problem"))
+        .unwrap_or_else(|| panic!("the cause is named: {}", out.stderr));
+    assert!(
+        summary.contains("CaUsedAsEndEntity")
+            && summary.contains("presents a CA certificate as its own")
+            && summary.contains("gooseCaCertPath"),
+        "the cause and the fix: {summary}"
+    );
+}
+
+#[test]
+fn the_load_the_probe_adds_is_logged_when_the_test_starts() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let waiting = scenario_file(
+        dir.path(),
+        "scenarios:\n  - name: s\n    waitTime: {minMs: 400, maxMs: 600}\n    transactions:\n      - path: /x\n",
+    );
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &waiting);
+    let out = run(cmd, &cpa_input(1));
+    out.report();
+    assert!(
+        out.stderr.contains(
+            "probe load: at most 6.0 requests/s (3 users, each waiting between requests), about 6 requests in the 1 s run"
+        ),
+        "3 users waiting 0.5 s on average: {}",
+        out.stderr
+    );
+    let file = scenario_file(dir.path(), &single_get("/x"));
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &file);
+    let out = run(cmd, &cpa_input(1));
+    out.report();
+    assert!(
+        out.stderr.contains(
+            "probe load: scenario 'probe' has no waitTime, so its users send requests back to back"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_metric_docs_state_the_probe_load_and_the_default_log_filter() {
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/metric.md"),
+    )
+    .unwrap();
+    assert!(
+        docs.contains("requests/s ≈ users / (mean wait + response time)"),
+        "docs/metric.md gives the probe's load"
+    );
+    assert!(
+        docs.contains("INFO probe load: at most "),
+        "docs/metric.md shows the log line"
+    );
+    let filter = goose_pod_autoscaler::metric::DEFAULT_LOG_FILTER;
+    assert!(
+        docs.contains(&format!("| `{filter}` |")),
+        "docs/metric.md gives the default GPA_LOG, {filter}"
+    );
 }

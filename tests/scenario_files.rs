@@ -90,3 +90,59 @@ fn the_json_post_sends_the_token_from_the_environment_and_never_logs_it() {
     );
     assert!(!out.stderr.contains(TOKEN));
 }
+
+/// The `gooseUsers` and `gooseRunTime` values in `example/cpa.yaml`.
+fn example_cpa_setting(name: &str) -> f64 {
+    let cpa = std::fs::read_to_string(root().join("example/cpa.yaml")).unwrap();
+    let mut lines = cpa.lines();
+    lines
+        .find(|line| line.trim() == format!("- name: {name}"))
+        .and_then(|_| lines.next())
+        .and_then(|line| line.trim().strip_prefix("value: "))
+        .and_then(|value| value.trim_matches('"').parse().ok())
+        .unwrap_or_else(|| panic!("example/cpa.yaml sets {name}"))
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn the_example_probe_waits_and_adds_little_load_for_its_users_and_run_time() {
+    let file = ScenarioFile::load(&root().join("example/scenario.yaml"), |_| None).unwrap();
+    let users = example_cpa_setting("gooseUsers");
+    let run_time = example_cpa_setting("gooseRunTime");
+    let scenarios = file.goose_scenarios().unwrap();
+    let load = goose_pod_autoscaler::metric::probe_load(&scenarios, users as usize);
+    let goose_pod_autoscaler::metric::ProbeLoad::AtMost(per_second) = load else {
+        panic!("every example scenario waits between requests: {load:?}");
+    };
+    let per_run = per_second * run_time;
+    assert!(
+        per_second <= 10.0 && per_run >= 30.0,
+        "{users} users for {run_time} s: at most {per_second:.1} requests/s, \
+         {per_run:.0} a run: light, yet enough for the percentiles"
+    );
+}
+
+#[test]
+fn the_migration_guides_converted_locustfile_keeps_its_wait_time() {
+    let guide = std::fs::read_to_string(root().join("docs/migrating.md")).unwrap();
+    let after = guide
+        .split_once("becomes `scenario.yaml`:\n\n```yaml\n")
+        .expect("the converted scenario file")
+        .1;
+    let yaml = after.split_once("```").unwrap().0;
+    let file = ScenarioFile::parse(std::path::Path::new("migrating.md"), yaml, |_| None)
+        .unwrap_or_else(|err| panic!("{err}"));
+    let wait = file.scenarios[0].wait_time.expect("a wait time");
+    assert!(
+        guide.contains("wait_time = between(5, 9)")
+            && wait
+                == (
+                    std::time::Duration::from_secs(5),
+                    std::time::Duration::from_secs(9)
+                ),
+        "the locustfile's wait_time, converted: {wait:?}"
+    );
+}

@@ -175,14 +175,14 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
+fn tls_acceptor((cert, key): (&str, &str)) -> tokio_rustls::TlsAcceptor {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-    let certs = CertificateDer::pem_file_iter(fixture("test-server.pem"))
+    let certs = CertificateDer::pem_file_iter(fixture(cert))
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
         .unwrap();
-    let key = PrivateKeyDer::from_pem_file(fixture("test-server-key.pem")).unwrap();
+    let key = PrivateKeyDer::from_pem_file(fixture(key)).unwrap();
     let config = tokio_rustls::rustls::ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(certs, key)
@@ -193,23 +193,30 @@ fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
 impl TestServer {
     /// Starts a server on 127.0.0.1 on a free port.
     pub fn start() -> TestServer {
-        Self::start_with(false)
+        Self::start_with(None)
     }
 
     /// Starts an HTTPS server on 127.0.0.1 with the certificate in
     /// `tests/fixtures/test-server.pem` (issued by `test-ca.pem`).
     pub fn start_tls() -> TestServer {
-        Self::start_with(true)
+        Self::start_with(Some(("test-server.pem", "test-server-key.pem")))
     }
 
-    fn start_with(tls: bool) -> TestServer {
+    /// Starts an HTTPS server on 127.0.0.1 presenting the self-signed (CA)
+    /// certificate `tests/fixtures/self-signed.pem` as its own.
+    pub fn start_tls_self_signed() -> TestServer {
+        Self::start_with(Some(("self-signed.pem", "self-signed-key.pem")))
+    }
+
+    fn start_with(certificate: Option<(&str, &str)>) -> TestServer {
+        let tls = certificate.is_some();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let record = Arc::new(Record::default());
         let state = Arc::clone(&record);
         let counter = Arc::clone(&record);
-        let acceptor = tls.then(tls_acceptor);
+        let acceptor = certificate.map(tls_acceptor);
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)

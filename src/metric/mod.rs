@@ -1,0 +1,367 @@
+//! The metric stage: the CPA input, the scenarios, one quiet load test and
+//! the one JSON report on stdout.
+//!
+//! [`main_with`] is the whole stage; `gpa-metric` calls it with no compiled
+//! scenarios, and a user's own executable calls it with theirs. Its settings
+//! ([`settings`]) are resolved by a pure function of the parsed flags and an
+//! environment lookup; precedence is flag > primary variable > alias
+//! variable > default, and a variable set to the empty string counts as
+//! unset. [`run_time`] reads the run time as Locust wrote it.
+
+pub mod run_time;
+pub mod settings;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use goose::goose::Scenario;
+
+use crate::cpa::{self, Resource};
+use crate::load_test::{self, LoadTestSettings, StdoutGuard};
+use crate::report::LatencyReport;
+use crate::scenario::{NoResponseCauses, ScenarioFile};
+
+pub use run_time::{MAX_RUN_TIME_SECONDS, parse_run_time};
+pub use settings::{
+    DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RUN_TIME_SECONDS, DEFAULT_SCENARIO_FILE, DEFAULT_USERS,
+    MAX_RAMP_UP_SECONDS, MAX_USERS, MetricArgs, ScenarioFileSetting, Settings, SettingsError,
+    slowest_hatch_rate,
+};
+
+/// The default log filter: our own info lines, goose's errors only. goose
+/// logs one WARN line per failed request (tens of thousands against a down
+/// target), and the platform certificate verifier one ERROR line per
+/// rejected certificate; the stage logs a summary of failures by cause
+/// instead. Set `GPA_LOG=info` to see those lines.
+/// (`goose=` is a target prefix that also matches `goose_pod_autoscaler`,
+/// hence the longer, more specific directive for our own crate.)
+pub const DEFAULT_LOG_FILTER: &str =
+    "info,goose=error,rustls_platform_verifier=off,goose_pod_autoscaler=info";
+
+/// The metric stage's failures that are not bad settings.
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    /// The resource has no `spec.replicas`: the CPA is in per-pod mode.
+    #[error(
+        "stdin: resource '{resource}' has no spec.replicas: the CPA ran the metric stage once per Pod \
+         (runMode per-pod, the CPA default); expected a Deployment-like resource, set runMode: per-resource \
+         in the CPA configuration"
+    )]
+    PerPodMode {
+        /// `kind/name` of the resource received.
+        resource: String,
+    },
+    /// Nothing to run.
+    #[error(
+        "scenario file '{path}' does not exist and there are no compiled scenarios; expected a scenario file \
+         (setting scenarioFilePath)"
+    )]
+    NoScenarios {
+        /// The default path looked at.
+        path: PathBuf,
+    },
+}
+
+/// Current replicas from the CPA metric JSON (or the legacy bare resource).
+pub fn replicas_from_input(input: &[u8]) -> anyhow::Result<u32> {
+    let info = cpa::parse_metric_input(input)?;
+    replicas_of(&info.resource).map_err(Into::into)
+}
+
+fn replicas_of(resource: &Resource) -> Result<u32, StageError> {
+    let is_pod = resource
+        .kind
+        .as_deref()
+        .is_some_and(|kind| kind.eq_ignore_ascii_case("Pod"));
+    match resource.replicas() {
+        Some(replicas) if !is_pod => Ok(replicas),
+        _ => Err(StageError::PerPodMode {
+            resource: resource.describe(),
+        }),
+    }
+}
+
+/// Reads the CA certificate file (PEM, one or more certificates).
+fn read_ca_certificates(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
+    let pem = std::fs::read(path).with_context(|| {
+        format!(
+            "setting gooseCaCertPath '{}': cannot read it",
+            path.display()
+        )
+    })?;
+    let certificates = reqwest::Certificate::from_pem_bundle(&pem).with_context(|| {
+        format!("setting gooseCaCertPath '{}': not PEM certificates; expected a PEM CA certificate file", path.display())
+    })?;
+    if certificates.is_empty() {
+        anyhow::bail!(
+            "setting gooseCaCertPath '{}': no certificate in it; expected a PEM CA certificate file",
+            path.display()
+        );
+    }
+    Ok(certificates)
+}
+
+/// The scenarios to run: the scenario file's, then the compiled ones, and
+/// the tally the file's requests keep of why requests got no response.
+///
+/// An explicitly configured scenario file must exist. The default
+/// `/scenario.yaml` is used when it exists; when it does not, the compiled
+/// scenarios run alone, and with none it is an error.
+pub fn collect_scenarios(
+    setting: &ScenarioFileSetting,
+    compiled: Vec<Scenario>,
+    env: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<(Vec<Scenario>, Arc<NoResponseCauses>)> {
+    let path = setting.path();
+    let mut scenarios = Vec::new();
+    let mut causes = Arc::default();
+    let use_file = match setting {
+        ScenarioFileSetting::Explicit(_) => true,
+        ScenarioFileSetting::Default(_) if path.exists() => true,
+        ScenarioFileSetting::Default(_) if compiled.is_empty() => {
+            return Err(StageError::NoScenarios {
+                path: path.to_path_buf(),
+            }
+            .into());
+        }
+        ScenarioFileSetting::Default(_) => false,
+    };
+    if use_file {
+        let file = ScenarioFile::load(path, env)?;
+        tracing::debug!(file = %path.display(), scenarios = file.scenarios.len(), "scenario file loaded");
+        scenarios.extend(file.goose_scenarios()?);
+        causes = Arc::clone(&file.no_response);
+    }
+    scenarios.extend(compiled);
+    Ok((scenarios, causes))
+}
+
+/// The load the probe itself adds to the service, from the scenarios' wait
+/// times: each user sends a request, waits for the response, then waits its
+/// scenario's `waitTime`, so requests/s ≈ users / (wait + response time).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProbeLoad {
+    /// Every scenario waits: at most this many requests per second (the
+    /// response time, unknown before the run, only lowers it).
+    AtMost(f64),
+    /// A scenario (named) has no wait time: its users send requests back to
+    /// back, as fast as the service answers.
+    BackToBack(String),
+}
+
+/// The probe's load for `users` spread over `scenarios` by weight.
+pub fn probe_load(scenarios: &[Scenario], users: usize) -> ProbeLoad {
+    let total_weight: usize = scenarios.iter().map(|s| s.weight.max(1)).sum();
+    let mut per_second = 0.0;
+    for scenario in scenarios {
+        let mean_wait = scenario
+            .transaction_wait
+            .map(|(min, max)| (min + max).as_secs_f64() / 2.0)
+            .unwrap_or(0.0);
+        if mean_wait <= 0.0 {
+            return ProbeLoad::BackToBack(scenario.name.to_string());
+        }
+        let share = scenario.weight.max(1) as f64 / total_weight.max(1) as f64;
+        per_second += users as f64 * share / mean_wait;
+    }
+    ProbeLoad::AtMost(per_second)
+}
+
+fn log_probe_load(load: &LoadTestSettings, scenarios: &[Scenario]) {
+    let run_s = load.run_time.as_secs();
+    match probe_load(scenarios, load.users) {
+        ProbeLoad::AtMost(per_second) => tracing::info!(
+            "probe load: at most {per_second:.1} requests/s ({} users, each waiting between requests), \
+             about {:.0} requests in the {run_s} s run, added to the service's own traffic",
+            load.users,
+            per_second * run_s as f64
+        ),
+        ProbeLoad::BackToBack(name) => tracing::info!(
+            "probe load: scenario '{name}' has no waitTime, so its users send requests back to back: \
+             users / response time requests/s (10 users at 50 ms: 200 requests/s) for {run_s} s, \
+             added to the service's own traffic; set waitTime to probe more lightly"
+        ),
+    }
+}
+
+/// Runs the whole stage once and returns the report; the JSON goes to
+/// `guard` by the caller. `stdin` is read only without `--replicas`.
+pub fn run_stage(
+    args: &MetricArgs,
+    compiled: Vec<Scenario>,
+    env: impl Fn(&str) -> Option<String> + Copy,
+    stdin: impl Read,
+) -> anyhow::Result<LatencyReport> {
+    let mut settings = Settings::resolve(args, env)?;
+    let replicas = match settings.replicas {
+        Some(replicas) => replicas,
+        None => {
+            let mut input = Vec::new();
+            let mut stdin = stdin;
+            stdin.read_to_end(&mut input).context("reading stdin")?;
+            replicas_from_input(&input)?
+        }
+    };
+    if let Some(path) = &settings.ca_cert_path {
+        settings.load_test.tls.ca_certificates = read_ca_certificates(path)?;
+    }
+    let (scenarios, causes) = collect_scenarios(&settings.scenario_file, compiled, env)?;
+    if replicas == 0 {
+        tracing::info!("current replicas 0: no load test");
+        return Ok(LatencyReport::empty(0));
+    }
+    let load = &settings.load_test;
+    tracing::info!(
+        host = %load.host, users = load.users, run_time_s = load.run_time.as_secs(),
+        request_timeout_ms = load.request_timeout.as_millis() as u64, scenarios = scenarios.len(),
+        ends_within_ms = u64::try_from(load.deadline().saturating_add(Duration::from_secs(1)).as_millis()).unwrap_or(u64::MAX),
+        "load test starting"
+    );
+    log_probe_load(load, &scenarios);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let metrics = runtime.block_on(load_test::run(load, scenarios));
+    runtime.shutdown_background();
+    let metrics = metrics?;
+    let report =
+        load_test::report_from_metrics(&metrics, replicas, load.users as u32, load.run_time);
+    for line in load_test::failure_summary(&load_test::goose_errors(&metrics), &causes.counts()) {
+        tracing::warn!("{line}");
+    }
+    for (key, stats) in &report.requests {
+        tracing::info!(
+            request = %key, count = stats.count, failures = stats.failures,
+            mean_ms = format!("{:.3}", stats.mean_ms), p95_ms = format!("{:.3}", stats.p95_ms),
+            "measured"
+        );
+    }
+    Ok(report)
+}
+
+/// The whole metric executable: parses the command line, installs logging
+/// and the stdout guard, runs [`run_stage`] with the scenarios `compiled`
+/// returns (besides, or instead of, the scenario file), prints the report.
+/// Every failure ends the same way: one line on stderr and exit code 1.
+///
+/// ```no_run
+/// use goose::prelude::*;
+/// use std::process::ExitCode;
+///
+/// async fn checkout(user: &mut GooseUser) -> TransactionResult {
+///     let _goose = user.post("/checkout", "{}").await?;
+///     Ok(())
+/// }
+///
+/// fn main() -> ExitCode {
+///     goose_pod_autoscaler::metric::main_with(|| {
+///         vec![scenario!("checkout").register_transaction(transaction!(checkout))]
+///     })
+/// }
+/// ```
+pub fn main_with<F>(compiled: F) -> ExitCode
+where
+    F: FnOnce() -> Vec<Scenario>,
+{
+    crate::cli::exit_code(parse_and_run(compiled))
+}
+
+fn parse_and_run<F>(compiled: F) -> anyhow::Result<()>
+where
+    F: FnOnce() -> Vec<Scenario>,
+{
+    let Some(args) = crate::cli::parse::<MetricArgs>()? else {
+        return Ok(()); // --help or --version, printed by clap
+    };
+    crate::logging::init(DEFAULT_LOG_FILTER);
+    let mut guard = StdoutGuard::install().context("redirecting stdout during the load test")?;
+    let env = |name: &str| std::env::var(name).ok();
+    let report = run_stage(&args, compiled(), env, std::io::stdin().lock())?;
+    let json = serde_json::to_string(&report).context("encoding the report")?;
+    guard
+        .write_document(&json)
+        .context("writing the report to stdout")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn a_pod_or_a_resource_without_replicas_asks_for_per_resource_mode() {
+        let pod = br#"{"resource": {"kind": "Pod", "metadata": {"name": "fib-abc"}, "spec": {}}, "runType": "scaler"}"#;
+        let err = replicas_from_input(pod).unwrap_err().to_string();
+        assert!(
+            err.contains("'Pod/fib-abc' has no spec.replicas")
+                && err.contains("runMode: per-resource"),
+            "{err}"
+        );
+        let deployment =
+            br#"{"kind": "Deployment", "metadata": {"name": "fib"}, "spec": {"replicas": 0}}"#;
+        assert_eq!(replicas_from_input(deployment).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_missing_default_file_is_fine_only_with_compiled_scenarios() {
+        let missing = ScenarioFileSetting::Default("/nonexistent/scenario.yaml".into());
+        let compiled = vec![Scenario::new("compiled")];
+        assert_eq!(
+            collect_scenarios(&missing, compiled, no_env)
+                .unwrap()
+                .0
+                .len(),
+            1
+        );
+        let err = collect_scenarios(&missing, Vec::new(), no_env)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("does not exist and there are no compiled scenarios"),
+            "{err}"
+        );
+        let explicit = ScenarioFileSetting::Explicit("/nonexistent/scenario.yaml".into());
+        let err = collect_scenarios(&explicit, vec![Scenario::new("c")], no_env)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.starts_with("scenario file '/nonexistent/scenario.yaml': cannot read it"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_probe_load_follows_users_weights_and_wait_times() {
+        let waiting = |name: &str, weight: usize, min_ms: u64, max_ms: u64| {
+            Scenario::new(name)
+                .set_weight(weight)
+                .unwrap()
+                .set_wait_time(Duration::from_millis(min_ms), Duration::from_millis(max_ms))
+                .unwrap()
+        };
+        // 10 users waiting 1-2 s (1.5 s on average): at most 6.7 requests/s.
+        let ProbeLoad::AtMost(rate) = probe_load(&[waiting("a", 1, 1000, 2000)], 10) else {
+            panic!("every scenario waits");
+        };
+        assert!((rate - 10.0 / 1.5).abs() < 1e-9, "{rate}");
+        // 3 of 4 users wait 1 s, 1 of 4 waits 0.5 s: 7.5/1 + 2.5/0.5 = 12.5.
+        let mix = [waiting("a", 3, 1000, 1000), waiting("b", 1, 500, 500)];
+        assert_eq!(probe_load(&mix, 10), ProbeLoad::AtMost(12.5));
+        let back_to_back = [waiting("a", 1, 1000, 2000), Scenario::new("c")];
+        assert_eq!(
+            probe_load(&back_to_back, 10),
+            ProbeLoad::BackToBack("c".into())
+        );
+    }
+}
