@@ -544,6 +544,51 @@ fn a_miss_while_added_replicas_start_is_held_not_scaled_again() {
     assert_eq!(summary.peak_replicas, 2);
 }
 
+/// The longest run of consecutive skipped intervals.
+fn longest_skipped_run(timeline: &Timeline) -> usize {
+    let mut longest = 0;
+    let mut run = 0;
+    for interval in &timeline.intervals {
+        run = if interval.outcome == IntervalOutcome::Skipped {
+            run + 1
+        } else {
+            0
+        };
+        longest = longest.max(run);
+    }
+    longest
+}
+
+#[test]
+fn a_service_whose_probe_requests_time_out_is_scaled_up() {
+    let dir = tempfile::tempdir().unwrap();
+    // profiles/saturation.yaml's service and probe, with shorter steps.
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/saturation.yaml"),
+    )
+    .unwrap();
+    let head = &shipped[..shipped.find("steps:").unwrap()];
+    let profile = format!(
+        "{head}steps:\n  - durationSeconds: 2\n    requestsPerSecond: 20\n  \
+         - durationSeconds: 10\n    requestsPerSecond: 400\n"
+    );
+    let output = simulate(dir.path(), &profile, &["--max-replicas", "8"]);
+    let (summary, timeline) = finished(dir.path(), &output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        timeline
+            .intervals
+            .iter()
+            .any(|i| i.reason.contains("requests timed out")),
+        "the probe's requests timed out and the decision says so:\n{stderr}"
+    );
+    assert!(summary.peak_replicas >= 3, "{summary:?}\n{stderr}");
+    assert!(
+        longest_skipped_run(&timeline) <= 2,
+        "more than two intervals in a row skipped:\n{stderr}"
+    );
+}
+
 #[test]
 fn compare_runs_each_config_into_its_folder_and_prints_a_row_for_each() {
     let dir = tempfile::tempdir().unwrap();
