@@ -6,7 +6,9 @@
 //! [`StdoutGuard`] points file descriptor 1 at stderr for the whole attack, so
 //! whatever goose or a compiled scenario prints cannot reach the protocol
 //! stream. The conversion of goose's histograms into the report is a pure
-//! function ([`latency_report`]).
+//! function ([`latency_report`]), and so is the sorting of goose's error
+//! texts into timeouts, connection errors and status errors
+//! ([`failure_kind`]).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -186,6 +188,104 @@ pub struct RequestTotals {
     pub total_us: u64,
     /// Percentiles p50, p75, p90, p95, p99 in µs, from goose's buckets.
     pub percentiles_us: [u64; 5],
+    /// The failures by kind (see [`failure_kind`]).
+    pub failure_kinds: FailureKinds,
+}
+
+/// What one failed request ran into, read from goose's error text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// No response within the request timeout (reqwest's "operation timed
+    /// out"), or a response body that did not arrive in time.
+    Timeout,
+    /// No response for any other reason: the connection was refused or
+    /// reset, DNS or TLS failed, the body broke off.
+    Connection,
+    /// A response that was not the expected one: an unexpected HTTP status,
+    /// or a failure a compiled transaction recorded about the response.
+    Status,
+}
+
+/// How goose names an error that left a request without a response
+/// (`clean_reqwest_error`): `<kind> <request name>: <cause>`.
+const NO_RESPONSE_PREFIXES: [&str; 3] = [
+    "error sending request",
+    "request or response body error",
+    "builder error",
+];
+
+/// The kind of failure goose's error text `error` records. A timeout says
+/// "timed out" (reqwest's cause, or our body-reading failure); the other
+/// failures without a response carry goose's no-response prefixes; what is
+/// left got a response: an unexpected status (`503 Service Unavailable:
+/// /x`, `404: GET /x: unexpected status; ...`) or a failed check of it.
+pub fn failure_kind(error: &str) -> FailureKind {
+    if error.contains("timed out") {
+        FailureKind::Timeout
+    } else if NO_RESPONSE_PREFIXES
+        .iter()
+        .any(|prefix| error.starts_with(prefix))
+        || error.contains("reading the response body failed")
+    {
+        FailureKind::Connection
+    } else {
+        FailureKind::Status
+    }
+}
+
+/// One request's failures by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FailureKinds {
+    /// Failures that timed out.
+    pub timeouts: u64,
+    /// Failures without a response for another reason.
+    pub connection_errors: u64,
+    /// Failures with an unexpected response.
+    pub status_errors: u64,
+}
+
+impl FailureKinds {
+    /// Counts `occurrences` of the error text `error`.
+    pub fn add(&mut self, error: &str, occurrences: u64) {
+        let count = match failure_kind(error) {
+            FailureKind::Timeout => &mut self.timeouts,
+            FailureKind::Connection => &mut self.connection_errors,
+            FailureKind::Status => &mut self.status_errors,
+        };
+        *count = count.saturating_add(occurrences);
+    }
+
+    /// The kinds cut down to at most `failures` in all (timeouts kept first),
+    /// so the report never claims more kinds than failures.
+    pub fn within(self, failures: u64) -> FailureKinds {
+        let timeouts = self.timeouts.min(failures);
+        let connection_errors = self.connection_errors.min(failures - timeouts);
+        let status_errors = self
+            .status_errors
+            .min(failures - timeouts - connection_errors);
+        FailureKinds {
+            timeouts,
+            connection_errors,
+            status_errors,
+        }
+    }
+}
+
+/// Each request's failures by kind, keyed `(METHOD, name)` as
+/// [`RequestTotals`] names them, from goose's error table.
+pub fn failure_kinds(metrics: &GooseMetrics) -> BTreeMap<(String, String), FailureKinds> {
+    let mut kinds: BTreeMap<(String, String), FailureKinds> = BTreeMap::new();
+    for error in metrics.errors.values() {
+        let key = (
+            error.method_label().to_ascii_uppercase(),
+            error.name.clone(),
+        );
+        kinds
+            .entry(key)
+            .or_default()
+            .add(&error.error, error.occurrences as u64);
+    }
+    kinds
 }
 
 const PERCENTILES: [f32; 5] = [0.5, 0.75, 0.9, 0.95, 0.99];
@@ -209,6 +309,7 @@ impl RequestTotals {
                     data.percentile_us(p)
                 }
             }),
+            failure_kinds: FailureKinds::default(),
         }
     }
 }
@@ -224,20 +325,29 @@ pub fn measured_window(history: &[TestPlanHistory]) -> Option<Duration> {
     (next.timestamp - history[start].timestamp).to_std().ok()
 }
 
-/// Builds the report from goose's metrics.
+/// Builds the report from goose's metrics of a test run with `settings`.
 pub fn report_from_metrics(
     metrics: &GooseMetrics,
     current_replicas: u32,
-    users: u32,
-    configured_run_time: Duration,
+    settings: &LoadTestSettings,
 ) -> LatencyReport {
+    let kinds = failure_kinds(metrics);
     let totals: Vec<RequestTotals> = metrics
         .requests
         .values()
-        .map(RequestTotals::from_goose)
+        .map(|aggregate| {
+            let mut totals = RequestTotals::from_goose(aggregate);
+            let key = (totals.method.clone(), totals.name.clone());
+            totals.failure_kinds = kinds.get(&key).copied().unwrap_or_default();
+            totals
+        })
         .collect();
-    let window = measured_window(&metrics.history).unwrap_or(configured_run_time);
-    latency_report(&totals, window, current_replicas, users)
+    let window = measured_window(&metrics.history).unwrap_or(settings.run_time);
+    let users = u32::try_from(settings.users).unwrap_or(u32::MAX);
+    LatencyReport {
+        request_timeout_ms: Some(settings.request_timeout.as_secs_f64() * 1000.0),
+        ..latency_report(&totals, window, current_replicas, users)
+    }
 }
 
 /// The report for `totals` measured over `window`: milliseconds with
@@ -261,14 +371,15 @@ pub fn latency_report(
                 }
             };
             let [p50, p75, p90, p95, p99] = t.percentiles_us.map(ms);
+            let kinds = t.failure_kinds.within(t.failures);
             let stats = RequestStats {
                 method: t.method.clone(),
                 name: t.name.clone(),
                 count: t.count,
                 failures: t.failures,
-                timeouts: 0,
-                connection_errors: 0,
-                status_errors: 0,
+                timeouts: kinds.timeouts,
+                connection_errors: kinds.connection_errors,
+                status_errors: kinds.status_errors,
                 error_rate: per_count(t.failures as f64),
                 requests_per_second: if seconds > 0.0 {
                     t.count as f64 / seconds
@@ -412,7 +523,77 @@ mod tests {
             max_us: 61_234,
             total_us: 50_512 * count,
             percentiles_us: [50_300, 50_800, 51_200, 52_000, 60_001],
+            failure_kinds: FailureKinds::default(),
         }
+    }
+
+    #[test]
+    fn goose_s_error_texts_sort_into_timeouts_connection_and_status_errors() {
+        use FailureKind::{Connection, Status, Timeout};
+        // The texts goose 0.19 and our request sending record.
+        let cases = [
+            ("error sending request /x: operation timed out", Timeout),
+            (
+                "200: GET /x: timed out reading the response body; expected the whole body within the request timeout",
+                Timeout,
+            ),
+            (
+                "error sending request /x: client error (Connect)",
+                Connection,
+            ),
+            (
+                "error sending request /x: client error (SendRequest): connection closed before message completed",
+                Connection,
+            ),
+            (
+                "request or response body error /x: error reading a body",
+                Connection,
+            ),
+            (
+                "200: GET /x: reading the response body failed; expected the whole body within the request timeout",
+                Connection,
+            ),
+            ("503 Service Unavailable: /x", Status),
+            ("504 Gateway Timeout: /x", Status),
+            ("404: GET /x: unexpected status; expected 2xx", Status),
+            ("the cart was empty", Status),
+        ];
+        for (error, kind) in cases {
+            assert_eq!(failure_kind(error), kind, "{error}");
+        }
+    }
+
+    #[test]
+    fn the_report_counts_failures_by_kind_never_more_than_the_failures() {
+        let mut kinds = FailureKinds::default();
+        kinds.add("error sending request /x: operation timed out", 6);
+        kinds.add("error sending request /x: client error (Connect)", 3);
+        kinds.add("503 Service Unavailable: /x", 2);
+        let report = latency_report(
+            &[RequestTotals {
+                failure_kinds: kinds,
+                ..totals(400, 11)
+            }],
+            Duration::from_secs(2),
+            3,
+            10,
+        );
+        let stats = report.request("GET", "/fibonacci?n=10").unwrap();
+        assert_eq!(
+            (stats.timeouts, stats.connection_errors, stats.status_errors),
+            (6, 3, 2)
+        );
+        assert_eq!(stats.impossible_figure(), None);
+        // Should goose's error table ever hold more than the failures, the
+        // kinds are cut down to them, timeouts first.
+        assert_eq!(
+            kinds.within(7),
+            FailureKinds {
+                timeouts: 6,
+                connection_errors: 1,
+                status_errors: 0
+            }
+        );
     }
 
     #[test]

@@ -72,6 +72,11 @@ fn unexpected_statuses_count_as_failures_and_expected_ones_do_not() {
         gone.count > 0 && gone.failures == gone.count && gone.error_rate == 1.0,
         "{gone:?}"
     );
+    assert_eq!(
+        (gone.status_errors, gone.timeouts, gone.connection_errors),
+        (gone.failures, 0, 0),
+        "an unexpected status is a status error: {gone:?}"
+    );
     let tolerated = report.request("GET", "tolerated").unwrap();
     assert!(
         tolerated.count > 0 && tolerated.failures == 0,
@@ -82,6 +87,7 @@ fn unexpected_statuses_count_as_failures_and_expected_ones_do_not() {
         ok.count > 0 && ok.failures == ok.count,
         "200 is not the expected 201: {ok:?}"
     );
+    assert_eq!(ok.status_errors, ok.failures, "{ok:?}");
 }
 
 #[test]
@@ -119,6 +125,11 @@ fn a_refused_target_gives_a_report_of_failures_and_nothing_else_on_stdout() {
     assert!(stats.count >= 100, "many refused requests: {stats:?}");
     assert_eq!(stats.failures, stats.count);
     assert_eq!(stats.error_rate, 1.0);
+    assert_eq!(
+        (stats.connection_errors, stats.timeouts, stats.status_errors),
+        (stats.failures, 0, 0),
+        "a refused connection is a connection error: {stats:?}"
+    );
     // a refused target does not hang the stage (1 s run time; a generous
     // bound, since only a hang matters here)
     assert!(out.elapsed < Duration::from_secs(10), "{:?}", out.elapsed);
@@ -178,6 +189,12 @@ fn a_hanging_target_ends_within_run_time_plus_request_timeout() {
         stats.min_ms >= 390.0,
         "timed out at the request timeout: {stats:?}"
     );
+    assert_eq!(
+        (stats.timeouts, stats.connection_errors, stats.status_errors),
+        (stats.failures, 0, 0),
+        "a request without an answer in time is a timeout: {stats:?}"
+    );
+    assert_eq!(report.request_timeout_ms, Some(400.0));
     let limit = Duration::from_millis(1000 + 400 + 1000);
     assert!(
         out.elapsed < limit,
@@ -264,20 +281,24 @@ fn https_needs_the_private_ca_or_the_explicit_opt_out() {
         }
         let report = run(cmd, &cpa_input(1)).report();
         let stats = report.request("GET", "/x").unwrap().clone();
-        (stats.count, stats.failures)
+        (stats.count, stats.failures, stats.connection_errors)
     };
-    let (count, failures) = outcome(&[]);
+    let (count, failures, connection_errors) = outcome(&[]);
     assert!(
         count > 0 && failures == count,
         "an unknown CA fails every request: {count}/{failures}"
     );
+    assert_eq!(
+        connection_errors, failures,
+        "a TLS failure is a connection error"
+    );
     let ca = common::fixture("test-ca.pem").display().to_string();
-    let (count, failures) = outcome(&[("gooseCaCertPath", ca)]);
+    let (count, failures, _) = outcome(&[("gooseCaCertPath", ca)]);
     assert!(
         count > 0 && failures == 0,
         "trusted via gooseCaCertPath: {count}/{failures}"
     );
-    let (count, failures) = outcome(&[("gooseInsecureSkipTlsVerify", "true".into())]);
+    let (count, failures, _) = outcome(&[("gooseInsecureSkipTlsVerify", "true".into())]);
     assert!(
         count > 0 && failures == 0,
         "verification skipped: {count}/{failures}"
@@ -416,6 +437,10 @@ fn a_body_that_stalls_after_the_headers_fails_its_request() {
     assert!(
         stats.count > 0 && stats.failures == stats.count,
         "{stats:?}"
+    );
+    assert_eq!(
+        stats.timeouts, stats.failures,
+        "a body not read within the request timeout is a timeout: {stats:?}"
     );
     assert!(
         out.stderr.contains("timed out reading the response body"),
@@ -685,6 +710,9 @@ struct WireReport {
     users: u32,
     run_time_seconds: f64,
     requests: BTreeMap<String, WireStats>,
+    /// Absent when no load test ran.
+    #[serde(default)]
+    request_timeout_ms: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -694,6 +722,9 @@ struct WireStats {
     name: String,
     count: u64,
     failures: u64,
+    timeouts: u64,
+    connection_errors: u64,
+    status_errors: u64,
     error_rate: f64,
     requests_per_second: f64,
     mean_ms: f64,
@@ -728,6 +759,15 @@ fn the_report_on_stdout_has_exactly_the_documented_fields() {
     assert!(
         stats.count > 0 && stats.failures == 0 && stats.error_rate == 0.0,
         "{stats:?}"
+    );
+    assert_eq!(
+        (stats.timeouts, stats.connection_errors, stats.status_errors),
+        (0, 0, 0)
+    );
+    assert_eq!(
+        report.request_timeout_ms,
+        Some(1000.0),
+        "gooseRequestTimeout"
     );
     assert!(
         (stats.requests_per_second - stats.count as f64 / report.run_time_seconds).abs() < 1e-6,

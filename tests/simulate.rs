@@ -403,3 +403,276 @@ fn the_summary_prints_its_figures_to_a_tenth() {
     }
     assert_eq!(stdout["runType"], "scaler");
 }
+
+#[test]
+fn every_run_is_scored_against_the_oracle() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = "steps:\n  - durationSeconds: 2\n    requestsPerSecond: 20\n  \
+         - durationSeconds: 2\n    requestsPerSecond: 250\n";
+    let output = simulate(dir.path(), profile, &[]);
+    let (summary, timeline) = finished(dir.path(), &output);
+    // The oracle: 1 replica for 20 requests/s, 4 for 250 (one serves 80).
+    let oracle: Vec<Option<u32>> = timeline.seconds.iter().map(|s| s.oracle_replicas).collect();
+    assert_eq!(oracle, [Some(1), Some(1), Some(4), Some(4)]);
+    assert_eq!(summary.oracle_replica_seconds, Some(10.0));
+    let ratio = summary.replica_seconds_ratio.expect("a ratio");
+    assert!(
+        (ratio - summary.replica_seconds / 10.0).abs() <= 0.01,
+        "ratio {ratio} vs {} / 10",
+        summary.replica_seconds
+    );
+    // Two decimals at most, like the other figures' one.
+    let text = serde_json::to_value(ratio).unwrap().to_string();
+    assert!(
+        text.split_once('.').is_none_or(|(_, d)| d.len() <= 2),
+        "{text}"
+    );
+    // A reaction exists exactly when some second was over target.
+    assert_eq!(
+        summary.reaction_seconds.is_some(),
+        summary.seconds_over_target.is_some_and(|s| s > 0),
+        "{summary:?}"
+    );
+    let stdout: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(stdout["reversals"].is_u64(), "{stdout}");
+    let csv = std::fs::read_to_string(&summary.files.seconds_csv).unwrap();
+    assert!(csv.lines().next().unwrap().ends_with(",oracleReplicas"));
+    let svg = std::fs::read_to_string(&summary.files.chart).unwrap();
+    assert!(svg.contains("oracle (least meeting the target)"));
+}
+
+#[test]
+fn both_stages_are_handed_the_deployment_s_status_with_starting_replicas_not_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    // New replicas take 20 s to start: every interval after the scale-up
+    // sees them starting.
+    let profile = "capacity:\n  startupDelayMs: 20000\n\
+         steps:\n  - durationSeconds: 9\n    requestsPerSecond: 20\n";
+    let inputs = dir.path().join("inputs");
+    std::fs::create_dir(&inputs).unwrap();
+    // An evaluate stage that keeps its stdin and always asks for 3 replicas.
+    let evaluate = write_script(
+        dir.path(),
+        "evaluate",
+        &format!(
+            "cat > '{}'/$(date +%s%N).json\necho 'scale to 3' >&2\necho '{{\"targetReplicas\": 3}}'",
+            inputs.display()
+        ),
+    );
+    let output = simulate(
+        dir.path(),
+        profile,
+        &["--evaluate-command", evaluate.to_str().unwrap()],
+    );
+    let (_, timeline) = finished(dir.path(), &output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let first = &timeline.intervals[0];
+    assert_eq!(first.status.replicas, 1);
+    assert_eq!(first.status.ready_replicas, 1);
+    let starting = timeline
+        .intervals
+        .iter()
+        .find(|i| i.replicas == 3)
+        .unwrap_or_else(|| panic!("no interval after the scale-up:\n{stderr}"));
+    assert_eq!(
+        serde_json::to_value(starting.status).unwrap(),
+        serde_json::json!({"replicas": 3, "readyReplicas": 1, "availableReplicas": 1,
+            "updatedReplicas": 3})
+    );
+    assert!(stderr.contains("replicas  3 (1 serving)"), "{stderr}");
+    assert!(
+        stderr.contains("scale to 3"),
+        "the decision text is shown:\n{stderr}"
+    );
+    // What the evaluate stage read on stdin carries the same status.
+    let mut statuses = Vec::new();
+    for entry in std::fs::read_dir(&inputs).unwrap() {
+        let input: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(entry.unwrap().path()).unwrap()).unwrap();
+        assert_eq!(input["resource"]["kind"], "Deployment");
+        statuses.push(input["resource"]["status"].clone());
+    }
+    assert!(
+        statuses.contains(&serde_json::json!({"replicas": 3, "readyReplicas": 1,
+            "availableReplicas": 1, "updatedReplicas": 3})),
+        "{statuses:?}"
+    );
+}
+
+/// A latency report as gpa-metric prints it, with the given mean.
+fn report(mean_ms: f64) -> String {
+    serde_json::json!({"users": 8, "runTimeSeconds": 1.0, "requests": {"GET /fibonacci?n=10": {
+        "method": "GET", "name": "/fibonacci?n=10", "count": 40, "failures": 0,
+        "errorRate": 0.0, "requestsPerSecond": 40.0, "meanMs": mean_ms, "medianMs": mean_ms,
+        "minMs": 50.0, "maxMs": mean_ms * 2.0, "p75Ms": mean_ms, "p90Ms": mean_ms,
+        "p95Ms": mean_ms, "p99Ms": mean_ms}}})
+    .to_string()
+}
+
+#[test]
+fn a_miss_while_added_replicas_start_is_held_not_scaled_again() {
+    let dir = tempfile::tempdir().unwrap();
+    // Replicas take 30 s to start: after the first scale-up, every interval
+    // sees the new one starting.
+    let profile = "capacity:\n  startupDelayMs: 30000\n\
+         steps:\n  - durationSeconds: 7\n    requestsPerSecond: 20\n";
+    // A metric stage that always measures a mean of 150 ms: 1.5 times the
+    // target, which 1 ready replica times 1.5 rounds up to 2.
+    let metric = write_script(dir.path(), "metric", &format!("echo '{}'", report(150.0)));
+    let output = simulate(
+        dir.path(),
+        profile,
+        &["--metric-command", metric.to_str().unwrap()],
+    );
+    let (summary, timeline) = finished(dir.path(), &output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(timeline.intervals[0].decided_replicas, Some(2), "{stderr}");
+    let held: Vec<_> = timeline.intervals.iter().skip(1).collect();
+    assert!(!held.is_empty(), "{stderr}");
+    for interval in held {
+        assert_eq!(interval.status.ready_replicas, 1);
+        assert_eq!(interval.outcome, IntervalOutcome::Unchanged, "{stderr}");
+        assert!(
+            interval.reason.starts_with(
+                "hold 2: 1 of 2 replicas still starting; GET /fibonacci?n=10 mean 150"
+            ),
+            "{}",
+            interval.reason
+        );
+    }
+    assert!(stderr.contains("replicas still starting"), "{stderr}");
+    assert_eq!(summary.peak_replicas, 2);
+}
+
+/// The longest run of consecutive skipped intervals.
+fn longest_skipped_run(timeline: &Timeline) -> usize {
+    let mut longest = 0;
+    let mut run = 0;
+    for interval in &timeline.intervals {
+        run = if interval.outcome == IntervalOutcome::Skipped {
+            run + 1
+        } else {
+            0
+        };
+        longest = longest.max(run);
+    }
+    longest
+}
+
+#[test]
+fn a_service_whose_probe_requests_time_out_is_scaled_up() {
+    let dir = tempfile::tempdir().unwrap();
+    // profiles/saturation.yaml's service and probe, with shorter steps.
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/saturation.yaml"),
+    )
+    .unwrap();
+    let head = &shipped[..shipped.find("steps:").unwrap()];
+    let profile = format!(
+        "{head}steps:\n  - durationSeconds: 2\n    requestsPerSecond: 20\n  \
+         - durationSeconds: 10\n    requestsPerSecond: 400\n"
+    );
+    let output = simulate(dir.path(), &profile, &["--max-replicas", "8"]);
+    let (summary, timeline) = finished(dir.path(), &output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        timeline
+            .intervals
+            .iter()
+            .any(|i| i.reason.contains("requests timed out")),
+        "the probe's requests timed out and the decision says so:\n{stderr}"
+    );
+    assert!(summary.peak_replicas >= 3, "{summary:?}\n{stderr}");
+    assert!(
+        longest_skipped_run(&timeline) <= 2,
+        "more than two intervals in a row skipped:\n{stderr}"
+    );
+}
+
+#[test]
+fn compare_runs_each_config_into_its_folder_and_prints_a_row_for_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = write(
+        dir.path(),
+        "profile.yaml",
+        "steps:\n  - durationSeconds: 3\n    requestsPerSecond: 20\n",
+    );
+    let eager = write(dir.path(), "eager.yaml", EVALUATION_CONFIG);
+    let calm = write(
+        dir.path(),
+        "calm.yaml",
+        &EVALUATION_CONFIG.replace("maxStep: 2", "maxStep: 1"),
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_gpa"))
+        .arg("simulate")
+        .args(QUICK)
+        .arg("--output-dir")
+        .arg(dir.path().join("out"))
+        .arg("--profile")
+        .arg(&profile)
+        .arg("--compare")
+        .args([&eager, &calm])
+        .timeout(std::time::Duration::from_secs(100))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|err| panic!("stdout is not the rows: {err}\n{stderr}"));
+    let rows = rows.as_array().expect("an array of rows");
+    assert_eq!(rows.len(), 2);
+    for (row, name) in rows.iter().zip(["eager", "calm"]) {
+        assert!(
+            row["evaluationConfig"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("{name}.yaml"))
+        );
+        assert!(row["oracleReplicaSeconds"].as_f64().unwrap() > 0.0, "{row}");
+        for key in [
+            "peakReplicas",
+            "replicaSeconds",
+            "replicaSecondsRatio",
+            "secondsOverTarget",
+            "reactionSeconds",
+            "reversals",
+            "skippedIntervals",
+        ] {
+            assert!(row.get(key).is_some(), "{key} missing from {row}");
+        }
+        assert!(
+            dir.path()
+                .join("out")
+                .join(name)
+                .join("timeline.json")
+                .is_file()
+        );
+    }
+    assert!(dir.path().join("out/compare.svg").is_file());
+    let table: Vec<&str> = stderr
+        .lines()
+        .skip_while(|line| !line.starts_with("evaluation config"))
+        .collect();
+    assert_eq!(table.len(), 3, "{stderr}");
+    assert!(table[1].contains("eager.yaml") && table[2].contains("calm.yaml"));
+}
+
+#[test]
+fn compare_refuses_a_missing_config_before_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_gpa"))
+        .args(["simulate", "--compare", "/nonexistent/a.yaml"])
+        .arg("--output-dir")
+        .arg(dir.path().join("out"))
+        .timeout(std::time::Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        "error: comparison failed: evaluation config for --compare '/nonexistent/a.yaml' is \
+         not a file; expected an existing file"
+    );
+}

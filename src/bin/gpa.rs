@@ -1,6 +1,8 @@
 //! `gpa`: the project's command for people. `gpa simulate` runs the whole CPA
 //! autoscaling loop on this machine (see docs/simulate.md): progress lines on
-//! stderr, the summary as one JSON document on stdout.
+//! stderr, the summary as one JSON document on stdout. With `--compare` it
+//! runs once per evaluation config: the table of figures on stderr, the rows
+//! as one JSON array on stdout.
 
 use std::process::ExitCode;
 
@@ -38,9 +40,17 @@ fn run() -> anyhow::Result<()> {
     let Command::Simulate(flags) = cli.command;
     let settings = Settings::from(flags);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let summary = runtime
-        .block_on(simulate::run(&settings))
-        .context("simulation failed")?;
-    println!("{}", serde_json::to_string_pretty(&summary)?);
+    if settings.compare.is_empty() {
+        let summary = runtime
+            .block_on(simulate::run(&settings))
+            .context("simulation failed")?;
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        let rows = runtime
+            .block_on(simulate::compare::run(&settings))
+            .context("comparison failed")?;
+        eprint!("{}", simulate::compare::table(&rows));
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    }
     Ok(())
 }

@@ -229,8 +229,7 @@ pub fn run_stage(
     let metrics = runtime.block_on(load_test::run(load, scenarios));
     runtime.shutdown_background();
     let metrics = metrics?;
-    let report =
-        load_test::report_from_metrics(&metrics, replicas, load.users as u32, load.run_time);
+    let report = load_test::report_from_metrics(&metrics, replicas, load);
     for line in load_test::failure_summary(&load_test::goose_errors(&metrics), &causes.counts()) {
         tracing::warn!("{line}");
     }

@@ -14,7 +14,8 @@
 //! ones; a removed replica finishes the requests it holds.
 //!
 //! [`Replicas`] is the pure part (which replicas exist and from when they
-//! serve); [`Capacity`] turns it into the permits of a tokio `Semaphore` that
+//! serve, and the [`DeploymentStatus`] the API server would report of them);
+//! [`Capacity`] turns it into the permits of a tokio `Semaphore` that
 //! an axum middleware ([`Capacity::layer`]) takes one of per request.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,6 +27,7 @@ use axum::extract::{self, Request};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
@@ -47,6 +49,32 @@ impl CapacitySettings {
     pub fn requests_per_second_per_replica(&self) -> f64 {
         f64::from(self.concurrency_per_replica) / self.service_time.as_secs_f64().max(1e-6)
     }
+}
+
+/// The Deployment's `status` as the API server reports it, reduced to the
+/// replica counts: what the CPA hands both stages in `resource.status`. Like
+/// Kubernetes, it leaves out a count that is 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentStatus {
+    /// `status.replicas`: replicas that exist, serving or starting.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub replicas: u32,
+    /// `status.readyReplicas`: replicas serving (the simulation's readiness
+    /// probe passes once the start-up delay is over).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ready_replicas: u32,
+    /// `status.availableReplicas`: replicas serving (`minReadySeconds` 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub available_replicas: u32,
+    /// `status.updatedReplicas`: replicas of the current template; all of
+    /// them, as the simulation never rolls out a new one.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub updated_replicas: u32,
+}
+
+fn is_zero(count: &u32) -> bool {
+    *count == 0
 }
 
 /// The replicas of the simulated Deployment: for each, the moment (since the
@@ -73,6 +101,17 @@ impl Replicas {
     /// Replicas serving at `now`.
     pub fn serving(&self, now: Duration) -> u32 {
         self.ready_at.iter().filter(|ready| **ready <= now).count() as u32
+    }
+
+    /// The status the API server reports at `now`.
+    pub fn status(&self, now: Duration) -> DeploymentStatus {
+        let serving = self.serving(now);
+        DeploymentStatus {
+            replicas: self.desired(),
+            ready_replicas: serving,
+            available_replicas: serving,
+            updated_replicas: self.desired(),
+        }
     }
 
     /// The next moment after `now` at which a starting replica begins serving.
@@ -191,6 +230,12 @@ impl Capacity {
     pub fn serving(&self) -> u32 {
         let now = self.elapsed();
         self.state().replicas.serving(now)
+    }
+
+    /// The Deployment's status now, as the API server would report it.
+    pub fn status(&self) -> DeploymentStatus {
+        let now = self.elapsed();
+        self.state().replicas.status(now)
     }
 
     /// Requests waiting for a slot now.
@@ -349,6 +394,30 @@ mod tests {
         assert_eq!(replicas.next_ready(secs(14)), Some(secs(15)));
         assert_eq!(replicas.serving(secs(15)), 4);
         assert_eq!(replicas.next_ready(secs(15)), None);
+    }
+
+    #[test]
+    fn the_status_counts_starting_replicas_as_not_ready_and_omits_zeros() {
+        let mut replicas = Replicas::new(1);
+        replicas.scale_to(4, secs(10), secs(5));
+        let status = replicas.status(secs(12));
+        assert_eq!(
+            serde_json::to_value(status).unwrap(),
+            serde_json::json!({"replicas": 4, "readyReplicas": 1, "availableReplicas": 1,
+                "updatedReplicas": 4})
+        );
+        assert_eq!(replicas.status(secs(15)).ready_replicas, 4);
+        // A Deployment whose replicas are all starting has no readyReplicas.
+        let mut cold = Replicas::new(0);
+        cold.scale_to(2, secs(0), secs(5));
+        assert_eq!(
+            serde_json::to_value(cold.status(secs(1))).unwrap(),
+            serde_json::json!({"replicas": 2, "updatedReplicas": 2})
+        );
+        assert_eq!(
+            serde_json::to_value(Replicas::new(0).status(secs(0))).unwrap(),
+            serde_json::json!({})
+        );
     }
 
     #[test]

@@ -2,11 +2,13 @@
 //! as SVG with plotters.
 //!
 //! 1. Load: the rate the profile offers and the requests actually sent.
-//! 2. Replicas: the Deployment's replicas and those serving.
+//! 2. Replicas: the Deployment's replicas, those serving, and the oracle's
+//!    (the least that would have met the target; dashed).
 //! 3. Latency (log scale): the background traffic's mean and p95 per second,
 //!    the metric stage's measured mean per interval (dots), and the target.
 
 use plotters::coord::Shift;
+use plotters::coord::types::{RangedCoordf64, RangedCoordu32};
 use plotters::prelude::*;
 
 use std::time::Duration;
@@ -21,6 +23,7 @@ const LOAD: RGBColor = RGBColor(31, 119, 180);
 const SENT: RGBColor = RGBColor(140, 140, 140);
 const REPLICAS: RGBColor = RGBColor(44, 160, 44);
 const SERVING: RGBColor = RGBColor(152, 223, 138);
+const ORACLE: RGBColor = RGBColor(23, 190, 207);
 const MEAN: RGBColor = RGBColor(255, 127, 14);
 const P95: RGBColor = RGBColor(214, 39, 40);
 const MEASURED: RGBColor = RGBColor(148, 103, 189);
@@ -31,7 +34,7 @@ const LIGHT: RGBColor = RGBColor(245, 245, 245);
 #[error("drawing the chart failed: {0}")]
 pub struct ChartError(String);
 
-fn chart_error<E: std::fmt::Debug>(err: E) -> ChartError {
+pub(super) fn chart_error<E: std::fmt::Debug>(err: E) -> ChartError {
     ChartError(format!("{err:?}"))
 }
 
@@ -76,7 +79,7 @@ pub fn render(data: &ChartData<'_>) -> Result<String, ChartError> {
     Ok(svg)
 }
 
-type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+pub(super) type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
 fn draw_load(area: &Area<'_>, seconds: &[SecondRecord], end: f64) -> Result<(), ChartError> {
     let top = seconds
@@ -132,12 +135,14 @@ fn draw_load(area: &Area<'_>, seconds: &[SecondRecord], end: f64) -> Result<(), 
 }
 
 /// A step line through spans.
-fn steps<Y: Copy>(spans: impl Iterator<Item = Span<Y>>) -> impl Iterator<Item = (f64, Y)> {
+pub(super) fn steps<Y: Copy>(
+    spans: impl Iterator<Item = Span<Y>>,
+) -> impl Iterator<Item = (f64, Y)> {
     spans.flat_map(|(from, to, value)| [(from, value), (to, value)])
 }
 
 /// A constant value from one time to another: `(from, to, value)`, seconds.
-type Span<Y> = (f64, f64, Y);
+pub(super) type Span<Y> = (f64, f64, Y);
 
 /// Spans of the Deployment's replicas and of those serving, replayed from
 /// the changes with the start-up delay.
@@ -174,22 +179,16 @@ fn replica_spans(data: &ChartData<'_>, end: f64) -> (Vec<Span<u32>>, Vec<Span<u3
 
 fn draw_replicas(area: &Area<'_>, data: &ChartData<'_>, end: f64) -> Result<(), ChartError> {
     let (desired, serving) = replica_spans(data, end);
-    let top = desired.iter().map(|(_, _, r)| *r).max().unwrap_or(1).max(1) + 1;
-    let mut chart = ChartBuilder::on(area)
-        .caption("replicas", ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0f64..end, 0u32..top)
-        .map_err(chart_error)?;
-    chart
-        .configure_mesh()
-        .light_line_style(LIGHT)
-        .y_desc("replicas")
-        .x_label_formatter(&|seconds| format!("{seconds:.0}"))
-        .x_desc("seconds")
-        .draw()
-        .map_err(chart_error)?;
+    let oracle = oracle_spans(data.seconds);
+    let top = desired
+        .iter()
+        .chain(&oracle)
+        .map(|(_, _, r)| *r)
+        .max()
+        .unwrap_or(1)
+        .max(1)
+        + 1;
+    let mut chart = replica_axes(area, "replicas", end, top)?;
     chart
         .draw_series(LineSeries::new(
             steps(desired.into_iter()),
@@ -203,6 +202,9 @@ fn draw_replicas(area: &Area<'_>, data: &ChartData<'_>, end: f64) -> Result<(), 
         .map_err(chart_error)?
         .label("serving")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], SERVING));
+    if !oracle.is_empty() {
+        draw_oracle(&mut chart, &oracle)?;
+    }
     chart
         .draw_series(
             data.intervals
@@ -213,6 +215,65 @@ fn draw_replicas(area: &Area<'_>, data: &ChartData<'_>, end: f64) -> Result<(), 
         .label("CPA interval")
         .legend(|(x, y)| Circle::new((x + 10, y), 3, BLACK.filled()));
     legend(&mut chart)
+}
+
+/// A panel of replicas (0 to `top`) over seconds (0 to `end`), its mesh drawn.
+pub(super) fn replica_axes<'a>(
+    area: &Area<'a>,
+    caption: &str,
+    end: f64,
+    top: u32,
+) -> Result<ReplicaChart<'a>, ChartError> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..end, 0u32..top)
+        .map_err(chart_error)?;
+    chart
+        .configure_mesh()
+        .light_line_style(LIGHT)
+        .y_desc("replicas")
+        .x_label_formatter(&|seconds| format!("{seconds:.0}"))
+        .x_desc("seconds")
+        .draw()
+        .map_err(chart_error)?;
+    Ok(chart)
+}
+
+/// Spans of the oracle's replicas, one per second that has them.
+pub(super) fn oracle_spans(seconds: &[SecondRecord]) -> Vec<Span<u32>> {
+    seconds
+        .iter()
+        .filter_map(|s| {
+            let from = f64::from(s.second);
+            s.oracle_replicas.map(|count| (from, from + 1.0, count))
+        })
+        .collect()
+}
+
+/// A chart of replicas over seconds.
+pub(super) type ReplicaChart<'a> =
+    ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordu32>>;
+
+/// The oracle's replicas as a dashed step line, with its legend entry.
+pub(super) fn draw_oracle(
+    chart: &mut ReplicaChart<'_>,
+    oracle: &[Span<u32>],
+) -> Result<(), ChartError> {
+    let style = ORACLE.stroke_width(2);
+    chart
+        .draw_series(DashedLineSeries::new(
+            steps(oracle.iter().copied()).collect::<Vec<_>>(),
+            6,
+            4,
+            style,
+        ))
+        .map_err(chart_error)?
+        .label("oracle (least meeting the target)")
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+    Ok(())
 }
 
 /// The latency axis, ms: from below the lowest latency (at least 0.1 ms, as
@@ -300,7 +361,7 @@ fn draw_latency(
     legend(&mut chart)
 }
 
-fn legend<'a, X, Y>(
+pub(super) fn legend<'a, X, Y>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
 ) -> Result<(), ChartError>
 where
@@ -319,6 +380,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simulate::capacity::DeploymentStatus;
     use crate::simulate::timeline::IntervalOutcome;
 
     #[test]
@@ -336,6 +398,7 @@ mod tests {
                 replicas: 1 + second / 10,
                 serving_replicas: 1,
                 queued: 0,
+                oracle_replicas: Some(1 + second / 10),
             })
             .collect();
         let intervals = vec![IntervalRecord {
@@ -343,6 +406,7 @@ mod tests {
             offered_requests_per_second: 20.0,
             replicas: 1,
             serving_replicas: 1,
+            status: DeploymentStatus::default(),
             measured_mean_ms: Some(55.0),
             measured_p95_ms: Some(70.0),
             evaluated_replicas: Some(1),
@@ -375,6 +439,7 @@ mod tests {
             "target: mean 100 ms",
             "metric stage mean",
             "CPA interval",
+            "oracle (least meeting the target)",
         ] {
             assert!(svg.contains(text), "the chart lacks {text:?}");
         }

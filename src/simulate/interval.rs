@@ -1,5 +1,6 @@
 //! One interval of the CPA loop, as the CPA runs it: build the v2 JSON for
-//! the Deployment at its current replicas, run the metric and evaluate shell
+//! the Deployment as the API server reports it (its replicas, and the status
+//! of the capacity model at the interval's start), run the metric and evaluate shell
 //! methods with the plugin's environment, then clamp, stabilize and apply the
 //! evaluation ([`super::scaling`]) and log one line.
 
@@ -8,16 +9,14 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::capacity::Capacity;
+use super::capacity::{Capacity, DeploymentStatus};
 use super::cpa_runner::{MethodError, MethodOutput, last_line};
 use super::output::PluginFiles;
 use super::scaling::{self, Scaling, Stabilization};
 use super::settings::Settings;
 use super::timeline::{IntervalOutcome, IntervalRecord, LatencyTarget};
 use super::{DEFAULT_PLUGIN_ENV, RESOURCE_NAME};
-use crate::cpa::{
-    self, EvaluateInfo, Evaluation, Metric, MetricInfo, ObjectMeta, Resource, ResourceSpec,
-};
+use crate::cpa::{self, Evaluation, RunType};
 use crate::report::{LatencyReport, RequestStats};
 
 /// The stages' environment: the simulation's defaults, what the simulation
@@ -64,20 +63,39 @@ pub fn plugin_env(
     env
 }
 
-/// The simulated Deployment as the CPA would read it from the API.
-fn deployment(replicas: u32) -> Resource {
-    Resource {
-        api_version: Some("apps/v1".into()),
-        kind: Some("Deployment".into()),
-        metadata: ObjectMeta {
-            name: RESOURCE_NAME.into(),
-            namespace: Some("default".into()),
-        },
-        spec: Some(ResourceSpec {
-            replicas: Some(replicas),
-        }),
-        status: None,
-    }
+/// The simulated Deployment as the CPA reads it from the API server:
+/// `spec.replicas` and the `status` the capacity model gives.
+fn deployment(status: DeploymentStatus) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": RESOURCE_NAME, "namespace": "default"},
+        "spec": {"replicas": status.replicas},
+        "status": status,
+    })
+}
+
+/// The metric stage's stdin (`metric.Info`).
+fn metric_input(resource: &serde_json::Value, run_type: RunType) -> Vec<u8> {
+    serde_json::json!({"resource": resource, "runType": run_type})
+        .to_string()
+        .into_bytes()
+}
+
+/// The evaluate stage's stdin (`evaluate.Info`): the metric stage's stdout
+/// verbatim as the one metric's value.
+fn evaluate_input(
+    resource: &serde_json::Value,
+    metric_stdout: String,
+    run_type: RunType,
+) -> Vec<u8> {
+    serde_json::json!({
+        "metrics": [{"resource": RESOURCE_NAME, "value": metric_stdout}],
+        "resource": resource,
+        "runType": run_type,
+    })
+    .to_string()
+    .into_bytes()
 }
 
 /// The CPA's side of the loop: runs the stages, scales the replicas.
@@ -121,12 +139,14 @@ impl<'a> Cpa<'a> {
 
     /// One interval, begun at `at` with the profile offering `rate` requests/s.
     pub async fn interval(&mut self, at: Duration, rate: f64) -> IntervalRecord {
-        let replicas = self.capacity.desired();
+        let status = self.capacity.status();
+        let replicas = status.replicas;
         let mut record = IntervalRecord {
             at_seconds: at.as_secs_f64(),
             offered_requests_per_second: rate,
             replicas,
-            serving_replicas: self.capacity.serving(),
+            serving_replicas: status.ready_replicas,
+            status,
             measured_mean_ms: None,
             measured_p95_ms: None,
             evaluated_replicas: None,
@@ -136,7 +156,7 @@ impl<'a> Cpa<'a> {
             metric_seconds: None,
             evaluate_seconds: None,
         };
-        match self.stages(replicas, &mut record).await {
+        match self.stages(status, &mut record).await {
             Ok(evaluated) => self.apply(evaluated, replicas, &mut record),
             Err(reason) => {
                 record.outcome = IntervalOutcome::Skipped;
@@ -149,23 +169,23 @@ impl<'a> Cpa<'a> {
 
     /// Runs the metric and evaluate stages; the evaluated `targetReplicas`, or
     /// why the interval is skipped.
-    async fn stages(&self, replicas: u32, record: &mut IntervalRecord) -> Result<i32, String> {
-        let resource = deployment(replicas);
-        let metric = self.metric_stage(resource.clone(), record).await?;
-        self.evaluate_stage(resource, metric.stdout, record).await
+    async fn stages(
+        &self,
+        status: DeploymentStatus,
+        record: &mut IntervalRecord,
+    ) -> Result<i32, String> {
+        let resource = deployment(status);
+        let metric = self.metric_stage(&resource, record).await?;
+        self.evaluate_stage(&resource, metric.stdout, record).await
     }
 
     /// Runs the metric stage and records what its report measured.
     async fn metric_stage(
         &self,
-        resource: Resource,
+        resource: &serde_json::Value,
         record: &mut IntervalRecord,
     ) -> Result<MethodOutput, String> {
-        let input = MetricInfo {
-            resource,
-            run_type: self.settings.run_type,
-        };
-        let json = serde_json::to_vec(&input).unwrap_or_default();
+        let json = metric_input(resource, self.settings.run_type);
         let metric = self
             .settings
             .metric
@@ -191,19 +211,11 @@ impl<'a> Cpa<'a> {
     /// `targetReplicas`, with its explanation recorded as the reason.
     async fn evaluate_stage(
         &self,
-        resource: Resource,
+        resource: &serde_json::Value,
         metric_stdout: String,
         record: &mut IntervalRecord,
     ) -> Result<i32, String> {
-        let input = EvaluateInfo {
-            metrics: vec![Metric {
-                resource: RESOURCE_NAME.into(),
-                value: metric_stdout,
-            }],
-            resource: Some(resource),
-            run_type: self.settings.run_type,
-        };
-        let json = serde_json::to_vec(&input).unwrap_or_default();
+        let json = evaluate_input(resource, metric_stdout, self.settings.run_type);
         let evaluate = self
             .settings
             .evaluate
@@ -343,19 +355,35 @@ mod tests {
     }
 
     #[test]
-    fn the_deployment_is_a_v2_resource_with_replicas() {
-        let json = serde_json::to_value(MetricInfo {
-            resource: deployment(3),
-            run_type: RunType::Scaler,
-        })
-        .unwrap();
+    fn the_deployment_is_a_v2_resource_with_replicas_and_a_status() {
+        let status = DeploymentStatus {
+            replicas: 3,
+            ready_replicas: 1,
+            available_replicas: 1,
+            updated_replicas: 3,
+        };
+        let input = metric_input(&deployment(status), RunType::Scaler);
+        let json: serde_json::Value = serde_json::from_slice(&input).unwrap();
         assert_eq!(
             json,
             serde_json::json!({"resource": {"apiVersion": "apps/v1", "kind": "Deployment",
                 "metadata": {"name": "fibonacci", "namespace": "default"},
-                "spec": {"replicas": 3}}, "runType": "scaler"})
+                "spec": {"replicas": 3}, "status": {"replicas": 3, "readyReplicas": 1,
+                "availableReplicas": 1, "updatedReplicas": 3}}, "runType": "scaler"})
         );
-        let parsed = cpa::parse_metric_input(json.to_string().as_bytes()).unwrap();
+        let parsed = cpa::parse_metric_input(&input).unwrap();
         assert_eq!(parsed.resource.replicas(), Some(3));
+        let input = evaluate_input(
+            &deployment(status),
+            "{\"requests\": {}}\n".into(),
+            RunType::Api,
+        );
+        // The evaluate stage reads the starting replicas from what we write.
+        let request = cpa::parse_evaluate_input(&input).unwrap();
+        assert_eq!(request.ready_replicas(), Some(1));
+        let json: serde_json::Value = serde_json::from_slice(&input).unwrap();
+        assert_eq!(json["metrics"][0]["value"], "{\"requests\": {}}\n");
+        assert_eq!(json["resource"]["status"]["readyReplicas"], 1);
+        assert_eq!(json["runType"], "api");
     }
 }

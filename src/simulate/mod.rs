@@ -19,6 +19,7 @@
 
 pub mod capacity;
 pub mod chart;
+pub mod compare;
 pub mod cpa_runner;
 pub mod interval;
 pub mod oracle;
@@ -87,6 +88,14 @@ pub enum SimulateError {
         /// The entrypoint looked for.
         path: PathBuf,
     },
+    /// A file named on the command line is not there.
+    #[error("{what} '{path}' is not a file; expected an existing file")]
+    MissingFile {
+        /// What the file is for, e.g. `evaluation config for --compare`.
+        what: &'static str,
+        /// The path given.
+        path: PathBuf,
+    },
     /// The load profile is unreadable or invalid.
     #[error(transparent)]
     Profile(#[from] ProfileError),
@@ -109,8 +118,23 @@ pub enum SimulateError {
 /// Runs a whole simulation and writes its chart and timeline into the output
 /// folder. Needs a multi-threaded tokio runtime.
 pub async fn run(settings: &Settings) -> Result<Summary, SimulateError> {
+    Ok(run_recorded(settings).await?.summary)
+}
+
+/// A finished simulation: its summary and its seconds.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// The summary, as printed.
+    pub summary: Summary,
+    /// One record per second, as in `timeline.json`.
+    pub seconds: Vec<SecondRecord>,
+}
+
+/// [`run`], also returning the seconds recorded.
+pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError> {
     settings.validate()?;
     let profile = load_profile(settings)?;
+    let settings = &settings.with_profile(&profile);
     let files = PluginFiles::prepare(settings)?;
     let target = timeline::read_target(&files.evaluation_config);
     log_target(target.as_ref(), &files.evaluation_config);
@@ -141,6 +165,9 @@ pub async fn run(settings: &Settings) -> Result<Summary, SimulateError> {
 
     let traffic_seconds = log.snapshot();
     let end_seconds = profile.duration().as_secs_f64();
+    let oracle = target.as_ref().map_or_else(Vec::new, |target| {
+        timeline::oracle_replicas(target, &offered_rates(&profile), &settings.capacity)
+    });
     let summary = timeline::summarize(
         Recording {
             run_type: settings.run_type,
@@ -148,22 +175,23 @@ pub async fn run(settings: &Settings) -> Result<Summary, SimulateError> {
             changes: &changes,
             traffic: &traffic_seconds,
             target: target.as_ref(),
+            oracle: &oracle,
             end_seconds,
             run_seconds,
         },
         output::output_files(&settings.output_dir),
     );
-    let seconds = second_records(&profile, &traffic_seconds, &samples);
+    let seconds = second_records(&profile, &traffic_seconds, &samples, &oracle);
     output::write_results(
         settings,
         &summary,
-        seconds,
+        seconds.clone(),
         intervals,
         &changes,
         end_seconds,
     )?;
     log_done(&summary);
-    Ok(summary)
+    Ok(Finished { summary, seconds })
 }
 
 /// The load profile the settings name, else the built-in one.
@@ -192,13 +220,17 @@ fn log_target(target: Option<&LatencyTarget>, evaluation_config: &Path) {
 
 fn log_service(settings: &Settings, base_url: &str, profile: &LoadProfile) {
     tracing::info!(
-        "simulated service on {base_url}: {} replica(s), {} request(s) at once each, {} ms per request, {} ms start-up; profile of {:.0} s",
+        "simulated service on {base_url}: {} replica(s), {} request(s) at once each, {} ms per request, {} ms start-up, {} ms longest queue wait; profile of {:.0} s",
         settings.initial_replicas,
         settings.capacity.concurrency_per_replica,
         settings.capacity.service_time.as_millis(),
         settings.capacity.startup_delay.as_millis(),
+        settings.capacity.max_queue_time.as_millis(),
         profile.duration().as_secs_f64()
     );
+    for (name, value) in &profile.plugin_settings {
+        tracing::info!("the profile sets the plugin setting {name}={value}");
+    }
 }
 
 /// Starts the example service behind `capacity` on a free port of
@@ -239,17 +271,20 @@ async fn run_intervals(
 }
 
 fn log_done(summary: &Summary) {
+    let or_unknown = |figure: Option<String>| figure.unwrap_or_else(|| "?".to_string());
     tracing::info!(
-        "done in {:.0} s: {} scale event(s) ({} up, {} down), peak {} replica(s), {:.0} replica-seconds, {} s over target; chart in {}",
+        "done in {:.0} s: {} scale event(s) ({} up, {} down, {} reversal(s)), peak {} replica(s), {:.0} replica-seconds (oracle {}, ratio {}), {} s over target, reaction {} s; chart in {}",
         summary.run_seconds,
         summary.scale_events,
         summary.scale_ups,
         summary.scale_downs,
+        summary.reversals,
         summary.peak_replicas,
         summary.replica_seconds,
-        summary
-            .seconds_over_target
-            .map_or_else(|| "?".to_string(), |s| s.to_string()),
+        or_unknown(summary.oracle_replica_seconds.map(|s| format!("{s:.0}"))),
+        or_unknown(summary.replica_seconds_ratio.map(|r| format!("{r:.2}"))),
+        or_unknown(summary.seconds_over_target.map(|s| s.to_string())),
+        or_unknown(summary.reaction_seconds.map(|s| s.to_string())),
         summary.files.chart.display()
     );
 }
@@ -274,11 +309,22 @@ async fn sample_replicas(
     samples
 }
 
-/// Joins the traffic log and the replica samples into one record per second.
+/// The rate the profile offers at the start of each of its seconds, the last
+/// (perhaps partial) one included, requests/s.
+fn offered_rates(profile: &LoadProfile) -> Vec<f64> {
+    let seconds = profile.duration().as_secs_f64().ceil() as u64;
+    (0..seconds)
+        .map(|second| profile.rate_at(Duration::from_secs(second)).unwrap_or(0.0))
+        .collect()
+}
+
+/// Joins the traffic log, the replica samples and the oracle's replicas
+/// (empty without a target) into one record per second.
 fn second_records(
     profile: &LoadProfile,
     traffic: &[SecondTraffic],
     samples: &[(u32, u32, u64)],
+    oracle: &[u32],
 ) -> Vec<SecondRecord> {
     let empty = SecondTraffic::default();
     samples
@@ -300,6 +346,7 @@ fn second_records(
                 replicas,
                 serving_replicas,
                 queued,
+                oracle_replicas: oracle.get(second).copied(),
             }
         })
         .collect()
@@ -317,5 +364,26 @@ mod tests {
             timeline::parse_target(DEFAULT_EVALUATION_CONFIG).is_some(),
             "the built-in evaluation config has a latency target"
         );
+    }
+
+    #[test]
+    fn the_saturation_profile_queues_requests_past_the_probe_s_timeout() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/saturation.yaml");
+        let profile = LoadProfile::load(&path).unwrap();
+        let timeout_ms: u64 = profile.plugin_settings["gooseRequestTimeout"]
+            .parse()
+            .unwrap();
+        let settings = Settings::default().with_profile(&profile);
+        // A queued request outwaits the probe's timeout, and the background
+        // traffic's: the probe times out rather than being answered 503.
+        assert!(settings.capacity.max_queue_time > Duration::from_millis(timeout_ms));
+        assert!(settings.capacity.max_queue_time > settings.traffic.request_timeout);
+        // The load needs several replicas.
+        let peak = profile
+            .steps
+            .iter()
+            .map(|s| s.requests_per_second)
+            .fold(0.0, f64::max);
+        assert!(peak > 4.0 * settings.capacity.requests_per_second_per_replica());
     }
 }

@@ -12,7 +12,7 @@ use super::{DEFAULT_EVALUATION_CONFIG, DEFAULT_SCENARIO, SimulateError};
 /// Writes `contents` to `path` through `<path>.tmp` and a rename, so a
 /// reader (a browser showing the chart, a script reading the CSV) never sees
 /// a half-written file.
-fn write(path: &Path, contents: &str) -> Result<(), SimulateError> {
+pub(super) fn write(path: &Path, contents: &str) -> Result<(), SimulateError> {
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(".tmp");
     let temporary = PathBuf::from(temporary);

@@ -10,15 +10,27 @@
 //!   - durationSeconds: 60
 //!     requestsPerSecond: 150
 //!     endRequestsPerSecond: 100  # optional: a linear ramp across the step
+//! capacity:                      # optional: replaces the capacity flags
+//!   maxQueueMs: 60000
+//! pluginSettings:                # optional: plugin settings, as --set
+//!   gooseRequestTimeout: 1000
 //! ```
+//!
+//! `capacity` and `pluginSettings` let a profile bring the service and probe
+//! it needs (a saturated service whose queue outlasts the probe's timeout,
+//! say): its capacity keys replace the matching flags, and its plugin
+//! settings come before any `--set`, which wins.
 //!
 //! Parsing validates every value and reports errors with the file, line and
 //! column at fault. The rate at a moment is a pure function of the profile.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
+
+use super::capacity::CapacitySettings;
 
 /// Largest rate a step may ask for, requests per second. The traffic is
 /// generated on the same 2-core machine as everything else; beyond this the
@@ -45,7 +57,56 @@ pub struct LoadProfile {
     /// The steps, run one after another.
     #[serde(deserialize_with = "non_empty_steps")]
     pub steps: Vec<LoadStep>,
+    /// Capacity settings this profile needs, replacing the flags'.
+    #[serde(default)]
+    pub capacity: CapacityOverrides,
+    /// Plugin settings for both stages, like `--set` (which wins over them).
+    #[serde(default, deserialize_with = "plugin_settings")]
+    pub plugin_settings: BTreeMap<String, String>,
 }
+
+/// A profile's `capacity`: each key given replaces the flag of the same name
+/// (`maxQueueMs` replaces `--max-queue-ms`).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CapacityOverrides {
+    /// Requests one replica serves at once (1 to 10000).
+    #[serde(default, deserialize_with = "concurrency")]
+    pub concurrency_per_replica: Option<u32>,
+    /// Time one request takes to serve (1 to 60000 ms).
+    #[serde(default, rename = "serviceTimeMs", deserialize_with = "service_time")]
+    pub service_time: Option<Duration>,
+    /// Time a new replica takes before it serves (0 to 600000 ms).
+    #[serde(default, rename = "startupDelayMs", deserialize_with = "startup_delay")]
+    pub startup_delay: Option<Duration>,
+    /// Longest a request waits for a free replica (1 to 600000 ms).
+    #[serde(default, rename = "maxQueueMs", deserialize_with = "max_queue")]
+    pub max_queue_time: Option<Duration>,
+}
+
+impl CapacityOverrides {
+    /// `capacity` with every key this profile gives replaced.
+    pub fn apply(&self, capacity: CapacitySettings) -> CapacitySettings {
+        CapacitySettings {
+            concurrency_per_replica: self
+                .concurrency_per_replica
+                .unwrap_or(capacity.concurrency_per_replica),
+            service_time: self.service_time.unwrap_or(capacity.service_time),
+            startup_delay: self.startup_delay.unwrap_or(capacity.startup_delay),
+            max_queue_time: self.max_queue_time.unwrap_or(capacity.max_queue_time),
+        }
+    }
+}
+
+/// Plugin settings the simulation sets itself; a profile may not.
+pub const SIMULATION_SETTINGS: [&str; 6] = [
+    "gooseHost",
+    "scenarioFilePath",
+    "evaluationConfigFilePath",
+    "decayInfoFilePath",
+    "minReplicas",
+    "maxReplicas",
+];
 
 /// One step of a load profile.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -258,6 +319,72 @@ fn optional_rate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f6
     .map(Some)
 }
 
+/// A whole number under `key` within `range`, naming the key when it is not.
+fn whole<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    key: &str,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, D::Error> {
+    let value = number(deserializer, key)?;
+    if value.fract() != 0.0
+        || !(f64::from(*range.start())..=f64::from(*range.end())).contains(&value)
+    {
+        return Err(serde::de::Error::custom(format!(
+            "{key} '{value}' is out of range; expected a whole number from {} to {}",
+            range.start(),
+            range.end()
+        )));
+    }
+    Ok(value as u32)
+}
+
+fn concurrency<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    whole(deserializer, "capacity.concurrencyPerReplica", 1..=10_000).map(Some)
+}
+
+fn milliseconds<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    key: &str,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<Option<Duration>, D::Error> {
+    whole(deserializer, key, range).map(|ms| Some(Duration::from_millis(u64::from(ms))))
+}
+
+fn service_time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Duration>, D::Error> {
+    milliseconds(deserializer, "capacity.serviceTimeMs", 1..=60_000)
+}
+
+fn startup_delay<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Duration>, D::Error> {
+    milliseconds(deserializer, "capacity.startupDelayMs", 0..=600_000)
+}
+
+fn max_queue<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Duration>, D::Error> {
+    milliseconds(deserializer, "capacity.maxQueueMs", 1..=600_000)
+}
+
+/// `pluginSettings`: names to scalar values (written as strings, as a CR's
+/// `spec.config` values are), none of them one the simulation sets itself.
+fn plugin_settings<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    let settings = BTreeMap::<String, String>::deserialize(deserializer)?;
+    for name in settings.keys() {
+        if SIMULATION_SETTINGS.contains(&name.as_str()) {
+            return Err(serde::de::Error::custom(format!(
+                "pluginSettings.{name} is set by the simulation itself; expected a plugin \
+                 setting such as gooseRequestTimeout or gooseUsers"
+            )));
+        }
+        if name.is_empty() || name.contains(['=', '\0']) {
+            return Err(serde::de::Error::custom(format!(
+                "pluginSettings name '{name}' is not a setting name; expected a name such as \
+                 gooseRequestTimeout"
+            )));
+        }
+    }
+    Ok(settings)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,6 +409,40 @@ steps:
         assert_eq!(profile.duration(), Duration::from_secs(15));
         assert_eq!(profile.steps[1].end_requests_per_second, Some(50.0));
         assert_eq!(profile.total_requests(), 200.0 + 375.0);
+    }
+
+    #[test]
+    fn a_profile_may_bring_its_capacity_and_plugin_settings() {
+        let text = format!(
+            "{STEP}capacity:\n  maxQueueMs: 60000\n  startupDelayMs: 0\n\
+             pluginSettings:\n  gooseRequestTimeout: 1000\n  gooseUsers: \"4\"\n"
+        );
+        let profile = parse(&text).unwrap();
+        let flags = CapacitySettings {
+            concurrency_per_replica: 4,
+            service_time: Duration::from_millis(50),
+            startup_delay: Duration::from_secs(2),
+            max_queue_time: Duration::from_millis(1500),
+        };
+        assert_eq!(
+            profile.capacity.apply(flags),
+            CapacitySettings {
+                startup_delay: Duration::ZERO,
+                max_queue_time: Duration::from_secs(60),
+                ..flags
+            }
+        );
+        assert_eq!(
+            profile.plugin_settings.into_iter().collect::<Vec<_>>(),
+            [
+                ("gooseRequestTimeout".to_string(), "1000".to_string()),
+                ("gooseUsers".to_string(), "4".to_string())
+            ]
+        );
+        // Without them, the flags stand.
+        let plain = parse(STEP).unwrap();
+        assert_eq!(plain.capacity.apply(flags), flags);
+        assert!(plain.plugin_settings.is_empty());
     }
 
     #[test]
@@ -335,6 +496,24 @@ steps:
                 "steps:\n  - durationSeconds: 5\n    requestsPerSecond: lots\n",
                 "load profile 'p.yaml' line 3 column 24: requestsPerSecond 'lots' is not a number; \
                  expected a number such as 20 or 0.5",
+            ),
+            (
+                &format!("{STEP}capacity:\n  maxQueueMs: -5\n"),
+                "load profile 'p.yaml' line 8 column 15: capacity.maxQueueMs '-5' is out of range; \
+                 expected a whole number from 1 to 600000",
+            ),
+            (
+                &format!("{STEP}capacity:\n  concurrencyPerReplica: 2.5\n"),
+                "line 8 column 26: capacity.concurrencyPerReplica '2.5' is out of range",
+            ),
+            (
+                &format!("{STEP}capacity:\n  queueMs: 10\n"),
+                "line 8 column 3: unknown field `queueMs`",
+            ),
+            (
+                &format!("{STEP}pluginSettings:\n  gooseHost: http://elsewhere\n"),
+                "pluginSettings.gooseHost is set by the simulation itself; expected a plugin \
+                 setting such as gooseRequestTimeout",
             ),
             (
                 "steps: [\n",

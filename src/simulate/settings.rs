@@ -10,6 +10,7 @@ use clap::Parser;
 use super::SimulateError;
 use super::capacity::CapacitySettings;
 use super::cpa_runner::ShellMethod;
+use super::profile::LoadProfile;
 use super::traffic::TrafficSettings;
 use crate::cpa::RunType;
 use crate::evaluate::bounds::Bounds;
@@ -87,6 +88,11 @@ pub struct Flags {
     /// spec.config entry (repeatable), e.g. --set gooseUsers=4.
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_setting)]
     pub set: Vec<(String, String)>,
+    /// Run the profile once under each of these evaluation configs, each into
+    /// its own subfolder of the output folder, and compare them: a table on
+    /// stderr, the rows as JSON on stdout, compare.svg.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "evaluation_config")]
+    pub compare: Vec<PathBuf>,
 }
 
 impl Default for Flags {
@@ -145,6 +151,8 @@ pub struct Settings {
     /// Extra plugin settings (`spec.config` entries), set in both stages'
     /// environment after the simulation's own.
     pub plugin_env: Vec<(String, String)>,
+    /// Evaluation configs to compare (`--compare`); empty for one run.
+    pub compare: Vec<PathBuf>,
 }
 
 impl Default for Settings {
@@ -192,6 +200,7 @@ impl From<Flags> for Settings {
                 flags.evaluate_timeout_ms,
             ),
             plugin_env: flags.set,
+            compare: flags.compare,
         }
     }
 }
@@ -206,6 +215,22 @@ pub fn sibling_executable(name: &str) -> PathBuf {
 }
 
 impl Settings {
+    /// These settings with what `profile` brings: its `capacity` keys replace
+    /// the flags', its `pluginSettings` go before the `--set` ones (which win).
+    pub fn with_profile(&self, profile: &LoadProfile) -> Settings {
+        let mut plugin_env: Vec<(String, String)> = profile
+            .plugin_settings
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        plugin_env.extend(self.plugin_env.iter().cloned());
+        Settings {
+            capacity: profile.capacity.apply(self.capacity),
+            plugin_env,
+            ..self.clone()
+        }
+    }
+
     /// Refuses settings out of range and stage executables that are not
     /// there, before anything runs.
     pub fn validate(&self) -> Result<(), SimulateError> {
@@ -252,6 +277,12 @@ impl Settings {
         if self.traffic.max_in_flight == 0 {
             return invalid("maxInFlight", "0".into(), "at least 1");
         }
+        if let Some(missing) = self.compare.iter().find(|config| !config.is_file()) {
+            return Err(SimulateError::MissingFile {
+                what: "evaluation config for --compare",
+                path: missing.clone(),
+            });
+        }
         for (stage, method) in [("metric", &self.metric), ("evaluate", &self.evaluate)] {
             // A bare name is looked up on PATH when run; a path must exist.
             let is_path = method.entrypoint.components().count() > 1;
@@ -290,6 +321,36 @@ mod tests {
         assert!(settings.metric.entrypoint.ends_with("gpa-metric"));
         assert!(settings.evaluate.entrypoint.ends_with("gpa-evaluate"));
         assert!(settings.plugin_env.is_empty());
+    }
+
+    #[test]
+    fn a_profile_s_capacity_replaces_the_flags_and_its_settings_yield_to_set() {
+        let profile = LoadProfile::parse_str(
+            "steps:\n  - durationSeconds: 1\n    requestsPerSecond: 1\n\
+             capacity:\n  maxQueueMs: 9000\n\
+             pluginSettings:\n  gooseRequestTimeout: 1000\n  gooseUsers: 2\n",
+            std::path::Path::new("p.yaml"),
+        )
+        .unwrap();
+        let settings = Settings {
+            plugin_env: vec![("gooseUsers".into(), "6".into())],
+            ..Settings::default()
+        };
+        let applied = settings.with_profile(&profile);
+        assert_eq!(applied.capacity.max_queue_time, Duration::from_secs(9));
+        assert_eq!(
+            applied.capacity.service_time,
+            settings.capacity.service_time
+        );
+        // Later entries win in the stages' environment: --set comes last.
+        assert_eq!(
+            applied.plugin_env,
+            [
+                ("gooseRequestTimeout".to_string(), "1000".to_string()),
+                ("gooseUsers".to_string(), "2".to_string()),
+                ("gooseUsers".to_string(), "6".to_string())
+            ]
+        );
     }
 
     #[test]

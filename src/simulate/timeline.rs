@@ -2,13 +2,16 @@
 //! summary computed from it, and its CSV and JSON forms.
 //!
 //! The summary is a pure function of the timeline, so the figures a user
-//! reads are the ones the tests check.
+//! reads are the ones the tests check. It scores the run against the oracle
+//! ([`super::oracle`]): the least replicas that would have met the target.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::capacity::{CapacitySettings, DeploymentStatus};
+use super::oracle;
 use super::traffic::{SecondTraffic, percentile};
 use crate::cpa::RunType;
 use crate::evaluate::config::TargetKind;
@@ -39,6 +42,10 @@ pub struct SecondRecord {
     pub serving_replicas: u32,
     /// Requests waiting for a slot at the start of the second.
     pub queued: u64,
+    /// The oracle's replicas for this second's offered rate: the least whose
+    /// steady-state statistic meets the target; `None` without a target.
+    #[serde(default)]
+    pub oracle_replicas: Option<u32>,
 }
 
 /// What one CPA interval ended in.
@@ -82,6 +89,8 @@ pub struct IntervalRecord {
     pub replicas: u32,
     /// Replicas serving when the interval began (the rest were starting).
     pub serving_replicas: u32,
+    /// The Deployment's `status` handed to both stages in `resource.status`.
+    pub status: DeploymentStatus,
     /// Mean latency the metric stage measured, ms (from its report).
     pub measured_mean_ms: Option<f64>,
     /// 95th percentile latency the metric stage measured, ms.
@@ -243,11 +252,25 @@ pub struct Summary {
     /// Replicas (serving or starting) summed over time, replica-seconds (to
     /// 0.1): what the run would have cost.
     pub replica_seconds: f64,
+    /// The oracle's replicas summed over the seconds of the profile,
+    /// replica-seconds (to 0.1): the least the target allowed (see
+    /// [`oracle`]); `None` without a target.
+    pub oracle_replica_seconds: Option<f64>,
+    /// `replicaSeconds / oracleReplicaSeconds`, to 0.01; `None` without an
+    /// oracle.
+    pub replica_seconds_ratio: Option<f64>,
     /// The evaluation config target the background traffic was judged on.
     pub target: Option<LatencyTarget>,
     /// Seconds in which the background traffic missed that target (see
     /// [`second_over_target`]); `None` without a target the simulator can judge.
     pub seconds_over_target: Option<u32>,
+    /// Seconds from the first second over target to the first second after
+    /// it back under (to the end if it never recovered); `None` if no second
+    /// was over target, or without a target.
+    pub reaction_seconds: Option<u32>,
+    /// Changes of direction of the replica count (an up then a down, or a
+    /// down then an up) within [`REVERSAL_WINDOW`] intervals of each other.
+    pub reversals: u32,
     /// The background traffic's totals.
     pub requests: TrafficTotals,
     /// The files written.
@@ -280,6 +303,9 @@ pub struct Recording<'a> {
     pub traffic: &'a [SecondTraffic],
     /// The target the traffic is judged on.
     pub target: Option<&'a LatencyTarget>,
+    /// The oracle's replicas for each second of the profile (see
+    /// [`oracle_replicas`]); empty without a target.
+    pub oracle: &'a [u32],
     /// Length of the load profile, seconds.
     pub end_seconds: f64,
     /// Wall time of the whole run, seconds.
@@ -291,6 +317,52 @@ fn tenths(value: f64) -> f64 {
     (value * 10.0).round() / 10.0
 }
 
+/// Intervals within which a turn of the replica count is a reversal.
+pub const REVERSAL_WINDOW: usize = 3;
+
+/// The oracle's replicas for each of `rates` (the offered rate of each
+/// second, requests/s) under `target` and `capacity`.
+pub fn oracle_replicas(
+    target: &LatencyTarget,
+    rates: &[f64],
+    capacity: &CapacitySettings,
+) -> Vec<u32> {
+    rates
+        .iter()
+        .map(|rate| oracle::least_replicas(target.kind, target.target, *rate, capacity))
+        .collect()
+}
+
+/// Per-second replicas summed up to `end_seconds` (the last second may be
+/// a part of one), replica-seconds.
+fn per_second_sum(replicas: &[u32], end_seconds: f64) -> f64 {
+    replicas
+        .iter()
+        .enumerate()
+        .map(|(second, count)| {
+            let from = second as f64;
+            let length = ((from + 1.0).min(end_seconds) - from).max(0.0);
+            length * f64::from(*count)
+        })
+        .sum()
+}
+
+/// Each interval's index and the replica count it left (the one it scaled
+/// to, else the one it found), for [`oracle::reversals`].
+fn counts_after(intervals: &[IntervalRecord]) -> Vec<(usize, u32)> {
+    intervals
+        .iter()
+        .enumerate()
+        .map(|(index, interval)| {
+            let after = match (interval.outcome, interval.decided_replicas) {
+                (IntervalOutcome::Scaled, Some(to)) => to,
+                _ => interval.replicas,
+            };
+            (index, after)
+        })
+        .collect()
+}
+
 /// The summary of a recorded run whose files are `files`.
 pub fn summarize(run: Recording<'_>, files: OutputFiles) -> Summary {
     let Recording {
@@ -300,12 +372,18 @@ pub fn summarize(run: Recording<'_>, files: OutputFiles) -> Summary {
         ..
     } = run;
     let (scale_ups, scale_downs) = scale_events(changes);
-    let seconds_over_target = run.target.map(|target| {
+    let over: Option<Vec<bool>> = run.target.map(|target| {
         traffic
             .iter()
-            .filter(|second| second_over_target(target, second))
-            .count() as u32
+            .map(|second| second_over_target(target, second))
+            .collect()
     });
+    let seconds_over_target = over
+        .as_ref()
+        .map(|over| over.iter().filter(|o| **o).count() as u32);
+    let replica_seconds = replica_seconds(changes, run.end_seconds);
+    let oracle_replica_seconds = (run.target.is_some() && !run.oracle.is_empty())
+        .then(|| per_second_sum(run.oracle, run.end_seconds));
     Summary {
         profile_seconds: tenths(run.end_seconds),
         run_seconds: tenths(run.run_seconds),
@@ -321,9 +399,15 @@ pub fn summarize(run: Recording<'_>, files: OutputFiles) -> Summary {
         initial_replicas: changes.first().map_or(0, |(_, r)| *r),
         peak_replicas: changes.iter().map(|(_, r)| *r).max().unwrap_or(0),
         final_replicas: changes.last().map_or(0, |(_, r)| *r),
-        replica_seconds: tenths(replica_seconds(changes, run.end_seconds)),
+        replica_seconds: tenths(replica_seconds),
+        oracle_replica_seconds: oracle_replica_seconds.map(tenths),
+        replica_seconds_ratio: oracle_replica_seconds
+            .filter(|oracle| *oracle > 0.0)
+            .map(|oracle| (replica_seconds / oracle * 100.0).round() / 100.0),
         target: run.target.cloned(),
         seconds_over_target,
+        reaction_seconds: over.as_deref().and_then(oracle::reaction_seconds),
+        reversals: oracle::reversals(&counts_after(intervals), REVERSAL_WINDOW),
         requests: traffic_totals(traffic),
         files,
     }
@@ -385,12 +469,12 @@ fn quoted(text: &str) -> String {
 /// The seconds as CSV, with a header row.
 pub fn seconds_csv(seconds: &[SecondRecord]) -> String {
     let mut out = String::from(
-        "second,offeredRequestsPerSecond,sent,dropped,succeeded,failed,meanMs,p95Ms,replicas,servingReplicas,queued\n",
+        "second,offeredRequestsPerSecond,sent,dropped,succeeded,failed,meanMs,p95Ms,replicas,servingReplicas,queued,oracleReplicas\n",
     );
     for s in seconds {
         let _ = writeln!(
             out,
-            "{},{:.3},{},{},{},{},{},{},{},{},{}",
+            "{},{:.3},{},{},{},{},{},{},{},{},{},{}",
             s.second,
             s.offered_requests_per_second,
             s.sent,
@@ -401,7 +485,9 @@ pub fn seconds_csv(seconds: &[SecondRecord]) -> String {
             cell(s.p95_ms),
             s.replicas,
             s.serving_replicas,
-            s.queued
+            s.queued,
+            s.oracle_replicas
+                .map_or_else(String::new, |v| v.to_string())
         );
     }
     out
@@ -526,6 +612,7 @@ mod tests {
                 changes: &changes,
                 traffic: &traffic,
                 target: Some(&target),
+                oracle: &[1, 2],
                 end_seconds: 2.0,
                 run_seconds: 140.003948921,
             },
@@ -549,9 +636,87 @@ mod tests {
         );
         assert_eq!((summary.scale_ups, summary.scale_downs), (1, 1));
         assert_eq!(summary.seconds_over_target, Some(1));
+        // Scored against the oracle: 1 + 2 replica-seconds; over target from
+        // the second second to the end.
+        assert_eq!(summary.oracle_replica_seconds, Some(3.0));
+        assert_eq!(summary.replica_seconds_ratio, Some(1.14));
+        assert_eq!(summary.reaction_seconds, Some(1));
+        assert_eq!(summary.reversals, 0);
         let json = serde_json::to_value(&summary).unwrap();
         assert_eq!(json["runType"], "api");
         assert_eq!(json["runSeconds"].to_string(), "140.0");
+    }
+
+    fn interval(index: usize, replicas: u32, outcome: IntervalOutcome, to: u32) -> IntervalRecord {
+        IntervalRecord {
+            at_seconds: index as f64 * 5.0,
+            offered_requests_per_second: 20.0,
+            replicas,
+            serving_replicas: replicas,
+            status: DeploymentStatus::default(),
+            measured_mean_ms: None,
+            measured_p95_ms: None,
+            evaluated_replicas: Some(to as i32),
+            decided_replicas: Some(to),
+            outcome,
+            reason: String::new(),
+            metric_seconds: None,
+            evaluate_seconds: None,
+        }
+    }
+
+    #[test]
+    fn the_score_counts_reversals_of_applied_counts_and_the_oracle_s_partial_last_second() {
+        use IntervalOutcome::{DryRun, Scaled, Skipped, Unchanged};
+        // 1 -> 4 -> 7, then 7 -> 6 two intervals later (a reversal), then a
+        // dry run's 2 and a skipped interval, which change nothing.
+        let intervals = [
+            interval(0, 1, Scaled, 4),
+            interval(1, 4, Scaled, 7),
+            interval(2, 7, Unchanged, 7),
+            interval(3, 7, Scaled, 6),
+            interval(4, 6, DryRun, 2),
+            interval(5, 6, Skipped, 6),
+        ];
+        assert_eq!(
+            counts_after(&intervals),
+            [(0, 4), (1, 7), (2, 7), (3, 6), (4, 6), (5, 6)]
+        );
+        let target = target(TargetKind::Mean, 100.0);
+        let run = Recording {
+            run_type: RunType::Scaler,
+            intervals: &intervals,
+            changes: &[(0.0, 4)],
+            traffic: &[],
+            target: Some(&target),
+            oracle: &[4, 4, 2],
+            end_seconds: 2.5,
+            run_seconds: 3.0,
+        };
+        let summary = summarize(run, OutputFiles::default());
+        assert_eq!(summary.reversals, 1);
+        assert_eq!(summary.oracle_replica_seconds, Some(9.0));
+        assert_eq!(summary.replica_seconds, 10.0);
+        assert_eq!(summary.replica_seconds_ratio, Some(1.11));
+        // Never over target: no reaction.
+        assert_eq!(summary.reaction_seconds, None);
+        // Without a target there is nothing to score against.
+        let unscored = summarize(
+            Recording {
+                target: None,
+                oracle: &[],
+                ..run
+            },
+            OutputFiles::default(),
+        );
+        assert_eq!(
+            (
+                unscored.oracle_replica_seconds,
+                unscored.replica_seconds_ratio,
+                unscored.reaction_seconds
+            ),
+            (None, None, None)
+        );
     }
 
     #[test]
@@ -561,6 +726,7 @@ mod tests {
             offered_requests_per_second: 20.0,
             replicas: 1,
             serving_replicas: 1,
+            status: DeploymentStatus::default(),
             measured_mean_ms: Some(51.25),
             measured_p95_ms: None,
             evaluated_replicas: Some(2),
