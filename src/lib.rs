@@ -3,24 +3,29 @@
 //!
 //! The pipeline, one module a step:
 //!
-//! - [`cpa`]: the CPA's wire types, what arrives on stdin and leaves on stdout.
-//! - [`scenario`]: scenario files (YAML) and their goose scenarios.
+//! - [`cpa`]: the CPA's wire types, what arrives on stdin and leaves on stdout
+//!   (with `cpa::strict`, the one pass that rejects keys given twice).
+//! - [`scenario`]: scenario files (YAML) turned into a request plan, and the
+//!   goose transactions that send it.
 //! - [`load_test`]: runs goose quietly and turns its metrics into the report.
-//! - [`metric`]: the metric stage: settings, CPA input, [`metric::main_with`].
+//! - [`metric`]: the metric stage: its settings, the run-time parser, the CPA
+//!   input and [`metric::main_with`], the entry point for compiled scenarios.
 //! - [`report`]: the latency report, the JSON the metric stage prints and the
 //!   evaluate stage reads.
-//! - [`evaluate`]: the evaluate stage: its config, the pure scaling decision,
-//!   and the run that ties input, config, state and decision together.
+//! - [`evaluate`]: the evaluate stage: its settings and config, the bounds,
+//!   the pure scaling decision (with the measurement, fallback and
+//!   failed-decay rules it uses), and the run that ties input, config, state
+//!   and decision together.
 //! - [`state`]: the decay state kept between evaluations, saved atomically
-//!   under a lock.
-//! - [`logging`]: logs and explanations on stderr, never stdout.
+//!   under a bounded lock.
 //! - [`settings`]: flags, environment variables and aliases, resolved alike
 //!   by both stages.
+//! - [`logging`]: logs and explanations on stderr, never stdout.
 //! - [`yaml`]: YAML parse errors as one line with file line and column.
 //! - `simulate` (cargo feature `simulate`, on by default): `gpa simulate`, the
 //!   whole CPA loop on one machine around the real stage executables, as an
-//!   executable specification of the CPA. The stage executables and the
-//!   container image are built without it.
+//!   executable specification of the CPA, scored against an oracle. The stage
+//!   executables and the container image are built without it.
 //!
 //! The binaries (`gpa-metric`, `gpa-evaluate`, `gpa`) are thin shells over
 //! these; [`cli`] holds what they do alike at their edges.

@@ -120,10 +120,9 @@ fn a_refused_target_gives_a_report_of_failures_and_nothing_else_on_stdout() {
     let out = run(cmd, &cpa_input(2));
     let report = out.report();
     let stats = report.request("GET", "/fibonacci?n=10").unwrap();
-    assert!(
-        stats.count >= 1000,
-        "thousands of refused requests: {stats:?}"
-    );
+    // 30 users, each retrying after a 10 ms pause: hundreds of failures even
+    // on a busy machine, which is what the summary must hold in a few lines.
+    assert!(stats.count >= 100, "many refused requests: {stats:?}");
     assert_eq!(stats.failures, stats.count);
     assert_eq!(stats.error_rate, 1.0);
     assert_eq!(
@@ -131,11 +130,9 @@ fn a_refused_target_gives_a_report_of_failures_and_nothing_else_on_stdout() {
         (stats.failures, 0, 0),
         "a refused connection is a connection error: {stats:?}"
     );
-    assert!(
-        out.elapsed < Duration::from_millis(1000 + 1000 + 1000),
-        "{:?}",
-        out.elapsed
-    );
+    // a refused target does not hang the stage (1 s run time; a generous
+    // bound, since only a hang matters here)
+    assert!(out.elapsed < Duration::from_secs(10), "{:?}", out.elapsed);
     let lines = out.stderr.lines().count();
     assert!(
         lines < 40,
@@ -160,12 +157,16 @@ fn goose_logging_everything_still_leaves_stdout_to_the_report() {
     let report = out.report();
     let stats = report.request("GET", "/x").unwrap();
     assert!(
-        stats.count >= 1000 && stats.failures == stats.count,
+        stats.count >= 100 && stats.failures == stats.count,
         "{stats:?}"
     );
+    // goose's debug log has at least a line per failed request, all of it on
+    // stderr (stdout held only the report, parsed above)
+    let lines = out.stderr.lines().count() as u64;
     assert!(
-        out.stderr.lines().count() >= 1000,
-        "goose's per-request lines went to stderr"
+        lines >= stats.count,
+        "goose's per-request lines went to stderr: {lines} lines for {} requests",
+        stats.count
     );
 }
 
