@@ -59,6 +59,23 @@ fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
     path
 }
 
+/// Runs `gpa` with `args`, which must fail the way every input error does:
+/// exit code 1 and nothing on stdout. Returns stderr.
+fn gpa_fails<I, S>(args: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let output = Command::new(env!("CARGO_BIN_EXE_gpa"))
+        .args(args)
+        .timeout(std::time::Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 /// Runs `gpa simulate` on the load profile `profile` with [`EVALUATION_CONFIG`]
 /// and `args`, into `dir/out`; returns the process output.
 fn simulate(dir: &Path, profile: &str, args: &[&str]) -> Output {
@@ -303,18 +320,13 @@ fn a_bad_profile_is_one_line_naming_the_file_line_and_column() {
         "bad.yaml",
         "steps:\n  - durationSeconds: 5\n    requestsPerSecond: lots\n",
     );
-    let output = Command::new(env!("CARGO_BIN_EXE_gpa"))
-        .arg("simulate")
-        .arg("--profile")
-        .arg(&profile)
-        .arg("--output-dir")
-        .arg(dir.path().join("out"))
-        .timeout(std::time::Duration::from_secs(10))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(output.stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = gpa_fails([
+        "simulate".as_ref(),
+        "--profile".as_ref(),
+        profile.as_os_str(),
+        "--output-dir".as_ref(),
+        dir.path().join("out").as_os_str(),
+    ]);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
         stderr.starts_with(&format!(
@@ -328,14 +340,7 @@ fn a_bad_profile_is_one_line_naming_the_file_line_and_column() {
 
 #[test]
 fn a_bad_flag_is_one_line_and_exit_code_1() {
-    let output = Command::new(env!("CARGO_BIN_EXE_gpa"))
-        .args(["simulate", "--interval-ms", "soon"])
-        .timeout(std::time::Duration::from_secs(10))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(output.stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = gpa_fails(["simulate", "--interval-ms", "soon"]);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
         stderr.starts_with("error: invalid value 'soon'"),
@@ -345,13 +350,7 @@ fn a_bad_flag_is_one_line_and_exit_code_1() {
 
 #[test]
 fn gpa_without_a_command_prints_the_usage_and_the_commands() {
-    let output = Command::new(env!("CARGO_BIN_EXE_gpa"))
-        .timeout(std::time::Duration::from_secs(10))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(output.stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = gpa_fails::<[&str; 0], _>([]);
     assert!(stderr.contains("Usage: gpa <COMMAND>"), "{stderr}");
     assert!(
         stderr
@@ -368,14 +367,7 @@ fn gpa_without_a_command_prints_the_usage_and_the_commands() {
 
 #[test]
 fn a_mistyped_command_is_one_line_with_clap_s_suggestion() {
-    let output = Command::new(env!("CARGO_BIN_EXE_gpa"))
-        .arg("simulat")
-        .timeout(std::time::Duration::from_secs(10))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(output.stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = gpa_fails(["simulat"]);
     assert_eq!(
         stderr.trim_end(),
         "error: unrecognized subcommand 'simulat'; tip: a similar subcommand exists: 'simulate'"
@@ -660,16 +652,14 @@ fn compare_runs_each_config_into_its_folder_and_prints_a_row_for_each() {
 #[test]
 fn compare_refuses_a_missing_config_before_running() {
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_gpa"))
-        .args(["simulate", "--compare", "/nonexistent/a.yaml"])
-        .arg("--output-dir")
-        .arg(dir.path().join("out"))
-        .timeout(std::time::Duration::from_secs(10))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(output.stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let out = dir.path().join("out");
+    let stderr = gpa_fails([
+        "simulate".as_ref(),
+        "--compare".as_ref(),
+        "/nonexistent/a.yaml".as_ref(),
+        "--output-dir".as_ref(),
+        out.as_os_str(),
+    ]);
     assert_eq!(
         stderr.trim_end(),
         "error: comparison failed: evaluation config for --compare '/nonexistent/a.yaml' is \
