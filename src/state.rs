@@ -281,36 +281,13 @@ impl StateFile {
             path: self.path.clone(),
             error,
         };
-        let folder = self.folder();
         let mut json = serde_json::to_vec(state).map_err(|err| write_error(err.into()))?;
         json.push(b'\n');
-        let mut temp = tempfile::Builder::new()
-            .prefix(&format!(".{}.", self.file_name()))
-            .suffix(".tmp")
-            .tempfile_in(folder)
-            .map_err(write_error)?;
-        temp.write_all(&json).map_err(write_error)?;
-        temp.as_file().sync_all().map_err(write_error)?;
-        temp.persist(&self.path)
-            .map_err(|err| write_error(err.error))?;
-        File::open(folder)
-            .and_then(|dir| dir.sync_all())
-            .map_err(write_error)?;
-        Ok(())
+        replace_atomically(&self.path, &json).map_err(write_error)
     }
 
     fn folder(&self) -> &Path {
-        match self.path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        }
-    }
-
-    fn file_name(&self) -> String {
-        self.path
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "state".into())
+        folder_of(&self.path)
     }
 
     fn check_folder(&self) -> Result<(), StateError> {
@@ -324,6 +301,34 @@ impl StateFile {
             })
         }
     }
+}
+
+/// The folder holding `path` (`.` for a bare file name).
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// Replaces the file at `path` with `bytes` so that a reader, or a process
+/// killed at any instant, sees either the old or the new file, never a mix:
+/// a temporary `.<name>.*.tmp` file in the same folder is written and
+/// fsynced, renamed over `path`, then the folder is fsynced.
+pub(crate) fn replace_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let folder = folder_of(path);
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(folder)?;
+    temp.write_all(bytes)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|err| err.error)?;
+    File::open(folder)?.sync_all()
 }
 
 /// `O_NOFOLLOW`: opening a symbolic link fails instead of following it.
