@@ -127,7 +127,7 @@ pub fn decide_with(
     {
         return Ok(Decision {
             target_replicas: target,
-            state: Some(state),
+            state,
             explanation,
         });
     }

@@ -203,19 +203,21 @@ impl Overrides {
             })
     }
 
-    /// The answer at 0 replicas when an open window or a boost sets a floor
-    /// above 0: that floor, through the later steps. Nothing was measured
-    /// (the metric stage does not load-test 0 replicas), and that must not
-    /// block the scale-up. `None` otherwise: the decision goes on as before.
+    /// The answer at 0 replicas when an override is configured and the CPA
+    /// scales from 0 (its `minReplicas` is 0): the floor in force (the open
+    /// window's, else the static one, raised by boosts), through the later
+    /// steps. Nothing was measured (the metric stage does not load-test 0
+    /// replicas), and that must not block the scale-up when a window that
+    /// scaled to zero closes. A hold at 0 changes no state. `None` without
+    /// overrides or when the CPA keeps 0 replicas as "autoscaling disabled":
+    /// the decision goes on as before.
     pub fn at_zero(
         &self,
         bounds: Bounds,
         state: &DecayState,
         now_seconds: u64,
-    ) -> Option<(u32, String, DecayState)> {
-        let window_floor = self.window.as_ref().and_then(|w| w.min).unwrap_or(0);
-        let boost_floor = self.strongest_boost().map_or(0, |b| b.floor);
-        if window_floor == 0 && boost_floor == 0 {
+    ) -> Option<(u32, String, Option<DecayState>)> {
+        if self.cpa?.min > 0 {
             return None;
         }
         let (target, notes) = self.apply(bounds, 0);
@@ -227,18 +229,20 @@ impl Overrides {
         for note in notes {
             let _ = write!(line, "; {note}");
         }
+        if target == 0 {
+            if let Some(window) = &self.window {
+                let _ = write!(line, "; schedule '{}' open", window.name);
+            }
+            return Some((0, line, None));
+        }
         let state = DecayState {
             runs_since_change: 0,
             last_seen_replicas: Some(0),
             last_target_replicas: Some(target),
-            last_scale_up_unix_seconds: if target > 0 {
-                Some(now_seconds)
-            } else {
-                state.last_scale_up_unix_seconds
-            },
+            last_scale_up_unix_seconds: Some(now_seconds),
             ..*state
         };
-        Some((target, line, state))
+        Some((target, line, Some(state)))
     }
 }
 
@@ -443,7 +447,7 @@ mod tests {
     }
 
     #[test]
-    fn at_zero_replicas_a_floor_from_a_window_or_a_boost_is_answered() {
+    fn at_zero_replicas_the_floor_in_force_is_answered_when_the_cpa_scales_from_zero() {
         let state = DecayState::default();
         let cpa = Some(Bounds { min: 0, max: 10 });
         let opened = Overrides {
@@ -457,9 +461,22 @@ mod tests {
             line,
             "scale up 0 -> 3: no replicas, so nothing was measured; 0 raised to 3 by schedule 'day' (minReplicas 3)"
         );
+        let next = next.unwrap();
         assert_eq!(
             (next.last_target_replicas, next.last_scale_up_unix_seconds),
             (Some(3), Some(100))
+        );
+        let closed = Overrides {
+            cpa,
+            ..Overrides::default()
+        };
+        let (target, line, _) = closed.at_zero(BOUNDS, &state, 100).unwrap();
+        assert_eq!(
+            (target, line.as_str()),
+            (
+                1,
+                "scale up 0 -> 1: no replicas, so nothing was measured; 0 limited to minReplicas 1"
+            )
         );
         let boosted = Overrides {
             boosts: vec![boost("page", 2)],
@@ -474,10 +491,27 @@ mod tests {
         };
         assert_eq!(
             night.at_zero(BOUNDS, &state, 100),
-            None,
-            "no floor: decided as before"
+            Some((
+                0,
+                "hold 0: no replicas, so nothing was measured; schedule 'night' open".into(),
+                None
+            ))
         );
-        assert_eq!(Overrides::default().at_zero(BOUNDS, &state, 100), None);
+        let disabled = Overrides {
+            window: window("day", Some(3), None),
+            cpa: Some(BOUNDS),
+            ..Overrides::default()
+        };
+        assert_eq!(
+            disabled.at_zero(BOUNDS, &state, 100),
+            None,
+            "the CPA's minReplicas 1: disabled at 0, as before"
+        );
+        assert_eq!(
+            Overrides::default().at_zero(BOUNDS, &state, 100),
+            None,
+            "no overrides: as before"
+        );
     }
 
     fn alert(id: &str, min: Option<u32>, add: Option<u32>) -> Boost {
