@@ -108,6 +108,8 @@ pub struct Cpa<'a> {
     /// `(seconds since start, replicas from then on)`.
     changes: Vec<(f64, u32)>,
     start: Instant,
+    /// The simulated clock at `start`: `--start-at`, else the system clock.
+    clock_start: jiff::Timestamp,
 }
 
 impl<'a> Cpa<'a> {
@@ -128,6 +130,7 @@ impl<'a> Cpa<'a> {
             stabilization: Stabilization::new(settings.downscale_stabilization),
             changes: vec![(0.0, settings.initial_replicas)],
             start,
+            clock_start: settings.start_at.unwrap_or_else(jiff::Timestamp::now),
         }
     }
 
@@ -219,7 +222,7 @@ impl<'a> Cpa<'a> {
         let evaluate = self
             .settings
             .evaluate
-            .run(&json, &self.env)
+            .run(&json, &self.evaluate_env(record.at_seconds))
             .await
             .map_err(|err| stage_failed("evaluate", &err))?;
         record.evaluate_seconds = Some(evaluate.elapsed.as_secs_f64());
@@ -236,6 +239,22 @@ impl<'a> Cpa<'a> {
             })?;
         record.evaluated_replicas = Some(evaluation.target_replicas);
         Ok(evaluation.target_replicas)
+    }
+
+    /// The evaluate stage's environment at `at_seconds` into the run: the
+    /// stages' own plus `gpaNow`, the simulated clock (unless the user set
+    /// gpaNow with --set, which then holds for every interval).
+    fn evaluate_env(&self, at_seconds: f64) -> Vec<(String, OsString)> {
+        let mut env = self.env.clone();
+        if env.iter().all(|(key, _)| key != "gpaNow") {
+            let elapsed = jiff::SignedDuration::try_from_secs_f64(at_seconds).unwrap_or_default();
+            let now = self
+                .clock_start
+                .checked_add(elapsed)
+                .unwrap_or(self.clock_start);
+            env.push(("gpaNow".to_string(), OsString::from(now.to_string())));
+        }
+        env
     }
 
     /// What the CPA does with the evaluation.

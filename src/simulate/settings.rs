@@ -93,6 +93,12 @@ pub struct Flags {
     /// stderr, the rows as JSON on stdout, compare.svg.
     #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "evaluation_config")]
     pub compare: Vec<PathBuf>,
+    /// The simulated clock's start, RFC 3339 with an offset (e.g.
+    /// 2026-03-29T00:59:00+01:00): the evaluate stage gets the start plus
+    /// the time elapsed as gpaNow at every interval, so a schedule window can
+    /// be watched opening [default: the system clock].
+    #[arg(long, value_name = "RFC3339")]
+    pub start_at: Option<jiff::Timestamp>,
 }
 
 impl Default for Flags {
@@ -153,6 +159,9 @@ pub struct Settings {
     pub plugin_env: Vec<(String, String)>,
     /// Evaluation configs to compare (`--compare`); empty for one run.
     pub compare: Vec<PathBuf>,
+    /// The simulated clock's start (`--start-at`); `None`: the system clock
+    /// when the run starts.
+    pub start_at: Option<jiff::Timestamp>,
 }
 
 impl Default for Settings {
@@ -201,6 +210,7 @@ impl From<Flags> for Settings {
             ),
             plugin_env: flags.set,
             compare: flags.compare,
+            start_at: flags.start_at,
         }
     }
 }
