@@ -105,10 +105,9 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
     let state_file = StateFile::new(&settings.state_path);
     let dry_run = request.run_type.is_dry_run();
     let (lock, loaded) = lock_and_load(&state_file, dry_run, settings)?;
-    let (overrides, boost_bases) = overrides_at(&config, settings, &loaded, current, now);
-    let save = |state: &DecayState, lock: &StateLock| {
-        state_file.save_with_boosts(state, &boost_bases, lock)
-    };
+    let (overrides, bases) = overrides_at(&config, settings, &loaded, current, now);
+    let save =
+        |state: &DecayState, lock: &StateLock| state_file.save_with_boosts(state, &bases, lock);
     let judged = match missing_target(&targeted, &request, current, bounds) {
         Some(err) => Err(err),
         None => decision::decide_with(
