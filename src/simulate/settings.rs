@@ -364,6 +364,21 @@ mod tests {
     }
 
     #[test]
+    fn the_simulated_clock_starts_at_the_instant_given() {
+        #[derive(Parser)]
+        struct Command {
+            #[command(flatten)]
+            flags: Flags,
+        }
+        let parse = |value: &str| Command::try_parse_from(["gpa simulate", "--start-at", value]);
+        assert_eq!(Settings::default().start_at, None);
+        let settings: Settings = parse("2026-03-29T00:59:00+01:00").unwrap().flags.into();
+        let want = "2026-03-28T23:59:00Z".parse().unwrap();
+        assert_eq!(settings.start_at, Some(want));
+        assert!(parse("00:59").is_err());
+    }
+
+    #[test]
     fn a_setting_needs_a_name() {
         assert_eq!(
             parse_setting("gooseUsers=4"),
