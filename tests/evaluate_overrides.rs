@@ -291,3 +291,30 @@ fn bad_windows_and_budgets_are_one_line_errors_naming_the_key() {
         );
     }
 }
+
+/// The container image is Alpine without tzdata: the time zone database is
+/// compiled in. An empty `TZDIR` hides the system's database from jiff,
+/// which then falls back to the bundled one.
+#[test]
+fn time_zones_resolve_without_a_system_time_zone_database() {
+    let fixture = Fixture::new("");
+    let boosts = fixture.dir.path().join("boosts.json");
+    std::fs::write(&fixture.config, config(&boosts)).unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let output = fixture
+        .command()
+        .env("TZDIR", empty.path())
+        .args(["--check", "--now", "2026-03-30T12:00:00+02:00"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("Mon 2026-03-30 08:00 CEST -> Mon 2026-03-30 18:00 CEST  (open now)"),
+        "{stdout}"
+    );
+}
