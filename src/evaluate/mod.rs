@@ -163,7 +163,6 @@ fn overrides_at(
     current: u32,
     now: SystemTime,
 ) -> (Overrides, BTreeMap<String, u32>) {
-    let now = Timestamp::try_from(now).unwrap_or(Timestamp::UNIX_EPOCH);
     let boosts = match &config.boosts_file {
         Some(path) => BoostsFile::load(path).unwrap_or_else(|err| {
             tracing::warn!("{err}; applying no alert boost");
@@ -171,14 +170,9 @@ fn overrides_at(
         }),
         None => BoostsFile::default(),
     };
-    let (floors, bases) = overrides::boost_floors(boosts.active(now), &loaded.boost_bases, current);
-    let overrides = Overrides {
-        window: Overrides::window_at(&config.schedule(), now),
-        boosts: floors,
-        budget: config.budget,
-        cpa: config.has_overrides().then(|| cpa_bounds(settings)),
-    };
-    (overrides, bases)
+    let now = Timestamp::try_from(now).unwrap_or(Timestamp::UNIX_EPOCH);
+    let cpa = cpa_bounds(settings);
+    Overrides::resolve(config, cpa, &boosts, &loaded.boost_bases, current, now)
 }
 
 /// The bounds the CPA applies to any answer: its settings, else its defaults.

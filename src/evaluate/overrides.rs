@@ -22,8 +22,9 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 use super::bounds::Bounds;
+use super::config::EvaluationConfig;
 use super::schedule::{Problem, Schedule};
-use crate::boosts::Boost;
+use crate::boosts::{Boost, BoostsFile};
 use crate::state::DecayState;
 
 /// `budget:` in the evaluation config: a replica ceiling from a cost limit.
@@ -116,6 +117,30 @@ impl Overrides {
             min: window.min_replicas,
             max: window.max_replicas,
         })
+    }
+
+    /// The overrides in force at `now`: `config`'s open window and budget,
+    /// the active boosts of `boosts` at `current` replicas (with the bases
+    /// remembered from earlier runs), and the CPA's bounds `cpa` when any
+    /// override is configured. Also the bases to remember.
+    pub fn resolve(
+        config: &EvaluationConfig,
+        cpa: Bounds,
+        boosts: &BoostsFile,
+        bases: &BTreeMap<String, u32>,
+        current: u32,
+        now: Timestamp,
+    ) -> (Overrides, BTreeMap<String, u32>) {
+        // boosts apply only when the config names a boosts file
+        let active = boosts.active(now).filter(|_| config.boosts_file.is_some());
+        let (floors, bases) = boost_floors(active, bases, current);
+        let overrides = Overrides {
+            window: Overrides::window_at(&config.schedule(), now),
+            boosts: floors,
+            budget: config.budget,
+            cpa: config.has_overrides().then_some(cpa),
+        };
+        (overrides, bases)
     }
 
     /// `proposal` through the steps in order, and a note per step that
@@ -561,5 +586,181 @@ mod tests {
         };
         assert_eq!(floor_at("2026-03-29T00:59:59Z"), 6);
         assert_eq!(floor_at("2026-03-29T01:00:00Z"), 2, "expired at expiresAt");
+    }
+
+    /// The whole decision with the clock passed in: config, report, state
+    /// and instant in, replicas and line out.
+    mod decisions {
+        use std::path::Path;
+        use std::time::SystemTime;
+
+        use super::*;
+        use crate::evaluate::decision::{Observed, decide, decide_with};
+        use crate::report::LatencyReport;
+
+        const LPA: &str = "targets:\n  - {method: GET, endpoint: /fib, type: mean, target: 7}\n";
+        const CPA: Bounds = Bounds { min: 0, max: 20 };
+
+        fn config(extra: &str) -> EvaluationConfig {
+            EvaluationConfig::parse_str(&format!("{LPA}{extra}"), Path::new("t.yaml")).unwrap()
+        }
+
+        fn report(current: u32, mean_ms: f64) -> LatencyReport {
+            if current == 0 {
+                return LatencyReport::empty(0);
+            }
+            let json = serde_json::json!({"currentReplicas": current, "requests": {"GET /fib": {
+                "method": "GET", "name": "/fib", "count": 50, "failures": 0, "errorRate": 0.0,
+                "requestsPerSecond": 10.0, "meanMs": mean_ms, "medianMs": mean_ms, "minMs": mean_ms,
+                "maxMs": mean_ms, "p75Ms": mean_ms, "p90Ms": mean_ms, "p95Ms": mean_ms, "p99Ms": mean_ms}}});
+            crate::cpa::parse_report("test", json.to_string().as_bytes()).unwrap()
+        }
+
+        fn decide_at(
+            config: &EvaluationConfig,
+            boosts: &BoostsFile,
+            now: &str,
+            current: u32,
+            mean_ms: f64,
+        ) -> (u32, String) {
+            let now: Timestamp = now.parse().unwrap();
+            let (overrides, _) =
+                Overrides::resolve(config, CPA, boosts, &BTreeMap::new(), current, now);
+            let bounds = config
+                .bounds(Path::new("t.yaml"), Some(CPA.min), Some(CPA.max))
+                .unwrap();
+            let decision = decide_with(
+                config,
+                bounds,
+                &overrides,
+                &report(current, mean_ms),
+                Observed::current(current),
+                &DecayState::default(),
+                SystemTime::from(now),
+            )
+            .unwrap();
+            (decision.target_replicas, decision.explanation)
+        }
+
+        #[test]
+        fn the_window_boost_and_budget_in_force_at_each_instant_decide() {
+            let config = config(
+                "minReplicas: 1\nmaxReplicas: 12\nboostsFile: /unused\nbudget: {costPerReplicaHour: 1, maxCostPerHour: 9}\nschedules:
+  - {name: day, timeZone: America/New_York, start: '07:00', end: '19:00', minReplicas: 3}
+  - {name: night, timeZone: America/New_York, start: '23:00', end: '05:00', maxReplicas: 0}
+  - {name: sale, timeZone: America/New_York, days: [sat], start: '00:00', end: '00:00', minReplicas: 6}
+",
+            );
+            let mut page = alert("p/page", Some(11), None);
+            page.starts_at = "2026-03-07T12:00:00Z".parse().unwrap();
+            page.expires_at = "2026-03-07T13:00:00Z".parse().unwrap();
+            let boosts = BoostsFile { boosts: vec![page] };
+            // New York: EST (UTC-5) until 2026-03-08 02:00, then EDT (UTC-4)
+            let cases = [
+                (
+                    "2026-03-06T11:59:00Z",
+                    2,
+                    20.0,
+                    3,
+                    "scale up 2 -> 3: GET /fib mean 20 ms > target 7 ms",
+                ),
+                (
+                    "2026-03-06T12:00:00Z",
+                    1,
+                    5.0,
+                    3,
+                    "1 raised to 3 by schedule 'day' (minReplicas 3)",
+                ),
+                (
+                    "2026-03-06T04:30:00Z",
+                    2,
+                    20.0,
+                    0,
+                    "3 limited to 0 by schedule 'night' (maxReplicas 0)",
+                ),
+                (
+                    "2026-03-06T10:00:00Z",
+                    0,
+                    0.0,
+                    1,
+                    "scale up 0 -> 1: no replicas, so nothing was measured",
+                ),
+                (
+                    "2026-03-07T05:00:00Z",
+                    2,
+                    5.0,
+                    6,
+                    "2 raised to 6 by schedule 'sale' (minReplicas 6)",
+                ),
+                (
+                    "2026-03-07T12:30:00Z",
+                    2,
+                    5.0,
+                    9,
+                    "2 raised to 6 by schedule 'sale' (minReplicas 6); 6 raised to 11 by alert boost 'rule' (HighLatency, minReplicas 11); 11 limited to 9 by budget",
+                ),
+                (
+                    "2026-03-07T13:00:00Z",
+                    2,
+                    5.0,
+                    6,
+                    "2 raised to 6 by schedule 'sale'",
+                ),
+                ("2026-03-09T10:30:00Z", 1, 5.0, 1, "hold 1"),
+                ("2026-03-09T11:00:00Z", 1, 5.0, 3, "by schedule 'day'"),
+            ];
+            for (now, current, mean_ms, want, want_line) in cases {
+                let (got, line) = decide_at(&config, &boosts, now, current, mean_ms);
+                assert_eq!(got, want, "{now}: {line}");
+                assert!(
+                    line.contains(want_line),
+                    "{now}\n got: {line}\nwant: {want_line}"
+                );
+            }
+        }
+
+        /// LPA compatibility: without the new keys, resolving the overrides
+        /// at any instant, with any boosts file, decides exactly as before.
+        #[test]
+        fn without_the_new_keys_every_decision_is_exactly_the_old_one() {
+            let config = config("minReplicas: 2\nmaxReplicas: 5\n");
+            let boosts = BoostsFile {
+                boosts: vec![alert("p/page", Some(9), None)],
+            };
+            let now: Timestamp = "2026-03-29T00:30:00Z".parse().unwrap();
+            let (overrides, _) =
+                Overrides::resolve(&config, CPA, &boosts, &BTreeMap::new(), 3, now);
+            assert_eq!(overrides, Overrides::default());
+            let bounds = Bounds { min: 2, max: 5 };
+            for (current, mean_ms) in [
+                (0, 0.0),
+                (1, 20.0),
+                (3, 20.0),
+                (5, 20.0),
+                (3, 5.0),
+                (9, 5.0),
+            ] {
+                let run = |overrides: &Overrides| {
+                    decide_with(
+                        &config,
+                        bounds,
+                        overrides,
+                        &report(current, mean_ms),
+                        Observed::current(current),
+                        &DecayState::default(),
+                        SystemTime::from(now),
+                    )
+                };
+                let old = decide(
+                    &config,
+                    bounds,
+                    &report(current, mean_ms),
+                    Observed::current(current),
+                    &DecayState::default(),
+                    SystemTime::from(now),
+                );
+                assert_eq!(run(&overrides).ok(), old.ok(), "{current} at {mean_ms} ms");
+            }
+        }
     }
 }
