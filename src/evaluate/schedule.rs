@@ -230,7 +230,7 @@ impl Window {
         };
         let bounds = self.bounds();
         let bounds = if bounds.is_empty() {
-            "no bounds".to_string()
+            "the static bounds".to_string()
         } else {
             bounds
         };
