@@ -349,7 +349,7 @@ mod tests {
                 "invalid alerts config 'alerts.yaml': rules[1].name 'latency-page' is given twice; expected unique rule names",
             ),
             (
-                format!("{head}[]\n"),
+                "boostsFile: /b/boosts.json\nrules: []\n".to_string(),
                 "invalid alerts config 'alerts.yaml': rules is empty; expected at least one rule",
             ),
             (
