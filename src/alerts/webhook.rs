@@ -87,7 +87,7 @@ pub fn parse(body: &[u8]) -> Result<Notification, PayloadError> {
         serde_path_to_error::deserialize(&mut json).map_err(|err| {
             let path = err.path().to_string();
             let inner = err.into_inner();
-            if path == "." {
+            if path == "." || path == "?" {
                 not_a_notification(inner)
             } else {
                 PayloadError(format!("payload field '{path}': {inner}"))
@@ -155,6 +155,7 @@ mod tests {
     fn a_bad_payload_is_one_line_naming_the_field() {
         let cases = [
             ("", "payload is not an Alertmanager webhook notification: EOF"),
+            ("{", "payload is not an Alertmanager webhook notification: EOF"),
             ("\"x\"", "payload is not an Alertmanager webhook notification: invalid type"),
             (
                 &FIRING.replacen(r#""status": "firing","#, r#""status": "fring","#, 2),
