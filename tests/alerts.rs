@@ -147,7 +147,10 @@ async fn a_firing_alert_records_a_boost_held_from_now_and_asks_the_cpa_to_evalua
     assert_eq!(file.boosts.len(), 1);
     let boost = &file.boosts[0];
     assert_eq!(boost.id, "1a30ba71cca2921f/latency-page");
-    assert_eq!((boost.rule.as_str(), boost.alert.as_str()), ("latency-page", "HighLatency"));
+    assert_eq!(
+        (boost.rule.as_str(), boost.alert.as_str()),
+        ("latency-page", "HighLatency")
+    );
     assert_eq!((boost.min_replicas, boost.add_replicas), (Some(6), None));
     assert_eq!(boost.starts_at.to_string(), "2026-11-22T18:55:00.123Z");
     assert_eq!(boost.expires_at.to_string(), "2026-11-22T20:30:00Z");
@@ -186,7 +189,10 @@ async fn a_failed_trigger_is_not_fatal_and_the_boost_stays() {
     assert_eq!(status, 200, "{line}");
     let file = sidecar.boosts();
     assert_eq!(file.boosts[0].add_replicas, Some(2));
-    assert_eq!(file.boosts[0].expires_at.to_string(), "2026-11-22T20:10:00Z");
+    assert_eq!(
+        file.boosts[0].expires_at.to_string(),
+        "2026-11-22T20:10:00Z"
+    );
 }
 
 #[tokio::test]
@@ -196,7 +202,10 @@ async fn a_missing_or_wrong_token_is_401_with_a_reason_and_writes_nothing() {
     let cases = [
         (None, "missing Authorization header"),
         (Some("Bearer wrong"), "wrong bearer token"),
-        (Some(&format!("Bearer {TOKEN}x") as &str), "wrong bearer token"),
+        (
+            Some(&format!("Bearer {TOKEN}x") as &str),
+            "wrong bearer token",
+        ),
         (Some("Basic czNjcmV0"), "Authorization scheme is not Bearer"),
         (Some(TOKEN), "Authorization header is not 'Bearer <token>'"),
     ];
@@ -217,9 +226,15 @@ async fn a_malformed_payload_is_400_naming_the_problem_and_writes_nothing() {
     let sidecar = Running::start(&nobody().await).await;
     let firing = notification("firing", "HighLatency", "aaaa");
     let cases = [
-        ("{".to_string(), "payload is not an Alertmanager webhook notification: EOF"),
         (
-            firing.replace(r#""status":"firing","labels""#, r#""status":"burning","labels""#),
+            "{".to_string(),
+            "payload is not an Alertmanager webhook notification: EOF",
+        ),
+        (
+            firing.replace(
+                r#""status":"firing","labels""#,
+                r#""status":"burning","labels""#,
+            ),
             "payload field 'alerts[0].status': unknown variant `burning`",
         ),
         (
@@ -250,7 +265,10 @@ async fn an_alert_that_matches_no_rule_writes_nothing() {
     ] {
         let (status, line) = sidecar.notify(&body).await;
         assert_eq!(status, 200, "{line}");
-        assert!(line.ends_with("1 firing alert(s) matched no rule\n"), "{line}");
+        assert!(
+            line.ends_with("1 firing alert(s) matched no rule\n"),
+            "{line}"
+        );
     }
     assert!(!sidecar.boosts.exists(), "nothing written");
 }
@@ -351,12 +369,18 @@ fn a_bad_config_or_no_token_exits_1_with_one_line() {
     std::fs::write(&config, "boostsFile: /b\nrules: []\n").unwrap();
     let run = |config: &Path, token: Option<&str>| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_gpa"));
-        command.args(["alerts", "--config"]).arg(config).env_remove("alertsToken");
+        command
+            .args(["alerts", "--config"])
+            .arg(config)
+            .env_remove("alertsToken");
         if let Some(token) = token {
             command.env("alertsToken", token);
         }
         let output = command.output().unwrap();
-        (output.status.code(), String::from_utf8(output.stderr).unwrap())
+        (
+            output.status.code(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
     };
     let (code, stderr) = run(&config, Some(TOKEN));
     assert_eq!(code, Some(1), "{stderr}");
@@ -367,9 +391,92 @@ fn a_bad_config_or_no_token_exits_1_with_one_line() {
             config.display()
         )
     );
-    std::fs::write(&config, config_text(Path::new("/b/boosts.json"), "http://x")).unwrap();
+    std::fs::write(
+        &config,
+        config_text(Path::new("/b/boosts.json"), "http://x"),
+    )
+    .unwrap();
     let (code, stderr) = run(&config, None);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.starts_with("error: no bearer token"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+fn read(path: &str) -> String {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|err| panic!("{}: {err}", full.display()))
+}
+
+/// The mount path of volume `name` in `container`.
+fn mount<'a>(container: &'a serde_json::Value, name: &str) -> &'a str {
+    container["volumeMounts"]
+        .as_array()
+        .and_then(|mounts| mounts.iter().find(|m| m["name"] == name))
+        .and_then(|m| m["mountPath"].as_str())
+        .unwrap_or_else(|| panic!("{} mounts {name}", container["name"]))
+}
+
+#[test]
+fn the_example_pod_runs_the_sidecar_from_the_image_with_its_config_token_and_shared_volume() {
+    let dockerfile = read("Dockerfile");
+    assert!(
+        dockerfile.contains("--features alerts"),
+        "the image builds gpa alerts"
+    );
+    assert!(dockerfile.contains("--bin gpa\n"), "the image builds gpa");
+    assert!(dockerfile.contains("COPY --from=build /src/target/release/gpa /gpa\n"));
+    let docs: Vec<serde_json::Value> = read("example/cpa.yaml")
+        .split("\n---\n")
+        .map(|doc| serde_saphyr::from_str(doc).unwrap())
+        .collect();
+    let find = |kind: &str| docs.iter().find(|d| d["kind"] == kind).unwrap();
+    // the ConfigMap holds example/alerts.yaml verbatim
+    let config_map = find("ConfigMap");
+    assert_eq!(
+        config_map["data"]["alerts.yaml"],
+        read("example/alerts.yaml")
+    );
+    let config =
+        AlertsConfig::parse_str(&read("example/alerts.yaml"), Path::new("alerts.yaml")).unwrap();
+    let pod = &find("CustomPodAutoscaler")["spec"]["template"]["spec"];
+    let containers = pod["containers"].as_array().unwrap();
+    let (cpa, sidecar) = (&containers[0], &containers[1]);
+    assert_eq!(sidecar["command"], serde_json::json!(["/gpa", "alerts"]));
+    assert_eq!(
+        sidecar["image"], cpa["image"],
+        "one image for both containers"
+    );
+    let config_path = sidecar["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "alertsConfigFilePath")
+        .and_then(|e| e["value"].as_str())
+        .unwrap();
+    assert_eq!(
+        Path::new(config_path),
+        Path::new(mount(sidecar, "alerts-config")).join("alerts.yaml")
+    );
+    assert_eq!(
+        config.token_file.unwrap(),
+        Path::new(mount(sidecar, "alerts-token")).join("token")
+    );
+    let boosts_dir = config.boosts_file.parent().unwrap();
+    assert_eq!(Path::new(mount(sidecar, "boosts")), boosts_dir);
+    assert_eq!(
+        Path::new(mount(cpa, "boosts")),
+        boosts_dir,
+        "the CPA's container reads the same file"
+    );
+    let port = config.listen_address.port();
+    assert_eq!(sidecar["ports"][0]["containerPort"], port);
+    let service = find("Service");
+    assert!(
+        service["spec"]["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["targetPort"] == port),
+        "the Service reaches the sidecar"
+    );
 }

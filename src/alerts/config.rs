@@ -91,7 +91,9 @@ fn default_evaluation_url() -> String {
 }
 
 fn default_listen_address() -> SocketAddr {
-    DEFAULT_LISTEN_ADDRESS.parse().expect("a valid socket address")
+    DEFAULT_LISTEN_ADDRESS
+        .parse()
+        .expect("a valid socket address")
 }
 
 /// Why the config or the token could not be used.
@@ -156,15 +158,13 @@ impl AlertsConfig {
                 message: described.message,
             }
         })?;
-        config
-            .problem()
-            .map_or(Ok(()), |(key, problem)| {
-                Err(ConfigError::Invalid {
-                    path: path.to_owned(),
-                    key,
-                    problem,
-                })
-            })?;
+        config.problem().map_or(Ok(()), |(key, problem)| {
+            Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                key,
+                problem,
+            })
+        })?;
         Ok(config)
     }
 
@@ -244,7 +244,10 @@ impl Rule {
     /// The first thing wrong with this rule, as (key, problem).
     fn problem(&self) -> Option<(&'static str, String)> {
         if self.name.trim().is_empty() {
-            return Some(("name", "is empty; expected a name such as latency-page".into()));
+            return Some((
+                "name",
+                "is empty; expected a name such as latency-page".into(),
+            ));
         }
         if self.name.contains('/') {
             return Some((
@@ -331,7 +334,9 @@ mod tests {
                 "invalid alerts config 'alerts.yaml': rules[0].minReplicas is missing; expected 'minReplicas' or 'addReplicas'",
             ),
             (
-                format!("{head}{RULE}    minReplicas: 4\n    addReplicas: 2\n    holdMinutes: 30\n"),
+                format!(
+                    "{head}{RULE}    minReplicas: 4\n    addReplicas: 2\n    holdMinutes: 30\n"
+                ),
                 "invalid alerts config 'alerts.yaml': rules[0].addReplicas is given together with 'minReplicas'; expected one of the two",
             ),
             (
@@ -339,7 +344,9 @@ mod tests {
                 "invalid alerts config 'alerts.yaml': rules[0].holdMinutes '0' is out of range; expected 1 to 10080 minutes",
             ),
             (
-                format!("{head}  - name: a\n    matchers: {{}}\n    minReplicas: 2\n    holdMinutes: 5\n"),
+                format!(
+                    "{head}  - name: a\n    matchers: {{}}\n    minReplicas: 2\n    holdMinutes: 5\n"
+                ),
                 "invalid alerts config 'alerts.yaml': rules[0].matchers is empty; expected at least one label, e.g. {alertname: HighLatency}",
             ),
             (
@@ -353,7 +360,9 @@ mod tests {
                 "invalid alerts config 'alerts.yaml': rules is empty; expected at least one rule",
             ),
             (
-                format!("evaluationUrl: localhost:5000\n{head}{RULE}    minReplicas: 4\n    holdMinutes: 30\n"),
+                format!(
+                    "evaluationUrl: localhost:5000\n{head}{RULE}    minReplicas: 4\n    holdMinutes: 30\n"
+                ),
                 "invalid alerts config 'alerts.yaml': evaluationUrl 'localhost:5000' is not an http(s) URL; expected e.g. http://localhost:5000/api/v1/evaluation",
             ),
         ];
@@ -383,10 +392,23 @@ mod tests {
                 .collect()
         };
         let cases = [
-            (&[("alertname", "HighLatency"), ("severity", "page")][..], true),
-            (&[("alertname", "HighLatency"), ("severity", "page"), ("job", "x")][..], true),
+            (
+                &[("alertname", "HighLatency"), ("severity", "page")][..],
+                true,
+            ),
+            (
+                &[
+                    ("alertname", "HighLatency"),
+                    ("severity", "page"),
+                    ("job", "x"),
+                ][..],
+                true,
+            ),
             (&[("alertname", "HighLatency")][..], false),
-            (&[("alertname", "highlatency"), ("severity", "page")][..], false),
+            (
+                &[("alertname", "highlatency"), ("severity", "page")][..],
+                false,
+            ),
         ];
         for (pairs, want) in cases {
             assert_eq!(rule.matches(&labels(pairs)), want, "{pairs:?}");
@@ -407,9 +429,15 @@ mod tests {
         }
         assert_eq!(config.token(env(Some(" from-env "))).unwrap(), "from-env");
         let err = config.token(env(None)).unwrap_err().to_string();
-        assert!(err.contains("no tokenFile and alertsToken is not set"), "{err}");
+        assert!(
+            err.contains("no tokenFile and alertsToken is not set"),
+            "{err}"
+        );
         let err = config.token(env(Some(""))).unwrap_err().to_string();
-        assert!(err.starts_with("environment variable alertsToken is empty"), "{err}");
+        assert!(
+            err.starts_with("environment variable alertsToken is empty"),
+            "{err}"
+        );
         config.token_file = Some(file.clone());
         assert_eq!(config.token(env(Some("ignored"))).unwrap(), "s3cret");
         std::fs::write(&file, "\n").unwrap();

@@ -58,7 +58,10 @@ impl fmt::Display for Changes {
             parts.push(format!("pruned {} expired boost(s)", self.pruned));
         }
         if self.unmatched > 0 {
-            parts.push(format!("{} firing alert(s) matched no rule", self.unmatched));
+            parts.push(format!(
+                "{} firing alert(s) matched no rule",
+                self.unmatched
+            ));
         }
         if parts.is_empty() {
             parts.push("no boost changed".into());
@@ -97,7 +100,13 @@ pub fn apply(
 }
 
 /// Records or refreshes the boosts of one firing alert.
-fn fire(file: &mut BoostsFile, alert: &Alert, rules: &[Rule], now: Timestamp, changes: &mut Changes) {
+fn fire(
+    file: &mut BoostsFile,
+    alert: &Alert,
+    rules: &[Rule],
+    now: Timestamp,
+    changes: &mut Changes,
+) {
     let mut matched = false;
     for rule in rules.iter().filter(|rule| rule.matches(&alert.labels)) {
         matched = true;
@@ -208,7 +217,10 @@ mod tests {
         assert_eq!(page.expires_at, at("2026-11-22T20:30:00Z"));
         let errors = &file.boosts[1];
         assert_eq!((errors.min_replicas, errors.add_replicas), (None, Some(2)));
-        assert_eq!(errors.starts_at, now, "a start in our future is clamped to now");
+        assert_eq!(
+            errors.starts_at, now,
+            "a start in our future is clamped to now"
+        );
         assert_eq!(errors.expires_at, at("2026-11-22T20:10:00Z"));
         assert_eq!(changes.unmatched, 1);
         assert!(changes.boosted() && changes.changed_file());
@@ -273,11 +285,21 @@ mod tests {
         let mut file = BoostsFile::default();
         apply(
             &mut file,
-            &notification(vec![alert(Status::Firing, "HighErrors", "bb", "2026-11-22T19:58:00Z")]),
+            &notification(vec![alert(
+                Status::Firing,
+                "HighErrors",
+                "bb",
+                "2026-11-22T19:58:00Z",
+            )]),
             &rules(),
             at("2026-11-22T20:00:00Z"),
         );
-        let unmatched = notification(vec![alert(Status::Firing, "DiskFull", "cc", "2026-11-22T19:00:00Z")]);
+        let unmatched = notification(vec![alert(
+            Status::Firing,
+            "DiskFull",
+            "cc",
+            "2026-11-22T19:00:00Z",
+        )]);
         let changes = apply(&mut file, &unmatched, &rules(), at("2026-11-22T20:09:59Z"));
         assert!(!changes.changed_file(), "{changes}");
         assert_eq!(file.boosts.len(), 1);

@@ -88,7 +88,9 @@ impl Sidecar {
             return Some("Authorization header is not 'Bearer <token>'");
         };
         if !scheme.eq_ignore_ascii_case(b"bearer") {
-            return Some("Authorization scheme is not Bearer; expected 'Authorization: Bearer <token>'");
+            return Some(
+                "Authorization scheme is not Bearer; expected 'Authorization: Bearer <token>'",
+            );
         }
         if bool::from(token.ct_eq(self.token.as_bytes())) {
             None
@@ -115,17 +117,14 @@ fn answer(status: StatusCode, line: &str) -> Response {
     (status, format!("{line}\n")).into_response()
 }
 
-async fn receive(
-    State(sidecar): State<Arc<Sidecar>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn receive(State(sidecar): State<Arc<Sidecar>>, headers: HeaderMap, body: Bytes) -> Response {
     if let Some(reason) = sidecar.refusal(&headers) {
         tracing::warn!("refused a notification: {reason}");
         let mut response = answer(StatusCode::UNAUTHORIZED, reason);
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("a header value"));
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            "Bearer".parse().expect("a header value"),
+        );
         return response;
     }
     let notification = match webhook::parse(&body) {
@@ -155,7 +154,10 @@ async fn receive(
     let mut line = format!("{from}: {changes}");
     if changes.boosted() {
         sidecar.trigger.spawn();
-        line.push_str(&format!("; evaluation requested from {}", sidecar.trigger.url()));
+        line.push_str(&format!(
+            "; evaluation requested from {}",
+            sidecar.trigger.url()
+        ));
     }
     tracing::info!("{line}");
     answer(StatusCode::OK, &line)

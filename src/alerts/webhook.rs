@@ -80,8 +80,11 @@ pub struct PayloadError(pub String);
 /// Parses a webhook body. The error names the key path at fault
 /// (`alerts[0].status`) and what was expected.
 pub fn parse(body: &[u8]) -> Result<Notification, PayloadError> {
-    let not_a_notification =
-        |err| PayloadError(format!("payload is not an Alertmanager webhook notification: {err}"));
+    let not_a_notification = |err| {
+        PayloadError(format!(
+            "payload is not an Alertmanager webhook notification: {err}"
+        ))
+    };
     let mut json = serde_json::Deserializer::from_slice(body);
     let notification: Notification =
         serde_path_to_error::deserialize(&mut json).map_err(|err| {
@@ -154,17 +157,29 @@ mod tests {
     #[test]
     fn a_bad_payload_is_one_line_naming_the_field() {
         let cases = [
-            ("", "payload is not an Alertmanager webhook notification: EOF"),
-            ("{", "payload is not an Alertmanager webhook notification: EOF"),
-            ("\"x\"", "payload is not an Alertmanager webhook notification: invalid type"),
+            (
+                "",
+                "payload is not an Alertmanager webhook notification: EOF",
+            ),
+            (
+                "{",
+                "payload is not an Alertmanager webhook notification: EOF",
+            ),
+            (
+                "\"x\"",
+                "payload is not an Alertmanager webhook notification: invalid type",
+            ),
             (
                 &FIRING.replacen(r#""status": "firing","#, r#""status": "fring","#, 2),
                 "payload field 'status': unknown variant `fring`",
             ),
             (
-                &FIRING.replace(r#""status": "firing",
-        "labels""#, r#""status": "fring",
-        "labels""#),
+                &FIRING.replace(
+                    r#""status": "firing",
+        "labels""#,
+                    r#""status": "fring",
+        "labels""#,
+                ),
                 "payload field 'alerts[0].status': unknown variant `fring`, expected `firing` or `resolved`",
             ),
             (
@@ -176,7 +191,10 @@ mod tests {
                 "payload field 'version' is '3'; expected \"4\"",
             ),
             (
-                &FIRING.replace(r#""fingerprint": "1a30ba71cca2921f""#, r#""fingerprint": """#),
+                &FIRING.replace(
+                    r#""fingerprint": "1a30ba71cca2921f""#,
+                    r#""fingerprint": """#,
+                ),
                 "payload field 'alerts[0].fingerprint' is empty",
             ),
             (
