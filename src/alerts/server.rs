@@ -170,7 +170,9 @@ async fn write(
     notification: webhook::Notification,
 ) -> Result<Changes, BoostsError> {
     let _guard = sidecar.writes.lock().await;
+    // Whole seconds: the expiries in the file and the log read plainly.
     let now = (sidecar.clock)();
+    let now = Timestamp::from_second(now.as_second()).unwrap_or(now);
     let path = sidecar.boosts_file.clone();
     let rules = Arc::clone(&sidecar.rules);
     tokio::task::spawn_blocking(move || {

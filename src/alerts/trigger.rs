@@ -40,7 +40,7 @@ impl Trigger {
             .post(&self.url)
             .send()
             .await
-            .map_err(|err| format!("cannot reach the CPA at {}: {err}", self.url))?;
+            .map_err(|err| format!("cannot reach the CPA at {}: {}", self.url, chain(&err)))?;
         let status = response.status();
         if status.is_success() {
             return Ok(status.as_u16());
@@ -69,4 +69,17 @@ impl Trigger {
             }
         });
     }
+}
+
+/// An error and its sources on one line: reqwest's own message hides the
+/// cause (connection refused, timed out) in the chain.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut line = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        line.push_str(": ");
+        line.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    line
 }
