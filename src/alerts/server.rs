@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -30,6 +30,9 @@ use crate::boosts::{BoostsError, BoostsFile};
 
 /// The path Alertmanager's receiver posts to.
 pub const WEBHOOK_PATH: &str = "/alerts";
+
+/// Largest notification body accepted, in bytes (axum's default limit).
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// The clock the server reads when a notification arrives.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -117,7 +120,7 @@ fn answer(status: StatusCode, line: &str) -> Response {
     (status, format!("{line}\n")).into_response()
 }
 
-async fn receive(State(sidecar): State<Arc<Sidecar>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn receive(State(sidecar): State<Arc<Sidecar>>, headers: HeaderMap, body: Body) -> Response {
     if let Some(reason) = sidecar.refusal(&headers) {
         tracing::warn!("refused a notification: {reason}");
         let mut response = answer(StatusCode::UNAUTHORIZED, reason);
@@ -127,6 +130,17 @@ async fn receive(State(sidecar): State<Arc<Sidecar>>, headers: HeaderMap, body: 
         );
         return response;
     }
+    // Read only once the token is right.
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(err) => {
+            let line = format!(
+                "cannot read the request body: {err}; expected at most {MAX_BODY_BYTES} bytes"
+            );
+            tracing::warn!("rejected a notification: {line}");
+            return answer(StatusCode::BAD_REQUEST, &line);
+        }
+    };
     let notification = match webhook::parse(&body) {
         Ok(notification) => notification,
         Err(err) => {
