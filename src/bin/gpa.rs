@@ -32,7 +32,7 @@ enum Command {
     /// real gpa-metric and gpa-evaluate, as the CPA runs them. Prints the
     /// summary as JSON on stdout; writes a chart and the timeline.
     #[cfg(feature = "simulate")]
-    Simulate(simulate::Flags),
+    Simulate(Box<simulate::Flags>),
     /// Serve Alertmanager's webhook as a sidecar of the CPA: firing alerts
     /// that match a rule raise the replica floor for a while (a boost in the
     /// shared boosts file) and trigger an evaluation at once.
@@ -51,7 +51,7 @@ fn run() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
         #[cfg(feature = "simulate")]
-        Command::Simulate(flags) => simulate_command(&runtime, Settings::from(flags)),
+        Command::Simulate(flags) => simulate_command(&runtime, Settings::from(*flags)),
         Command::Alerts(flags) => runtime.block_on(alerts::run(&flags)),
     }
 }
