@@ -45,6 +45,7 @@ pub struct Flags {
 pub async fn run(flags: &Flags) -> anyhow::Result<()> {
     let config = AlertsConfig::load(&flags.config)?;
     let token = config.token(|name| std::env::var(name).ok())?;
+    check_boosts_file(&config.boosts_file)?;
     let sidecar = Sidecar::new(&config, token).context("cannot build the HTTP client")?;
     let listener = TcpListener::bind(config.listen_address)
         .await
@@ -60,6 +61,24 @@ pub async fn run(flags: &Flags) -> anyhow::Result<()> {
         .await
         .context("the server failed")?;
     tracing::info!("gpa alerts stopped");
+    Ok(())
+}
+
+/// Fails at start, not at the first alert, when the boosts file's folder is
+/// missing or the file there is not a boosts document.
+fn check_boosts_file(path: &std::path::Path) -> anyhow::Result<()> {
+    let folder = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => std::path::Path::new("."),
+    };
+    if !folder.is_dir() {
+        anyhow::bail!(
+            "boostsFile '{}': folder '{}' does not exist; expected the volume shared with the CPA's container to be mounted there",
+            path.display(),
+            folder.display()
+        );
+    }
+    crate::boosts::BoostsFile::load(path)?;
     Ok(())
 }
 

@@ -130,22 +130,11 @@ async fn receive(State(sidecar): State<Arc<Sidecar>>, headers: HeaderMap, body: 
         );
         return response;
     }
-    // Read only once the token is right.
-    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(body) => body,
-        Err(err) => {
-            let line = format!(
-                "cannot read the request body: {err}; expected at most {MAX_BODY_BYTES} bytes"
-            );
+    let notification = match read_notification(body).await {
+        Ok(notification) => notification,
+        Err(line) => {
             tracing::warn!("rejected a notification: {line}");
             return answer(StatusCode::BAD_REQUEST, &line);
-        }
-    };
-    let notification = match webhook::parse(&body) {
-        Ok(notification) => notification,
-        Err(err) => {
-            tracing::warn!("rejected a notification: {err}");
-            return answer(StatusCode::BAD_REQUEST, &err.to_string());
         }
     };
     let from = format!(
@@ -175,6 +164,17 @@ async fn receive(State(sidecar): State<Arc<Sidecar>>, headers: HeaderMap, body: 
     }
     tracing::info!("{line}");
     answer(StatusCode::OK, &line)
+}
+
+/// The body, read only once the token is right, parsed; or the one-line
+/// reason it is not a notification.
+async fn read_notification(body: Body) -> Result<webhook::Notification, String> {
+    let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|err| {
+            format!("cannot read the request body: {err}; expected at most {MAX_BODY_BYTES} bytes")
+        })?;
+    webhook::parse(&body).map_err(|err| err.to_string())
 }
 
 /// Load, apply, save (when something changed), under the write lock, off the

@@ -104,9 +104,16 @@ pub fn parse(body: &[u8]) -> Result<Notification, PayloadError> {
         )));
     }
     for (index, alert) in notification.alerts.iter().enumerate() {
-        if alert.fingerprint.trim().is_empty() {
+        let fingerprint = &alert.fingerprint;
+        if fingerprint.is_empty() {
             return Err(PayloadError(format!(
                 "payload field 'alerts[{index}].fingerprint' is empty; expected Alertmanager's fingerprint of the alert"
+            )));
+        }
+        if !fingerprint.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(PayloadError(format!(
+                "payload field 'alerts[{index}].fingerprint' is '{}'; expected Alertmanager's fingerprint, letters and digits such as 1a30ba71cca2921f",
+                fingerprint.escape_debug()
             )));
         }
     }
@@ -196,6 +203,13 @@ mod tests {
                     r#""fingerprint": """#,
                 ),
                 "payload field 'alerts[0].fingerprint' is empty",
+            ),
+            (
+                &FIRING.replace(
+                    r#""fingerprint": "1a30ba71cca2921f""#,
+                    r#""fingerprint": "a/b\n""#,
+                ),
+                "payload field 'alerts[0].fingerprint' is 'a/b\\n'; expected Alertmanager's fingerprint",
             ),
             (
                 &FIRING.replace(r#""receiver": "gpa-alerts","#, ""),
