@@ -85,16 +85,23 @@ struct Running {
 }
 
 impl Running {
+    /// The sidecar with the clock fixed at [`NOW`].
     async fn start(evaluation_url: &str) -> Running {
+        let now: Timestamp = NOW.parse().unwrap();
+        Running::start_on(evaluation_url, Arc::new(move || now)).await
+    }
+
+    /// The sidecar on `clock` (`Arc::new(Timestamp::now)` for tests that run
+    /// `gpa-evaluate`, which reads the system clock).
+    async fn start_on(evaluation_url: &str, clock: server::Clock) -> Running {
         let dir = tempfile::tempdir().unwrap();
         let boosts = dir.path().join("boosts.json");
         let config =
             AlertsConfig::parse_str(&config_text(&boosts, evaluation_url), Path::new("t.yaml"))
                 .unwrap();
-        let now: Timestamp = NOW.parse().unwrap();
         let sidecar = Sidecar::new(&config, TOKEN.into())
             .unwrap()
-            .with_clock(Arc::new(move || now));
+            .with_clock(clock);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
