@@ -18,6 +18,9 @@
 //!   and decision together.
 //! - [`boosts`]: alert boosts, the temporary replica floors `gpa alerts`
 //!   records for the evaluate stage, in a file replaced atomically.
+//! - `alerts` (cargo feature `alerts`, on by default): `gpa alerts`, the
+//!   Alertmanager sidecar that records those boosts and asks the CPA to
+//!   evaluate at once.
 //! - [`state`]: the decay state kept between evaluations, saved atomically
 //!   under a bounded lock.
 //! - [`settings`]: flags, environment variables and aliases, resolved alike
@@ -32,6 +35,8 @@
 //! The binaries (`gpa-metric`, `gpa-evaluate`, `gpa`) are thin shells over
 //! these; [`cli`] holds what they do alike at their edges.
 
+#[cfg(feature = "alerts")]
+pub mod alerts;
 pub mod boosts;
 pub mod cli;
 pub mod cpa;
