@@ -2,7 +2,9 @@
 //! client: Alertmanager's notifications in, the boosts file and the CPA's
 //! `POST /api/v1/evaluation` (a fake CPA started here) out. The clock is
 //! fixed, so expiries are exact. The last tests run the `gpa` executable
-//! itself: start, health, SIGTERM, and a bad config.
+//! itself: start, health, SIGTERM, and a bad config; the last, with
+//! `gpa-evaluate`, checks that a firing alert raises the next decision's floor
+//! and its resolution lowers it again.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -486,4 +488,59 @@ fn the_example_pod_runs_the_sidecar_from_the_image_with_its_config_token_and_sha
             .any(|p| p["targetPort"] == port),
         "the Service reaches the sidecar"
     );
+}
+
+/// `gpa-evaluate` on the example input (a missed target, 3 replicas) with
+/// `config` and a fresh state file: its answer and its decision line.
+fn evaluate(config: &Path) -> (String, String) {
+    let state = tempfile::tempdir().unwrap();
+    let input = std::fs::read("example/inputs/evaluate-v2.json").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gpa-evaluate"))
+        .arg("--config")
+        .arg(config)
+        .arg("--state")
+        .arg(state.path().join("state.json"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_firing_alert_raises_the_next_decisions_floor_and_its_resolution_lowers_it() {
+    let (cpa, _calls) = fake_cpa().await;
+    let sidecar = Running::start_on(&cpa, Arc::new(Timestamp::now)).await;
+    let config = sidecar.boosts.with_file_name("evaluation_config.yaml");
+    let example = std::fs::read_to_string("example/evaluation_config.yaml").unwrap();
+    let example = example.replace(
+        "boostsFile: /var/run/gpa/boosts.json",
+        &format!("boostsFile: {}", sidecar.boosts.display()),
+    );
+    std::fs::write(&config, example).unwrap();
+
+    let (answer, _) = evaluate(&config);
+    assert_eq!(answer, "{\"targetReplicas\":4}\n", "a miss at 3: one more");
+
+    let (status, _) = sidecar
+        .notify(&notification("firing", "HighLatency", "aaaa"))
+        .await;
+    assert_eq!(status, 200);
+    let (answer, line) = evaluate(&config);
+    assert_eq!(answer, "{\"targetReplicas\":6}\n", "{line}");
+    assert!(line.contains("latency-page"), "names the rule: {line}");
+
+    let (status, _) = sidecar
+        .notify(&notification("resolved", "HighLatency", "aaaa"))
+        .await;
+    assert_eq!(status, 200);
+    let (answer, line) = evaluate(&config);
+    assert_eq!(answer, "{\"targetReplicas\":4}\n", "{line}");
 }
