@@ -244,6 +244,9 @@ impl Run<'_> {
         let current = self.observed.current;
         let why: Vec<String> = missed.iter().map(|m| m.describe()).collect();
         let why = why.join(", ");
+        if let Some(reason) = self.draining(&why) {
+            return Proposal::hold(current, reason);
+        }
         let starting = self.observed.starting();
         let ready_need = self
             .ready_need(missed)
@@ -266,9 +269,6 @@ impl Run<'_> {
                 ),
                 step: Step::Restore,
             };
-        }
-        if let Some(reason) = self.draining(&why) {
-            return Proposal::hold(current, reason);
         }
         let (replicas, how) = match ready_need {
             Some((need, how)) => {
@@ -315,17 +315,23 @@ impl Run<'_> {
     }
 
     /// The hold reason when a miss comes soon after a failed decay was
-    /// undone, at the restored count with every replica known to be ready:
-    /// the queue built while the decay was in force is still draining.
+    /// undone, at the restored count, with readiness known: the count was
+    /// enough before the decay, and the queue built while the decay was in
+    /// force is still draining (the ready replicas' need, computed on that
+    /// queue, would overshoot).
     fn draining(&self, why: &str) -> Option<String> {
         let current = self.observed.current;
         let (restored, since) = self.memory.draining()?;
-        let all_ready = self.observed.ready.is_some() && self.observed.starting() == 0;
-        (all_ready && restored == current).then(|| {
-            format!(
-                "{why}; back at {current} {since} run(s) ago after a decay that went too far, every replica ready: the queue built meanwhile is draining"
-            )
-        })
+        if self.observed.ready.is_none() || restored != current {
+            return None;
+        }
+        let replicas = match self.observed.starting() {
+            0 => "every replica ready".to_owned(),
+            starting => format!("{starting} of {current} replicas still starting"),
+        };
+        Some(format!(
+            "{why}; back at {current} {since} run(s) ago after a decay that went too far ({replicas}): the queue built meanwhile is draining"
+        ))
     }
 
     /// The hold reason while the scale-up cooldown runs, if it does.
@@ -871,7 +877,12 @@ mod tests {
                 .ready(4)
                 .runs(0)
                 .memory(Some(4), 7, 8, None)
-                .says("hold 4: GET /fib mean 20 ms > target 7 ms; back at 4 1 run(s) ago after a decay that went too far, every replica ready: the queue built meanwhile is draining"),
+                .says("hold 4: GET /fib mean 20 ms > target 7 ms; back at 4 1 run(s) ago after a decay that went too far (every replica ready): the queue built meanwhile is draining"),
+            case("a miss right after a restore holds while the restored replica starts, whatever the ready ones measure", 900.0, 4, 4)
+                .config(proportional())
+                .state(after_restore(4, 1))
+                .ready(3)
+                .says("hold 4: GET /fib mean 900 ms > target 7 ms; back at 4 1 run(s) ago after a decay that went too far (1 of 4 replicas still starting): the queue built meanwhile is draining"),
             case("it holds for the rest of the decay period", 20.0, 4, 4)
                 .config(proportional())
                 .state(after_restore(4, 3))
