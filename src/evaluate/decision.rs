@@ -1343,6 +1343,48 @@ mod tests {
         }
     }
 
+    /// The built-in simulation's step, as `gpa simulate` measured it: a
+    /// decay 4 -> 3 under load misses, the restore to 4 starts, and the
+    /// queue built at 3 is measured for two more runs. Those runs hold at 4
+    /// instead of jumping on the backlog (once 4 -> 7).
+    #[test]
+    fn the_queue_of_a_failed_decay_drains_at_the_restored_count_without_a_jump() {
+        let config = one_target("mean", 100.0).with_scale_up("proportional", Some(3), 0);
+        let config = config.with_decay(1, 2);
+        // (current, ready, measured mean ms, want)
+        let runs = [
+            (4, 4, 54.0, 4),
+            (4, 4, 53.0, 4),
+            (4, 4, 54.9, 3),
+            (3, 3, 405.0, 4),
+            (4, 3, 669.0, 4),
+            (4, 4, 425.0, 4),
+            (4, 4, 52.0, 4),
+        ];
+        let mut state = DecayState::default();
+        let mut got = Vec::new();
+        for (run, (current, ready, mean_ms, _)) in runs.iter().enumerate() {
+            let decision = decide(
+                &config,
+                BOUNDS,
+                &report(stats(100, 0, *mean_ms)),
+                Observed {
+                    current: *current,
+                    ready: Some(*ready),
+                },
+                &state,
+                at(NOW + run as u64 * 5),
+            )
+            .unwrap();
+            state = decision.state.unwrap();
+            got.push(decision.target_replicas);
+        }
+        let want: Vec<u32> = runs.iter().map(|run| run.3).collect();
+        assert_eq!(got, want);
+        // and the failed decay's floor still holds the next decay back
+        assert_eq!(state.decay_floor_replicas, Some(4));
+    }
+
     /// A load that needs 4 replicas: each decay to 3 misses, goes back to 4,
     /// and the next attempt waits twice as long as the last.
     #[test]
