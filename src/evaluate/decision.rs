@@ -226,6 +226,7 @@ impl Run<'_> {
                 self.state.last_scale_up_unix_seconds
             },
             consecutive_failed_runs: 0,
+            settling_replicas: self.settling_after(target),
             ..*self.state
         };
         let step = match step {
@@ -234,6 +235,21 @@ impl Run<'_> {
         };
         self.memory.remember(step, met, current, &mut next);
         next
+    }
+
+    /// The count whose replicas the next run waits to see all ready: the
+    /// count of a scale-up answered now (with readiness known), else the one
+    /// still awaited while replicas start.
+    fn settling_after(&self, target: u32) -> Option<u32> {
+        let current = self.observed.current;
+        self.observed.ready?;
+        if target > current {
+            return Some(target);
+        }
+        self.state
+            .settling_replicas
+            .filter(|&count| count == current && !self.external_change)
+            .filter(|_| self.observed.starting() > 0)
     }
 
     /// The proposal when a target was missed: hold while replicas start
@@ -256,6 +272,9 @@ impl Run<'_> {
                 current,
                 format!("{starting} of {current} replicas still starting; {why}"),
             );
+        }
+        if let Some(reason) = self.settling(missed, &why) {
+            return Proposal::hold(current, reason);
         }
         if let Some(reason) = self.cooldown(&why) {
             return Proposal::hold(current, reason);
@@ -332,6 +351,25 @@ impl Run<'_> {
         Some(format!(
             "{why}; back at {current} {since} run(s) ago after a decay that went too far ({replicas}): the queue built meanwhile is draining"
         ))
+    }
+
+    /// The hold reason in the first run in which every replica of our last
+    /// scale-up is ready, when the miss is not a saturation: the probe still
+    /// measures the queue built before they served, and scaling up on it
+    /// again would be the double scale-up the readiness hold prevents. One
+    /// run; a saturated target (timeouts) is overload enough to scale on.
+    fn settling(&self, missed: &[&Measurement], why: &str) -> Option<String> {
+        let current = self.observed.current;
+        let settling = self.state.settling_replicas? == current
+            && !self.external_change
+            && self.observed.ready.is_some()
+            && self.observed.starting() == 0
+            && missed.iter().all(|m| m.saturation.is_none());
+        settling.then(|| {
+            format!(
+                "{why}; the {current} replicas of our scale-up are all ready since this run: the queue built before they served is draining, one run to settle"
+            )
+        })
     }
 
     /// The hold reason while the scale-up cooldown runs, if it does.
@@ -855,6 +893,7 @@ mod tests {
         cases.extend(failed_decay_cases());
         cases.extend(draining_cases());
         cases.extend(policy_cases());
+        cases.extend(settling_cases());
         cases
     }
 
@@ -904,6 +943,43 @@ mod tests {
                 })
                 .ready(5)
                 .says("scale up 5 -> 6"),
+        ]
+    }
+
+    fn settling_cases() -> Vec<Case> {
+        let settling = |count| DecayState {
+            settling_replicas: Some(count),
+            ..state(0, 4, 4, Some(NOW - 5))
+        };
+        vec![
+            case("a miss in the first run with every replica of our scale-up ready holds", 16.0, 4, 4)
+                .config(proportional())
+                .state(settling(4))
+                .ready(4)
+                .runs(0)
+                .says("hold 4: GET /fib mean 16 ms > target 7 ms; the 4 replicas of our scale-up are all ready since this run: the queue built before they served is draining, one run to settle"),
+            case("the next miss scales up", 16.0, 4, 10)
+                .config(proportional())
+                .state(state(0, 4, 4, Some(NOW - 10)))
+                .ready(4)
+                .says("scale up 4 -> 10"),
+            case("a saturated target does not wait to settle", 5.0, 4, 10)
+                .config(proportional())
+                .report(failing(100, [100, 0, 0], 5.0))
+                .timeout_ms(1000.0)
+                .state(settling(4))
+                .ready(4)
+                .says("scale up 4 -> 10: GET /fib mean 1000 ms"),
+            case("without a status nothing settles", 16.0, 4, 10)
+                .config(proportional())
+                .state(settling(4))
+                .needs_status()
+                .says("scale up 4 -> 10"),
+            case("a count changed by someone else does not settle", 16.0, 5, 10)
+                .config(proportional())
+                .state(settling(5))
+                .ready(5)
+                .says("scale up 5 -> 10"),
         ]
     }
 
@@ -1277,7 +1353,8 @@ mod tests {
     }
 
     /// LPA compatibility: a status with every replica ready decides exactly
-    /// as no status at all, in every case of the table without one.
+    /// as no status at all, in every case of the table without one; only
+    /// the state then also remembers a scale-up's count to see it ready.
     #[test]
     fn every_replica_ready_decides_as_no_status() {
         for case in cases()
@@ -1299,12 +1376,14 @@ mod tests {
                 )
                 .unwrap()
             };
-            assert_eq!(
-                decide_with(None),
-                decide_with(Some(case.current)),
-                "{}",
-                case.what
-            );
+            let mut with_status = decide_with(Some(case.current));
+            if let Some(state) = &mut with_status.state {
+                let target = with_status.target_replicas;
+                let want = (target > case.current).then_some(target);
+                assert_eq!(state.settling_replicas, want, "{}", case.what);
+                state.settling_replicas = None;
+            }
+            assert_eq!(decide_with(None), with_status, "{}", case.what);
         }
     }
 
@@ -1383,6 +1462,44 @@ mod tests {
         assert_eq!(got, want);
         // and the failed decay's floor still holds the next decay back
         assert_eq!(state.decay_floor_replicas, Some(4));
+    }
+
+    /// The spike as `gpa simulate` measured it on a busy machine: the queue
+    /// built at 1 replica is still measured in the first run in which all 4
+    /// serve. That run holds instead of scaling up again (once 4 -> 7).
+    #[test]
+    fn the_first_run_with_every_new_replica_ready_settles_instead_of_scaling_again() {
+        let config = one_target("mean", 100.0).with_scale_up("proportional", Some(3), 0);
+        let config = config.with_decay(1, 2);
+        // (current, ready, measured mean ms, want)
+        let runs = [
+            (1, 1, 882.0, 4),
+            (4, 1, 198.0, 4),
+            (4, 4, 163.0, 4),
+            (4, 4, 52.0, 4),
+            (4, 4, 150.0, 6),
+        ];
+        let mut state = DecayState::default();
+        for (run, &(current, ready, mean_ms, want)) in runs.iter().enumerate() {
+            let decision = decide(
+                &config,
+                BOUNDS,
+                &report(stats(100, 0, mean_ms)),
+                Observed {
+                    current,
+                    ready: Some(ready),
+                },
+                &state,
+                at(NOW + run as u64 * 5),
+            )
+            .unwrap();
+            assert_eq!(
+                decision.target_replicas, want,
+                "run {run}: {}",
+                decision.explanation
+            );
+            state = decision.state.unwrap();
+        }
     }
 
     /// A load that needs 4 replicas: each decay to 3 misses, goes back to 4,
