@@ -18,6 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::evaluate::config::{Bounds, EvaluationConfig, ScaleUpPolicy};
 use crate::evaluate::measure::{Measurement, measure, round};
 use crate::evaluate::memory::{Memory, Step};
+use crate::evaluate::policy::{cap, decay_size, scale_up};
 use crate::report::LatencyReport;
 use crate::state::DecayState;
 
@@ -454,15 +455,8 @@ impl Run<'_> {
                 format!("{reason}, but decay is disabled (decay.replicas 0)"),
             );
         }
-        let mut removed = decay.replicas;
-        if let Some(percent) = decay.percent {
-            let by_percent = u64::from(current) * u64::from(percent) / 100;
-            let by_percent = u32::try_from(by_percent).unwrap_or(u32::MAX);
-            if by_percent > removed {
-                removed = by_percent;
-                let _ = write!(reason, "; decay.percent {percent}: -{removed}");
-            }
-        }
+        let (removed, how) = decay_size(self.config, current);
+        reason.push_str(&how);
         let decayed = current.saturating_sub(removed);
         match self.memory.floor() {
             Some((floor, runs_left, backoff)) if decayed < floor => {
@@ -503,50 +497,6 @@ fn verdict(current: u32, target: u32, proposal: u32, bounds: Bounds, reason: &st
         let _ = write!(line, "; {proposal} limited to {bound}");
     }
     line
-}
-
-/// The scale-up proposal by the policy (before the step cap and bounds) and
-/// how it was reached.
-fn scale_up(config: &EvaluationConfig, current: u32, missed: &[&Measurement]) -> (u32, String) {
-    let step_up = current.saturating_add(config.scale_up.replicas);
-    if config.scale_up.policy == ScaleUpPolicy::Step {
-        return (step_up, String::new());
-    }
-    let ratio = missed
-        .iter()
-        .filter(|m| m.target.kind.is_latency())
-        .map(|m| m.measured / m.target.target)
-        .fold(None, |worst: Option<f64>, ratio| {
-            Some(worst.map_or(ratio, |worst| worst.max(ratio)))
-        });
-    match ratio {
-        Some(ratio) => {
-            // `as` saturates: an absurd ratio cannot wrap around
-            let proportional = (f64::from(current) * ratio).ceil() as u32;
-            (
-                proportional.max(step_up),
-                format!(" (proportional: {current} x {})", round(ratio)),
-            )
-        }
-        None => (step_up, String::new()),
-    }
-}
-
-/// `proposal` capped by `scaleUp.maxStep` or `scaleUp.maxPercent` (the
-/// larger cap), with `reason` naming the cap that applied.
-fn cap(
-    config: &EvaluationConfig,
-    current: u32,
-    proposal: u32,
-    mut reason: String,
-) -> (u32, String) {
-    match config.scale_up.max_added(current) {
-        Some((added, key)) if proposal > current.saturating_add(added) => {
-            let _ = write!(reason, "; {proposal} capped by {key}");
-            (current.saturating_add(added), reason)
-        }
-        _ => (proposal, reason),
-    }
 }
 
 #[cfg(test)]

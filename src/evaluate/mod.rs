@@ -17,6 +17,7 @@ pub mod decision;
 pub mod fallback;
 mod measure;
 mod memory;
+mod policy;
 pub mod settings;
 
 pub use bounds::Bounds;
