@@ -12,8 +12,11 @@ RUN apk add --no-cache build-base
 WORKDIR /src
 COPY . .
 # Without the default `simulate` feature: the image needs neither `gpa
-# simulate` nor its example service and chart library.
-RUN cargo build --release --locked --no-default-features --bin gpa-metric --bin gpa-evaluate
+# simulate` nor its example service and chart library. With `alerts`: `gpa
+# alerts`, the Alertmanager sidecar, runs from this image as a second
+# container of the CPA's pod (docs/alerts.md).
+RUN cargo build --release --locked --no-default-features --features alerts \
+    --bin gpa-metric --bin gpa-evaluate --bin gpa
 
 # Final stage: the CPA's Alpine image, pinned. Alpine rather than the Python
 # (Debian) image: our plugin needs no interpreter, the image is a fraction of
@@ -24,4 +27,5 @@ FROM custompodautoscaler/alpine:v2.12.2
 RUN apk add --no-cache ca-certificates
 COPY --from=build /src/target/release/gpa-metric /gpa-metric
 COPY --from=build /src/target/release/gpa-evaluate /gpa-evaluate
+COPY --from=build /src/target/release/gpa /gpa
 COPY config.yaml /config.yaml

@@ -16,6 +16,11 @@
 //!   the pure scaling decision (with the measurement, fallback and
 //!   failed-decay rules it uses), and the run that ties input, config, state
 //!   and decision together.
+//! - [`boosts`]: alert boosts, the temporary replica floors `gpa alerts`
+//!   records for the evaluate stage, in a file replaced atomically.
+//! - `alerts` (cargo feature `alerts`, on by default): `gpa alerts`, the
+//!   Alertmanager sidecar that records those boosts and asks the CPA to
+//!   evaluate at once.
 //! - [`state`]: the decay state kept between evaluations, saved atomically
 //!   under a bounded lock.
 //! - [`settings`]: flags, environment variables and aliases, resolved alike
@@ -30,6 +35,9 @@
 //! The binaries (`gpa-metric`, `gpa-evaluate`, `gpa`) are thin shells over
 //! these; [`cli`] holds what they do alike at their edges.
 
+#[cfg(feature = "alerts")]
+pub mod alerts;
+pub mod boosts;
 pub mod cli;
 pub mod cpa;
 pub mod evaluate;

@@ -12,6 +12,7 @@
 //! the state file is opened through a symbolic link: a link there is an
 //! error, never a file created or read elsewhere.
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -76,11 +77,29 @@ fn is_zero(count: &u32) -> bool {
     *count == 0
 }
 
+/// The whole state file: the decay state and, beside its keys, the bases of
+/// the active `addReplicas` alert boosts. Old files (without `boostBases`)
+/// load with none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StateDocument {
+    #[serde(flatten)]
+    state: DecayState,
+    /// Per active `addReplicas` boost id: the replica count seen at the
+    /// first evaluation that applied it; the boost's floor is that plus N.
+    /// Forgotten once the boost is no longer active.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    boost_bases: BTreeMap<String, u32>,
+}
+
 /// The state as loaded, with a warning when the file held garbage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadedState {
     /// The state; fresh when the file was missing, empty or unparseable.
     pub state: DecayState,
+    /// `boostBases`: per active `addReplicas` alert boost id, the replica
+    /// count its floor counts from; empty when fresh.
+    pub boost_bases: BTreeMap<String, u32>,
     /// Why the file's content was discarded, if it was.
     pub warning: Option<String>,
 }
@@ -250,16 +269,19 @@ impl StateFile {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(LoadedState {
                 state: DecayState::default(),
+                boost_bases: BTreeMap::new(),
                 warning: None,
             });
         }
-        match serde_json::from_slice(&bytes) {
-            Ok(state) => Ok(LoadedState {
-                state,
+        match serde_json::from_slice::<StateDocument>(&bytes) {
+            Ok(document) => Ok(LoadedState {
+                state: document.state,
+                boost_bases: document.boost_bases,
                 warning: None,
             }),
             Err(err) => Ok(LoadedState {
                 state: DecayState::default(),
+                boost_bases: BTreeMap::new(),
                 warning: Some(format!(
                     "decay state file '{}' is not valid state JSON ({err}); starting fresh and overwriting it",
                     self.path.display()
@@ -281,41 +303,32 @@ impl StateFile {
 
     /// Replaces the state file atomically. Takes the lock as proof that it is
     /// held across the read-decide-write.
-    pub fn save(&self, state: &DecayState, _lock: &StateLock) -> Result<(), StateError> {
+    pub fn save(&self, state: &DecayState, lock: &StateLock) -> Result<(), StateError> {
+        self.save_with_boosts(state, &BTreeMap::new(), lock)
+    }
+
+    /// [`StateFile::save`] with the alert boosts' bases (`boostBases`).
+    pub fn save_with_boosts(
+        &self,
+        state: &DecayState,
+        boost_bases: &BTreeMap<String, u32>,
+        _lock: &StateLock,
+    ) -> Result<(), StateError> {
         let write_error = |error| StateError::Write {
             path: self.path.clone(),
             error,
         };
-        let folder = self.folder();
-        let mut json = serde_json::to_vec(state).map_err(|err| write_error(err.into()))?;
+        let document = StateDocument {
+            state: *state,
+            boost_bases: boost_bases.clone(),
+        };
+        let mut json = serde_json::to_vec(&document).map_err(|err| write_error(err.into()))?;
         json.push(b'\n');
-        let mut temp = tempfile::Builder::new()
-            .prefix(&format!(".{}.", self.file_name()))
-            .suffix(".tmp")
-            .tempfile_in(folder)
-            .map_err(write_error)?;
-        temp.write_all(&json).map_err(write_error)?;
-        temp.as_file().sync_all().map_err(write_error)?;
-        temp.persist(&self.path)
-            .map_err(|err| write_error(err.error))?;
-        File::open(folder)
-            .and_then(|dir| dir.sync_all())
-            .map_err(write_error)?;
-        Ok(())
+        replace_atomically(&self.path, &json).map_err(write_error)
     }
 
     fn folder(&self) -> &Path {
-        match self.path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        }
-    }
-
-    fn file_name(&self) -> String {
-        self.path
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "state".into())
+        folder_of(&self.path)
     }
 
     fn check_folder(&self) -> Result<(), StateError> {
@@ -329,6 +342,34 @@ impl StateFile {
             })
         }
     }
+}
+
+/// The folder holding `path` (`.` for a bare file name).
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// Replaces the file at `path` with `bytes` so that a reader, or a process
+/// killed at any instant, sees either the old or the new file, never a mix:
+/// a temporary `.<name>.*.tmp` file in the same folder is written and
+/// fsynced, renamed over `path`, then the folder is fsynced.
+pub(crate) fn replace_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let folder = folder_of(path);
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(folder)?;
+    temp.write_all(bytes)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|err| err.error)?;
+    File::open(folder)?.sync_all()
 }
 
 /// `O_NOFOLLOW`: opening a symbolic link fails instead of following it.
@@ -367,6 +408,29 @@ mod tests {
             (loaded.state, loaded.warning),
             (DecayState::default(), None)
         );
+    }
+
+    #[test]
+    fn boost_bases_are_kept_beside_the_decay_keys_and_old_files_have_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = StateFile::new(dir.path().join("decay_info.json"));
+        let lock = file.lock(Duration::from_secs(5)).unwrap();
+        let bases = BTreeMap::from([("abc/page".to_string(), 3)]);
+        file.save_with_boosts(&sample(), &bases, &lock).unwrap();
+        let text = std::fs::read_to_string(file.path()).unwrap();
+        assert!(
+            text.ends_with(",\"boostBases\":{\"abc/page\":3}}\n"),
+            "{text}"
+        );
+        let loaded = file.load().unwrap();
+        assert_eq!((loaded.state, loaded.boost_bases), (sample(), bases));
+        std::fs::write(file.path(), "{\"runs_since_change\": 2}").unwrap();
+        let loaded = file.load().unwrap();
+        assert_eq!(
+            loaded.state.runs_since_change, 2,
+            "the LPA's key still loads"
+        );
+        assert!(loaded.boost_bases.is_empty() && loaded.warning.is_none());
     }
 
     #[test]

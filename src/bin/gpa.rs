@@ -1,13 +1,19 @@
-//! `gpa`: the project's command for people. `gpa simulate` runs the whole CPA
-//! autoscaling loop on this machine (see docs/simulate.md): progress lines on
-//! stderr, the summary as one JSON document on stdout. With `--compare` it
-//! runs once per evaluation config: the table of figures on stderr, the rows
-//! as one JSON array on stdout.
+//! `gpa`: the project's command for people and for the pod's sidecar.
+//!
+//! - `gpa simulate` (feature `simulate`) runs the whole CPA autoscaling loop
+//!   on this machine (see docs/simulate.md): progress lines on stderr, the
+//!   summary as one JSON document on stdout. With `--compare` it runs once
+//!   per evaluation config: the table of figures on stderr, the rows as one
+//!   JSON array on stdout.
+//! - `gpa alerts` (feature `alerts`) serves Alertmanager's webhook beside the
+//!   CPA, recording alert boosts (see docs/alerts.md); logs on stderr.
 
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use goose_pod_autoscaler::alerts;
+#[cfg(feature = "simulate")]
 use goose_pod_autoscaler::simulate::{self, Settings};
 use goose_pod_autoscaler::{cli, logging};
 
@@ -25,7 +31,12 @@ enum Command {
     /// model, background traffic from a load profile, and every interval the
     /// real gpa-metric and gpa-evaluate, as the CPA runs them. Prints the
     /// summary as JSON on stdout; writes a chart and the timeline.
-    Simulate(simulate::Flags),
+    #[cfg(feature = "simulate")]
+    Simulate(Box<simulate::Flags>),
+    /// Serve Alertmanager's webhook as a sidecar of the CPA: firing alerts
+    /// that match a rule raise the replica floor for a while (a boost in the
+    /// shared boosts file) and trigger an evaluation at once.
+    Alerts(alerts::Flags),
 }
 
 fn main() -> ExitCode {
@@ -37,9 +48,16 @@ fn run() -> anyhow::Result<()> {
         return Ok(());
     };
     logging::init("info");
-    let Command::Simulate(flags) = cli.command;
-    let settings = Settings::from(flags);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    match cli.command {
+        #[cfg(feature = "simulate")]
+        Command::Simulate(flags) => simulate_command(&runtime, Settings::from(*flags)),
+        Command::Alerts(flags) => runtime.block_on(alerts::run(&flags)),
+    }
+}
+
+#[cfg(feature = "simulate")]
+fn simulate_command(runtime: &tokio::runtime::Runtime, settings: Settings) -> anyhow::Result<()> {
     if settings.compare.is_empty() {
         let summary = runtime
             .block_on(simulate::run(&settings))

@@ -8,7 +8,8 @@
 //! Autoscaler (`targets` with `method`/`endpoint`/`type`/`target`, `decay`)
 //! loads unchanged and behaves as it did there. Every key added since
 //! (`tolerance`, `downTolerance`, `scaleUp`, `decay.percent`, `fallback`,
-//! `minReplicas`, `maxReplicas`) defaults to the old behaviour.
+//! `minReplicas`, `maxReplicas`, `schedules`, `boostsFile`, `budget`)
+//! defaults to the old behaviour.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use super::bounds;
 pub use super::bounds::{Bounds, CpaFileBounds, DEFAULT_MAX_REPLICAS, DEFAULT_MIN_REPLICAS};
+pub use super::overrides::Budget;
+use super::schedule::{Schedule, WindowConfig};
 
 /// The whole evaluation config file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -43,6 +46,17 @@ pub struct EvaluationConfig {
     /// environment variable (new).
     #[serde(default)]
     pub max_replicas: Option<u32>,
+    /// Schedule windows: replica bounds that hold at certain times of day
+    /// (new; the `schedule` module). Later windows win where they overlap.
+    #[serde(default)]
+    pub schedules: Vec<WindowConfig>,
+    /// The alert boosts file `gpa alerts` writes, read on every run (new);
+    /// a missing file means no boost.
+    #[serde(default)]
+    pub boosts_file: Option<PathBuf>,
+    /// A replica ceiling from a cost limit (new).
+    #[serde(default)]
+    pub budget: Option<Budget>,
 }
 
 /// One target: a statistic of one request that must stay at or under a value.
@@ -438,6 +452,17 @@ impl EvaluationConfig {
         )
     }
 
+    /// The checked schedule windows (validated when the config was loaded).
+    pub fn schedule(&self) -> Schedule {
+        Schedule::parse(&self.schedules).unwrap_or_default()
+    }
+
+    /// True when any bound override is configured (`schedules`,
+    /// `boostsFile`, `budget`): then the CPA's own bounds are applied last.
+    pub fn has_overrides(&self) -> bool {
+        !self.schedules.is_empty() || self.boosts_file.is_some() || self.budget.is_some()
+    }
+
     fn validate(&self, path: &Path) -> Result<(), ConfigError> {
         let invalid = |key: String, problem: String| ConfigError::Invalid {
             path: path.to_owned(),
@@ -499,6 +524,12 @@ impl EvaluationConfig {
                     ));
                 }
             }
+        }
+        if let Err((key, problem)) = Schedule::parse(&self.schedules) {
+            return Err(invalid(key, problem));
+        }
+        if let Some((key, problem)) = self.budget.as_ref().and_then(Budget::problem) {
+            return Err(invalid(key, problem));
         }
         bounds::check(
             path,

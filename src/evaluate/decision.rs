@@ -18,6 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::evaluate::config::{Bounds, EvaluationConfig, ScaleUpPolicy};
 use crate::evaluate::measure::{Measurement, measure, round};
 use crate::evaluate::memory::{Memory, Step};
+use crate::evaluate::overrides::Overrides;
 use crate::evaluate::policy::{cap, decay_size, scale_up};
 use crate::report::LatencyReport;
 use crate::state::DecayState;
@@ -104,7 +105,33 @@ pub fn decide(
     state: &DecayState,
     now: SystemTime,
 ) -> Result<Decision, DecisionError> {
+    let none = Overrides::default();
+    decide_with(config, bounds, &none, report, observed, state, now)
+}
+
+/// [`decide`] with the bound overrides in force at `now` (schedule window,
+/// alert boosts, budget, the CPA's bounds), applied to the proposal in their
+/// documented order (the `overrides` module).
+pub fn decide_with(
+    config: &EvaluationConfig,
+    bounds: Bounds,
+    overrides: &Overrides,
+    report: &LatencyReport,
+    observed: Observed,
+    state: &DecayState,
+    now: SystemTime,
+) -> Result<Decision, DecisionError> {
     let current = observed.current;
+    if current == 0
+        && let Some((target, explanation, state)) =
+            overrides.at_zero(bounds, state, unix_seconds(now))
+    {
+        return Ok(Decision {
+            target_replicas: target,
+            state,
+            explanation,
+        });
+    }
     if let Some(decision) = at_zero(bounds, report, current) {
         return Ok(decision);
     }
@@ -129,8 +156,8 @@ pub fn decide(
     } else {
         band_proposal(current, &measurements)
     };
-    let target = proposal.replicas.clamp(bounds.min, bounds.max);
-    let mut explanation = verdict(current, target, proposal.replicas, bounds, &proposal.reason);
+    let (target, limits) = overrides.apply(bounds, proposal.replicas);
+    let mut explanation = verdict(current, target, &proposal.reason, &limits);
     if external_change {
         let _ = write!(
             explanation,
@@ -479,8 +506,8 @@ impl Run<'_> {
 }
 
 /// The verdict line: `scale up 3 -> 4: <reason>`, `scale down ...` or
-/// `hold 3: ...`, and the bound that limited the proposal, if one did.
-fn verdict(current: u32, target: u32, proposal: u32, bounds: Bounds, reason: &str) -> String {
+/// `hold 3: ...`, then each bound step that changed the proposal (`limits`).
+fn verdict(current: u32, target: u32, reason: &str, limits: &[String]) -> String {
     let mut line = if target > current {
         format!("scale up {current} -> {target}: {reason}")
     } else if target < current {
@@ -488,13 +515,8 @@ fn verdict(current: u32, target: u32, proposal: u32, bounds: Bounds, reason: &st
     } else {
         format!("hold {current}: {reason}")
     };
-    if target != proposal {
-        let bound = if target == bounds.max {
-            format!("maxReplicas {}", bounds.max)
-        } else {
-            format!("minReplicas {}", bounds.min)
-        };
-        let _ = write!(line, "; {proposal} limited to {bound}");
+    for limit in limits {
+        let _ = write!(line, "; {limit}");
     }
     line
 }

@@ -15,19 +15,25 @@ pub mod bounds;
 pub mod config;
 pub mod decision;
 pub mod fallback;
+mod listing;
 mod measure;
 mod memory;
+pub mod overrides;
 mod policy;
+pub mod schedule;
 pub mod settings;
 
 pub use bounds::Bounds;
 pub use settings::{Args, DEFAULT_CONFIG_PATH, DEFAULT_STATE_PATH, Settings};
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::time::SystemTime;
 
 use anyhow::Context;
+use jiff::Timestamp;
 
+use crate::boosts::BoostsFile;
 use crate::cpa::{self, Evaluation, InputError};
 use crate::logging;
 use crate::report::Keep;
@@ -36,6 +42,7 @@ use bounds::CpaFileBounds;
 use config::{ConfigError, EvaluationConfig, Target};
 use decision::{Decision, DecisionError, Observed};
 use fallback::AfterFailure;
+use overrides::Overrides;
 
 /// What one evaluation answered and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,11 +106,15 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
     let state_file = StateFile::new(&settings.state_path);
     let dry_run = request.run_type.is_dry_run();
     let (lock, loaded) = lock_and_load(&state_file, dry_run, settings)?;
+    let (overrides, bases) = overrides_at(&config, settings, &loaded, current, now);
+    let save =
+        |state: &DecayState, lock: &StateLock| state_file.save_with_boosts(state, &bases, lock);
     let judged = match missing_target(&targeted, &request, current, bounds) {
         Some(err) => Err(err),
-        None => decision::decide(
+        None => decision::decide_with(
             &config,
             bounds,
+            &overrides,
             &request.report,
             observed,
             &loaded.state,
@@ -119,13 +130,13 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
             &loaded.state,
             error,
             |state| match &lock {
-                Some(lock) => state_file.save(state, lock),
+                Some(lock) => save(state, lock),
                 None => Ok(()),
             },
         )?,
     };
     if let (Some(lock), Some(state)) = (&lock, &decision.state) {
-        state_file.save(state, lock)?;
+        save(state, lock)?;
     }
     let explanation = if dry_run {
         format!("{} (dry run, state unchanged)", decision.explanation)
@@ -141,6 +152,40 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
         dry_run,
         warning: loaded.warning,
     })
+}
+
+/// The bound overrides in force at `now` and the alert boosts' bases to
+/// remember. An unreadable boosts file is logged and applies no boost: an
+/// alert sidecar's fault must not stop autoscaling.
+fn overrides_at(
+    config: &EvaluationConfig,
+    settings: &Settings,
+    loaded: &LoadedState,
+    current: u32,
+    now: SystemTime,
+) -> (Overrides, BTreeMap<String, u32>) {
+    let boosts = match &config.boosts_file {
+        Some(path) => BoostsFile::load(path).unwrap_or_else(|err| {
+            tracing::warn!("{err}; applying no alert boost");
+            BoostsFile::default()
+        }),
+        None => BoostsFile::default(),
+    };
+    let now = Timestamp::try_from(now).unwrap_or(Timestamp::UNIX_EPOCH);
+    let cpa = cpa_bounds(settings);
+    Overrides::resolve(config, cpa, &boosts, &loaded.boost_bases, current, now)
+}
+
+/// The bounds the CPA applies to any answer: its settings, else its defaults.
+fn cpa_bounds(settings: &Settings) -> Bounds {
+    Bounds {
+        min: settings
+            .min_replicas
+            .unwrap_or(bounds::DEFAULT_MIN_REPLICAS),
+        max: settings
+            .max_replicas
+            .unwrap_or(bounds::DEFAULT_MAX_REPLICAS),
+    }
 }
 
 /// The lock (none on a dry run) and the state it guards.
@@ -236,6 +281,7 @@ pub fn main_with(
     for warning in &settings.warnings {
         tracing::warn!("{warning}");
     }
+    let now = settings.now.map_or_else(SystemTime::now, SystemTime::from);
     if args.check {
         let (config, bounds) = check(&settings)?;
         tracing::info!(
@@ -245,13 +291,18 @@ pub fn main_with(
             bounds.min,
             bounds.max
         );
+        let listing = listing::overrides(&config, &settings, now);
+        stdout
+            .write_all(listing.as_bytes())
+            .and_then(|()| stdout.flush())
+            .context("cannot write the check's listing to stdout")?;
         return Ok(());
     }
     let mut input = Vec::new();
     stdin
         .read_to_end(&mut input)
         .context("cannot read stdin; expected the CPA evaluate JSON")?;
-    let outcome = run(&settings, &input, SystemTime::now())?;
+    let outcome = run(&settings, &input, now)?;
     tracing::info!("{}", outcome.explanation);
     let mut line = serde_json::to_string(&outcome.evaluation)?;
     line.push('\n');

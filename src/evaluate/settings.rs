@@ -36,6 +36,8 @@ pub const MIN_REPLICAS: Setting = Setting::new("min-replicas", "minReplicas");
 pub const MAX_REPLICAS: Setting = Setting::new("max-replicas", "maxReplicas");
 /// `--cpa-config`, `configPath`.
 pub const CPA_CONFIG: Setting = Setting::new("cpa-config", "configPath");
+/// `--now`, `gpaNow`.
+pub const NOW: Setting = Setting::new("now", "gpaNow");
 /// `--lock-timeout-ms`, `lockTimeoutMs`.
 pub const LOCK_TIMEOUT: Setting = Setting::new("lock-timeout-ms", "lockTimeoutMs");
 
@@ -69,7 +71,14 @@ pub struct Args {
     /// before failing [default: 1000].
     #[arg(long = "lock-timeout-ms", env = "lockTimeoutMs", value_name = "MS")]
     pub lock_timeout_ms: Option<String>,
-    /// Validate the evaluation config and the bounds, then exit.
+    /// The instant to evaluate at, RFC 3339 with an offset (e.g.
+    /// 2026-03-30T08:00:00+02:00): which schedule window is open and which
+    /// alert boosts are active; `gpa simulate` sets it per interval
+    /// [default: the system clock].
+    #[arg(long = "now", env = "gpaNow", value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// Validate the evaluation config and the bounds, list the schedule
+    /// windows' openings for the next 7 days, then exit.
     #[arg(long)]
     pub check: bool,
 }
@@ -89,6 +98,9 @@ pub struct Settings {
     pub max_replicas: Option<u32>,
     /// How long to wait for the state lock (`lockTimeoutMs`, `--lock-timeout-ms`).
     pub lock_timeout: Duration,
+    /// The instant to evaluate at (`gpaNow`, `--now`); `None`: the system
+    /// clock.
+    pub now: Option<jiff::Timestamp>,
     /// Problems met on the way that do not stop the stage (an unreadable CPA
     /// config file), for the caller to log.
     pub warnings: Vec<String>,
@@ -103,6 +115,7 @@ impl Settings {
             min_replicas: None,
             max_replicas: None,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            now: None,
             warnings: Vec::new(),
         }
     }
@@ -129,6 +142,13 @@ impl Settings {
                 "a whole number of milliseconds, e.g. 1000",
             )?;
             settings.lock_timeout = Duration::from_millis(ms);
+        }
+        if let Some(given) = NOW.lookup(args.now.as_deref(), env) {
+            settings.now = Some(given.parse(
+                |_| true,
+                "not an instant",
+                "an RFC 3339 time with an offset, e.g. 2026-03-30T08:00:00+02:00",
+            )?);
         }
         if settings.min_replicas.is_none() || settings.max_replicas.is_none() {
             let cpa_path = path(
@@ -279,6 +299,10 @@ mod tests {
                 "setting minReplicas (--min-replicas) '-1': not a replica count",
             ),
             (
+                ("now", "2026-03-30 08:00"),
+                "setting gpaNow (--now) '2026-03-30 08:00': not an instant; expected an RFC 3339 time with an offset",
+            ),
+            (
                 ("lock-timeout-ms", "1s"),
                 "setting lockTimeoutMs (--lock-timeout-ms) '1s': not a number of milliseconds; expected a whole number of milliseconds",
             ),
@@ -290,5 +314,14 @@ mod tests {
                 "\n got: {err}\nwant: {want}"
             );
         }
+    }
+
+    #[test]
+    fn the_evaluation_instant_is_the_clock_unless_gpa_now_names_one() {
+        let settings = Settings::resolve(&args(&[]), &no_env, |_| file(None, None)).unwrap();
+        assert_eq!(settings.now, None);
+        let given = args(&[("now", "2026-03-29T00:59:00+01:00")]);
+        let settings = Settings::resolve(&given, &no_env, |_| file(None, None)).unwrap();
+        assert_eq!(settings.now, Some("2026-03-28T23:59:00Z".parse().unwrap()));
     }
 }

@@ -98,6 +98,24 @@ fn evaluate_input(
     .into_bytes()
 }
 
+/// The evaluate stage's environment `at_seconds` into a run whose simulated
+/// clock started at `clock_start`: the stages' `env` plus `gpaNow`, the
+/// simulated instant (unless `env` sets gpaNow, from --set, which then holds
+/// for every interval).
+fn evaluate_env(
+    env: &[(String, OsString)],
+    clock_start: jiff::Timestamp,
+    at_seconds: f64,
+) -> Vec<(String, OsString)> {
+    let mut env = env.to_vec();
+    if env.iter().all(|(key, _)| key != "gpaNow") {
+        let elapsed = jiff::SignedDuration::try_from_secs_f64(at_seconds).unwrap_or_default();
+        let now = clock_start.checked_add(elapsed).unwrap_or(clock_start);
+        env.push(("gpaNow".to_string(), OsString::from(now.to_string())));
+    }
+    env
+}
+
 /// The CPA's side of the loop: runs the stages, scales the replicas.
 pub struct Cpa<'a> {
     settings: &'a Settings,
@@ -108,6 +126,8 @@ pub struct Cpa<'a> {
     /// `(seconds since start, replicas from then on)`.
     changes: Vec<(f64, u32)>,
     start: Instant,
+    /// The simulated clock at `start`: `--start-at`, else the system clock.
+    clock_start: jiff::Timestamp,
 }
 
 impl<'a> Cpa<'a> {
@@ -128,6 +148,7 @@ impl<'a> Cpa<'a> {
             stabilization: Stabilization::new(settings.downscale_stabilization),
             changes: vec![(0.0, settings.initial_replicas)],
             start,
+            clock_start: settings.start_at.unwrap_or_else(jiff::Timestamp::now),
         }
     }
 
@@ -219,7 +240,10 @@ impl<'a> Cpa<'a> {
         let evaluate = self
             .settings
             .evaluate
-            .run(&json, &self.env)
+            .run(
+                &json,
+                &evaluate_env(&self.env, self.clock_start, record.at_seconds),
+            )
             .await
             .map_err(|err| stage_failed("evaluate", &err))?;
         record.evaluate_seconds = Some(evaluate.elapsed.as_secs_f64());
@@ -342,6 +366,26 @@ fn measured<'r>(
 mod tests {
     use super::*;
     use crate::cpa::RunType;
+
+    #[test]
+    fn the_evaluate_stage_gets_the_simulated_instant_unless_set_by_hand() {
+        let start: jiff::Timestamp = "2026-03-29T00:59:00+01:00".parse().unwrap();
+        let gpa_now = |env: &[(String, OsString)]| {
+            env.iter()
+                .filter(|(key, _)| key == "gpaNow")
+                .map(|(_, value)| value.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+        };
+        let env = vec![("gooseUsers".to_string(), OsString::from("8"))];
+        let at_60 = evaluate_env(&env, start, 60.4);
+        assert_eq!(gpa_now(&at_60), ["2026-03-29T00:00:00.4Z"]);
+        assert_eq!(at_60[0], env[0]);
+        let by_hand = vec![("gpaNow".to_string(), OsString::from("2026-03-30T08:00:00Z"))];
+        assert_eq!(
+            gpa_now(&evaluate_env(&by_hand, start, 60.0)),
+            ["2026-03-30T08:00:00Z"]
+        );
+    }
 
     #[test]
     fn the_level_word_is_dropped_from_a_reason() {

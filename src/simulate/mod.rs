@@ -231,6 +231,11 @@ fn log_service(settings: &Settings, base_url: &str, profile: &LoadProfile) {
     for (name, value) in &profile.plugin_settings {
         tracing::info!("the profile sets the plugin setting {name}={value}");
     }
+    if let Some(start_at) = settings.start_at {
+        tracing::info!(
+            "the simulated clock starts at {start_at}: the evaluate stage gets it plus the time elapsed as gpaNow"
+        );
+    }
 }
 
 /// Starts the example service behind `capacity` on a free port of

@@ -93,6 +93,12 @@ pub struct Flags {
     /// stderr, the rows as JSON on stdout, compare.svg.
     #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "evaluation_config")]
     pub compare: Vec<PathBuf>,
+    /// The simulated clock's start, RFC 3339 with an offset (e.g.
+    /// 2026-03-29T00:59:00+01:00): the evaluate stage gets the start plus
+    /// the time elapsed as gpaNow at every interval, so a schedule window can
+    /// be watched opening [default: the system clock].
+    #[arg(long, value_name = "RFC3339")]
+    pub start_at: Option<jiff::Timestamp>,
 }
 
 impl Default for Flags {
@@ -153,6 +159,9 @@ pub struct Settings {
     pub plugin_env: Vec<(String, String)>,
     /// Evaluation configs to compare (`--compare`); empty for one run.
     pub compare: Vec<PathBuf>,
+    /// The simulated clock's start (`--start-at`); `None`: the system clock
+    /// when the run starts.
+    pub start_at: Option<jiff::Timestamp>,
 }
 
 impl Default for Settings {
@@ -201,6 +210,7 @@ impl From<Flags> for Settings {
             ),
             plugin_env: flags.set,
             compare: flags.compare,
+            start_at: flags.start_at,
         }
     }
 }
@@ -351,6 +361,21 @@ mod tests {
                 ("gooseUsers".to_string(), "6".to_string())
             ]
         );
+    }
+
+    #[test]
+    fn the_simulated_clock_starts_at_the_instant_given() {
+        #[derive(Parser)]
+        struct Command {
+            #[command(flatten)]
+            flags: Flags,
+        }
+        let parse = |value: &str| Command::try_parse_from(["gpa simulate", "--start-at", value]);
+        assert_eq!(Settings::default().start_at, None);
+        let settings: Settings = parse("2026-03-29T00:59:00+01:00").unwrap().flags.into();
+        let want = "2026-03-28T23:59:00Z".parse().unwrap();
+        assert_eq!(settings.start_at, Some(want));
+        assert!(parse("00:59").is_err());
     }
 
     #[test]

@@ -1,0 +1,108 @@
+//! `gpa alerts`: the Alertmanager sidecar. A small HTTP server, run as a
+//! second container in the CPA's pod, that turns firing alerts into *boosts*
+//! (temporary replica floors) in the boosts file it shares with the CPA's
+//! container, and asks the CPA to evaluate at once. The evaluate stage reads
+//! that file ([`crate::boosts`]) and applies the active boosts.
+//!
+//! One module a job:
+//!
+//! - [`config`]: the sidecar's config file (rules, paths, URL, token).
+//! - [`webhook`]: Alertmanager's webhook payload and its parse.
+//! - [`record`]: what a notification does to the boosts (pure).
+//! - [`trigger`]: the `POST` that asks the CPA to evaluate now.
+//! - [`server`]: the routes, the token check and the locked write.
+//!
+//! [`run`] ties them together for the `gpa` executable.
+
+pub mod config;
+pub mod record;
+pub mod server;
+pub mod trigger;
+pub mod webhook;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+pub use config::AlertsConfig;
+pub use server::Sidecar;
+
+/// Where the config is read from unless `--config` or
+/// `alertsConfigFilePath` says otherwise.
+pub const DEFAULT_CONFIG_PATH: &str = "/alerts.yaml";
+
+/// `gpa alerts`'s flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Flags {
+    /// The alerts config file (YAML): rules, boosts file, token file.
+    #[arg(long, env = "alertsConfigFilePath", default_value = DEFAULT_CONFIG_PATH)]
+    pub config: PathBuf,
+}
+
+/// Loads the config and the token, then serves until SIGTERM or ctrl-c.
+/// Any error before the server listens is returned (the executable exits 1).
+pub async fn run(flags: &Flags) -> anyhow::Result<()> {
+    let config = AlertsConfig::load(&flags.config)?;
+    let token = config.token(|name| std::env::var(name).ok())?;
+    check_boosts_file(&config.boosts_file)?;
+    let sidecar = Sidecar::new(&config, token).context("cannot build the HTTP client")?;
+    let listener = TcpListener::bind(config.listen_address)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen_address))?;
+    let address = listener.local_addr().context("no local address")?;
+    tracing::info!(
+        "gpa alerts listening on {address}: {} rule(s), boosts file '{}', evaluations requested from {}",
+        config.rules.len(),
+        config.boosts_file.display(),
+        config.evaluation_url
+    );
+    server::serve(listener, sidecar, shutdown_signal())
+        .await
+        .context("the server failed")?;
+    tracing::info!("gpa alerts stopped");
+    Ok(())
+}
+
+/// Fails at start, not at the first alert, when the boosts file's folder is
+/// missing or the file there is not a boosts document.
+fn check_boosts_file(path: &std::path::Path) -> anyhow::Result<()> {
+    let folder = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => std::path::Path::new("."),
+    };
+    if !folder.is_dir() {
+        anyhow::bail!(
+            "boostsFile '{}': folder '{}' does not exist; expected the volume shared with the CPA's container to be mounted there",
+            path.display(),
+            folder.display()
+        );
+    }
+    crate::boosts::BoostsFile::load(path)?;
+    Ok(())
+}
+
+/// Completes on SIGTERM (what Kubernetes sends) or ctrl-c.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}

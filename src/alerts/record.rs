@@ -1,0 +1,311 @@
+//! What one notification does to the boosts: a pure function of (boosts,
+//! notification, rules, now). A firing alert that matches a rule records or
+//! refreshes the boost `<fingerprint>/<rule>`, expiring `holdMinutes` after
+//! `now`; a resolved alert ends every boost with its fingerprint; expired
+//! boosts are pruned. The caller loads and saves the file around it.
+
+use std::fmt;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::config::Rule;
+use super::webhook::{Alert, Notification, Status};
+use crate::boosts::{Boost, BoostsFile};
+
+/// What [`apply`] changed, for the log line and the response.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Boosts added, as (id, floor, expiry).
+    pub recorded: Vec<(String, String, Timestamp)>,
+    /// Boosts that existed and got a new expiry, as (id, floor, expiry).
+    pub refreshed: Vec<(String, String, Timestamp)>,
+    /// Boosts ended by a resolved alert (ids).
+    pub ended: Vec<String>,
+    /// Expired boosts removed.
+    pub pruned: usize,
+    /// Firing alerts that matched no rule.
+    pub unmatched: usize,
+}
+
+impl Changes {
+    /// True when the boosts file must be written.
+    pub fn changed_file(&self) -> bool {
+        !(self.recorded.is_empty()
+            && self.refreshed.is_empty()
+            && self.ended.is_empty()
+            && self.pruned == 0)
+    }
+
+    /// True when a firing alert recorded or refreshed a boost: the CPA is
+    /// asked to evaluate at once.
+    pub fn boosted(&self) -> bool {
+        !(self.recorded.is_empty() && self.refreshed.is_empty())
+    }
+}
+
+impl fmt::Display for Changes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        for (verb, list) in [("recorded", &self.recorded), ("refreshed", &self.refreshed)] {
+            for (id, floor, expires) in list {
+                parts.push(format!("{verb} boost {id} ({floor} until {expires})"));
+            }
+        }
+        for id in &self.ended {
+            parts.push(format!("ended boost {id} (alert resolved)"));
+        }
+        if self.pruned > 0 {
+            parts.push(format!("pruned {} expired boost(s)", self.pruned));
+        }
+        if self.unmatched > 0 {
+            parts.push(format!(
+                "{} firing alert(s) matched no rule",
+                self.unmatched
+            ));
+        }
+        if parts.is_empty() {
+            parts.push("no boost changed".into());
+        }
+        f.write_str(&parts.join("; "))
+    }
+}
+
+/// Applies `notification` to `file` at `now` (the time it was received).
+pub fn apply(
+    file: &mut BoostsFile,
+    notification: &Notification,
+    rules: &[Rule],
+    now: Timestamp,
+) -> Changes {
+    let mut changes = Changes::default();
+    for alert in &notification.alerts {
+        match alert.status {
+            Status::Firing => fire(file, alert, rules, now, &mut changes),
+            Status::Resolved => {
+                let prefix = format!("{}/", alert.fingerprint);
+                file.boosts.retain(|boost| {
+                    let ends = boost.id.starts_with(&prefix);
+                    if ends {
+                        changes.ended.push(boost.id.clone());
+                    }
+                    !ends
+                });
+            }
+        }
+    }
+    let before = file.boosts.len();
+    file.boosts.retain(|boost| boost.expires_at > now);
+    changes.pruned = before - file.boosts.len();
+    changes
+}
+
+/// Records or refreshes the boosts of one firing alert.
+fn fire(
+    file: &mut BoostsFile,
+    alert: &Alert,
+    rules: &[Rule],
+    now: Timestamp,
+    changes: &mut Changes,
+) {
+    let mut matched = false;
+    for rule in rules.iter().filter(|rule| rule.matches(&alert.labels)) {
+        matched = true;
+        let id = format!("{}/{}", alert.fingerprint, rule.name);
+        let hold = SignedDuration::from_mins(i64::from(rule.hold_minutes));
+        let expires_at = now.checked_add(hold).unwrap_or(Timestamp::MAX);
+        let floor = match (rule.min_replicas, rule.add_replicas) {
+            (Some(min), _) => format!("at least {min} replicas"),
+            (None, add) => format!("{} more replicas", add.unwrap_or(0)),
+        };
+        let entry = (id.clone(), floor, expires_at);
+        if let Some(boost) = file.boosts.iter_mut().find(|boost| boost.id == id) {
+            boost.min_replicas = rule.min_replicas;
+            boost.add_replicas = rule.add_replicas;
+            boost.expires_at = expires_at;
+            changes.refreshed.push(entry);
+        } else {
+            file.boosts.push(Boost {
+                id,
+                rule: rule.name.clone(),
+                alert: alert.name().to_owned(),
+                min_replicas: rule.min_replicas,
+                add_replicas: rule.add_replicas,
+                // Alertmanager's clock may run ahead of ours: a boost must
+                // apply from the moment it is recorded.
+                starts_at: alert.starts_at.min(now),
+                expires_at,
+            });
+            changes.recorded.push(entry);
+        }
+    }
+    if !matched {
+        changes.unmatched += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn rule(name: &str, alertname: &str, min: Option<u32>, add: Option<u32>, hold: u32) -> Rule {
+        Rule {
+            name: name.into(),
+            matchers: BTreeMap::from([("alertname".to_string(), alertname.to_string())]),
+            min_replicas: min,
+            add_replicas: add,
+            hold_minutes: hold,
+        }
+    }
+
+    fn alert(status: Status, alertname: &str, fingerprint: &str, starts: &str) -> Alert {
+        Alert {
+            status,
+            labels: BTreeMap::from([("alertname".to_string(), alertname.to_string())]),
+            annotations: BTreeMap::new(),
+            starts_at: at(starts),
+            ends_at: None,
+            fingerprint: fingerprint.into(),
+        }
+    }
+
+    fn notification(alerts: Vec<Alert>) -> Notification {
+        Notification {
+            version: "4".into(),
+            group_key: "{}".into(),
+            status: Status::Firing,
+            receiver: "gpa".into(),
+            truncated_alerts: 0,
+            alerts,
+        }
+    }
+
+    fn rules() -> Vec<Rule> {
+        vec![
+            rule("page", "HighLatency", Some(6), None, 30),
+            rule("errors", "HighErrors", None, Some(2), 10),
+        ]
+    }
+
+    #[test]
+    fn a_firing_alert_records_one_boost_per_matching_rule_held_from_now() {
+        let mut file = BoostsFile::default();
+        let now = at("2026-11-22T20:00:00Z");
+        let changes = apply(
+            &mut file,
+            &notification(vec![
+                alert(Status::Firing, "HighLatency", "aa", "2026-11-22T19:58:00Z"),
+                alert(Status::Firing, "HighErrors", "bb", "2026-11-22T20:00:05Z"),
+                alert(Status::Firing, "DiskFull", "cc", "2026-11-22T19:00:00Z"),
+            ]),
+            &rules(),
+            now,
+        );
+        assert_eq!(file.boosts.len(), 2);
+        let page = &file.boosts[0];
+        assert_eq!(
+            (page.id.as_str(), page.rule.as_str(), page.alert.as_str()),
+            ("aa/page", "page", "HighLatency")
+        );
+        assert_eq!((page.min_replicas, page.add_replicas), (Some(6), None));
+        assert_eq!(page.starts_at, at("2026-11-22T19:58:00Z"));
+        assert_eq!(page.expires_at, at("2026-11-22T20:30:00Z"));
+        let errors = &file.boosts[1];
+        assert_eq!((errors.min_replicas, errors.add_replicas), (None, Some(2)));
+        assert_eq!(
+            errors.starts_at, now,
+            "a start in our future is clamped to now"
+        );
+        assert_eq!(errors.expires_at, at("2026-11-22T20:10:00Z"));
+        assert_eq!(changes.unmatched, 1);
+        assert!(changes.boosted() && changes.changed_file());
+        assert_eq!(
+            changes.to_string(),
+            "recorded boost aa/page (at least 6 replicas until 2026-11-22T20:30:00Z); \
+             recorded boost bb/errors (2 more replicas until 2026-11-22T20:10:00Z); \
+             1 firing alert(s) matched no rule"
+        );
+    }
+
+    #[test]
+    fn a_repeat_notification_refreshes_the_expiry_and_keeps_the_start() {
+        let mut file = BoostsFile::default();
+        let firing = notification(vec![alert(
+            Status::Firing,
+            "HighLatency",
+            "aa",
+            "2026-11-22T19:58:00Z",
+        )]);
+        apply(&mut file, &firing, &rules(), at("2026-11-22T20:00:00Z"));
+        let changes = apply(&mut file, &firing, &rules(), at("2026-11-22T20:20:00Z"));
+        assert_eq!(file.boosts.len(), 1);
+        assert_eq!(file.boosts[0].starts_at, at("2026-11-22T19:58:00Z"));
+        assert_eq!(file.boosts[0].expires_at, at("2026-11-22T20:50:00Z"));
+        assert_eq!(changes.refreshed.len(), 1);
+        assert!(changes.recorded.is_empty());
+    }
+
+    #[test]
+    fn a_resolved_alert_ends_its_boosts_and_leaves_the_others() {
+        let mut file = BoostsFile::default();
+        let now = at("2026-11-22T20:00:00Z");
+        apply(
+            &mut file,
+            &notification(vec![
+                alert(Status::Firing, "HighLatency", "aa", "2026-11-22T19:58:00Z"),
+                alert(Status::Firing, "HighErrors", "bb", "2026-11-22T19:58:00Z"),
+            ]),
+            &rules(),
+            now,
+        );
+        let changes = apply(
+            &mut file,
+            &notification(vec![alert(
+                Status::Resolved,
+                "HighLatency",
+                "aa",
+                "2026-11-22T19:58:00Z",
+            )]),
+            &rules(),
+            now,
+        );
+        assert_eq!(changes.ended, ["aa/page"]);
+        assert!(!changes.boosted() && changes.changed_file());
+        let ids: Vec<_> = file.boosts.iter().map(|b| b.id.as_str()).collect();
+        assert_eq!(ids, ["bb/errors"]);
+    }
+
+    #[test]
+    fn expired_boosts_are_pruned_and_an_unmatched_alert_changes_nothing() {
+        let mut file = BoostsFile::default();
+        apply(
+            &mut file,
+            &notification(vec![alert(
+                Status::Firing,
+                "HighErrors",
+                "bb",
+                "2026-11-22T19:58:00Z",
+            )]),
+            &rules(),
+            at("2026-11-22T20:00:00Z"),
+        );
+        let unmatched = notification(vec![alert(
+            Status::Firing,
+            "DiskFull",
+            "cc",
+            "2026-11-22T19:00:00Z",
+        )]);
+        let changes = apply(&mut file, &unmatched, &rules(), at("2026-11-22T20:09:59Z"));
+        assert!(!changes.changed_file(), "{changes}");
+        assert_eq!(file.boosts.len(), 1);
+        let changes = apply(&mut file, &unmatched, &rules(), at("2026-11-22T20:10:00Z"));
+        assert_eq!(changes.pruned, 1);
+        assert!(changes.changed_file() && !changes.boosted());
+        assert!(file.boosts.is_empty());
+    }
+}

@@ -1,0 +1,224 @@
+//! Alert boosts: temporary raises of the replica floor, and the file that
+//! carries them from `gpa alerts` (which writes it when Alertmanager reports
+//! a firing or resolved alert) to the evaluate stage (which reads it on every
+//! run and applies the boosts active at that instant).
+//!
+//! The file is JSON (camelCase) on a volume both containers share, replaced
+//! whole on every write exactly as the decay state is ([`crate::state`]): a
+//! reader sees either the old or the new file, never half of one. A missing
+//! file means no boost: the sidecar has not written one yet.
+
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::state::replace_atomically;
+
+/// Everything in the boosts file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BoostsFile {
+    /// The boosts recorded, active or expired (expired ones are pruned on the
+    /// next write).
+    pub boosts: Vec<Boost>,
+}
+
+/// One alert's raise of the replica floor, for a limited time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Boost {
+    /// Identity of the boost: the alert's Alertmanager fingerprint and the
+    /// matching rule's name, `<fingerprint>/<rule>`. A resolved alert ends
+    /// the boosts with its fingerprint.
+    pub id: String,
+    /// Name of the `gpa alerts` rule that matched, named in decision lines.
+    pub rule: String,
+    /// The alert's `alertname` label, named in decision lines.
+    pub alert: String,
+    /// While active, answer at least this many replicas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_replicas: Option<u32>,
+    /// While active, answer at least the replica count seen at the first
+    /// evaluation that applied this boost, plus this many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_replicas: Option<u32>,
+    /// When the alert started firing (Alertmanager's `startsAt`), RFC 3339.
+    pub starts_at: Timestamp,
+    /// When the boost ends unless the alert is reported firing again, RFC
+    /// 3339: the last firing notification's time plus the rule's hold.
+    pub expires_at: Timestamp,
+}
+
+impl Boost {
+    /// True when the boost applies at `now`: started and not yet expired.
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        self.starts_at <= now && now < self.expires_at
+    }
+}
+
+/// Why the boosts file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum BoostsError {
+    /// The file exists but could not be read.
+    #[error("cannot read boosts file '{}': {error}", path.display())]
+    Read {
+        /// The boosts file.
+        path: PathBuf,
+        /// What the OS said.
+        error: std::io::Error,
+    },
+    /// The file is not a boosts document.
+    #[error("boosts file '{}' is not a boosts document: {error}", path.display())]
+    Parse {
+        /// The boosts file.
+        path: PathBuf,
+        /// Where and what (line, column, key).
+        error: serde_json::Error,
+    },
+    /// The new file could not be written, synced or renamed into place.
+    #[error("cannot write boosts file '{}': {error}", path.display())]
+    Write {
+        /// The boosts file.
+        path: PathBuf,
+        /// What the OS said.
+        error: std::io::Error,
+    },
+}
+
+impl BoostsFile {
+    /// Reads the boosts file at `path`. Missing or empty: no boosts. A file
+    /// that is not a boosts document is an error (writes are atomic, so it was
+    /// not written by `gpa alerts`).
+    pub fn load(path: &Path) -> Result<BoostsFile, BoostsError> {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == ErrorKind::NotFound => return Ok(BoostsFile::default()),
+            Err(error) => {
+                return Err(BoostsError::Read {
+                    path: path.to_owned(),
+                    error,
+                });
+            }
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(BoostsFile::default());
+        }
+        serde_json::from_slice(&bytes).map_err(|error| BoostsError::Parse {
+            path: path.to_owned(),
+            error,
+        })
+    }
+
+    /// Replaces the file at `path` atomically: a temporary file in the same
+    /// folder is written and fsynced, renamed over `path`, then the folder is
+    /// fsynced. Callers serialize their writes (one `gpa alerts` process).
+    pub fn save(&self, path: &Path) -> Result<(), BoostsError> {
+        let write_error = |error| BoostsError::Write {
+            path: path.to_owned(),
+            error,
+        };
+        let mut json = serde_json::to_vec_pretty(self).map_err(|err| write_error(err.into()))?;
+        json.push(b'\n');
+        replace_atomically(path, &json).map_err(write_error)
+    }
+
+    /// The boosts that apply at `now`.
+    pub fn active(&self, now: Timestamp) -> impl Iterator<Item = &Boost> {
+        self.boosts.iter().filter(move |boost| boost.is_active(now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn boost(id: &str, starts: &str, expires: &str) -> Boost {
+        Boost {
+            id: id.into(),
+            rule: "latency-page".into(),
+            alert: "HighLatency".into(),
+            min_replicas: Some(6),
+            add_replicas: None,
+            starts_at: at(starts),
+            expires_at: at(expires),
+        }
+    }
+
+    #[test]
+    fn a_missing_or_empty_file_holds_no_boost() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("boosts.json");
+        assert_eq!(BoostsFile::load(&path).unwrap(), BoostsFile::default());
+        std::fs::write(&path, "\n").unwrap();
+        assert_eq!(BoostsFile::load(&path).unwrap(), BoostsFile::default());
+    }
+
+    #[test]
+    fn saves_camel_case_rfc3339_and_loads_it_back_leaving_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("boosts.json");
+        let file = BoostsFile {
+            boosts: vec![boost(
+                "3f2a/latency-page",
+                "2026-11-22T19:00:00Z",
+                "2026-11-22T19:30:00Z",
+            )],
+        };
+        file.save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"minReplicas\": 6"), "{text}");
+        assert!(
+            text.contains("\"expiresAt\": \"2026-11-22T19:30:00Z\""),
+            "{text}"
+        );
+        assert!(!text.contains("addReplicas"), "{text}");
+        assert_eq!(BoostsFile::load(&path).unwrap(), file);
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "only boosts.json remains: {names:?}");
+    }
+
+    #[test]
+    fn a_boost_is_active_from_its_start_until_just_before_it_expires() {
+        let file = BoostsFile {
+            boosts: vec![
+                boost("a/r", "2026-11-22T19:00:00Z", "2026-11-22T19:30:00Z"),
+                boost("b/r", "2026-11-22T19:20:00Z", "2026-11-22T20:00:00Z"),
+            ],
+        };
+        let ids =
+            |now: &str| -> Vec<String> { file.active(at(now)).map(|b| b.id.clone()).collect() };
+        assert_eq!(ids("2026-11-22T18:59:59Z"), Vec::<String>::new());
+        assert_eq!(ids("2026-11-22T19:00:00Z"), ["a/r"]);
+        assert_eq!(ids("2026-11-22T19:25:00Z"), ["a/r", "b/r"]);
+        assert_eq!(ids("2026-11-22T19:30:00Z"), ["b/r"]);
+        assert_eq!(ids("2026-11-22T20:00:00Z"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_boosts_document_is_an_error_naming_it_and_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("boosts.json");
+        std::fs::write(&path, r#"{"boosts":[{"id":"a"}]}"#).unwrap();
+        let err = BoostsFile::load(&path).unwrap_err().to_string();
+        assert!(err.contains("boosts.json"), "{err}");
+        assert!(err.contains("rule"), "names the missing key: {err}");
+        std::fs::write(&path, r#"{"boosts":[],"extra":1}"#).unwrap();
+        let err = BoostsFile::load(&path).unwrap_err().to_string();
+        assert!(err.contains("extra"), "{err}");
+    }
+
+    #[test]
+    fn a_folder_that_does_not_exist_is_a_write_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("boosts.json");
+        let err = BoostsFile::default().save(&path).unwrap_err().to_string();
+        assert!(err.starts_with("cannot write boosts file"), "{err}");
+        assert!(err.contains("missing/boosts.json"), "{err}");
+    }
+}
