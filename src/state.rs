@@ -65,6 +65,11 @@ pub struct DecayState {
     /// failed decay doubles it, a successful decay resets it.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub decay_backoff_runs: u32,
+    /// The count our last scale-up answered, while its replicas have not yet
+    /// all been ready in a run (known only from the resource's status): the
+    /// first run in which they are may still measure the queue built before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settling_replicas: Option<u32>,
 }
 
 /// For `skip_serializing_if`: a zero count is left out of the file.
@@ -457,12 +462,13 @@ mod tests {
             decay_floor_replicas: Some(4),
             decay_floor_runs_left: 7,
             decay_backoff_runs: 8,
+            settling_replicas: Some(4),
             ..sample()
         };
         let text = serde_json::to_string(&full).unwrap();
         assert_eq!(
             text,
-            "{\"runsSinceChange\":2,\"lastSeenReplicas\":3,\"lastTargetReplicas\":4,\"lastScaleUpUnixSeconds\":1700000000,\"consecutiveFailedRuns\":2,\"decayedFromReplicas\":5,\"runsSinceDecay\":1,\"decayFloorReplicas\":4,\"decayFloorRunsLeft\":7,\"decayBackoffRuns\":8}"
+            "{\"runsSinceChange\":2,\"lastSeenReplicas\":3,\"lastTargetReplicas\":4,\"lastScaleUpUnixSeconds\":1700000000,\"consecutiveFailedRuns\":2,\"decayedFromReplicas\":5,\"runsSinceDecay\":1,\"decayFloorReplicas\":4,\"decayFloorRunsLeft\":7,\"decayBackoffRuns\":8,\"settlingReplicas\":4}"
         );
         assert_eq!(serde_json::from_str::<DecayState>(&text).unwrap(), full);
         let ours_before: DecayState = serde_json::from_str(

@@ -7,8 +7,9 @@
 //! validated once; later code trusts it. A config written for the Locust Pod
 //! Autoscaler (`targets` with `method`/`endpoint`/`type`/`target`, `decay`)
 //! loads unchanged and behaves as it did there. Every key added since
-//! (`tolerance`, `scaleUp`, `fallback`, `minReplicas`, `maxReplicas`,
-//! `schedules`, `boostsFile`, `budget`) defaults to the old behaviour.
+//! (`tolerance`, `downTolerance`, `scaleUp`, `decay.percent`, `fallback`,
+//! `minReplicas`, `maxReplicas`, `schedules`, `boostsFile`, `budget`)
+//! defaults to the old behaviour.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -82,6 +83,12 @@ pub struct Target {
     /// above `target × (1 + tolerance)`. Default 0 (new).
     #[serde(default)]
     pub tolerance: f64,
+    /// The lower edge of the tolerance band, as a fraction of `target`: a run
+    /// counts as quiet (towards a decay) only when the measured value is at
+    /// or below `target × (1 − downTolerance)`. From 0 to below 1; absent, a
+    /// run that misses nothing is quiet (new).
+    #[serde(default)]
+    pub down_tolerance: Option<f64>,
 }
 
 /// The statistic a target compares, as named in the config's `type`.
@@ -219,6 +226,16 @@ impl Target {
                 ),
             ));
         }
+        if let Some(down) = self.down_tolerance
+            && !(0.0..1.0).contains(&down)
+        {
+            return Some((
+                "downTolerance",
+                format!(
+                    "'{down}' is out of range; expected a fraction from 0 to below 1 (0.1 = 10 %)"
+                ),
+            ));
+        }
         None
     }
 }
@@ -227,9 +244,14 @@ impl Target {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Decay {
-    /// Replicas removed by one decay. Default 1, at least 1.
+    /// Replicas removed by one decay. Default 1; 0 disables decay (as in
+    /// the LPA).
     #[serde(default = "Decay::default_replicas")]
     pub replicas: u32,
+    /// Percent of the current replicas removed by one decay (rounded down),
+    /// at least `replicas`; none by default (new).
+    #[serde(default)]
+    pub percent: Option<u32>,
     /// Quiet runs (no change, no target missed) that must pass before a
     /// decay: with 3, three quiet runs pass and the fourth decays. Default 3.
     #[serde(default = "Decay::default_unchanged_runs")]
@@ -249,6 +271,7 @@ impl Default for Decay {
     fn default() -> Self {
         Decay {
             replicas: Self::default_replicas(),
+            percent: None,
             unchanged_runs: Self::default_unchanged_runs(),
         }
     }
@@ -256,16 +279,26 @@ impl Default for Decay {
 
 /// How to scale up when a target is missed (new; the defaults are the LPA's
 /// rule: one replica per run, no cooldown).
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScaleUp {
-    /// `step` (+1 replica) or `proportional` (in proportion to how far the
+    /// `step` (+`replicas`) or `proportional` (in proportion to how far the
     /// worst latency target is missed). Default `step`.
     #[serde(default)]
     pub policy: ScaleUpPolicy,
-    /// Most replicas added by one scale-up; unlimited when absent.
+    /// Replicas one scale-up adds under `step`, and the least it adds under
+    /// `proportional` (the batch scaler's `scaleUpBatchSize`). Default 1.
+    #[serde(default = "ScaleUp::default_replicas")]
+    pub replicas: u32,
+    /// Most replicas added by one scale-up; unlimited when absent (unless
+    /// `maxPercent` is set). With `maxPercent`, the larger cap wins.
     #[serde(default)]
     pub max_step: Option<u32>,
+    /// Most replicas added by one scale-up, as a percent of the current count
+    /// (rounded up, at least 1); unlimited when absent (unless `maxStep` is
+    /// set). With `maxStep`, the larger cap wins, as HPA's `selectPolicy: Max`.
+    #[serde(default)]
+    pub max_percent: Option<u32>,
     /// Seconds after a scale-up this autoscaler answered during which no
     /// further scale-up is proposed, so that new replicas can start first.
     /// Default 0.
@@ -273,7 +306,44 @@ pub struct ScaleUp {
     pub cooldown_seconds: u64,
 }
 
+impl Default for ScaleUp {
+    fn default() -> Self {
+        ScaleUp {
+            policy: ScaleUpPolicy::default(),
+            replicas: Self::default_replicas(),
+            max_step: None,
+            max_percent: None,
+            cooldown_seconds: 0,
+        }
+    }
+}
+
 impl ScaleUp {
+    fn default_replicas() -> u32 {
+        1
+    }
+
+    /// The most replicas one scale-up from `current` may add, and the key
+    /// that sets it (the larger of `maxStep` and `maxPercent` when both are
+    /// set); `None` when neither is.
+    pub fn max_added(&self, current: u32) -> Option<(u32, String)> {
+        let by_step = self
+            .max_step
+            .map(|step| (step, format!("scaleUp.maxStep {step}")));
+        let by_percent = self.max_percent.map(|percent| {
+            let added = (u64::from(current) * u64::from(percent))
+                .div_ceil(100)
+                .max(1);
+            let added = u32::try_from(added).unwrap_or(u32::MAX);
+            (added, format!("scaleUp.maxPercent {percent} (+{added})"))
+        });
+        match (by_step, by_percent) {
+            (Some(step), Some(percent)) if percent.0 > step.0 => Some(percent),
+            (Some(step), _) => Some(step),
+            (None, percent) => percent,
+        }
+    }
+
     /// `cooldownSeconds` as a duration.
     pub fn cooldown(&self) -> Duration {
         Duration::from_secs(self.cooldown_seconds)
@@ -414,17 +484,33 @@ impl EvaluationConfig {
                 return Err(invalid(key, problem));
             }
         }
-        if self.decay.replicas == 0 {
-            return Err(invalid(
-                "decay.replicas".into(),
-                "'0' is out of range; expected 1 or more".into(),
-            ));
+        if let Some(percent) = self.decay.percent {
+            if !(1..=100).contains(&percent) {
+                return Err(invalid(
+                    "decay.percent".into(),
+                    format!("'{percent}' is out of range; expected 1 to 100"),
+                ));
+            }
+            if self.decay.replicas == 0 {
+                return Err(invalid(
+                    "decay.percent".into(),
+                    format!(
+                        "'{percent}' is given with decay.replicas '0', which disables decay; expected one of the two"
+                    ),
+                ));
+            }
         }
-        if self.scale_up.max_step == Some(0) {
-            return Err(invalid(
-                "scaleUp.maxStep".into(),
-                "'0' is out of range; expected 1 or more".into(),
-            ));
+        for (key, value) in [
+            ("scaleUp.replicas", Some(self.scale_up.replicas)),
+            ("scaleUp.maxStep", self.scale_up.max_step),
+            ("scaleUp.maxPercent", self.scale_up.max_percent),
+        ] {
+            if value == Some(0) {
+                return Err(invalid(
+                    key.into(),
+                    "'0' is out of range; expected 1 or more".into(),
+                ));
+            }
         }
         if let Some(fallback) = self.fallback {
             for (key, value) in [
@@ -474,6 +560,7 @@ mod tests {
             config.decay,
             Decay {
                 replicas: 1,
+                percent: None,
                 unchanged_runs: 3
             }
         );
@@ -486,9 +573,10 @@ mod tests {
     #[test]
     fn json_and_every_new_key_are_accepted() {
         let config = parse(
-            r#"{"targets": [{"method": "post", "name": "login", "type": "p95", "target": 250, "tolerance": 0.1},
+            r#"{"targets": [{"method": "post", "name": "login", "type": "p95", "target": 250, "tolerance": 0.1, "downTolerance": 0.2},
                 {"method": "GET", "endpoint": "/", "type": "errorRate", "target": 0.01}],
-                "scaleUp": {"policy": "proportional", "maxStep": 4, "cooldownSeconds": 60},
+                "scaleUp": {"policy": "proportional", "replicas": 2, "maxStep": 4, "maxPercent": 50, "cooldownSeconds": 60},
+                "decay": {"replicas": 1, "percent": 25, "unchangedRuns": 2},
                 "fallback": {"failedRuns": 3, "replicas": 6},
                 "minReplicas": 2, "maxReplicas": 20}"#,
         )
@@ -496,6 +584,9 @@ mod tests {
         assert_eq!(config.targets[0].request_key(), "POST login");
         assert_eq!(config.scale_up.cooldown(), Duration::from_secs(60));
         assert_eq!(config.scale_up.max_step, Some(4));
+        assert_eq!(config.scale_up.replicas, 2);
+        assert_eq!(config.scale_up.max_percent, Some(50));
+        assert_eq!(config.decay.percent, Some(25));
         assert_eq!(
             config.fallback,
             Some(Fallback {
@@ -518,11 +609,11 @@ mod tests {
             ),
             (
                 LPA.replace("target: 7", "target: 7\n    colour: red"),
-                "invalid evaluation config 'c.yaml' at line 6 column 5: unknown field `colour`, expected one of method, endpoint, name, type, target, tolerance",
+                "invalid evaluation config 'c.yaml' at line 6 column 5: unknown field `colour`, expected one of method, endpoint, name, type, target, tolerance, downTolerance",
             ),
             (
                 LPA.replace("unchangedRuns", "unchangedRun"),
-                "invalid evaluation config 'c.yaml' at line 8 column 3: unknown field `unchangedRun`, expected one of replicas, unchangedRuns",
+                "invalid evaluation config 'c.yaml' at line 8 column 3: unknown field `unchangedRun`, expected one of replicas, percent, unchangedRuns",
             ),
             (
                 LPA.replace("decay:", "scaleup:"),
@@ -593,12 +684,32 @@ mod tests {
                 "targets[1].method is empty",
             ),
             (
-                LPA.replace("replicas: 1", "replicas: 0"),
-                "decay.replicas '0' is out of range; expected 1 or more",
-            ),
-            (
                 format!("{LPA}scaleUp: {{maxStep: 0}}\n"),
                 "scaleUp.maxStep '0' is out of range",
+            ),
+            (
+                format!("{LPA}scaleUp: {{replicas: 0}}\n"),
+                "scaleUp.replicas '0' is out of range; expected 1 or more",
+            ),
+            (
+                format!("{LPA}scaleUp: {{maxPercent: 0}}\n"),
+                "scaleUp.maxPercent '0' is out of range; expected 1 or more",
+            ),
+            (
+                LPA.replace("replicas: 1", "replicas: 1\n  percent: 101"),
+                "decay.percent '101' is out of range; expected 1 to 100",
+            ),
+            (
+                LPA.replace("replicas: 1", "replicas: 0\n  percent: 50"),
+                "decay.percent '50' is given with decay.replicas '0', which disables decay; expected one of the two",
+            ),
+            (
+                second("method: GET, endpoint: /x, type: mean, target: 5, downTolerance: 1"),
+                "targets[1].downTolerance '1' is out of range; expected a fraction from 0 to below 1",
+            ),
+            (
+                second("method: GET, endpoint: /x, type: mean, target: 5, downTolerance: -0.2"),
+                "targets[1].downTolerance '-0.2' is out of range",
             ),
             (
                 format!("{LPA}fallback: {{failedRuns: 0, replicas: 3}}\n"),
@@ -624,6 +735,41 @@ mod tests {
                 err.starts_with(&expected),
                 "\n got: {err}\nwant: {expected}"
             );
+        }
+    }
+
+    #[test]
+    fn decay_replicas_zero_disables_decay_as_in_the_lpa() {
+        let config = parse(&LPA.replace("replicas: 1", "replicas: 0")).unwrap();
+        assert_eq!(config.decay.replicas, 0);
+    }
+
+    #[test]
+    fn the_larger_of_max_step_and_max_percent_caps_a_scale_up() {
+        let scale_up = |max_step, max_percent| ScaleUp {
+            max_step,
+            max_percent,
+            ..ScaleUp::default()
+        };
+        let cases = [
+            (None, None, 10, None),
+            (Some(3), None, 10, Some((3, "scaleUp.maxStep 3"))),
+            (None, Some(50), 10, Some((5, "scaleUp.maxPercent 50 (+5)"))),
+            // rounded up, and at least 1
+            (None, Some(50), 3, Some((2, "scaleUp.maxPercent 50 (+2)"))),
+            (None, Some(10), 1, Some((1, "scaleUp.maxPercent 10 (+1)"))),
+            (
+                Some(3),
+                Some(100),
+                10,
+                Some((10, "scaleUp.maxPercent 100 (+10)")),
+            ),
+            (Some(3), Some(100), 2, Some((3, "scaleUp.maxStep 3"))),
+        ];
+        for (max_step, max_percent, current, want) in cases {
+            let got = scale_up(max_step, max_percent).max_added(current);
+            let want = want.map(|(added, key)| (added, key.to_owned()));
+            assert_eq!(got, want, "{max_step:?} {max_percent:?} at {current}");
         }
     }
 

@@ -19,6 +19,7 @@ use crate::evaluate::config::{Bounds, EvaluationConfig, ScaleUpPolicy};
 use crate::evaluate::measure::{Measurement, measure, round};
 use crate::evaluate::memory::{Memory, Step};
 use crate::evaluate::overrides::Overrides;
+use crate::evaluate::policy::{cap, decay_size, scale_up};
 use crate::report::LatencyReport;
 use crate::state::DecayState;
 
@@ -146,12 +147,14 @@ pub fn decide_with(
         memory: Memory::recall(config, state, external_change),
     };
     let missed: Vec<&Measurement> = measurements.iter().filter(|m| m.missed()).collect();
-    // a quiet run is one that misses no target
-    let quiet = missed.is_empty();
-    let proposal = if quiet {
+    // a quiet run misses no target and is under every downTolerance
+    let quiet = measurements.iter().all(Measurement::quiet);
+    let proposal = if !missed.is_empty() {
+        run.missed_proposal(&missed)
+    } else if quiet {
         run.quiet_proposal(&measurements)
     } else {
-        run.missed_proposal(&missed)
+        band_proposal(current, &measurements)
     };
     let (target, limits) = overrides.apply(bounds, proposal.replicas);
     let mut explanation = verdict(current, target, &proposal.reason, &limits);
@@ -165,7 +168,7 @@ pub fn decide_with(
     }
     Ok(Decision {
         target_replicas: target,
-        state: Some(run.next_state(proposal.step, quiet, target)),
+        state: Some(run.next_state(proposal.step, missed.is_empty(), quiet, target)),
         explanation,
     })
 }
@@ -208,10 +211,29 @@ fn met(measurements: &[Measurement]) -> String {
     format!("targets met ({})", parts.join(", "))
 }
 
+/// The proposal for a run that misses nothing but is above a target's
+/// `downTolerance` edge: hold, and the run is not quiet.
+fn band_proposal(current: u32, measurements: &[Measurement]) -> Proposal {
+    let above: Vec<String> = measurements
+        .iter()
+        .filter(|m| !m.quiet())
+        .map(Measurement::describe_band)
+        .collect();
+    Proposal::hold(
+        current,
+        format!(
+            "{}; not a quiet run: {}",
+            met(measurements),
+            above.join(", ")
+        ),
+    )
+}
+
 impl Run<'_> {
     /// The state this run leaves: counters, what was seen and answered, the
-    /// failed-decay memory; the failed-runs count is reset.
-    fn next_state(&self, step: Step, quiet: bool, target: u32) -> DecayState {
+    /// failed-decay memory; the failed-runs count is reset. `met`: no target
+    /// missed; `quiet`: met and under every `downTolerance` edge.
+    fn next_state(&self, step: Step, met: bool, quiet: bool, target: u32) -> DecayState {
         let current = self.observed.current;
         let runs = self.state.runs_since_change;
         let runs_since_change = if target != current || !quiet || self.external_change {
@@ -232,14 +254,30 @@ impl Run<'_> {
                 self.state.last_scale_up_unix_seconds
             },
             consecutive_failed_runs: 0,
+            settling_replicas: self.settling_after(target),
             ..*self.state
         };
         let step = match step {
             Step::Decay if target >= current => Step::Hold,
             step => step,
         };
-        self.memory.remember(step, quiet, current, &mut next);
+        self.memory.remember(step, met, current, &mut next);
         next
+    }
+
+    /// The count whose replicas the next run waits to see all ready: the
+    /// count of a scale-up answered now (with readiness known), else the one
+    /// still awaited while replicas start.
+    fn settling_after(&self, target: u32) -> Option<u32> {
+        let current = self.observed.current;
+        self.observed.ready?;
+        if target > current {
+            return Some(target);
+        }
+        self.state
+            .settling_replicas
+            .filter(|&count| count == current && !self.external_change)
+            .filter(|_| self.observed.starting() > 0)
     }
 
     /// The proposal when a target was missed: hold while replicas start
@@ -250,6 +288,9 @@ impl Run<'_> {
         let current = self.observed.current;
         let why: Vec<String> = missed.iter().map(|m| m.describe()).collect();
         let why = why.join(", ");
+        if let Some(reason) = self.draining(&why) {
+            return Proposal::hold(current, reason);
+        }
         let starting = self.observed.starting();
         let ready_need = self
             .ready_need(missed)
@@ -259,6 +300,9 @@ impl Run<'_> {
                 current,
                 format!("{starting} of {current} replicas still starting; {why}"),
             );
+        }
+        if let Some(reason) = self.settling(missed, &why) {
+            return Proposal::hold(current, reason);
         }
         if let Some(reason) = self.cooldown(&why) {
             return Proposal::hold(current, reason);
@@ -275,9 +319,10 @@ impl Run<'_> {
         }
         let (replicas, how) = match ready_need {
             Some((need, how)) => {
+                let step_up = current.saturating_add(self.config.scale_up.replicas);
                 let proposal = match self.config.scale_up.policy {
-                    ScaleUpPolicy::Step => current.saturating_add(1),
-                    ScaleUpPolicy::Proportional => need.max(current.saturating_add(1)),
+                    ScaleUpPolicy::Step => step_up,
+                    ScaleUpPolicy::Proportional => need.max(step_up),
                 };
                 let why = format!(
                     "{starting} of {current} replicas still starting, but {why} is more than they will absorb {how}"
@@ -314,6 +359,45 @@ impl Run<'_> {
             need,
             format!("({ready} ready x {} = {need} > {current})", round(ratio)),
         ))
+    }
+
+    /// The hold reason when a miss comes soon after a failed decay was
+    /// undone, at the restored count, with readiness known: the count was
+    /// enough before the decay, and the queue built while the decay was in
+    /// force is still draining (the ready replicas' need, computed on that
+    /// queue, would overshoot).
+    fn draining(&self, why: &str) -> Option<String> {
+        let current = self.observed.current;
+        let (restored, since) = self.memory.draining()?;
+        if self.observed.ready.is_none() || restored != current {
+            return None;
+        }
+        let replicas = match self.observed.starting() {
+            0 => "every replica ready".to_owned(),
+            starting => format!("{starting} of {current} replicas still starting"),
+        };
+        Some(format!(
+            "{why}; back at {current} {since} run(s) ago after a decay that went too far ({replicas}): the queue built meanwhile is draining"
+        ))
+    }
+
+    /// The hold reason in the first run in which every replica of our last
+    /// scale-up is ready, when the miss is not a saturation: the probe still
+    /// measures the queue built before they served, and scaling up on it
+    /// again would be the double scale-up the readiness hold prevents. One
+    /// run; a saturated target (timeouts) is overload enough to scale on.
+    fn settling(&self, missed: &[&Measurement], why: &str) -> Option<String> {
+        let current = self.observed.current;
+        let settling = self.state.settling_replicas? == current
+            && !self.external_change
+            && self.observed.ready.is_some()
+            && self.observed.starting() == 0
+            && missed.iter().all(|m| m.saturation.is_none());
+        settling.then(|| {
+            format!(
+                "{why}; the {current} replicas of our scale-up are all ready since this run: the queue built before they served is draining, one run to settle"
+            )
+        })
     }
 
     /// The hold reason while the scale-up cooldown runs, if it does.
@@ -386,11 +470,21 @@ impl Run<'_> {
         }
     }
 
-    /// A decay by `decay.replicas`, but not below the floor a failed decay
-    /// set while its back-off runs.
-    fn decay_proposal(&self, reason: String) -> Proposal {
+    /// A decay by `decay.replicas` (or `decay.percent`), but not below the
+    /// floor a failed decay set while its back-off runs; none with
+    /// `decay.replicas: 0`.
+    fn decay_proposal(&self, mut reason: String) -> Proposal {
         let current = self.observed.current;
-        let decayed = current.saturating_sub(self.config.decay.replicas);
+        let decay = &self.config.decay;
+        if decay.replicas == 0 {
+            return Proposal::hold(
+                current,
+                format!("{reason}, but decay is disabled (decay.replicas 0)"),
+            );
+        }
+        let (removed, how) = decay_size(self.config, current);
+        reason.push_str(&how);
+        let decayed = current.saturating_sub(removed);
         match self.memory.floor() {
             Some((floor, runs_left, backoff)) if decayed < floor => {
                 let reason = format!(
@@ -425,49 +519,6 @@ fn verdict(current: u32, target: u32, reason: &str, limits: &[String]) -> String
         let _ = write!(line, "; {limit}");
     }
     line
-}
-
-/// The scale-up proposal by the policy (before the step cap and bounds) and
-/// how it was reached.
-fn scale_up(config: &EvaluationConfig, current: u32, missed: &[&Measurement]) -> (u32, String) {
-    let step_up = current.saturating_add(1);
-    if config.scale_up.policy == ScaleUpPolicy::Step {
-        return (step_up, String::new());
-    }
-    let ratio = missed
-        .iter()
-        .filter(|m| m.target.kind.is_latency())
-        .map(|m| m.measured / m.target.target)
-        .fold(None, |worst: Option<f64>, ratio| {
-            Some(worst.map_or(ratio, |worst| worst.max(ratio)))
-        });
-    match ratio {
-        Some(ratio) => {
-            // `as` saturates: an absurd ratio cannot wrap around
-            let proportional = (f64::from(current) * ratio).ceil() as u32;
-            (
-                proportional.max(step_up),
-                format!(" (proportional: {current} x {})", round(ratio)),
-            )
-        }
-        None => (step_up, String::new()),
-    }
-}
-
-/// `proposal` capped by `scaleUp.maxStep`, with `reason` saying so.
-fn cap(
-    config: &EvaluationConfig,
-    current: u32,
-    proposal: u32,
-    mut reason: String,
-) -> (u32, String) {
-    match config.scale_up.max_step {
-        Some(max_step) if proposal > current.saturating_add(max_step) => {
-            let _ = write!(reason, "; {proposal} capped by scaleUp.maxStep {max_step}");
-            (current.saturating_add(max_step), reason)
-        }
-        _ => (proposal, reason),
-    }
 }
 
 #[cfg(test)]
@@ -563,6 +614,9 @@ mod tests {
         /// (`decayFloorReplicas`, `decayFloorRunsLeft`, `decayBackoffRuns`,
         /// `decayedFromReplicas`) after the run.
         want_memory: Option<(Option<u32>, u32, u32, Option<u32>)>,
+        /// Decides differently with every replica ready than without a
+        /// status, on purpose (a rule that needs readiness known).
+        needs_status: bool,
     }
 
     fn case(what: &'static str, latency_ms: f64, current: u32, want_target: u32) -> Case {
@@ -579,6 +633,7 @@ mod tests {
             want_explanation: String::new(),
             want_no_state: false,
             want_memory: None,
+            needs_status: false,
         }
     }
 
@@ -627,6 +682,10 @@ mod tests {
             decayed_from: Option<u32>,
         ) -> Self {
             self.want_memory = Some((floor, runs_left, backoff, decayed_from));
+            self
+        }
+        fn needs_status(mut self) -> Self {
+            self.needs_status = true;
             self
         }
         fn no_state(mut self) -> Self {
@@ -804,7 +863,158 @@ mod tests {
         cases.extend(readiness_cases());
         cases.extend(saturation_cases());
         cases.extend(failed_decay_cases());
+        cases.extend(draining_cases());
+        cases.extend(policy_cases());
+        cases.extend(settling_cases());
         cases
+    }
+
+    /// A state just after a failed decay from `from` was undone, `since`
+    /// runs ago, with the first back-off of `lpa()` (8 runs).
+    fn after_restore(from: u32, since: u32) -> DecayState {
+        DecayState {
+            decay_floor_replicas: Some(from),
+            decay_floor_runs_left: 9 - since,
+            decay_backoff_runs: 8,
+            ..state(0, from - 1, from, None)
+        }
+    }
+
+    fn draining_cases() -> Vec<Case> {
+        vec![
+            case("a miss right after a restore, every replica ready, holds while the queue drains", 20.0, 4, 4)
+                .config(proportional())
+                .state(after_restore(4, 1))
+                .ready(4)
+                .runs(0)
+                .memory(Some(4), 7, 8, None)
+                .says("hold 4: GET /fib mean 20 ms > target 7 ms; back at 4 1 run(s) ago after a decay that went too far (every replica ready): the queue built meanwhile is draining"),
+            case("a miss right after a restore holds while the restored replica starts, whatever the ready ones measure", 900.0, 4, 4)
+                .config(proportional())
+                .state(after_restore(4, 1))
+                .ready(3)
+                .says("hold 4: GET /fib mean 900 ms > target 7 ms; back at 4 1 run(s) ago after a decay that went too far (1 of 4 replicas still starting): the queue built meanwhile is draining"),
+            case("it holds for the rest of the decay period", 20.0, 4, 4)
+                .config(proportional())
+                .state(after_restore(4, 3))
+                .ready(4)
+                .says("back at 4 3 run(s) ago"),
+            case("after the decay period a miss at the restored count scales up", 10.0, 4, 6)
+                .config(proportional())
+                .state(after_restore(4, 4))
+                .ready(4)
+                .says("scale up 4 -> 6: GET /fib mean 10 ms > target 7 ms (proportional: 4 x 1.429)"),
+            case("without a status a miss after a restore scales up as in the LPA", 20.0, 4, 5)
+                .state(after_restore(4, 1))
+                .needs_status()
+                .says("scale up 4 -> 5: GET /fib mean 20 ms > target 7 ms"),
+            case("at another count than the restored one a miss scales up", 20.0, 5, 6)
+                .state(DecayState {
+                    last_target_replicas: Some(5),
+                    ..after_restore(4, 1)
+                })
+                .ready(5)
+                .says("scale up 5 -> 6"),
+        ]
+    }
+
+    fn settling_cases() -> Vec<Case> {
+        let settling = |count| DecayState {
+            settling_replicas: Some(count),
+            ..state(0, 4, 4, Some(NOW - 5))
+        };
+        vec![
+            case("a miss in the first run with every replica of our scale-up ready holds", 16.0, 4, 4)
+                .config(proportional())
+                .state(settling(4))
+                .ready(4)
+                .runs(0)
+                .says("hold 4: GET /fib mean 16 ms > target 7 ms; the 4 replicas of our scale-up are all ready since this run: the queue built before they served is draining, one run to settle"),
+            case("the next miss scales up", 16.0, 4, 10)
+                .config(proportional())
+                .state(state(0, 4, 4, Some(NOW - 10)))
+                .ready(4)
+                .says("scale up 4 -> 10"),
+            case("a saturated target does not wait to settle", 5.0, 4, 10)
+                .config(proportional())
+                .report(failing(100, [100, 0, 0], 5.0))
+                .timeout_ms(1000.0)
+                .state(settling(4))
+                .ready(4)
+                .says("scale up 4 -> 10: GET /fib mean 1000 ms"),
+            case("without a status nothing settles", 16.0, 4, 10)
+                .config(proportional())
+                .state(settling(4))
+                .needs_status()
+                .says("scale up 4 -> 10"),
+            case("a count changed by someone else does not settle", 16.0, 5, 10)
+                .config(proportional())
+                .state(settling(5))
+                .ready(5)
+                .says("scale up 5 -> 10"),
+        ]
+    }
+
+    fn policy_cases() -> Vec<Case> {
+        let slow = one_target("mean", 100.0);
+        vec![
+            case("scaleUp.replicas is the step of the step policy", 20.0, 3, 6)
+                .config(lpa().with_scale_up_replicas(3))
+                .says("scale up 3 -> 6: GET /fib mean 20 ms > target 7 ms"),
+            case("scaleUp.replicas is the least a proportional scale-up adds", 7.1, 3, 5)
+                .config(proportional().with_scale_up_replicas(2))
+                .says("scale up 3 -> 5: GET /fib mean 7.1 ms > target 7 ms (proportional: 3 x 1.014)"),
+            case("scaleUp.replicas applies to the ready replicas' need under step", 900.0, 4, 6)
+                .config(slow.clone().with_scale_up_replicas(2))
+                .ready(1)
+                .says("scale up 4 -> 6: 3 of 4 replicas still starting"),
+            case("maxPercent caps a scale-up at a share of the current count", 70.0, 4, 6)
+                .config(proportional().with_max_percent(None, 50))
+                .says("scale up 4 -> 6: GET /fib mean 70 ms > target 7 ms (proportional: 4 x 10); 40 capped by scaleUp.maxPercent 50 (+2)"),
+            case("with maxStep and maxPercent the larger cap wins: the percent", 70.0, 4, 8)
+                .config(proportional().with_max_percent(Some(3), 100))
+                .says("40 capped by scaleUp.maxPercent 100 (+4)"),
+            case("with maxStep and maxPercent the larger cap wins: the step", 70.0, 4, 7)
+                .config(proportional().with_max_percent(Some(3), 50))
+                .says("40 capped by scaleUp.maxStep 3"),
+            case("decay.percent removes a share of the replicas", 5.0, 6, 3)
+                .config(lpa().with_decay_percent(1, 50))
+                .state(state(3, 6, 6, None))
+                .says("scale down 6 -> 3: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); decay.percent 50: -3"),
+            case("decay.percent removes at least decay.replicas", 5.0, 3, 2)
+                .config(lpa().with_decay_percent(1, 25))
+                .state(state(3, 3, 3, None))
+                .says("scale down 3 -> 2: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3)"),
+            case("decay.percent stops at the floor of a failed decay", 5.0, 8, 6)
+                .config(lpa().with_decay_percent(1, 50))
+                .state(DecayState {
+                    decay_floor_replicas: Some(6),
+                    decay_floor_runs_left: 5,
+                    decay_backoff_runs: 8,
+                    ..state(3, 8, 8, None)
+                })
+                .says("decay.percent 50: -4, but no decay below 6 for 5 more run(s)"),
+            case("decay.replicas 0 disables decay", 5.0, 3, 3)
+                .config(lpa().with_decay(0, 3))
+                .state(state(3, 3, 3, None))
+                .runs(4)
+                .says("hold 3: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3), but decay is disabled (decay.replicas 0)"),
+            case("decay.replicas 0 still scales up", 20.0, 3, 4)
+                .config(lpa().with_decay(0, 3))
+                .says("scale up 3 -> 4"),
+            case("a met target above its downTolerance edge holds and is not a quiet run", 6.0, 3, 3)
+                .config(lpa().with_down_tolerance(0.2))
+                .state(state(3, 3, 3, None))
+                .runs(0)
+                .says("hold 3: targets met (GET /fib mean 6 ms <= target 7 ms); not a quiet run: GET /fib mean 6 ms > 5.6 ms (target 7 ms -20% downTolerance)"),
+            case("a met target at or below its downTolerance edge is quiet and decays", 5.6, 3, 2)
+                .config(lpa().with_down_tolerance(0.2))
+                .state(state(3, 3, 3, None))
+                .says("scale down 3 -> 2: targets met (GET /fib mean 5.6 ms <= target 7 ms)"),
+            case("downTolerance does not change what is missed", 7.5, 3, 4)
+                .config(lpa().with_down_tolerance(0.2))
+                .says("scale up 3 -> 4: GET /fib mean 7.5 ms > target 7 ms"),
+        ]
     }
 
     /// `stats` whose failures are `timeouts`, `connection` and `status`
@@ -1028,6 +1238,24 @@ mod tests {
             self.decay.unchanged_runs = unchanged_runs;
             self
         }
+        fn with_scale_up_replicas(mut self, replicas: u32) -> Self {
+            self.scale_up.replicas = replicas;
+            self
+        }
+        fn with_max_percent(mut self, max_step: Option<u32>, max_percent: u32) -> Self {
+            self.scale_up.max_step = max_step;
+            self.scale_up.max_percent = Some(max_percent);
+            self
+        }
+        fn with_decay_percent(mut self, replicas: u32, percent: u32) -> Self {
+            self.decay.replicas = replicas;
+            self.decay.percent = Some(percent);
+            self
+        }
+        fn with_down_tolerance(mut self, down: f64) -> Self {
+            self.targets[0].down_tolerance = Some(down);
+            self
+        }
         fn with_scale_up(mut self, policy: &str, max_step: Option<u32>, cooldown: u64) -> Self {
             self.scale_up.policy = match policy {
                 "proportional" => ScaleUpPolicy::Proportional,
@@ -1097,10 +1325,14 @@ mod tests {
     }
 
     /// LPA compatibility: a status with every replica ready decides exactly
-    /// as no status at all, in every case of the table without one.
+    /// as no status at all, in every case of the table without one; only
+    /// the state then also remembers a scale-up's count to see it ready.
     #[test]
     fn every_replica_ready_decides_as_no_status() {
-        for case in cases().into_iter().filter(|case| case.ready.is_none()) {
+        for case in cases()
+            .into_iter()
+            .filter(|case| case.ready.is_none() && !case.needs_status)
+        {
             let decide_with = |ready| {
                 let observed = Observed {
                     current: case.current,
@@ -1116,12 +1348,14 @@ mod tests {
                 )
                 .unwrap()
             };
-            assert_eq!(
-                decide_with(None),
-                decide_with(Some(case.current)),
-                "{}",
-                case.what
-            );
+            let mut with_status = decide_with(Some(case.current));
+            if let Some(state) = &mut with_status.state {
+                let target = with_status.target_replicas;
+                let want = (target > case.current).then_some(target);
+                assert_eq!(state.settling_replicas, want, "{}", case.what);
+                state.settling_replicas = None;
+            }
+            assert_eq!(decide_with(None), with_status, "{}", case.what);
         }
     }
 
@@ -1157,6 +1391,86 @@ mod tests {
                 },
                 "{breakdown:?}"
             );
+        }
+    }
+
+    /// The built-in simulation's step, as `gpa simulate` measured it: a
+    /// decay 4 -> 3 under load misses, the restore to 4 starts, and the
+    /// queue built at 3 is measured for two more runs. Those runs hold at 4
+    /// instead of jumping on the backlog (once 4 -> 7).
+    #[test]
+    fn the_queue_of_a_failed_decay_drains_at_the_restored_count_without_a_jump() {
+        let config = one_target("mean", 100.0).with_scale_up("proportional", Some(3), 0);
+        let config = config.with_decay(1, 2);
+        // (current, ready, measured mean ms, want)
+        let runs = [
+            (4, 4, 54.0, 4),
+            (4, 4, 53.0, 4),
+            (4, 4, 54.9, 3),
+            (3, 3, 405.0, 4),
+            (4, 3, 669.0, 4),
+            (4, 4, 425.0, 4),
+            (4, 4, 52.0, 4),
+        ];
+        let mut state = DecayState::default();
+        let mut got = Vec::new();
+        for (run, (current, ready, mean_ms, _)) in runs.iter().enumerate() {
+            let decision = decide(
+                &config,
+                BOUNDS,
+                &report(stats(100, 0, *mean_ms)),
+                Observed {
+                    current: *current,
+                    ready: Some(*ready),
+                },
+                &state,
+                at(NOW + run as u64 * 5),
+            )
+            .unwrap();
+            state = decision.state.unwrap();
+            got.push(decision.target_replicas);
+        }
+        let want: Vec<u32> = runs.iter().map(|run| run.3).collect();
+        assert_eq!(got, want);
+        // and the failed decay's floor still holds the next decay back
+        assert_eq!(state.decay_floor_replicas, Some(4));
+    }
+
+    /// The spike as `gpa simulate` measured it on a busy machine: the queue
+    /// built at 1 replica is still measured in the first run in which all 4
+    /// serve. That run holds instead of scaling up again (once 4 -> 7).
+    #[test]
+    fn the_first_run_with_every_new_replica_ready_settles_instead_of_scaling_again() {
+        let config = one_target("mean", 100.0).with_scale_up("proportional", Some(3), 0);
+        let config = config.with_decay(1, 2);
+        // (current, ready, measured mean ms, want)
+        let runs = [
+            (1, 1, 882.0, 4),
+            (4, 1, 198.0, 4),
+            (4, 4, 163.0, 4),
+            (4, 4, 52.0, 4),
+            (4, 4, 150.0, 6),
+        ];
+        let mut state = DecayState::default();
+        for (run, &(current, ready, mean_ms, want)) in runs.iter().enumerate() {
+            let decision = decide(
+                &config,
+                BOUNDS,
+                &report(stats(100, 0, mean_ms)),
+                Observed {
+                    current,
+                    ready: Some(ready),
+                },
+                &state,
+                at(NOW + run as u64 * 5),
+            )
+            .unwrap();
+            assert_eq!(
+                decision.target_replicas, want,
+                "run {run}: {}",
+                decision.explanation
+            );
+            state = decision.state.unwrap();
         }
     }
 

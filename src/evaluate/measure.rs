@@ -89,6 +89,9 @@ pub(crate) struct Measurement<'a> {
     pub measured: f64,
     /// `target × (1 + tolerance)`.
     pub limit: f64,
+    /// `target × (1 − downTolerance)`: at or below it a met target is quiet;
+    /// `None` without `downTolerance` (every met target is quiet).
+    pub quiet_limit: Option<f64>,
     pub saturation: Option<Saturation>,
 }
 
@@ -96,6 +99,32 @@ impl Measurement<'_> {
     /// Over the limit, or saturated.
     pub fn missed(&self) -> bool {
         self.saturation.is_some() || self.measured > self.limit
+    }
+
+    /// Met, and at or below the lower edge of the tolerance band when the
+    /// target has one: a run counts towards a decay only if every target is.
+    pub fn quiet(&self) -> bool {
+        !self.missed() && self.quiet_limit.is_none_or(|quiet| self.measured <= quiet)
+    }
+
+    /// `GET /x mean 95 ms > 90 ms (target 100 ms -10% downTolerance)`: why a
+    /// met target is not quiet.
+    pub fn describe_band(&self) -> String {
+        let down = self.target.down_tolerance.unwrap_or_default();
+        let unit = if self.target.kind.is_latency() {
+            " ms"
+        } else {
+            ""
+        };
+        format!(
+            "{} {} {}{unit} > {}{unit} (target {}{unit} -{}% downTolerance)",
+            self.key,
+            self.target.kind,
+            round(self.measured),
+            round(self.quiet_limit.unwrap_or(self.limit)),
+            round(self.target.target),
+            round(down * 100.0)
+        )
     }
 
     /// `measured / limit` of a missed latency target, for the readiness
@@ -215,6 +244,9 @@ pub(crate) fn measure<'a>(
                 target,
                 measured,
                 limit: target.target * (1.0 + target.tolerance),
+                quiet_limit: target
+                    .down_tolerance
+                    .map(|down| target.target * (1.0 - down)),
                 key,
                 stats,
                 saturation,

@@ -9,6 +9,11 @@
 //! (one followed by `decay.unchangedRuns + 1` runs without a miss) made once
 //! the back-off was over. A replica count changed by someone else forgets it
 //! all: the load, or the operator, changed.
+//!
+//! The queue a failed decay built outlives the restore: for the rest of the
+//! decay period after it, a miss at the restored count with every replica
+//! ready (known from the resource's status) holds while that queue drains,
+//! instead of scaling up on the backlog.
 
 use crate::evaluate::config::EvaluationConfig;
 use crate::state::DecayState;
@@ -85,6 +90,16 @@ impl Memory {
         self.floor.map(|(floor, runs)| (floor, runs, self.backoff))
     }
 
+    /// After a failed decay was undone: the restored count and the runs
+    /// since the restore, this one included, while the queue the failed
+    /// decay built may still be draining (fewer runs than the decay period).
+    pub fn draining(&self) -> Option<(u32, u32)> {
+        let (floor, runs_left) = self.floor?;
+        // the restore set the floor for `backoff + 1` runs, counting itself
+        let since = self.backoff.saturating_add(1).checked_sub(runs_left)?;
+        (since >= 1 && since < self.period).then_some((floor, since))
+    }
+
     /// The back-off a failed decay now sets, in runs.
     pub fn next_backoff(&self) -> u32 {
         let first = self.period.saturating_mul(FIRST_BACKOFF_PERIODS);
@@ -97,8 +112,8 @@ impl Memory {
     }
 
     /// Writes what the run leaves behind into `state`: `step` is what it
-    /// did, `quiet` whether it missed no target, `current` the count it saw.
-    pub fn remember(self, step: Step, quiet: bool, current: u32, state: &mut DecayState) {
+    /// did, `met` whether it missed no target, `current` the count it saw.
+    pub fn remember(self, step: Step, met: bool, current: u32, state: &mut DecayState) {
         let mut decay = self.decay;
         let mut floor = self.floor;
         let mut backoff = self.backoff;
@@ -107,7 +122,7 @@ impl Memory {
         {
             // the decay's period is over; without a miss it succeeded
             decay = None;
-            if quiet && floor.is_none() {
+            if met && floor.is_none() {
                 backoff = 0;
             }
         }

@@ -19,6 +19,7 @@ mod listing;
 mod measure;
 mod memory;
 pub mod overrides;
+mod policy;
 pub mod schedule;
 pub mod settings;
 
