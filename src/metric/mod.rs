@@ -10,6 +10,7 @@
 
 pub mod run_time;
 pub mod settings;
+pub mod verdict;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
