@@ -132,7 +132,11 @@ pub fn percentile_interval(sorted: &[f64], p: f64, confidence: f64) -> Interval 
         return Interval::OPEN;
     }
     let (r, s) = order_statistic_ranks(n, p, confidence);
-    let at = |rank: u64| sorted.get(usize::try_from(rank).ok()?.checked_sub(1)?).copied();
+    let at = |rank: u64| {
+        sorted
+            .get(usize::try_from(rank).ok()?.checked_sub(1)?)
+            .copied()
+    };
     Interval {
         low: at(r),
         high: at(s),
@@ -327,7 +331,10 @@ mod tests {
         let cases = [
             (at(Some(101.0), Some(140.0)), Verdict::Missed),
             (at(Some(101.0), None), Verdict::Missed),
-            (at(Some(60.0), Some(100.0)), Verdict::Met, /* at the limit is met */),
+            (
+                at(Some(60.0), Some(100.0)),
+                Verdict::Met, /* at the limit is met */
+            ),
             (at(None, Some(99.0)), Verdict::Met),
             (at(Some(90.0), Some(110.0)), Verdict::Undecided),
             (at(Some(100.0), None), Verdict::Undecided),
@@ -364,7 +371,10 @@ mod tests {
             }
         );
         let errors = samples.interval(TargetKind::ErrorRate, 0.95);
-        assert!(errors.contains(0.05) && errors.high < Some(0.12), "{errors:?}");
+        assert!(
+            errors.contains(0.05) && errors.high < Some(0.12),
+            "{errors:?}"
+        );
         assert_eq!(
             Samples::default().interval(TargetKind::P95, 0.95),
             Interval::OPEN
