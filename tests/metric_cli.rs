@@ -478,6 +478,11 @@ fn help_names_every_variable_and_alias() {
         "scenarioFilePath",
         "gooseCaCertPath",
         "gooseInsecureSkipTlsVerify",
+        "evaluationConfigFilePath",
+        "gooseEarlyStop",
+        "gooseVerdictConfidence",
+        "gooseMinRunTime",
+        "gooseMinRequests",
     ] {
         assert!(out.stdout.contains(name), "--help mentions {name}");
     }
