@@ -131,16 +131,28 @@ pub struct Judged {
     pub verdict: Verdict,
 }
 
-/// The samples of the requests seen so far, by report key.
+/// The samples of the targeted requests seen so far, by report key.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tracker {
     samples: BTreeMap<String, Samples>,
 }
 
 impl Tracker {
-    /// Records one request of `key` taking `latency_ms`.
+    /// A tracker keeping the samples of the requests `stop` targets only.
+    pub fn watching(stop: &EarlyStop) -> Self {
+        let samples = stop
+            .targets
+            .iter()
+            .map(|target| (target.key.clone(), Samples::default()))
+            .collect();
+        Tracker { samples }
+    }
+
+    /// Records one request of `key` taking `latency_ms`, if `key` is watched.
     pub fn record(&mut self, key: &str, latency_ms: f64, success: bool) {
-        let samples = self.samples.entry(key.to_owned()).or_default();
+        let Some(samples) = self.samples.get_mut(key) else {
+            return;
+        };
         samples.latencies_ms.push(latency_ms);
         if !success {
             samples.failures += 1;
@@ -257,11 +269,13 @@ pub async fn run(
     };
     let attack = load_test::run(settings, scenarios);
     tokio::pin!(attack);
-    let mut tracker = Tracker::default();
+    let mut tracker = Tracker::watching(stop);
     let mut stopped_early = false;
     let mut ticker = tokio::time::interval(CHECK_EVERY);
     let metrics = loop {
         tokio::select! {
+            // The attack first: a test that has just ended is never stopped.
+            biased;
             result = &mut attack => break result?,
             _ = ticker.tick(), if !stopped_early => {
                 tracker.drain(&receiver, from_ms);
@@ -347,7 +361,7 @@ mod tests {
     #[test]
     fn a_clear_miss_is_decided_only_after_the_minimum_of_requests() {
         let stop = stop(TargetKind::Mean, 100.0);
-        let mut tracker = Tracker::default();
+        let mut tracker = Tracker::watching(&stop);
         for i in 0..29 {
             tracker.record("GET /x", 500.0 + f64::from(i % 7), true);
         }
@@ -360,7 +374,7 @@ mod tests {
     #[test]
     fn a_target_near_its_limit_or_not_yet_measured_stays_undecided() {
         let stop = stop(TargetKind::Median, 20.0);
-        let mut tracker = Tracker::default();
+        let mut tracker = Tracker::watching(&stop);
         assert!(!tracker.decided(&stop), "nothing seen yet");
         // Half the requests take 2 ms, half 40 ms: the median's interval
         // spans the 20 ms limit however many requests come.
@@ -379,7 +393,9 @@ mod tests {
             kind: TargetKind::ErrorRate,
             limit: 0.05,
         });
-        let mut tracker = Tracker::default();
+        let mut tracker = Tracker::watching(&stop);
+        tracker.record("GET /unwatched", 1.0, true);
+        assert_eq!(tracker.samples("GET /unwatched"), None, "not kept");
         for _ in 0..200 {
             tracker.record("GET /x", 10.0, true);
         }
