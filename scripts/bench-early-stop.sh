@@ -6,6 +6,10 @@
 #
 #   agree%     intervals whose decision (scale up, hold or scale down) is the
 #              one the full-length run took in the same interval
+#   verdict%   intervals whose verdict (the target's measured figure above or
+#              at most its limit) is the full-length run's: the decision
+#              also depends on the state (replicas still starting, quiet
+#              runs counted), which faster decisions change
 #   probeOff/probeOn, fewer%   probe requests over the whole run
 #   medMetricOff/On, lower%    median metric-stage wall time, seconds
 #   reactOff/On                reactionSeconds of the summary
@@ -49,8 +53,8 @@ simulate() { # profile folder early-stop
     > "$2/summary.json" 2> "$2/log.txt"
 }
 
-printf '%-8s %6s %9s %8s %6s %12s %11s %7s %9s %8s\n' \
-  profile agree% probeOff probeOn fewer% medMetricOff medMetricOn lower% reactOff reactOn
+printf '%-8s %6s %8s %9s %8s %6s %12s %11s %7s %9s %8s\n' \
+  profile agree% verdict% probeOff probeOn fewer% medMetricOff medMetricOn lower% reactOff reactOn
 for profile in "${profiles[@]}"; do
   name=$(basename "$profile" .yaml)
   simulate "$profile" "$out/$name/off" false &
@@ -78,14 +82,32 @@ def median_metric(rows):
     times = [float(r["metricSeconds"]) for r in rows if r["metricSeconds"]]
     return statistics.median(times) if times else float("nan")
 
+def target():
+    text = open(f"{base}/off/evaluation-config.yaml").read()
+    kind = re.search(r"type:\s*(\w+)", text).group(1)
+    limit = float(re.search(r"target:\s*([\d.]+)", text).group(1))
+    tolerance = re.search(r"tolerance:\s*([\d.]+)", text)
+    limit *= 1 + (float(tolerance.group(1)) if tolerance else 0)
+    column = {"mean": "measuredMeanMs", "p95": "measuredP95Ms"}.get(kind)
+    return column, limit
+
+column, limit = target()
+
+def verdict(row):
+    if column is None or not row[column]:
+        return None
+    return float(row[column]) > limit
+
 (off, probe_off, s_off), (on, probe_on, s_on) = load("off"), load("on")
 pairs = list(zip(off, on))
 agree = sum(decision(a) == decision(b) for a, b in pairs) / max(len(pairs), 1) * 100
+judged = [(verdict(a), verdict(b)) for a, b in pairs if verdict(a) is not None and verdict(b) is not None]
+same = sum(a == b for a, b in judged) / len(judged) * 100 if judged else float("nan")
 med_off, med_on = median_metric(off), median_metric(on)
 fewer = (1 - probe_on / probe_off) * 100 if probe_off else float("nan")
 lower = (1 - med_on / med_off) * 100 if med_off else float("nan")
 react = lambda s: "-" if s.get("reactionSeconds") is None else str(s["reactionSeconds"])
-print(f"{name:<8} {agree:6.1f} {probe_off:9d} {probe_on:8d} {fewer:6.1f} "
+print(f"{name:<8} {agree:6.1f} {same:8.1f} {probe_off:9d} {probe_on:8d} {fewer:6.1f} "
       f"{med_off:12.2f} {med_on:11.2f} {lower:7.1f} {react(s_off):>9} {react(s_on):>8}")
 if len(off) != len(on):
     print(f"  note: {len(off)} intervals without early stop, {len(on)} with; compared the first {len(pairs)}")
