@@ -394,6 +394,7 @@ pub fn latency_report(
                 p90_ms: p90,
                 p95_ms: p95,
                 p99_ms: p99,
+                confidence_intervals: BTreeMap::new(),
             };
             (LatencyReport::key(&t.method, &t.name), stats)
         })
@@ -404,6 +405,8 @@ pub fn latency_report(
         run_time_seconds: seconds,
         requests,
         request_timeout_ms: None,
+        stopped_early: None,
+        max_run_time_seconds: None,
     }
 }
 

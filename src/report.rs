@@ -12,6 +12,8 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+pub use crate::metric::verdict::Verdict;
+
 /// One load test's results: what `gpa-metric` prints on stdout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -35,6 +37,38 @@ pub struct LatencyReport {
     /// evaluate stage takes a saturated target's `maxMs` instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_timeout_ms: Option<f64>,
+    /// Present when early stop watched the run (an evaluation config was
+    /// read and `gooseEarlyStop` is not false): true when the test ended
+    /// before `maxRunTimeSeconds` because every target's verdict held at
+    /// the stated confidence. Absent in reports without early stop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_early: Option<bool>,
+    /// The longest the measured window could have lasted (`gooseRunTime`),
+    /// seconds. Written with `stoppedEarly`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_run_time_seconds: Option<f64>,
+}
+
+/// The confidence interval of one targeted statistic, and its verdict
+/// against the target's limit (see [`crate::metric::verdict`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfidenceInterval {
+    /// The confidence level, a fraction (0.95 for 95 %).
+    pub confidence: f64,
+    /// Lower bound, in the statistic's unit (milliseconds; a fraction for
+    /// `errorRate`). Absent when the samples give no lower bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low: Option<f64>,
+    /// Upper bound, same unit. Absent when the samples give no upper bound
+    /// (a high percentile of few samples, or `max`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high: Option<f64>,
+    /// The target's limit, `target × (1 + tolerance)`, same unit.
+    pub limit: f64,
+    /// `missed` (the whole interval above the limit), `met` (at or below
+    /// it) or `undecided`.
+    pub verdict: Verdict,
 }
 
 /// Results of one request name in one load test.
@@ -87,6 +121,11 @@ pub struct RequestStats {
     pub p95_ms: f64,
     /// 99th percentile response time, milliseconds.
     pub p99_ms: f64,
+    /// With early stop: the confidence interval of each statistic a target
+    /// names for this request, keyed by the target's `type` (`mean`, `p95`,
+    /// `errorRate`, ...). Absent otherwise.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub confidence_intervals: BTreeMap<String, ConfidenceInterval>,
 }
 
 impl LatencyReport {
@@ -98,7 +137,22 @@ impl LatencyReport {
             run_time_seconds: 0.0,
             requests: BTreeMap::new(),
             request_timeout_ms: None,
+            stopped_early: None,
+            max_run_time_seconds: None,
         }
+    }
+
+    /// `decided after 2.4 s of 20 s` when the run stopped early, for the
+    /// evaluate stage's decision line; `None` otherwise.
+    pub fn early_stop_note(&self) -> Option<String> {
+        if self.stopped_early != Some(true) {
+            return None;
+        }
+        let cap = self
+            .max_run_time_seconds
+            .map(|cap| format!(" of {cap:.0} s"))
+            .unwrap_or_default();
+        Some(format!("decided after {:.1} s{cap}", self.run_time_seconds))
     }
 
     /// The key under which a request's results are stored: `"<METHOD> <name>"`
@@ -308,6 +362,8 @@ impl<'de> Visitor<'de> for Keep<'_> {
                 "users" => report.users = map.next_value()?,
                 "runTimeSeconds" => report.run_time_seconds = map.next_value()?,
                 "requestTimeoutMs" => report.request_timeout_ms = map.next_value()?,
+                "stoppedEarly" => report.stopped_early = map.next_value()?,
+                "maxRunTimeSeconds" => report.max_run_time_seconds = map.next_value()?,
                 "requests" => {
                     let requests = map.next_value_seed(Requests(self))?;
                     (report.requests, names) = (requests.0, Some(requests.1));
@@ -385,6 +441,7 @@ mod tests {
                 p90_ms: 8.0,
                 p95_ms: 9.0,
                 p99_ms: 15.0,
+                confidence_intervals: BTreeMap::new(),
             },
         );
         LatencyReport {
@@ -393,6 +450,8 @@ mod tests {
             run_time_seconds: 5.0,
             requests,
             request_timeout_ms: None,
+            stopped_early: None,
+            max_run_time_seconds: None,
         }
     }
 
@@ -440,6 +499,44 @@ mod tests {
         json["requests"]["GET /fibonacci?n=10"]["p999Ms"] = serde_json::json!(30.0);
         let back: LatencyReport = serde_json::from_value(json).unwrap();
         assert_eq!(back, sample());
+    }
+
+    #[test]
+    fn an_early_stopped_report_says_when_it_decided_and_old_readers_see_the_same_report() {
+        let mut report = sample();
+        assert_eq!(report.early_stop_note(), None);
+        report.run_time_seconds = 2.4213;
+        report.stopped_early = Some(false);
+        report.max_run_time_seconds = Some(20.0);
+        assert_eq!(report.early_stop_note(), None, "ran the whole time");
+        report.stopped_early = Some(true);
+        assert_eq!(
+            report.early_stop_note().as_deref(),
+            Some("decided after 2.4 s of 20 s")
+        );
+        let stats = report.requests.get_mut("GET /fibonacci?n=10").unwrap();
+        stats.confidence_intervals.insert(
+            "p95".into(),
+            ConfidenceInterval {
+                confidence: 0.95,
+                low: Some(8.0),
+                high: None,
+                limit: 100.0,
+                verdict: Verdict::Undecided,
+            },
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["stoppedEarly"], true);
+        assert_eq!(json["maxRunTimeSeconds"], 20.0);
+        assert_eq!(
+            json["requests"]["GET /fibonacci?n=10"]["confidenceIntervals"]["p95"],
+            serde_json::json!({"confidence": 0.95, "low": 8.0, "limit": 100.0, "verdict": "undecided"})
+        );
+        let text = json.to_string();
+        let read = Keep::All
+            .deserialize(&mut serde_json::Deserializer::from_str(&text))
+            .unwrap();
+        assert_eq!(read.report, report);
     }
 
     #[test]

@@ -157,17 +157,29 @@ fn the_cpa_logs_what_both_executables_write_on_stderr() {
 #[test]
 fn the_cpa_timeouts_fit_the_metric_stages_defaults() {
     let config: CpaConfig = serde_saphyr::from_str(&read("config.yaml")).unwrap();
-    // gpa-metric ends within ramp-up + run time + request timeout + 1 s
-    let metric_needs_ms =
-        metric::DEFAULT_RUN_TIME_SECONDS * 1000 + metric::DEFAULT_REQUEST_TIMEOUT_MS + 1000;
+    // With early stop (the image has an evaluation config), gpa-metric ends
+    // within ramp-up + its run-time cap + request timeout + 1 s.
+    let metric_needs_ms = metric::DEFAULT_EARLY_STOP_RUN_TIME_SECONDS * 1000
+        + metric::DEFAULT_REQUEST_TIMEOUT_MS
+        + 1000;
     assert!(
         config.metric.timeout >= metric_needs_ms + 5000,
         "metric timeout {} ms leaves room beyond the {metric_needs_ms} ms a default run needs",
         config.metric.timeout
     );
+    // The CPA runs one interval at a time (a longer run delays the next
+    // tick), so the interval need not cover the longest run; it must fit
+    // an early-stopped run and the evaluation, and keep the reaction to an
+    // overload within about 15 s: an interval, then a clear verdict.
+    let early_stopped_ms =
+        (metric::early_stop::DEFAULT_MIN_RUN_TIME_SECONDS * 1000.0) as u64 + 1000;
     assert!(
-        config.interval >= config.metric.timeout + config.evaluate.timeout,
-        "runs never overlap"
+        config.interval >= early_stopped_ms + config.evaluate.timeout,
+        "an interval fits an early-stopped run and the evaluation"
+    );
+    assert!(
+        config.interval + early_stopped_ms <= 15_000,
+        "reacts within about 15 s"
     );
     assert!(
         config.evaluate.timeout >= 1000,

@@ -478,6 +478,11 @@ fn help_names_every_variable_and_alias() {
         "scenarioFilePath",
         "gooseCaCertPath",
         "gooseInsecureSkipTlsVerify",
+        "evaluationConfigFilePath",
+        "gooseEarlyStop",
+        "gooseVerdictConfidence",
+        "gooseMinRunTime",
+        "gooseMinRequests",
     ] {
         assert!(out.stdout.contains(name), "--help mentions {name}");
     }
@@ -713,6 +718,25 @@ struct WireReport {
     /// Absent when no load test ran.
     #[serde(default)]
     request_timeout_ms: Option<f64>,
+    /// Present only when early stop watched the run.
+    #[serde(default)]
+    stopped_early: Option<bool>,
+    /// Present with `stoppedEarly`.
+    #[serde(default)]
+    max_run_time_seconds: Option<f64>,
+}
+
+/// One targeted statistic's interval, present only with early stop.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct WireInterval {
+    confidence: f64,
+    #[serde(default)]
+    low: Option<f64>,
+    #[serde(default)]
+    high: Option<f64>,
+    limit: f64,
+    verdict: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -735,6 +759,9 @@ struct WireStats {
     p90_ms: f64,
     p95_ms: f64,
     p99_ms: f64,
+    /// Present only with early stop, keyed by the target's type.
+    #[serde(default)]
+    confidence_intervals: Option<BTreeMap<String, WireInterval>>,
 }
 
 #[test]
@@ -764,6 +791,12 @@ fn the_report_on_stdout_has_exactly_the_documented_fields() {
         (stats.timeouts, stats.connection_errors, stats.status_errors),
         (0, 0, 0)
     );
+    assert_eq!(
+        (report.stopped_early, report.max_run_time_seconds),
+        (None, None),
+        "no early stop without an evaluation config"
+    );
+    assert!(stats.confidence_intervals.is_none());
     assert_eq!(
         report.request_timeout_ms,
         Some(1000.0),
@@ -801,6 +834,34 @@ fn the_report_on_stdout_has_exactly_the_documented_fields() {
         (0, 0, 0.0)
     );
     assert!(empty.requests.is_empty());
+    // With early stop: the same fields and the three it adds.
+    let config = dir.path().join("evaluation_config.yaml");
+    std::fs::write(
+        &config,
+        "targets:\n  - {method: GET, endpoint: /x?delayMs=2, type: p90, target: 1000}\n",
+    )
+    .unwrap();
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &file);
+    cmd.env("evaluationConfigFilePath", &config)
+        .env("gooseMinRunTime", "0");
+    let out = run(cmd, &cpa_input(2));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let watched: WireReport =
+        serde_json::from_str(&out.stdout).expect("the documented fields only");
+    assert!(watched.stopped_early.is_some() && watched.max_run_time_seconds == Some(1.0));
+    let stats = &watched.requests["GET /x?delayMs=2"];
+    let intervals = stats
+        .confidence_intervals
+        .as_ref()
+        .expect("the targeted statistic's interval");
+    let p90 = &intervals["p90"];
+    assert_eq!((p90.confidence, p90.limit), (0.95, 1000.0));
+    assert!(
+        ["met", "missed", "undecided"].contains(&p90.verdict.as_str()),
+        "{p90:?}"
+    );
+    assert!(p90.low.is_some() && p90.high.is_some(), "{p90:?}");
 }
 
 #[test]

@@ -574,6 +574,7 @@ mod tests {
             p90_ms: latency_ms,
             p95_ms: latency_ms,
             p99_ms: latency_ms,
+            confidence_intervals: BTreeMap::new(),
         }
     }
 
@@ -586,6 +587,8 @@ mod tests {
             run_time_seconds: 5.0,
             requests,
             request_timeout_ms: None,
+            stopped_early: None,
+            max_run_time_seconds: None,
         }
     }
 

@@ -138,10 +138,14 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
     if let (Some(lock), Some(state)) = (&lock, &decision.state) {
         save(state, lock)?;
     }
+    let explanation = match request.report.early_stop_note() {
+        Some(note) => format!("{} ({note})", decision.explanation),
+        None => decision.explanation,
+    };
     let explanation = if dry_run {
-        format!("{} (dry run, state unchanged)", decision.explanation)
+        format!("{explanation} (dry run, state unchanged)")
     } else {
-        decision.explanation
+        explanation
     };
     Ok(Outcome {
         evaluation: Evaluation {

@@ -6,10 +6,14 @@
 //! ([`settings`]) are resolved by a pure function of the parsed flags and an
 //! environment lookup; precedence is flag > primary variable > alias
 //! variable > default, and a variable set to the empty string counts as
-//! unset. [`run_time`] reads the run time as Locust wrote it.
+//! unset. [`run_time`] reads the run time as Locust wrote it. With an
+//! evaluation config, [`early_stop`] watches the targets while the test runs
+//! and ends it once every verdict ([`verdict`]) holds.
 
+pub mod early_stop;
 pub mod run_time;
 pub mod settings;
+pub mod verdict;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -27,10 +31,13 @@ use crate::scenario::{NoResponseCauses, ScenarioFile};
 
 pub use run_time::{MAX_RUN_TIME_SECONDS, parse_run_time};
 pub use settings::{
-    DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RUN_TIME_SECONDS, DEFAULT_SCENARIO_FILE, DEFAULT_USERS,
-    MAX_RAMP_UP_SECONDS, MAX_USERS, MetricArgs, ScenarioFileSetting, Settings, SettingsError,
-    slowest_hatch_rate,
+    DEFAULT_EARLY_STOP_RUN_TIME_SECONDS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RUN_TIME_SECONDS,
+    DEFAULT_SCENARIO_FILE, DEFAULT_USERS, EarlyStopSetting, MAX_RAMP_UP_SECONDS, MAX_USERS,
+    MetricArgs, ScenarioFileSetting, Settings, SettingsError, slowest_hatch_rate,
 };
+
+use crate::evaluate::config::EvaluationConfig;
+use early_stop::EarlyStop;
 
 /// The default log filter: our own info lines, goose's errors only. goose
 /// logs one WARN line per failed request (tens of thousands against a down
@@ -188,6 +195,31 @@ fn log_probe_load(load: &LoadTestSettings, scenarios: &[Scenario]) {
     }
 }
 
+/// The targets early stop watches: `None` when early stop is off, or when
+/// no evaluation config was named and none is at the default path. A named
+/// config must load.
+fn load_early_stop(setting: Option<&EarlyStopSetting>) -> anyhow::Result<Option<EarlyStop>> {
+    let Some(setting) = setting else {
+        return Ok(None);
+    };
+    let path = setting.evaluation_config.path();
+    if matches!(setting.evaluation_config, ScenarioFileSetting::Default(_)) && !path.exists() {
+        tracing::debug!(file = %path.display(), "no evaluation config: no early stop");
+        return Ok(None);
+    }
+    let config = EvaluationConfig::load(path)?;
+    let stop = EarlyStop::new(&config, setting.settings.clone());
+    tracing::info!(
+        "early stop: watching {} target(s) of '{}'; stops once every verdict holds at {} % confidence, after {} s and {} requests per target at the least",
+        stop.targets.len(),
+        path.display(),
+        stop.settings.confidence * 100.0,
+        stop.settings.min_run_time.as_secs_f64(),
+        stop.settings.min_requests
+    );
+    Ok(Some(stop))
+}
+
 /// Runs the whole stage once and returns the report; the JSON goes to
 /// `guard` by the caller. `stdin` is read only without `--replicas`.
 pub fn run_stage(
@@ -214,6 +246,12 @@ pub fn run_stage(
         tracing::info!("current replicas 0: no load test");
         return Ok(LatencyReport::empty(0));
     }
+    let early_stop = load_early_stop(settings.early_stop.as_ref())?;
+    if let (Some(_), Some(setting)) = (&early_stop, &settings.early_stop)
+        && !setting.run_time_given
+    {
+        settings.load_test.run_time = Duration::from_secs(DEFAULT_EARLY_STOP_RUN_TIME_SECONDS);
+    }
     let load = &settings.load_test;
     tracing::info!(
         host = %load.host, users = load.users, run_time_s = load.run_time.as_secs(),
@@ -226,10 +264,23 @@ pub fn run_stage(
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let metrics = runtime.block_on(load_test::run(load, scenarios));
-    runtime.shutdown_background();
-    let metrics = metrics?;
-    let report = load_test::report_from_metrics(&metrics, replicas, load);
+    let (metrics, report) = match &early_stop {
+        None => {
+            let metrics = runtime.block_on(load_test::run(load, scenarios));
+            runtime.shutdown_background();
+            let metrics = metrics?;
+            let report = load_test::report_from_metrics(&metrics, replicas, load);
+            (metrics, report)
+        }
+        Some(stop) => {
+            let run = runtime.block_on(early_stop::run(load, scenarios, stop));
+            runtime.shutdown_background();
+            let run = run?;
+            let mut report = load_test::report_from_metrics(&run.metrics, replicas, load);
+            early_stop::annotate(&mut report, &run, stop, load.run_time);
+            (run.metrics, report)
+        }
+    };
     for line in load_test::failure_summary(&load_test::goose_errors(&metrics), &causes.counts()) {
         tracing::warn!("{line}");
     }

@@ -13,7 +13,10 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use super::run_time::{RUN_TIME_EXPECTED, parse_run_time};
+use super::early_stop::{
+    DEFAULT_CONFIDENCE, DEFAULT_MIN_REQUESTS, DEFAULT_MIN_RUN_TIME_SECONDS, EarlyStopSettings,
+};
+use super::run_time::{MAX_RUN_TIME_SECONDS, RUN_TIME_EXPECTED, parse_run_time};
 use crate::load_test::{LoadTestSettings, TlsSettings};
 use crate::settings::{Setting, non_empty};
 
@@ -25,8 +28,16 @@ pub const DEFAULT_SCENARIO_FILE: &str = "/scenario.yaml";
 pub const DEFAULT_USERS: usize = 10;
 /// Default measured run time, seconds.
 pub const DEFAULT_RUN_TIME_SECONDS: u64 = 20;
+/// Default measured run time when early stop watches the run: the cap,
+/// seconds (see docs/settings.md for why 10).
+pub const DEFAULT_EARLY_STOP_RUN_TIME_SECONDS: u64 = 10;
+/// Where the evaluation config is read when no setting names it (the
+/// evaluate stage's default).
+pub const DEFAULT_EVALUATION_CONFIG: &str = crate::evaluate::DEFAULT_CONFIG_PATH;
 /// Default per-request timeout, milliseconds.
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 5000;
+/// Largest accepted `gooseMinRequests`.
+pub const MAX_MIN_REQUESTS: u64 = 1_000_000;
 /// Largest accepted number of users.
 pub const MAX_USERS: usize = 100_000;
 /// Longest accepted per-request timeout, milliseconds: one hour.
@@ -46,6 +57,11 @@ const REQUEST_TIMEOUT: Setting = Setting::new("request-timeout", "gooseRequestTi
 const SCENARIO_FILE: Setting = Setting::new("scenario-file", "scenarioFilePath");
 const CA_CERT: Setting = Setting::new("ca-cert", "gooseCaCertPath");
 const INSECURE: Setting = Setting::new("insecure-skip-tls-verify", "gooseInsecureSkipTlsVerify");
+const EVALUATION_CONFIG: Setting = Setting::new("evaluation-config", "evaluationConfigFilePath");
+const EARLY_STOP: Setting = Setting::new("early-stop", "gooseEarlyStop");
+const CONFIDENCE: Setting = Setting::new("verdict-confidence", "gooseVerdictConfidence");
+const MIN_RUN_TIME: Setting = Setting::new("min-run-time", "gooseMinRunTime");
+const MIN_REQUESTS: Setting = Setting::new("min-requests", "gooseMinRequests");
 
 /// The slowest hatch rate accepted for `users`: a ramp-up of at most
 /// [`MAX_RAMP_UP_SECONDS`], and never below goose's own floor of one user a
@@ -103,9 +119,37 @@ pub struct MetricArgs {
     /// Skip TLS certificate verification (true/false) [default: false]. For tests only.
     #[arg(long, env = "gooseInsecureSkipTlsVerify", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub insecure_skip_tls_verify: Option<String>,
+    /// The evaluation config whose targets early stop watches (the one gpa-evaluate reads) [default: /evaluation_config.yaml, when it exists].
+    #[arg(long, env = "evaluationConfigFilePath", value_name = "PATH")]
+    pub evaluation_config: Option<String>,
+    /// Stop the test once every target's verdict holds (true/false) [default: true when there is an evaluation config].
+    #[arg(long, env = "gooseEarlyStop", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub early_stop: Option<String>,
+    /// Confidence a verdict needs before an early stop, a fraction from 0.5 to 0.9999 [default: 0.95].
+    #[arg(long, env = "gooseVerdictConfidence", value_name = "FRACTION")]
+    pub verdict_confidence: Option<String>,
+    /// No early stop before this many seconds after ramp-up (decimals allowed) [default: 2].
+    #[arg(long, env = "gooseMinRunTime", value_name = "SECONDS")]
+    pub min_run_time: Option<String>,
+    /// No early stop before each target has this many requests [default: 30].
+    #[arg(long, env = "gooseMinRequests", value_name = "N")]
+    pub min_requests: Option<String>,
     /// Current replicas, for use by hand: stdin is not read.
     #[arg(long, value_name = "N")]
     pub replicas: Option<u32>,
+}
+
+/// Early stop as configured: where the evaluation config is, and when a
+/// verdict is sure enough.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EarlyStopSetting {
+    /// The evaluation config; the default path is used only if it exists.
+    pub evaluation_config: ScenarioFileSetting,
+    /// Confidence, minimum run time and requests.
+    pub settings: EarlyStopSettings,
+    /// True when the run time was given; otherwise an early-stopped run
+    /// takes [`DEFAULT_EARLY_STOP_RUN_TIME_SECONDS`] as its cap.
+    pub run_time_given: bool,
 }
 
 /// Where the scenario file setting came from.
@@ -137,6 +181,8 @@ pub struct Settings {
     pub ca_cert_path: Option<PathBuf>,
     /// Current replicas given by `--replicas`, in which case stdin is not read.
     pub replicas: Option<u32>,
+    /// Early stop, unless `gooseEarlyStop` is false.
+    pub early_stop: Option<EarlyStopSetting>,
 }
 
 impl Settings {
@@ -151,6 +197,7 @@ impl Settings {
         let host = host(args, &env)?;
         let users = users(args, &env)?;
         let hatch_rate = hatch_rate(args, &env, users)?;
+        let run_time_given = RUN_TIME.lookup(args.run_time.as_deref(), &env).is_some();
         let run_time = match RUN_TIME.lookup(args.run_time.as_deref(), &env) {
             None => DEFAULT_RUN_TIME_SECONDS,
             Some(given) => {
@@ -165,7 +212,13 @@ impl Settings {
         let ca_cert_path = CA_CERT
             .lookup(args.ca_cert.as_deref(), &env)
             .map(|given| PathBuf::from(given.value));
-        let insecure_skip_verify = insecure_skip_verify(args, &env)?;
+        let insecure_skip_verify = boolean(
+            INSECURE,
+            args.insecure_skip_tls_verify.as_deref(),
+            &env,
+            false,
+        )?;
+        let early_stop = early_stop(args, &env, run_time_given)?;
         Ok(Settings {
             load_test: LoadTestSettings {
                 host,
@@ -181,8 +234,54 @@ impl Settings {
             scenario_file,
             ca_cert_path,
             replicas: args.replicas,
+            early_stop,
         })
     }
+}
+
+/// Early stop's settings, or `None` when `gooseEarlyStop` is false.
+fn early_stop(
+    args: &MetricArgs,
+    env: &impl Fn(&str) -> Option<String>,
+    run_time_given: bool,
+) -> Result<Option<EarlyStopSetting>, SettingsError> {
+    if !boolean(EARLY_STOP, args.early_stop.as_deref(), env, true)? {
+        return Ok(None);
+    }
+    let evaluation_config = match EVALUATION_CONFIG.lookup(args.evaluation_config.as_deref(), env) {
+        Some(given) => ScenarioFileSetting::Explicit(given.value.into()),
+        None => ScenarioFileSetting::Default(DEFAULT_EVALUATION_CONFIG.into()),
+    };
+    let mut settings = EarlyStopSettings::default();
+    if let Some(given) = CONFIDENCE.lookup(args.verdict_confidence.as_deref(), env) {
+        settings.confidence = given.parse(
+            |c: &f64| (0.5..=0.9999).contains(c),
+            "not a confidence",
+            &format!("a fraction from 0.5 to 0.9999, e.g. {DEFAULT_CONFIDENCE} for 95 %"),
+        )?;
+    }
+    if let Some(given) = MIN_RUN_TIME.lookup(args.min_run_time.as_deref(), env) {
+        let seconds: f64 = given.parse(
+            |s: &f64| (0.0..=MAX_RUN_TIME_SECONDS as f64).contains(s),
+            "not a run time",
+            &format!(
+                "seconds from 0 to {MAX_RUN_TIME_SECONDS}, decimals allowed, e.g. {DEFAULT_MIN_RUN_TIME_SECONDS}"
+            ),
+        )?;
+        settings.min_run_time = Duration::from_secs_f64(seconds);
+    }
+    if let Some(given) = MIN_REQUESTS.lookup(args.min_requests.as_deref(), env) {
+        settings.min_requests = given.parse(
+            |n: &u64| (1..=MAX_MIN_REQUESTS).contains(n),
+            "not a number of requests",
+            &format!("a whole number from 1 to {MAX_MIN_REQUESTS}, e.g. {DEFAULT_MIN_REQUESTS}"),
+        )?;
+    }
+    Ok(Some(EarlyStopSetting {
+        evaluation_config,
+        settings,
+        run_time_given,
+    }))
 }
 
 /// A locustfile cannot run here: point to the conversion instead of
@@ -247,12 +346,15 @@ fn request_timeout_ms(
     )
 }
 
-fn insecure_skip_verify(
-    args: &MetricArgs,
+/// A true/false setting, `default` when unset.
+fn boolean(
+    setting: Setting,
+    given: Option<&str>,
     env: &impl Fn(&str) -> Option<String>,
+    default: bool,
 ) -> Result<bool, SettingsError> {
-    let Some(given) = INSECURE.lookup(args.insecure_skip_tls_verify.as_deref(), env) else {
-        return Ok(false);
+    let Some(given) = setting.lookup(given, env) else {
+        return Ok(default);
     };
     given
         .value
@@ -474,6 +576,90 @@ mod tests {
                 .to_string()
                 .contains("at least 0.0000116 for 1 users")
         );
+    }
+
+    #[test]
+    fn early_stop_is_on_by_default_reads_its_settings_and_can_be_turned_off() {
+        let host = args(Some("http://a"));
+        let on = Settings::resolve(&host, env_of(&[])).unwrap();
+        let setting = on.early_stop.expect("on by default");
+        assert_eq!(
+            setting.evaluation_config,
+            ScenarioFileSetting::Default("/evaluation_config.yaml".into())
+        );
+        assert_eq!(setting.settings, EarlyStopSettings::default());
+        assert!(!setting.run_time_given);
+        let tuned = MetricArgs {
+            evaluation_config: Some("/etc/e.yaml".into()),
+            verdict_confidence: Some("0.99".into()),
+            min_run_time: Some("1.5".into()),
+            min_requests: Some("100".into()),
+            run_time: Some("30".into()),
+            ..host.clone()
+        };
+        let setting = Settings::resolve(&tuned, env_of(&[]))
+            .unwrap()
+            .early_stop
+            .unwrap();
+        assert_eq!(
+            setting.evaluation_config,
+            ScenarioFileSetting::Explicit("/etc/e.yaml".into())
+        );
+        assert_eq!(
+            setting.settings,
+            EarlyStopSettings {
+                confidence: 0.99,
+                min_run_time: Duration::from_millis(1500),
+                min_requests: 100,
+            }
+        );
+        assert!(setting.run_time_given);
+        for off in ["false", "FALSE"] {
+            let args = MetricArgs {
+                early_stop: Some(off.into()),
+                ..host.clone()
+            };
+            assert_eq!(
+                Settings::resolve(&args, env_of(&[])).unwrap().early_stop,
+                None
+            );
+        }
+        let bad = [
+            (
+                MetricArgs {
+                    early_stop: Some("no".into()),
+                    ..host.clone()
+                },
+                "setting gooseEarlyStop (--early-stop) 'no': not a boolean; expected true or false",
+            ),
+            (
+                MetricArgs {
+                    verdict_confidence: Some("1".into()),
+                    ..host.clone()
+                },
+                "setting gooseVerdictConfidence (--verdict-confidence) '1': not a confidence",
+            ),
+            (
+                MetricArgs {
+                    min_run_time: Some("-1".into()),
+                    ..host.clone()
+                },
+                "setting gooseMinRunTime (--min-run-time) '-1': not a run time; expected seconds from 0 to 86400",
+            ),
+            (
+                MetricArgs {
+                    min_requests: Some("0".into()),
+                    ..host.clone()
+                },
+                "setting gooseMinRequests (--min-requests) '0': not a number of requests",
+            ),
+        ];
+        for (args, want) in bad {
+            let err = Settings::resolve(&args, env_of(&[]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(want), "got: {err}\nwant: {want}");
+        }
     }
 
     #[test]

@@ -217,6 +217,16 @@ impl<'a> Cpa<'a> {
         log_stderr("metric", &metric.stderr);
         match cpa::parse_report("metric stdout", metric.stdout.as_bytes()) {
             Ok(report) => {
+                let probe_requests: u64 = report.requests.values().map(|s| s.count).sum();
+                let early = if report.stopped_early == Some(true) {
+                    ", stopped early"
+                } else {
+                    ""
+                };
+                tracing::info!(
+                    "metric stage: {probe_requests} probe requests in {:.2} s{early}",
+                    report.run_time_seconds
+                );
                 if let Some(stats) = measured(&report, self.target) {
                     record.measured_mean_ms = Some(stats.mean_ms);
                     record.measured_p95_ms = Some(stats.p95_ms);

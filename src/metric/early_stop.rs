@@ -1,0 +1,410 @@
+//! Early stop: the load test ends as soon as every target's verdict holds
+//! at the stated confidence, instead of always running for `gooseRunTime`.
+//!
+//! **Watching.** Every user gets one extra on-start transaction ([`tap`])
+//! that hands it a `flume` sender as its request logger and switches the
+//! request log on in that user's own copy of goose's configuration. goose
+//! then sends a copy of every request metric (name, method, response time,
+//! success) to us, for every scenario, file or compiled, as it would to its
+//! `--request-log` writer; no request code changes and nothing is written to
+//! disk. [`run`] drains those copies every [`CHECK_EVERY`] into a
+//! [`Tracker`], which keeps, per targeted request, the response times and
+//! failures of the measured window (requests sent after ramp-up).
+//!
+//! **Deciding.** Once `gooseMinRunTime` has passed after ramp-up and every
+//! target has `gooseMinRequests` requests, each target's statistic gets its
+//! confidence interval ([`super::verdict`]); when every verdict is missed or
+//! met (none undecided), the test is stopped. The success a request is
+//! logged with is goose's first verdict (2xx, or a response at all): a
+//! scenario rule that later turns it into a failure (an unexpected status,
+//! a broken body) is not in the copy, so `errorRate` verdicts are judged on
+//! goose's own rule while watching, and the report's interval is computed
+//! from the final counts. Checking many times inflates the chance of a
+//! wrong stop a little beyond α; the minimum run time and requests, and
+//! conservative (exact) percentile intervals, keep it small, and the
+//! benchmark in docs/metric.md measures agreement with full-length runs.
+//!
+//! **Stopping.** goose 0.19 has no stop call on a running attack besides
+//! its controllers (telnet or WebSocket servers, which we keep off) and its
+//! killswitch, [`goose::trigger_killswitch`], the public function its
+//! Ctrl-C handler and thresholds use. We use the killswitch: goose's main
+//! loop sees it within half a second, replaces the rest of the test plan
+//! with "stop every user now", sends every user its exit command, waits for
+//! requests in flight (bounded by the request timeout), drops the users'
+//! clients (closing their connections), runs `test_stop` and returns its
+//! metrics, exactly as at the end of `RunTime`. Its history then reads
+//! `Maintaining` → `Canceling` → `Finished`, so the report's window
+//! ([`crate::load_test::measured_window`]) runs from the start of
+//! `Maintaining` to the stop and the report covers exactly the measured
+//! window. The killswitch is process-wide: one load test per process, which
+//! is how `gpa-metric` and a compiled-scenario executable run; a library
+//! user running two attacks at once in one process must not enable early
+//! stop.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use goose::goose::{GooseUser, Scenario, Transaction, TransactionFunction};
+use goose::logger::GooseLog;
+use goose::metrics::{GooseMetrics, GooseRequestMetric};
+
+use super::verdict::{Interval, Samples, Verdict, verdict, wilson_interval};
+use crate::evaluate::config::{EvaluationConfig, TargetKind};
+use crate::load_test::{self, LoadTestError, LoadTestSettings};
+use crate::report::{ConfidenceInterval, LatencyReport};
+
+/// Default confidence of a verdict (`gooseVerdictConfidence`).
+pub const DEFAULT_CONFIDENCE: f64 = 0.95;
+/// Default shortest run, seconds (`gooseMinRunTime`).
+pub const DEFAULT_MIN_RUN_TIME_SECONDS: f64 = 2.0;
+/// Default fewest requests per target (`gooseMinRequests`).
+pub const DEFAULT_MIN_REQUESTS: u64 = 30;
+/// How often the verdicts are checked while the test runs.
+pub const CHECK_EVERY: Duration = Duration::from_millis(200);
+
+/// When a verdict is sure enough to stop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EarlyStopSettings {
+    /// Confidence of each interval, a fraction below 1.
+    pub confidence: f64,
+    /// No stop before this long after ramp-up.
+    pub min_run_time: Duration,
+    /// No stop before each target has this many requests.
+    pub min_requests: u64,
+}
+
+impl Default for EarlyStopSettings {
+    fn default() -> Self {
+        EarlyStopSettings {
+            confidence: DEFAULT_CONFIDENCE,
+            min_run_time: Duration::from_secs_f64(DEFAULT_MIN_RUN_TIME_SECONDS),
+            min_requests: DEFAULT_MIN_REQUESTS,
+        }
+    }
+}
+
+/// One target as early stop watches it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Watched {
+    /// The report key, `"<METHOD> <name>"`.
+    pub key: String,
+    /// The statistic.
+    pub kind: TargetKind,
+    /// `target × (1 + tolerance)`.
+    pub limit: f64,
+}
+
+/// The targets to watch and when to stop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EarlyStop {
+    /// When a verdict is sure enough.
+    pub settings: EarlyStopSettings,
+    /// Every target of the evaluation config.
+    pub targets: Vec<Watched>,
+}
+
+impl EarlyStop {
+    /// Watches every target of `config`.
+    pub fn new(config: &EvaluationConfig, settings: EarlyStopSettings) -> Self {
+        let targets = config
+            .targets
+            .iter()
+            .map(|target| Watched {
+                key: target.request_key(),
+                kind: target.kind,
+                limit: target.target * (1.0 + target.tolerance),
+            })
+            .collect();
+        EarlyStop { settings, targets }
+    }
+}
+
+/// One target's verdict so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judged {
+    /// Requests seen for the target's request.
+    pub count: u64,
+    /// The statistic's interval.
+    pub interval: Interval,
+    /// Its verdict against the limit.
+    pub verdict: Verdict,
+}
+
+/// The samples of the targeted requests seen so far, by report key.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tracker {
+    samples: BTreeMap<String, Samples>,
+}
+
+impl Tracker {
+    /// A tracker keeping the samples of the requests `stop` targets only.
+    pub fn watching(stop: &EarlyStop) -> Self {
+        let samples = stop
+            .targets
+            .iter()
+            .map(|target| (target.key.clone(), Samples::default()))
+            .collect();
+        Tracker { samples }
+    }
+
+    /// Records one request of `key` taking `latency_ms`, if `key` is watched.
+    pub fn record(&mut self, key: &str, latency_ms: f64, success: bool) {
+        let Some(samples) = self.samples.get_mut(key) else {
+            return;
+        };
+        samples.latencies_ms.push(latency_ms);
+        if !success {
+            samples.failures += 1;
+        }
+    }
+
+    /// Records a copy goose sent, unless it was sent before `from_ms`
+    /// (milliseconds since the test started: ramp-up).
+    pub fn record_metric(&mut self, metric: &GooseRequestMetric, from_ms: u64) {
+        if metric.elapsed < from_ms || metric.update {
+            return;
+        }
+        let key = LatencyReport::key(metric.raw.method_label(), &metric.name);
+        let latency_ms = metric.response_time_micros() as f64 / 1000.0;
+        self.record(&key, latency_ms, metric.success);
+    }
+
+    /// Takes every copy waiting in `receiver`.
+    pub fn drain(&mut self, receiver: &flume::Receiver<Option<GooseLog>>, from_ms: u64) {
+        for message in receiver.try_iter() {
+            if let Some(GooseLog::Request(metric)) = message {
+                self.record_metric(&metric, from_ms);
+            }
+        }
+    }
+
+    /// The samples of `key`, if any request of it was seen.
+    pub fn samples(&self, key: &str) -> Option<&Samples> {
+        self.samples.get(key)
+    }
+
+    /// Each watched target's verdict so far, in config order.
+    pub fn judge(&self, stop: &EarlyStop) -> Vec<Judged> {
+        let empty = Samples::default();
+        stop.targets
+            .iter()
+            .map(|target| {
+                let samples = self.samples.get(&target.key).unwrap_or(&empty);
+                let interval = samples.interval(target.kind, stop.settings.confidence);
+                Judged {
+                    count: samples.count(),
+                    interval,
+                    verdict: verdict(interval, target.limit),
+                }
+            })
+            .collect()
+    }
+
+    /// True when every target has its minimum of requests and a verdict
+    /// that is not undecided.
+    pub fn decided(&self, stop: &EarlyStop) -> bool {
+        self.judge(stop).iter().all(|judged| {
+            judged.count >= stop.settings.min_requests && judged.verdict != Verdict::Undecided
+        })
+    }
+}
+
+/// The on-start transaction that makes a user send a copy of each request
+/// metric to `sender` (see the module doc).
+/// The first user to run it records when it started in `first_user`: goose
+/// starts users only after its own set-up, so that is when its ramp-up began.
+pub fn tap(
+    sender: flume::Sender<Option<GooseLog>>,
+    first_user: Arc<OnceLock<Instant>>,
+) -> Transaction {
+    let function: TransactionFunction = Arc::new(move |user: &mut GooseUser| {
+        let sender = sender.clone();
+        first_user.get_or_init(Instant::now);
+        Box::pin(async move {
+            user.config.request_log = Some("gpa-early-stop".into());
+            user.logger = Some(sender);
+            Ok(())
+        })
+    });
+    Transaction::new(function)
+        .set_name("gpa-early-stop")
+        .set_on_start()
+}
+
+/// A watched load test: goose's metrics, the samples seen, and whether
+/// early stop ended it.
+#[derive(Debug)]
+pub struct WatchedRun {
+    /// goose's metrics of the measured window.
+    pub metrics: GooseMetrics,
+    /// The samples of the measured window.
+    pub tracker: Tracker,
+    /// True when early stop ended the test before its run time.
+    pub stopped_early: bool,
+}
+
+/// Runs the load test as [`load_test::run`] does, watching the targets of
+/// `stop` and ending the test once every verdict holds. Install the stdout
+/// guard and the logger first, as for [`load_test::run`].
+pub async fn run(
+    settings: &LoadTestSettings,
+    scenarios: Vec<Scenario>,
+    stop: &EarlyStop,
+) -> Result<WatchedRun, LoadTestError> {
+    let (sender, receiver) = flume::unbounded();
+    let first_user = Arc::new(OnceLock::new());
+    let scenarios: Vec<Scenario> = scenarios
+        .into_iter()
+        .map(|scenario| scenario.register_transaction(tap(sender.clone(), Arc::clone(&first_user))))
+        .collect();
+    drop(sender);
+    let ramp_up = settings.ramp_up();
+    let from_ms = u64::try_from(ramp_up.as_millis()).unwrap_or(u64::MAX);
+    let wait = ramp_up.saturating_add(stop.settings.min_run_time);
+    let due = || {
+        first_user
+            .get()
+            .map(|started: &Instant| started.elapsed() >= wait)
+    };
+    let attack = load_test::run(settings, scenarios);
+    tokio::pin!(attack);
+    let mut tracker = Tracker::watching(stop);
+    let mut stopped_early = false;
+    let mut ticker = tokio::time::interval(CHECK_EVERY);
+    let metrics = loop {
+        tokio::select! {
+            // The attack first: a test that has just ended is never stopped.
+            biased;
+            result = &mut attack => break result?,
+            _ = ticker.tick(), if !stopped_early => {
+                tracker.drain(&receiver, from_ms);
+                if due() == Some(true) && tracker.decided(stop) {
+                    tracing::info!("early stop: every target's verdict holds at {} % confidence", stop.settings.confidence * 100.0);
+                    goose::trigger_killswitch("gpa-metric early stop: every target's verdict holds");
+                    stopped_early = true;
+                }
+            }
+        }
+    };
+    tracker.drain(&receiver, from_ms);
+    tracing::debug!(history = ?metrics.history, "goose's test plan");
+    Ok(WatchedRun {
+        metrics,
+        tracker,
+        stopped_early,
+    })
+}
+
+/// Adds early stop's figures to `report`: `stoppedEarly`, the cap, and each
+/// target's interval (latency intervals from the samples; `errorRate` from
+/// the report's final counts, which include the scenario's own success
+/// rules).
+pub fn annotate(report: &mut LatencyReport, run: &WatchedRun, stop: &EarlyStop, cap: Duration) {
+    report.stopped_early = Some(run.stopped_early);
+    report.max_run_time_seconds = Some(cap.as_secs_f64());
+    let confidence = stop.settings.confidence;
+    let empty = Samples::default();
+    for target in &stop.targets {
+        let Some(stats) = report.requests.get_mut(&target.key) else {
+            continue;
+        };
+        let interval = match target.kind {
+            TargetKind::ErrorRate => wilson_interval(stats.failures, stats.count, confidence),
+            kind => run
+                .tracker
+                .samples(&target.key)
+                .unwrap_or(&empty)
+                .interval(kind, confidence),
+        };
+        stats.confidence_intervals.insert(
+            target.kind.name().to_owned(),
+            ConfidenceInterval {
+                confidence,
+                low: interval.low,
+                high: interval.high,
+                limit: target.limit,
+                verdict: verdict(interval, target.limit),
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stop(kind: TargetKind, limit: f64) -> EarlyStop {
+        EarlyStop {
+            settings: EarlyStopSettings::default(),
+            targets: vec![Watched {
+                key: "GET /x".into(),
+                kind,
+                limit,
+            }],
+        }
+    }
+
+    #[test]
+    fn targets_are_watched_with_their_tolerance() {
+        let config = EvaluationConfig::parse_str(
+            "targets:\n  - {method: get, endpoint: /x, type: p95, target: 100, tolerance: 0.1}\n",
+            std::path::Path::new("c.yaml"),
+        )
+        .unwrap();
+        let watched = EarlyStop::new(&config, EarlyStopSettings::default());
+        assert_eq!(watched.targets.len(), 1);
+        assert_eq!(watched.targets[0].key, "GET /x");
+        assert!((watched.targets[0].limit - 110.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_clear_miss_is_decided_only_after_the_minimum_of_requests() {
+        let stop = stop(TargetKind::Mean, 100.0);
+        let mut tracker = Tracker::watching(&stop);
+        for i in 0..29 {
+            tracker.record("GET /x", 500.0 + f64::from(i % 7), true);
+        }
+        assert_eq!(tracker.judge(&stop)[0].verdict, Verdict::Missed);
+        assert!(!tracker.decided(&stop), "29 of 30 requests");
+        tracker.record("GET /x", 503.0, true);
+        assert!(tracker.decided(&stop));
+    }
+
+    #[test]
+    fn a_target_near_its_limit_or_not_yet_measured_stays_undecided() {
+        let stop = stop(TargetKind::Median, 20.0);
+        let mut tracker = Tracker::watching(&stop);
+        assert!(!tracker.decided(&stop), "nothing seen yet");
+        // Half the requests take 2 ms, half 40 ms: the median's interval
+        // spans the 20 ms limit however many requests come.
+        for i in 0..2000 {
+            tracker.record("GET /x", if i % 2 == 0 { 2.0 } else { 40.0 }, true);
+        }
+        assert_eq!(tracker.judge(&stop)[0].verdict, Verdict::Undecided);
+        assert!(!tracker.decided(&stop));
+    }
+
+    #[test]
+    fn every_target_must_be_decided() {
+        let mut stop = stop(TargetKind::P95, 100.0);
+        stop.targets.push(Watched {
+            key: "GET /y".into(),
+            kind: TargetKind::ErrorRate,
+            limit: 0.05,
+        });
+        let mut tracker = Tracker::watching(&stop);
+        tracker.record("GET /unwatched", 1.0, true);
+        assert_eq!(tracker.samples("GET /unwatched"), None, "not kept");
+        for _ in 0..200 {
+            tracker.record("GET /x", 10.0, true);
+        }
+        assert_eq!(tracker.judge(&stop)[0].verdict, Verdict::Met);
+        assert!(!tracker.decided(&stop), "GET /y not seen");
+        for i in 0..200 {
+            tracker.record("GET /y", 10.0, i % 2 == 0);
+        }
+        assert_eq!(tracker.judge(&stop)[1].verdict, Verdict::Missed);
+        assert!(tracker.decided(&stop));
+    }
+}

@@ -1,0 +1,383 @@
+//! Confidence intervals for the statistics a target can name, and the
+//! verdict an interval gives against the target's limit. Pure functions;
+//! the distributions come from `statrs`.
+//!
+//! - **mean**: `mean ± t(1 − α/2, n − 1) · s / √n`, Student's t with the
+//!   sample standard deviation `s` (the standard error of the mean).
+//! - **percentiles** (`median`, `p50` … `p99`): distribution-free, from order
+//!   statistics. The number of samples at or below the true p-quantile is
+//!   Binomial(n, p), so the interval `[x(r), x(s)]` of the sorted samples
+//!   covers it with probability `P(r ≤ B < s)`; `r` and `s` are chosen so that
+//!   each tail is at most α/2. With too few samples a bound does not exist
+//!   (a p99 needs 367 samples before its upper bound does, at 95 %).
+//! - **errorRate**: the Wilson score interval of `failures / count`.
+//! - **min** and **max** are sample extremes, not estimates: the observed
+//!   value is a one-sided bound that only moves one way (a max above the
+//!   limit stays above it), and the other side stays open.
+//!
+//! A verdict is **missed** when the whole interval lies above
+//! `target × (1 + tolerance)`, **met** when it lies at or below, and
+//! **undecided** otherwise: the same comparison the evaluate stage makes
+//! with the measured figure, taken at the interval's two ends.
+
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, Normal, StudentsT};
+
+use crate::evaluate::config::TargetKind;
+
+/// A confidence interval; a bound that the samples cannot give is `None`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Interval {
+    /// Lower bound, `None` when unbounded below.
+    pub low: Option<f64>,
+    /// Upper bound, `None` when unbounded above.
+    pub high: Option<f64>,
+}
+
+impl Interval {
+    /// An interval with no bound at all.
+    pub const OPEN: Interval = Interval {
+        low: None,
+        high: None,
+    };
+
+    /// True when `value` lies inside (an open side always holds it).
+    pub fn contains(&self, value: f64) -> bool {
+        self.low.is_none_or(|low| low <= value) && self.high.is_none_or(|high| value <= high)
+    }
+}
+
+/// What an interval says about a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Verdict {
+    /// The whole interval lies above the limit.
+    Missed,
+    /// The whole interval lies at or below the limit.
+    Met,
+    /// The limit lies inside the interval.
+    Undecided,
+}
+
+/// The verdict of `interval` against `limit` (`target × (1 + tolerance)`).
+pub fn verdict(interval: Interval, limit: f64) -> Verdict {
+    match interval {
+        Interval { low: Some(low), .. } if low > limit => Verdict::Missed,
+        Interval {
+            high: Some(high), ..
+        } if high <= limit => Verdict::Met,
+        _ => Verdict::Undecided,
+    }
+}
+
+/// α / 2 for a two-sided interval at `confidence` (0.95 → 0.025).
+fn half_alpha(confidence: f64) -> f64 {
+    (1.0 - confidence) / 2.0
+}
+
+/// The mean's interval from `n` samples with this `mean` and sample standard
+/// deviation `sd`: Student's t on `n − 1` degrees of freedom. Open below two
+/// samples.
+pub fn mean_interval(n: u64, mean: f64, sd: f64, confidence: f64) -> Interval {
+    if n < 2 || !mean.is_finite() || !sd.is_finite() {
+        return Interval::OPEN;
+    }
+    let Ok(t) = StudentsT::new(0.0, 1.0, (n - 1) as f64) else {
+        return Interval::OPEN;
+    };
+    let half = t.inverse_cdf(1.0 - half_alpha(confidence)) * sd / (n as f64).sqrt();
+    Interval {
+        low: Some(mean - half),
+        high: Some(mean + half),
+    }
+}
+
+/// The 1-based ranks `(r, s)` of the order statistics bounding the
+/// p-quantile of `n` samples at `confidence`: `P(B < r) ≤ α/2` and
+/// `P(B ≥ s) ≤ α/2` for `B ~ Binomial(n, p)`. `r` is 0 when no lower
+/// bound exists, `s` above `n` when no upper bound does.
+pub fn order_statistic_ranks(n: u64, p: f64, confidence: f64) -> (u64, u64) {
+    let Ok(binomial) = Binomial::new(p, n) else {
+        return (0, n + 1);
+    };
+    let tail = half_alpha(confidence);
+    // r − 1 = the largest k with P(B ≤ k) ≤ α/2.
+    let mut k = binomial.inverse_cdf(tail);
+    while binomial.cdf(k) > tail {
+        if k == 0 {
+            return (0, upper_rank(&binomial, n, tail));
+        }
+        k -= 1;
+    }
+    (k + 1, upper_rank(&binomial, n, tail))
+}
+
+/// s − 1 = the smallest k with P(B ≤ k) ≥ 1 − α/2.
+fn upper_rank(binomial: &Binomial, n: u64, tail: f64) -> u64 {
+    let mut k = binomial.inverse_cdf(1.0 - tail);
+    while k > 0 && binomial.cdf(k - 1) >= 1.0 - tail {
+        k -= 1;
+    }
+    while k < n && binomial.cdf(k) < 1.0 - tail {
+        k += 1;
+    }
+    k + 1
+}
+
+/// The p-quantile's distribution-free interval from `sorted` samples
+/// (ascending).
+pub fn percentile_interval(sorted: &[f64], p: f64, confidence: f64) -> Interval {
+    let n = sorted.len() as u64;
+    if n == 0 {
+        return Interval::OPEN;
+    }
+    let (r, s) = order_statistic_ranks(n, p, confidence);
+    let at = |rank: u64| {
+        sorted
+            .get(usize::try_from(rank).ok()?.checked_sub(1)?)
+            .copied()
+    };
+    Interval {
+        low: at(r),
+        high: at(s),
+    }
+}
+
+/// The Wilson score interval of the proportion `failures / count`.
+pub fn wilson_interval(failures: u64, count: u64, confidence: f64) -> Interval {
+    if count == 0 {
+        return Interval::OPEN;
+    }
+    let Ok(normal) = Normal::new(0.0, 1.0) else {
+        return Interval::OPEN;
+    };
+    let z = normal.inverse_cdf(1.0 - half_alpha(confidence));
+    let n = count as f64;
+    let rate = failures.min(count) as f64 / n;
+    let z2n = z * z / n;
+    let centre = (rate + z2n / 2.0) / (1.0 + z2n);
+    let half = z / (1.0 + z2n) * (rate * (1.0 - rate) / n + z2n / (4.0 * n)).sqrt();
+    Interval {
+        low: Some((centre - half).max(0.0)),
+        high: Some((centre + half).min(1.0)),
+    }
+}
+
+/// One request's samples in the measured window.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Samples {
+    /// Response times, milliseconds, in arrival order.
+    pub latencies_ms: Vec<f64>,
+    /// Requests that failed.
+    pub failures: u64,
+}
+
+impl Samples {
+    /// Requests seen.
+    pub fn count(&self) -> u64 {
+        self.latencies_ms.len() as u64
+    }
+
+    /// The interval of `kind` at `confidence`.
+    pub fn interval(&self, kind: TargetKind, confidence: f64) -> Interval {
+        let values = &self.latencies_ms;
+        let quantile = |p: f64| {
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            percentile_interval(&sorted, p, confidence)
+        };
+        let extreme = |fold: fn(f64, f64) -> f64, start: f64| {
+            (!values.is_empty()).then(|| values.iter().copied().fold(start, fold))
+        };
+        match kind {
+            TargetKind::Mean => {
+                let (mean, sd) = mean_and_sd(values);
+                mean_interval(self.count(), mean, sd, confidence)
+            }
+            TargetKind::Median | TargetKind::P50 => quantile(0.5),
+            TargetKind::P75 => quantile(0.75),
+            TargetKind::P90 => quantile(0.9),
+            TargetKind::P95 => quantile(0.95),
+            TargetKind::P99 => quantile(0.99),
+            TargetKind::Min => Interval {
+                low: None,
+                high: extreme(f64::min, f64::INFINITY),
+            },
+            TargetKind::Max => Interval {
+                low: extreme(f64::max, f64::NEG_INFINITY),
+                high: None,
+            },
+            TargetKind::ErrorRate => wilson_interval(self.failures, self.count(), confidence),
+        }
+    }
+}
+
+/// Mean and sample standard deviation (n − 1), by Welford's method.
+pub fn mean_and_sd(values: &[f64]) -> (f64, f64) {
+    let (mut mean, mut m2) = (0.0, 0.0);
+    for (i, value) in values.iter().enumerate() {
+        let delta = value - mean;
+        mean += delta / (i + 1) as f64;
+        m2 += delta * (value - mean);
+    }
+    let sd = if values.len() > 1 {
+        (m2 / (values.len() - 1) as f64).sqrt()
+    } else {
+        0.0
+    };
+    (mean, sd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small, seeded generator (SplitMix64), so the draws are the same on
+    /// every run and no dependency is needed for them.
+    struct Draws(u64);
+
+    impl Draws {
+        fn uniform(&mut self) -> f64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        }
+
+        /// Exponential with mean `mean`: skewed, like response times.
+        fn exponential(&mut self, mean: f64) -> f64 {
+            -mean * (1.0 - self.uniform()).ln()
+        }
+    }
+
+    /// How many of `trials` intervals (each from `n` fresh draws) contain `truth`.
+    fn coverage(
+        trials: usize,
+        n: usize,
+        truth: f64,
+        draws: &mut Draws,
+        interval: impl Fn(&[f64]) -> Interval,
+    ) -> f64 {
+        let hits = (0..trials)
+            .filter(|_| {
+                let samples: Vec<f64> = (0..n).map(|_| draws.exponential(50.0)).collect();
+                interval(&samples).contains(truth)
+            })
+            .count();
+        hits as f64 / trials as f64
+    }
+
+    #[test]
+    fn the_mean_interval_covers_the_true_mean_about_as_often_as_stated() {
+        // Exponential, mean 50 ms; 1,000 intervals of 200 draws each.
+        let mut draws = Draws(7);
+        let covered = coverage(1000, 200, 50.0, &mut draws, |samples| {
+            let (mean, sd) = mean_and_sd(samples);
+            mean_interval(samples.len() as u64, mean, sd, 0.95)
+        });
+        assert!((0.92..=0.98).contains(&covered), "{covered}");
+    }
+
+    #[test]
+    fn the_percentile_interval_covers_the_true_percentile_at_least_as_often_as_stated() {
+        // The exponential's p-quantile is −mean·ln(1 − p): known exactly.
+        for (p, n) in [(0.5, 60), (0.95, 200), (0.99, 500)] {
+            let truth = -50.0 * (1.0f64 - p).ln();
+            let mut draws = Draws(11);
+            let covered = coverage(1000, n, truth, &mut draws, |samples| {
+                let mut sorted = samples.to_vec();
+                sorted.sort_by(f64::total_cmp);
+                percentile_interval(&sorted, p, 0.95)
+            });
+            // Exact binomial ranks: never below the level (up to sampling
+            // noise), and not wastefully wide.
+            assert!((0.93..=0.995).contains(&covered), "p{p}: {covered}");
+        }
+    }
+
+    #[test]
+    fn the_wilson_interval_covers_the_true_error_rate_about_as_often_as_stated() {
+        for (rate, n) in [(0.02, 300), (0.3, 50), (0.5, 30)] {
+            let mut draws = Draws(23);
+            let hits = (0..1000)
+                .filter(|_| {
+                    let failures = (0..n).filter(|_| draws.uniform() < rate).count() as u64;
+                    wilson_interval(failures, n, 0.95).contains(rate)
+                })
+                .count();
+            let covered = hits as f64 / 1000.0;
+            assert!((0.91..=0.99).contains(&covered), "rate {rate}: {covered}");
+        }
+    }
+
+    #[test]
+    fn order_statistic_ranks_match_the_binomial_tables() {
+        // Median of 30 at 95 %: x(10) to x(21) (Conover's table), and a p95
+        // of 30 samples has no upper bound yet (0.95^30 = 0.21 > 0.025).
+        assert_eq!(order_statistic_ranks(30, 0.5, 0.95), (10, 21));
+        let (_, s) = order_statistic_ranks(30, 0.95, 0.95);
+        assert!(s > 30, "{s}");
+        // 72 samples are the fewest that bound a p95 from above.
+        assert!(order_statistic_ranks(71, 0.95, 0.95).1 > 71);
+        assert_eq!(order_statistic_ranks(72, 0.95, 0.95).1, 72);
+        let (r, s) = order_statistic_ranks(1000, 0.95, 0.95);
+        assert!(r < 950 && 950 < s && s <= 1000, "{r} {s}");
+    }
+
+    #[test]
+    fn a_verdict_needs_the_whole_interval_on_one_side_of_the_limit() {
+        let at = |low, high| Interval { low, high };
+        let cases = [
+            (at(Some(101.0), Some(140.0)), Verdict::Missed),
+            (at(Some(101.0), None), Verdict::Missed),
+            (
+                at(Some(60.0), Some(100.0)),
+                Verdict::Met, /* at the limit is met */
+            ),
+            (at(None, Some(99.0)), Verdict::Met),
+            (at(Some(90.0), Some(110.0)), Verdict::Undecided),
+            (at(Some(100.0), None), Verdict::Undecided),
+            (Interval::OPEN, Verdict::Undecided),
+        ];
+        for (interval, want) in cases {
+            assert_eq!(verdict(interval, 100.0), want, "{interval:?}");
+        }
+    }
+
+    #[test]
+    fn samples_give_each_target_type_its_own_interval() {
+        let samples = Samples {
+            latencies_ms: (1..=100).map(f64::from).collect(),
+            failures: 5,
+        };
+        let mean = samples.interval(TargetKind::Mean, 0.95);
+        assert!(mean.contains(50.5) && !mean.contains(40.0), "{mean:?}");
+        let median = samples.interval(TargetKind::Median, 0.95);
+        assert!(median.contains(50.0), "{median:?}");
+        assert_eq!(median, samples.interval(TargetKind::P50, 0.95));
+        assert_eq!(
+            samples.interval(TargetKind::Max, 0.95),
+            Interval {
+                low: Some(100.0),
+                high: None
+            }
+        );
+        assert_eq!(
+            samples.interval(TargetKind::Min, 0.95),
+            Interval {
+                low: None,
+                high: Some(1.0)
+            }
+        );
+        let errors = samples.interval(TargetKind::ErrorRate, 0.95);
+        assert!(
+            errors.contains(0.05) && errors.high < Some(0.12),
+            "{errors:?}"
+        );
+        assert_eq!(
+            Samples::default().interval(TargetKind::P95, 0.95),
+            Interval::OPEN
+        );
+    }
+}

@@ -1,0 +1,150 @@
+//! Early stop, end to end: `gpa-metric` with an evaluation config against a
+//! server on 127.0.0.1. A service far over its target is stopped early and
+//! the report says so; one whose verdict cannot be settled runs its whole
+//! run time; without early stop the report is as before. The assertions are
+//! on the report's structure, not on how long anything took.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{TestServer, cpa_input, gpa_metric, run, scenario_file, single_get};
+use goose_pod_autoscaler::report::Verdict;
+
+fn evaluation_config(dir: &Path, target: &str) -> PathBuf {
+    let path = dir.join("evaluation_config.yaml");
+    std::fs::write(&path, format!("targets:\n  - {target}\n")).unwrap();
+    path
+}
+
+fn metric(host: &str, scenario: &Path, config: &Path, run_time: &str) -> assert_cmd::Command {
+    let mut cmd = gpa_metric();
+    cmd.env("gooseHost", host)
+        .env("gooseUsers", "3")
+        .env("gooseRunTime", run_time)
+        .env("gooseRequestTimeout", "2000")
+        .env("gooseMinRunTime", "1")
+        .env("scenarioFilePath", scenario)
+        .env("evaluationConfigFilePath", config);
+    cmd
+}
+
+#[test]
+fn a_service_far_over_its_target_is_stopped_early_and_the_report_says_so() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = scenario_file(dir.path(), &single_get("/x?delayMs=30"));
+    let config = evaluation_config(
+        dir.path(),
+        "{method: GET, endpoint: /x?delayMs=30, type: mean, target: 5, tolerance: 0.2}",
+    );
+    let out = run(metric(&server.url, &scenario, &config, "6"), &cpa_input(2));
+    let report = out.report();
+    assert_eq!(report.stopped_early, Some(true), "{}", out.stderr);
+    assert_eq!(report.max_run_time_seconds, Some(6.0));
+    assert!(
+        report.run_time_seconds < 6.0,
+        "the measured window ends at the stop: {}",
+        report.run_time_seconds
+    );
+    let stats = report.request("GET", "/x?delayMs=30").unwrap();
+    assert!(stats.count >= 30, "gooseMinRequests: {stats:?}");
+    let interval = &stats.confidence_intervals["mean"];
+    assert_eq!(interval.verdict, Verdict::Missed);
+    assert_eq!((interval.confidence, interval.limit), (0.95, 6.0));
+    let (low, high) = (interval.low.unwrap(), interval.high.unwrap());
+    assert!(
+        6.0 < low && low <= stats.mean_ms && stats.mean_ms <= high,
+        "{stats:?}"
+    );
+    assert!(
+        out.stderr.contains("early stop"),
+        "the stop is logged: {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_service_whose_verdict_cannot_be_settled_runs_the_whole_run_time() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    // Every user alternates a 2 ms and a 40 ms request under one name: the
+    // median's interval spans a 20 ms limit however long the test runs.
+    let scenario = scenario_file(
+        dir.path(),
+        "scenarios:\n  - name: probe\n    transactions:\n      - path: /x?delayMs=2\n        name: mixed\n      - path: /x?delayMs=40\n        name: mixed\n",
+    );
+    let config = evaluation_config(
+        dir.path(),
+        "{method: GET, name: mixed, type: median, target: 20}",
+    );
+    let out = run(metric(&server.url, &scenario, &config, "4"), &cpa_input(2));
+    let report = out.report();
+    assert_eq!(report.stopped_early, Some(false), "{}", out.stderr);
+    assert!(
+        (3.9..4.5).contains(&report.run_time_seconds),
+        "the whole run time: {}",
+        report.run_time_seconds
+    );
+    let interval = &report.request("GET", "mixed").unwrap().confidence_intervals["median"];
+    assert_eq!(interval.verdict, Verdict::Undecided, "{interval:?}");
+    assert!(interval.low.unwrap() < 20.0 && 20.0 < interval.high.unwrap());
+}
+
+#[test]
+fn early_stop_off_or_no_config_leaves_the_report_as_before() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = scenario_file(dir.path(), &single_get("/x?delayMs=30"));
+    let config = evaluation_config(
+        dir.path(),
+        "{method: GET, endpoint: /x?delayMs=30, type: mean, target: 5}",
+    );
+    let mut off = metric(&server.url, &scenario, &config, "1");
+    off.env("gooseEarlyStop", "false");
+    let mut no_config = metric(&server.url, &scenario, &config, "1");
+    no_config.env_remove("evaluationConfigFilePath");
+    for cmd in [off, no_config] {
+        let out = run(cmd, &cpa_input(2));
+        assert_eq!(out.code, Some(0), "{}", out.stderr);
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert!(json.get("stoppedEarly").is_none(), "{json}");
+        assert!(json.get("maxRunTimeSeconds").is_none(), "{json}");
+        let stats = &json["requests"]["GET /x?delayMs=30"];
+        assert!(stats.get("confidenceIntervals").is_none(), "{stats}");
+        let window = json["runTimeSeconds"].as_f64().unwrap();
+        assert!(
+            (0.95..1.5).contains(&window),
+            "the whole run time: {window}"
+        );
+    }
+}
+
+#[test]
+fn a_named_evaluation_config_that_does_not_load_is_one_line_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = scenario_file(dir.path(), &single_get("/x"));
+    let missing = dir.path().join("nowhere.yaml");
+    let out = run(
+        metric("http://127.0.0.1:9", &scenario, &missing, "1"),
+        &cpa_input(2),
+    );
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(out.stdout.is_empty());
+    assert!(
+        out.stderr.contains("cannot read evaluation config") && out.stderr.contains("nowhere.yaml"),
+        "{}",
+        out.stderr
+    );
+    let mut bad = metric("http://127.0.0.1:9", &scenario, &missing, "1");
+    bad.env("gooseVerdictConfidence", "95");
+    let out = run(bad, &cpa_input(2));
+    assert_eq!(out.code, Some(1));
+    assert!(
+        out.stderr.contains(
+            "setting gooseVerdictConfidence (--verdict-confidence) '95': not a confidence; expected a fraction from 0.5 to 0.9999"
+        ),
+        "{}",
+        out.stderr
+    );
+}
