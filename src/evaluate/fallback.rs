@@ -3,13 +3,16 @@
 //! [`DecisionError`]: a target without a result, a target whose requests all
 //! failed), answer `fallback.replicas` instead of failing again.
 //!
-//! A pure function of (config, bounds, current replicas, state, error), like
-//! the decision. Only failures the evaluate stage sees count: bad input or a
+//! A pure function of (config, bounds, overrides, current replicas, state,
+//! error), like the decision. The fallback count goes through the same bound
+//! overrides as a decision's proposal (a schedule window, an alert boost, the
+//! budget), so a failing probe never answers below a window's floor. Only failures the evaluate stage sees count: bad input or a
 //! bad config changes nothing, and a failed metric stage never reaches us
 //! (the CPA skips the interval).
 
 use crate::evaluate::config::{Bounds, EvaluationConfig};
 use crate::evaluate::decision::{Decision, DecisionError};
+use crate::evaluate::overrides::Overrides;
 use crate::state::DecayState;
 
 /// What a report that could not be judged leads to.
@@ -27,11 +30,13 @@ pub enum AfterFailure {
     },
 }
 
-/// Counts the failure and answers `fallback.replicas` (within `bounds`) on
-/// the `fallback.failedRuns`-th failure in a row and every one after it.
+/// Counts the failure and answers `fallback.replicas` (through `bounds` and
+/// `overrides`) on the `fallback.failedRuns`-th failure in a row and every
+/// one after it.
 pub fn after_failure(
     config: &EvaluationConfig,
     bounds: Bounds,
+    overrides: &Overrides,
     current: u32,
     state: &DecayState,
     error: &DecisionError,
@@ -53,7 +58,7 @@ pub fn after_failure(
             failed_runs,
         };
     }
-    let target = fallback.replicas.clamp(bounds.min, bounds.max);
+    let (target, notes) = overrides.apply(bounds, fallback.replicas);
     let verdict = if target > current {
         format!("scale up {current} -> {target}")
     } else if target < current {
@@ -61,13 +66,10 @@ pub fn after_failure(
     } else {
         format!("hold {current}")
     };
-    let limited = if target == fallback.replicas {
+    let limited = if notes.is_empty() {
         String::new()
     } else {
-        format!(
-            " ({} limited to replicas {}..={})",
-            fallback.replicas, bounds.min, bounds.max
-        )
+        format!(" ({})", notes.join("; "))
     };
     let explanation = format!(
         "{verdict}: fallback.replicas {}{limited} after {failed_runs} failed evaluations in a row (fallback.failedRuns {}); the last: {error}",
@@ -92,6 +94,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::evaluate::overrides::WindowBounds;
 
     const BOUNDS: Bounds = Bounds { min: 1, max: 10 };
 
@@ -120,7 +123,14 @@ mod tests {
 
     #[test]
     fn without_a_fallback_a_failure_changes_nothing() {
-        let got = after_failure(&config(""), BOUNDS, 3, &failed(5), &error());
+        let got = after_failure(
+            &config(""),
+            BOUNDS,
+            &Overrides::default(),
+            3,
+            &failed(5),
+            &error(),
+        );
         assert_eq!(
             got,
             AfterFailure::Fail {
@@ -136,7 +146,14 @@ mod tests {
         // (failures before, answer)
         let cases = [(0, None), (1, None), (2, Some(6)), (7, Some(6))];
         for (before, want) in cases {
-            let got = after_failure(&config, BOUNDS, 3, &failed(before), &error());
+            let got = after_failure(
+                &config,
+                BOUNDS,
+                &Overrides::default(),
+                3,
+                &failed(before),
+                &error(),
+            );
             match (got, want) {
                 (AfterFailure::Fail { state, failed_runs }, None) => {
                     assert_eq!(failed_runs, before + 1);
@@ -165,16 +182,47 @@ mod tests {
     #[test]
     fn the_fallback_count_stays_within_the_bounds() {
         let config = config("fallback: {failedRuns: 1, replicas: 20}\n");
-        let AfterFailure::Answer(decision) =
-            after_failure(&config, BOUNDS, 10, &failed(0), &error())
-        else {
+        let AfterFailure::Answer(decision) = after_failure(
+            &config,
+            BOUNDS,
+            &Overrides::default(),
+            10,
+            &failed(0),
+            &error(),
+        ) else {
             panic!("the first failure answers the fallback");
         };
         assert_eq!(decision.target_replicas, 10);
         assert!(
             decision
                 .explanation
-                .starts_with("hold 10: fallback.replicas 20 (20 limited to replicas 1..=10) after 1 failed evaluations"),
+                .starts_with("hold 10: fallback.replicas 20 (20 limited to maxReplicas 10) after 1 failed evaluations"),
+            "{}",
+            decision.explanation
+        );
+    }
+
+    #[test]
+    fn the_fallback_count_goes_through_the_open_schedule_window_and_boosts() {
+        let config = config("fallback: {failedRuns: 1, replicas: 2}\n");
+        let overrides = Overrides {
+            window: Some(WindowBounds {
+                name: "business-hours".into(),
+                min: Some(4),
+                max: None,
+            }),
+            ..Overrides::default()
+        };
+        let AfterFailure::Answer(decision) =
+            after_failure(&config, BOUNDS, &overrides, 3, &failed(0), &error())
+        else {
+            panic!("the first failure answers the fallback");
+        };
+        assert_eq!(decision.target_replicas, 4, "the window's floor wins");
+        assert!(
+            decision.explanation.starts_with(
+                "scale up 3 -> 4: fallback.replicas 2 (2 raised to 4 by schedule 'business-hours' (minReplicas 4)) after 1 failed"
+            ),
             "{}",
             decision.explanation
         );

@@ -126,6 +126,7 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
         Err(error) => fall_back(
             &config,
             bounds,
+            &overrides,
             current,
             &loaded.state,
             error,
@@ -218,12 +219,13 @@ fn lock_and_load(
 fn fall_back(
     config: &EvaluationConfig,
     bounds: Bounds,
+    overrides: &Overrides,
     current: u32,
     state: &DecayState,
     error: DecisionError,
     save: impl FnOnce(&DecayState) -> Result<(), StateError>,
 ) -> Result<Decision, EvaluateError> {
-    match fallback::after_failure(config, bounds, current, state, &error) {
+    match fallback::after_failure(config, bounds, overrides, current, state, &error) {
         AfterFailure::Answer(decision) => Ok(decision),
         AfterFailure::Fail {
             state: None,
