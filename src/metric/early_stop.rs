@@ -63,6 +63,9 @@ pub const DEFAULT_MIN_REQUESTS: u64 = 30;
 /// How often the verdicts are checked while the test runs.
 pub const CHECK_EVERY: Duration = Duration::from_millis(200);
 
+/// How late goose may notice the killswitch: it checks every half second.
+const KILLSWITCH_DELAY: Duration = Duration::from_millis(500);
+
 /// When a verdict is sure enough to stop.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EarlyStopSettings {
@@ -262,10 +265,17 @@ pub async fn run(
     let ramp_up = settings.ramp_up();
     let from_ms = u64::try_from(ramp_up.as_millis()).unwrap_or(u64::MAX);
     let wait = ramp_up.saturating_add(stop.settings.min_run_time);
+    // Stopping within half a second of the cap saves nothing (goose notices
+    // the killswitch that late), so such a run is let finish, not marked
+    // stopped early.
+    let last_stop = ramp_up
+        .saturating_add(settings.run_time)
+        .saturating_sub(KILLSWITCH_DELAY);
     let due = || {
-        first_user
-            .get()
-            .map(|started: &Instant| started.elapsed() >= wait)
+        first_user.get().map(|started: &Instant| {
+            let elapsed = started.elapsed();
+            elapsed >= wait && elapsed < last_stop
+        })
     };
     let attack = load_test::run(settings, scenarios);
     tokio::pin!(attack);
