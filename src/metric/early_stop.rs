@@ -13,8 +13,10 @@
 //!
 //! **Deciding.** Once `gooseMinRunTime` has passed after ramp-up and every
 //! target has `gooseMinRequests` requests, each target's statistic gets its
-//! confidence interval ([`super::verdict`]); when every verdict is missed or
-//! met (none undecided), the test is stopped. The success a request is
+//! confidence interval ([`super::verdict`]; a `mean`'s by batch means, so
+//! requests queued behind one burst count as one piece of evidence, not
+//! many); when every verdict is missed or met (none undecided), the test is
+//! stopped. The success a request is
 //! logged with is goose's first verdict (2xx, or a response at all): a
 //! scenario rule that later turns it into a failure (an unexpected status,
 //! a broken body) is not in the copy, so `errorRate` verdicts are judged on
@@ -343,6 +345,7 @@ pub fn annotate(report: &mut LatencyReport, run: &WatchedRun, stop: &EarlyStop, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metric::verdict::{mean_and_sd, mean_interval};
 
     fn stop(kind: TargetKind, limit: f64) -> EarlyStop {
         EarlyStop {
@@ -379,6 +382,27 @@ mod tests {
         assert!(!tracker.decided(&stop), "29 of 30 requests");
         tracker.record("GET /x", 503.0, true);
         assert!(tracker.decided(&stop));
+    }
+
+    #[test]
+    fn a_queue_draining_after_a_burst_does_not_decide_the_mean() {
+        // 300 requests behind one burst: 400 ms at first, draining towards
+        // 40 ms. The mean so far (about 88 ms) is above the 70 ms limit with
+        // a tight plain interval, but the requests are not independent; the
+        // batch means climb down from 230 ms to 40 ms, and the verdict waits.
+        let stop = stop(TargetKind::Mean, 70.0);
+        let mut tracker = Tracker::watching(&stop);
+        let draining: Vec<f64> = (0..300)
+            .map(|i| 40.0 + 360.0 * (-f64::from(i) / 40.0).exp())
+            .collect();
+        for &latency in &draining {
+            tracker.record("GET /x", latency, true);
+        }
+        let (mean, sd) = mean_and_sd(&draining);
+        let plain = mean_interval(300, mean, sd, 0.95);
+        assert_eq!(verdict(plain, 70.0), Verdict::Missed, "{plain:?}");
+        assert_eq!(tracker.judge(&stop)[0].verdict, Verdict::Undecided);
+        assert!(!tracker.decided(&stop));
     }
 
     #[test]
