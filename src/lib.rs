@@ -9,7 +9,8 @@
 //!   goose transactions that send it.
 //! - [`load_test`]: runs goose quietly and turns its metrics into the report.
 //! - [`metric`]: the metric stage: its settings, the run-time parser, the CPA
-//!   input and [`metric::main_with`], the entry point for compiled scenarios.
+//!   input and [`metric::main_with`], the entry point for compiled scenarios;
+//!   early stop, which ends the test once every target's verdict is sure.
 //! - [`report`]: the latency report, the JSON the metric stage prints and the
 //!   evaluate stage reads.
 //! - [`evaluate`]: the evaluate stage: its settings and config, the bounds,
