@@ -39,13 +39,7 @@ fn a_legacy_input_with_run_type_is_accepted() {
     let input = json!({"metrics": [{"resource": "fibonacci", "value": format!("{}\n", missed_report())}],
         "resource": {"kind": "Deployment", "metadata": {"name": "fibonacci"}, "spec": {"replicas": 3}},
         "run_type": "scaler"});
-    fixture
-        .command()
-        .write_stdin(input.to_string())
-        .assert()
-        .success()
-        .stdout("{\"targetReplicas\":4}\n");
-    assert_eq!(fixture.state_json()["lastTargetReplicas"], 4);
+    fixture.assert_scales_to(&input.to_string(), 4);
 }
 
 #[test]

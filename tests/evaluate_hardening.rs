@@ -144,13 +144,7 @@ fn the_cpa_0x_input_with_the_resource_as_a_name_is_accepted() {
     // CPA 0.x (metric.ResourceMetrics): "resource" is the resource's name
     let input = json!({"resource": "fibonacci", "run_type": "scaler",
         "metrics": [{"resource": "fibonacci", "value": format!("{}\n", report(Some(3), 12.3, 100, 0))}]});
-    fixture
-        .command()
-        .write_stdin(input.to_string())
-        .assert()
-        .success()
-        .stdout("{\"targetReplicas\":4}\n");
-    assert_eq!(fixture.state_json()["lastTargetReplicas"], 4);
+    fixture.assert_scales_to(&input.to_string(), 4);
 }
 
 #[test]

@@ -57,6 +57,17 @@ impl Fixture {
     pub fn state_json(&self) -> serde_json::Value {
         serde_json::from_str(&self.state_text().expect("state file exists")).expect("state parses")
     }
+
+    /// Sends `input` to a real run: it must answer `replicas` on stdout and
+    /// remember them in the state file as the last answer.
+    pub fn assert_scales_to(&self, input: &str, replicas: u32) {
+        self.command()
+            .write_stdin(input.to_owned())
+            .assert()
+            .success()
+            .stdout(format!("{{\"targetReplicas\":{replicas}}}\n"));
+        assert_eq!(self.state_json()["lastTargetReplicas"], replicas);
+    }
 }
 
 /// gpa-evaluate with no flags and the settings' environment variables cleared.
