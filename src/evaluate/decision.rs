@@ -508,17 +508,23 @@ impl Run<'_> {
 /// The verdict line: `scale up 3 -> 4: <reason>`, `scale down ...` or
 /// `hold 3: ...`, then each bound step that changed the proposal (`limits`).
 fn verdict(current: u32, target: u32, reason: &str, limits: &[String]) -> String {
-    let mut line = if target > current {
-        format!("scale up {current} -> {target}: {reason}")
-    } else if target < current {
-        format!("scale down {current} -> {target}: {reason}")
-    } else {
-        format!("hold {current}: {reason}")
-    };
+    let mut line = format!("{}: {reason}", direction(current, target));
     for limit in limits {
         let _ = write!(line, "; {limit}");
     }
     line
+}
+
+/// The head of every decision line: `scale up 3 -> 4`, `scale down 4 -> 3`
+/// or `hold 3`.
+pub(crate) fn direction(current: u32, target: u32) -> String {
+    if target > current {
+        format!("scale up {current} -> {target}")
+    } else if target < current {
+        format!("scale down {current} -> {target}")
+    } else {
+        format!("hold {current}")
+    }
 }
 
 #[cfg(test)]

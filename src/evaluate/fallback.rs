@@ -11,7 +11,7 @@
 //! (the CPA skips the interval).
 
 use crate::evaluate::config::{Bounds, EvaluationConfig};
-use crate::evaluate::decision::{Decision, DecisionError};
+use crate::evaluate::decision::{Decision, DecisionError, direction};
 use crate::evaluate::overrides::Overrides;
 use crate::state::DecayState;
 
@@ -59,13 +59,7 @@ pub fn after_failure(
         };
     }
     let (target, notes) = overrides.apply(bounds, fallback.replicas);
-    let verdict = if target > current {
-        format!("scale up {current} -> {target}")
-    } else if target < current {
-        format!("scale down {current} -> {target}")
-    } else {
-        format!("hold {current}")
-    };
+    let verdict = direction(current, target);
     let limited = if notes.is_empty() {
         String::new()
     } else {
