@@ -12,9 +12,15 @@
 #                (default: GPA_BIN); point it at an older build to compare
 #   CONFIG       evaluation config (default: the built-in one)
 #   OUT          output folder (default: bench-out/decisions)
+#   RUNS         runs of each profile (default 1). One run is one sample: when
+#                a decay lands relative to the load varies from run to run.
+#                With RUNS above 1 the runs of a profile run side by side (the
+#                simulated service is a model of sleeps, so they barely
+#                disturb each other), each prints its row, and a `median` row
+#                follows (each column's median).
 #
 # A run takes as long as its profile (step: 140 s). Charts and timelines are
-# left in $OUT/<profile>/.
+# left in $OUT/<profile>/ (with RUNS above 1, in $OUT/<profile>/<run>/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,23 +37,45 @@ config_args=()
 
 printf '%-12s %5s %8s %8s %6s %6s %9s %10s %8s\n' \
   profile peak replicaS oracleS ratio overS reactionS reversals skipped
+runs=${RUNS:-1}
 for profile in "${profiles[@]}"; do
   name=$(basename "$profile" .yaml)
-  mkdir -p "$out/$name"
-  "$gpa_bin/gpa" simulate --profile "$profile" --output-dir "$out/$name" \
-    --metric-command "$stages_bin/gpa-metric" \
-    --evaluate-command "$stages_bin/gpa-evaluate" \
-    "${config_args[@]}" > "$out/$name/summary.json" 2> "$out/$name/log.txt"
-  python3 - "$name" "$out/$name/summary.json" <<'PY'
-import json, sys
-name, path = sys.argv[1], sys.argv[2]
-s = json.load(open(path))
-def f(key, fmt="{}"):
-    value = s.get(key)
-    return "-" if value is None else fmt.format(value)
-print(f"{name:<12} {f('peakReplicas'):>5} {f('replicaSeconds'):>8} "
-      f"{f('oracleReplicaSeconds'):>8} {f('replicaSecondsRatio'):>6} "
-      f"{f('secondsOverTarget'):>6} {f('reactionSeconds'):>9} "
-      f"{f('reversals'):>10} {f('skippedIntervals'):>8}")
+  dirs=()
+  for run in $(seq 1 "$runs"); do
+    dir=$out/$name
+    [ "$runs" -gt 1 ] && dir=$out/$name/$run
+    mkdir -p "$dir"
+    dirs+=("$dir")
+    "$gpa_bin/gpa" simulate --profile "$profile" --output-dir "$dir" \
+      --metric-command "$stages_bin/gpa-metric" \
+      --evaluate-command "$stages_bin/gpa-evaluate" \
+      "${config_args[@]}" > "$dir/summary.json" 2> "$dir/log.txt" &
+  done
+  wait
+  python3 - "$name" "${dirs[@]}" <<'PY'
+import json, statistics, sys
+name, dirs = sys.argv[1], sys.argv[2:]
+keys = ["peakReplicas", "replicaSeconds", "oracleReplicaSeconds",
+        "replicaSecondsRatio", "secondsOverTarget", "reactionSeconds",
+        "reversals", "skippedIntervals"]
+widths = [5, 8, 8, 6, 6, 9, 10, 8]
+def row(label, values):
+    cells = ["-" if v is None else ("{:.2f}".format(v) if isinstance(v, float)
+             and k == "replicaSecondsRatio" else "{:g}".format(v))
+             for k, v in zip(keys, values)]
+    print(f"{label:<12} " + " ".join(f"{c:>{w}}" for c, w in zip(cells, widths)))
+summaries = []
+for d in dirs:
+    try:
+        summaries.append(json.load(open(d + "/summary.json")))
+    except ValueError:
+        print(f"{name:<12} failed: see {d}/log.txt")
+        continue
+    row(name, [summaries[-1].get(k) for k in keys])
+if len(summaries) > 1:
+    def median(k):
+        values = [s[k] for s in summaries if s.get(k) is not None]
+        return statistics.median(values) if values else None
+    row("  median", [median(k) for k in keys])
 PY
 done

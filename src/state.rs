@@ -70,6 +70,26 @@ pub struct DecayState {
     /// first run in which they are may still measure the queue built before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settling_replicas: Option<u32>,
+    /// The last run's miss, when it missed a latency target without
+    /// saturating it and the ready count was known: what the next run
+    /// compares its own miss with to see a queue growing or draining.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_miss: Option<LastMiss>,
+}
+
+/// A missed latency target's figure in one run, with the ready replicas that
+/// served it and when it was measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastMiss {
+    /// The target's index in the evaluation config's `targets` (0-based).
+    pub target: u32,
+    /// Its measured figure, milliseconds (rounded).
+    pub ms: u32,
+    /// Ready replicas during that run (`status.readyReplicas`).
+    pub ready_replicas: u32,
+    /// The middle of that run's load test, milliseconds since the Unix epoch.
+    pub at_unix_ms: u64,
 }
 
 /// For `skip_serializing_if`: a zero count is left out of the file.
@@ -463,12 +483,18 @@ mod tests {
             decay_floor_runs_left: 7,
             decay_backoff_runs: 8,
             settling_replicas: Some(4),
+            last_miss: Some(LastMiss {
+                target: 0,
+                ms: 986,
+                ready_replicas: 3,
+                at_unix_ms: 1_700_000_001_250,
+            }),
             ..sample()
         };
         let text = serde_json::to_string(&full).unwrap();
         assert_eq!(
             text,
-            "{\"runsSinceChange\":2,\"lastSeenReplicas\":3,\"lastTargetReplicas\":4,\"lastScaleUpUnixSeconds\":1700000000,\"consecutiveFailedRuns\":2,\"decayedFromReplicas\":5,\"runsSinceDecay\":1,\"decayFloorReplicas\":4,\"decayFloorRunsLeft\":7,\"decayBackoffRuns\":8,\"settlingReplicas\":4}"
+            "{\"runsSinceChange\":2,\"lastSeenReplicas\":3,\"lastTargetReplicas\":4,\"lastScaleUpUnixSeconds\":1700000000,\"consecutiveFailedRuns\":2,\"decayedFromReplicas\":5,\"runsSinceDecay\":1,\"decayFloorReplicas\":4,\"decayFloorRunsLeft\":7,\"decayBackoffRuns\":8,\"settlingReplicas\":4,\"lastMiss\":{\"target\":0,\"ms\":986,\"readyReplicas\":3,\"atUnixMs\":1700000001250}}"
         );
         assert_eq!(serde_json::from_str::<DecayState>(&text).unwrap(), full);
         let ours_before: DecayState = serde_json::from_str(

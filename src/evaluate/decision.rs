@@ -15,13 +15,14 @@
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::evaluate::backlog::{self, Backlog};
 use crate::evaluate::config::{Bounds, EvaluationConfig, ScaleUpPolicy};
 use crate::evaluate::measure::{Measurement, measure, round};
 use crate::evaluate::memory::{Memory, Step};
 use crate::evaluate::overrides::Overrides;
 use crate::evaluate::policy::{cap, decay_size, scale_up};
 use crate::report::LatencyReport;
-use crate::state::DecayState;
+use crate::state::{DecayState, LastMiss};
 
 pub use crate::evaluate::measure::DecisionError;
 
@@ -89,6 +90,8 @@ struct Run<'a> {
     now_seconds: u64,
     external_change: bool,
     memory: Memory,
+    /// The missed target's figure then and now, with the same ready replicas.
+    backlog: Option<Backlog>,
 }
 
 /// Decides the replica count for one run.
@@ -138,6 +141,7 @@ pub fn decide_with(
     let measurements = measure(config, report)?;
     let external_change = state.last_seen_replicas.is_some_and(|seen| seen != current)
         && state.last_target_replicas != Some(current);
+    let tested_at = load_test_middle_unix_ms(now, report);
     let run = Run {
         config,
         observed,
@@ -145,6 +149,7 @@ pub fn decide_with(
         now_seconds: unix_seconds(now),
         external_change,
         memory: Memory::recall(config, state, external_change),
+        backlog: Backlog::between(state.last_miss, &measurements, observed.ready, tested_at),
     };
     let missed: Vec<&Measurement> = measurements.iter().filter(|m| m.missed()).collect();
     // a quiet run misses no target and is under every downTolerance
@@ -168,9 +173,25 @@ pub fn decide_with(
     }
     Ok(Decision {
         target_replicas: target,
-        state: Some(run.next_state(proposal.step, missed.is_empty(), quiet, target)),
+        state: Some(run.next_state(
+            proposal.step,
+            (missed.is_empty(), quiet),
+            target,
+            backlog::last_miss(&measurements, observed.ready, tested_at),
+        )),
         explanation,
     })
+}
+
+/// The middle of the report's load test, milliseconds since the Unix epoch:
+/// `now` less half its run time (the evaluate stage runs right after it).
+fn load_test_middle_unix_ms(now: SystemTime, report: &LatencyReport) -> u64 {
+    let now_ms = now.duration_since(UNIX_EPOCH).map_or(0, |elapsed| {
+        u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+    });
+    // `as` saturates: a negative or absurd run time cannot wrap around
+    let half_ms = (report.run_time_seconds * 500.0).max(0.0) as u64;
+    now_ms.saturating_sub(half_ms)
 }
 
 /// Seconds since the Unix epoch; 0 before it.
@@ -231,9 +252,16 @@ fn band_proposal(current: u32, measurements: &[Measurement]) -> Proposal {
 
 impl Run<'_> {
     /// The state this run leaves: counters, what was seen and answered, the
-    /// failed-decay memory; the failed-runs count is reset. `met`: no target
-    /// missed; `quiet`: met and under every `downTolerance` edge.
-    fn next_state(&self, step: Step, met: bool, quiet: bool, target: u32) -> DecayState {
+    /// failed-decay memory, this run's miss; the failed-runs count is reset.
+    /// `met`: no target missed; `quiet`: met and under every `downTolerance`
+    /// edge.
+    fn next_state(
+        &self,
+        step: Step,
+        (met, quiet): (bool, bool),
+        target: u32,
+        last_miss: Option<LastMiss>,
+    ) -> DecayState {
         let current = self.observed.current;
         let runs = self.state.runs_since_change;
         let runs_since_change = if target != current || !quiet || self.external_change {
@@ -255,6 +283,7 @@ impl Run<'_> {
             },
             consecutive_failed_runs: 0,
             settling_replicas: self.settling_after(target),
+            last_miss,
             ..*self.state
         };
         let step = match step {
@@ -290,6 +319,15 @@ impl Run<'_> {
         let why = why.join(", ");
         if let Some(reason) = self.draining(&why) {
             return Proposal::hold(current, reason);
+        }
+        if let Some(backlog) = self.backlog.as_ref().filter(|b| b.drains_by_next_run()) {
+            return Proposal::hold(
+                current,
+                format!(
+                    "{why}; the queue is draining: {}, under the limit by the next run at this pace",
+                    backlog.describe()
+                ),
+            );
         }
         let starting = self.observed.starting();
         let ready_need = self
@@ -330,7 +368,7 @@ impl Run<'_> {
                 cap(self.config, current, proposal, why)
             }
             None => {
-                let (proposal, how) = scale_up(self.config, current, missed);
+                let (proposal, how) = scale_up(self.config, current, missed, self.backlog.as_ref());
                 cap(self.config, current, proposal, format!("{why}{how}"))
             }
         };
@@ -346,6 +384,23 @@ impl Run<'_> {
     /// `None` without a ready count or a missed latency target.
     fn ready_need(&self, missed: &[&Measurement]) -> Option<(u32, String)> {
         let ready = self.observed.ready?.min(self.observed.current);
+        let current = self.observed.current;
+        if let Some((backlog, ratio)) = self
+            .backlog
+            .as_ref()
+            .and_then(|b| b.growing().map(|ratio| (b, ratio)))
+        {
+            // `as` saturates: an absurd ratio cannot wrap around
+            let need = (f64::from(ready) * ratio).ceil() as u32;
+            return Some((
+                need,
+                format!(
+                    "(the queue grows: {}; {ready} ready x {} = {need} > {current})",
+                    backlog.describe(),
+                    round(ratio)
+                ),
+            ));
+        }
         let ratio = missed
             .iter()
             .filter_map(|m| m.latency_ratio_to_limit())
@@ -354,7 +409,6 @@ impl Run<'_> {
             })?;
         // `as` saturates: an absurd ratio cannot wrap around
         let need = (f64::from(ready) * ratio).ceil() as u32;
-        let current = self.observed.current;
         Some((
             need,
             format!("({ready} ready x {} = {need} > {current})", round(ratio)),
@@ -870,6 +924,7 @@ mod tests {
         ];
         cases.extend(kinds);
         cases.extend(readiness_cases());
+        cases.extend(backlog_cases());
         cases.extend(saturation_cases());
         cases.extend(failed_decay_cases());
         cases.extend(draining_cases());
@@ -1108,6 +1163,66 @@ mod tests {
         ]
     }
 
+    /// A state whose last run missed the first target at `ms` with `ready`
+    /// replicas ready, `seconds_before` this run's load test (the cases'
+    /// reports run 5 s, so theirs is centred 2.5 s before `NOW`).
+    fn missed_before(ms: u32, ready: u32, seconds_before: u64) -> DecayState {
+        DecayState {
+            last_miss: Some(LastMiss {
+                target: 0,
+                ms,
+                ready_replicas: ready,
+                at_unix_ms: (NOW - seconds_before) * 1000 - 2500,
+            }),
+            ..state(0, 3, 3, None)
+        }
+    }
+
+    fn backlog_cases() -> Vec<Case> {
+        let slow = || one_target("mean", 100.0).with_scale_up("proportional", None, 0);
+        vec![
+            case("a backlog growing with the same ready replicas scales by its growth, not the latency ratio", 1406.0, 3, 4)
+                .config(slow())
+                .ready(3)
+                .state(missed_before(986, 3, 5))
+                .says("scale up 3 -> 4: GET /fib mean 1406 ms > target 100 ms (the queue grows: GET /fib mean 986 -> 1406 ms in 5 s with 3 ready replicas; 3 x 1.084)"),
+            case("while replicas start, the ready replicas' need comes from the growth too", 1406.0, 4, 4)
+                .config(slow())
+                .ready(3)
+                .state(missed_before(986, 3, 5))
+                .says("hold 4: 1 of 4 replicas still starting; GET /fib mean 1406 ms > target 100 ms"),
+            case("a growth beyond the starting replicas scales on top of them", 3000.0, 4, 5)
+                .config(slow())
+                .ready(3)
+                .state(missed_before(1000, 3, 5))
+                .says("scale up 4 -> 5: 1 of 4 replicas still starting, but GET /fib mean 3000 ms > target 100 ms is more than they will absorb (the queue grows: GET /fib mean 1000 -> 3000 ms in 5 s with 3 ready replicas; 3 ready x 1.4 = 5 > 4)"),
+            case("a queue draining to the limit by the next run holds", 262.0, 3, 3)
+                .config(slow())
+                .ready(3)
+                .state(missed_before(894, 3, 5))
+                .says("hold 3: GET /fib mean 262 ms > target 100 ms; the queue is draining: GET /fib mean 894 -> 262 ms in 5 s with 3 ready replicas, under the limit by the next run at this pace"),
+            case("a queue draining too slowly scales up as before", 800.0, 3, 4)
+                .ready(3)
+                .state(missed_before(1000, 3, 5))
+                .says("scale up 3 -> 4: GET /fib mean 800 ms > target 7 ms"),
+            case("a change under 2 % per second is noise: the latency ratio decides", 1050.0, 3, 10)
+                .config(slow())
+                .ready(3)
+                .state(missed_before(1000, 3, 5))
+                .says("scale up 3 -> 10: GET /fib mean 1050 ms > target 100 ms (proportional: 3 x 10.5); 32 limited to maxReplicas 10"),
+            case("another ready count compares nothing", 1406.0, 3, 10)
+                .config(slow())
+                .ready(3)
+                .state(missed_before(986, 2, 5))
+                .says("(proportional: 3 x 14.06)"),
+            case("a miss more than 5 minutes old compares nothing", 1406.0, 3, 10)
+                .config(slow())
+                .ready(3)
+                .state(missed_before(986, 3, 301))
+                .says("(proportional: 3 x 14.06)"),
+        ]
+    }
+
     fn saturation_cases() -> Vec<Case> {
         let mut max_only = failing(100, [50, 0, 0], 5.0);
         max_only.max_ms = 40.0;
@@ -1335,7 +1450,8 @@ mod tests {
 
     /// LPA compatibility: a status with every replica ready decides exactly
     /// as no status at all, in every case of the table without one; only
-    /// the state then also remembers a scale-up's count to see it ready.
+    /// the state then also remembers a scale-up's count to see it ready, and
+    /// the run's miss.
     #[test]
     fn every_replica_ready_decides_as_no_status() {
         for case in cases()
@@ -1363,9 +1479,39 @@ mod tests {
                 let want = (target > case.current).then_some(target);
                 assert_eq!(state.settling_replicas, want, "{}", case.what);
                 state.settling_replicas = None;
+                // and the miss, for the next run to see its backlog's trend
+                state.last_miss = None;
             }
             assert_eq!(decide_with(None), with_status, "{}", case.what);
         }
+    }
+
+    /// The next run compares its miss with this one's: remembered only for
+    /// a missed latency target that is not saturated, with a ready count.
+    #[test]
+    fn a_run_remembers_its_unsaturated_latency_miss_with_a_status() {
+        let config = one_target("mean", 100.0);
+        let remembered = |report: LatencyReport, ready| {
+            let observed = Observed { current: 3, ready };
+            let state = DecayState::default();
+            let decision = decide(&config, BOUNDS, &report, observed, &state, at(NOW));
+            decision.unwrap().state.unwrap().last_miss
+        };
+        let miss = LastMiss {
+            target: 0,
+            ms: 250,
+            ready_replicas: 2,
+            at_unix_ms: NOW * 1000 - 2500,
+        };
+        assert_eq!(
+            remembered(report(stats(100, 0, 250.4)), Some(2)),
+            Some(miss)
+        );
+        assert_eq!(remembered(report(stats(100, 0, 250.4)), None), None);
+        assert_eq!(remembered(report(stats(100, 0, 60.0)), Some(3)), None);
+        let mut saturated = report(failing(100, [100, 0, 0], 5.0));
+        saturated.request_timeout_ms = Some(1000.0);
+        assert_eq!(remembered(saturated, Some(3)), None);
     }
 
     #[test]

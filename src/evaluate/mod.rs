@@ -11,6 +11,7 @@
 //! it was. A dry run (`api_dry_run`) decides the same but neither locks nor
 //! writes anything.
 
+mod backlog;
 pub mod bounds;
 pub mod config;
 pub mod decision;

@@ -6,19 +6,35 @@
 
 use std::fmt::Write as _;
 
+use crate::evaluate::backlog::Backlog;
 use crate::evaluate::config::{EvaluationConfig, ScaleUpPolicy};
 use crate::evaluate::measure::{Measurement, round};
 
 /// The scale-up proposal by the policy (before the step cap and bounds) and
-/// how it was reached.
+/// how it was reached. Under `proportional`, a growing `backlog` (the same
+/// ready replicas as the last run) sizes it by the queue's growth instead of
+/// the latency ratio.
 pub(crate) fn scale_up(
     config: &EvaluationConfig,
     current: u32,
     missed: &[&Measurement],
+    backlog: Option<&Backlog>,
 ) -> (u32, String) {
     let step_up = current.saturating_add(config.scale_up.replicas);
     if config.scale_up.policy == ScaleUpPolicy::Step {
         return (step_up, String::new());
+    }
+    if let Some((backlog, ratio)) = backlog.and_then(|b| b.growing().map(|ratio| (b, ratio))) {
+        // `as` saturates: an absurd ratio cannot wrap around
+        let need = (f64::from(current) * ratio).ceil() as u32;
+        return (
+            need.max(step_up),
+            format!(
+                " (the queue grows: {}; {current} x {})",
+                backlog.describe(),
+                round(ratio)
+            ),
+        );
     }
     let ratio = missed
         .iter()
