@@ -9,7 +9,8 @@
 //! So when two runs in a row miss the same latency target with the same
 //! ready replicas, the figure's growth per second of wall time, `g`, gives
 //! the load over the ready replicas' capacity, `1 + g`, and their need,
-//! `ceil(ready × (1 + g))`. Measured on a backlog, the plain latency ratio
+//! `ceil(ready × (1 + g))`; below 1 they serve more than arrives and the
+//! queue drains. Measured on a backlog, the plain latency ratio
 //! (`measured / target`) says how long the queue is, not how much capacity
 //! is missing, and overshoots: 3 replicas short by 8 % of one queue up a
 //! mean of 1.4 s, a ratio of 14. A figure that falls fast enough to be under
@@ -88,10 +89,16 @@ impl Backlog {
     }
 
     /// The load over the ready replicas' capacity, `1 + growth`, when the
-    /// queue grows faster than [`GROWTH_THRESHOLD`].
-    pub fn growing(&self) -> Option<f64> {
+    /// queue grows or falls faster than [`GROWTH_THRESHOLD`]: above 1 it
+    /// grows, below 1 it drains.
+    pub fn load_ratio(&self) -> Option<f64> {
         let growth = self.growth();
-        (growth > GROWTH_THRESHOLD).then_some(1.0 + growth)
+        (growth.abs() > GROWTH_THRESHOLD).then_some(1.0 + growth)
+    }
+
+    /// The queue grows faster than [`GROWTH_THRESHOLD`].
+    pub fn growing(&self) -> bool {
+        self.growth() > GROWTH_THRESHOLD
     }
 
     /// The queue falls faster than [`GROWTH_THRESHOLD`], fast enough that
@@ -102,10 +109,16 @@ impl Backlog {
         growth < -GROWTH_THRESHOLD && self.to_ms + growth * self.gap_ms <= self.limit_ms
     }
 
-    /// `GET /x mean 986 -> 1406 ms in 5 s with 3 ready replicas`.
+    /// `the queue grows: GET /x mean 986 -> 1406 ms in 5 s with 3 ready
+    /// replicas` (or `drains`).
     pub fn describe(&self) -> String {
+        let trend = if self.growth() > 0.0 {
+            "grows"
+        } else {
+            "drains"
+        };
         format!(
-            "{} {} -> {} ms in {} s with {} ready replicas",
+            "the queue {trend}: {} {} -> {} ms in {} s with {} ready replicas",
             self.what,
             round(self.from_ms),
             round(self.to_ms),

@@ -10,7 +10,9 @@
 //! the resource's status, replicas still starting get no scale-up on top of
 //! them (unless the ready ones alone need more than the current count, as
 //! Kubernetes' HPA computes it) and no decay. Saturated targets are missed
-//! (the `measure` module); failed decays are remembered (the `memory` module).
+//! (the `measure` module); failed decays are remembered (the `memory` module);
+//! a miss compared with the last run's at the same ready count reads the
+//! queue's growth or drain (the `backlog` module).
 
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -324,7 +326,7 @@ impl Run<'_> {
             return Proposal::hold(
                 current,
                 format!(
-                    "{why}; the queue is draining: {}, under the limit by the next run at this pace",
+                    "{why}; {}, under the limit by the next run at this pace",
                     backlog.describe()
                 ),
             );
@@ -388,14 +390,14 @@ impl Run<'_> {
         if let Some((backlog, ratio)) = self
             .backlog
             .as_ref()
-            .and_then(|b| b.growing().map(|ratio| (b, ratio)))
+            .and_then(|b| b.load_ratio().map(|ratio| (b, ratio)))
         {
             // `as` saturates: an absurd ratio cannot wrap around
             let need = (f64::from(ready) * ratio).ceil() as u32;
             return Some((
                 need,
                 format!(
-                    "(the queue grows: {}; {ready} ready x {} = {need} > {current})",
+                    "({}; {ready} ready x {} = {need} > {current})",
                     backlog.describe(),
                     round(ratio)
                 ),
@@ -419,11 +421,13 @@ impl Run<'_> {
     /// undone, at the restored count, with readiness known: the count was
     /// enough before the decay, and the queue built while the decay was in
     /// force is still draining (the ready replicas' need, computed on that
-    /// queue, would overshoot).
+    /// queue, would overshoot); not when the same ready replicas saw the
+    /// queue grow since the last run.
     fn draining(&self, why: &str) -> Option<String> {
         let current = self.observed.current;
         let (restored, since) = self.memory.draining()?;
-        if self.observed.ready.is_none() || restored != current {
+        let growing = self.backlog.as_ref().is_some_and(Backlog::growing);
+        if self.observed.ready.is_none() || restored != current || growing {
             return None;
         }
         let replicas = match self.observed.starting() {
@@ -1200,8 +1204,26 @@ mod tests {
                 .config(slow())
                 .ready(3)
                 .state(missed_before(894, 3, 5))
-                .says("hold 3: GET /fib mean 262 ms > target 100 ms; the queue is draining: GET /fib mean 894 -> 262 ms in 5 s with 3 ready replicas, under the limit by the next run at this pace"),
-            case("a queue draining too slowly scales up as before", 800.0, 3, 4)
+                .says("hold 3: GET /fib mean 262 ms > target 100 ms; the queue drains: GET /fib mean 894 -> 262 ms in 5 s with 3 ready replicas, under the limit by the next run at this pace"),
+            case("a queue draining too slowly gets one step more under proportional, not the latency ratio", 800.0, 3, 4)
+                .config(slow())
+                .ready(3)
+                .state(missed_before(1000, 3, 5))
+                .says("scale up 3 -> 4: GET /fib mean 800 ms > target 100 ms (the queue drains: GET /fib mean 1000 -> 800 ms in 5 s with 3 ready replicas; 3 x 0.96)"),
+            case("a queue the ready replicas drain adds nothing on top of the starting ones", 543.0, 3, 3)
+                .config(slow())
+                .ready(2)
+                .state(missed_before(739, 2, 5))
+                .says("hold 3: 1 of 3 replicas still starting; GET /fib mean 543 ms > target 100 ms"),
+            case("a queue growing right after a restore scales up instead of waiting for it to drain", 1600.0, 4, 5)
+                .config(slow())
+                .ready(4)
+                .state(DecayState {
+                    last_miss: missed_before(1000, 4, 5).last_miss,
+                    ..after_restore(4, 1)
+                })
+                .says("scale up 4 -> 5: GET /fib mean 1600 ms > target 100 ms (the queue grows: GET /fib mean 1000 -> 1600 ms in 5 s with 4 ready replicas; 4 x 1.12)"),
+            case("a queue draining too slowly scales up as before under step", 800.0, 3, 4)
                 .ready(3)
                 .state(missed_before(1000, 3, 5))
                 .says("scale up 3 -> 4: GET /fib mean 800 ms > target 7 ms"),
