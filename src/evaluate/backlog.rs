@@ -15,12 +15,13 @@
 //! is missing, and overshoots: 3 replicas short by 8 % of one queue up a
 //! mean of 1.4 s, a ratio of 14. A figure that falls fast enough to be under
 //! the limit by the next run means the ready replicas are draining the
-//! queue: scaling up on it would add replicas the load does not need.
+//! queue: scaling up on it would add replicas the load does not need. A
+//! figure that holds (within [`GROWTH_THRESHOLD`], noise) is a queue the
+//! ready replicas never clear: one step more.
 //!
 //! Only latency targets, and only without saturation (a figure clamped at
-//! the request timeout has no slope). Growth or fall under
-//! [`GROWTH_THRESHOLD`] is noise: the other rules decide. Used only when
-//! the input carries the resource's status (the ready count).
+//! the request timeout has no slope). Used only when the input carries the
+//! resource's status (the ready count).
 
 use crate::evaluate::measure::{Measurement, round};
 use crate::state::LastMiss;
@@ -88,12 +89,11 @@ impl Backlog {
         (self.to_ms - self.from_ms) / self.gap_ms
     }
 
-    /// The load over the ready replicas' capacity, `1 + growth`, when the
-    /// queue grows or falls faster than [`GROWTH_THRESHOLD`]: above 1 it
-    /// grows, below 1 it drains.
-    pub fn load_ratio(&self) -> Option<f64> {
-        let growth = self.growth();
-        (growth.abs() > GROWTH_THRESHOLD).then_some(1.0 + growth)
+    /// The load over the ready replicas' capacity, `1 + growth` (at least
+    /// 0): above 1 the queue grows, below 1 it drains, about 1 it holds its
+    /// length, which the ready replicas alone never clear.
+    pub fn load_ratio(&self) -> f64 {
+        (1.0 + self.growth()).max(0.0)
     }
 
     /// The queue grows faster than [`GROWTH_THRESHOLD`].
@@ -110,12 +110,16 @@ impl Backlog {
     }
 
     /// `the queue grows: GET /x mean 986 -> 1406 ms in 5 s with 3 ready
-    /// replicas` (or `drains`).
+    /// replicas` (or `drains`, or `holds its length` within
+    /// [`GROWTH_THRESHOLD`]).
     pub fn describe(&self) -> String {
-        let trend = if self.growth() > 0.0 {
+        let growth = self.growth();
+        let trend = if growth > GROWTH_THRESHOLD {
             "grows"
-        } else {
+        } else if growth < -GROWTH_THRESHOLD {
             "drains"
+        } else {
+            "holds its length"
         };
         format!(
             "the queue {trend}: {} {} -> {} ms in {} s with {} ready replicas",

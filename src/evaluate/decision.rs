@@ -387,11 +387,8 @@ impl Run<'_> {
     fn ready_need(&self, missed: &[&Measurement]) -> Option<(u32, String)> {
         let ready = self.observed.ready?.min(self.observed.current);
         let current = self.observed.current;
-        if let Some((backlog, ratio)) = self
-            .backlog
-            .as_ref()
-            .and_then(|b| b.load_ratio().map(|ratio| (b, ratio)))
-        {
+        if let Some(backlog) = &self.backlog {
+            let ratio = backlog.load_ratio();
             // `as` saturates: an absurd ratio cannot wrap around
             let need = (f64::from(ready) * ratio).ceil() as u32;
             return Some((
@@ -1227,11 +1224,24 @@ mod tests {
                 .ready(3)
                 .state(missed_before(1000, 3, 5))
                 .says("scale up 3 -> 4: GET /fib mean 800 ms > target 7 ms"),
-            case("a change under 2 % per second is noise: the latency ratio decides", 1050.0, 3, 10)
+            case("a queue that holds its length gets one step, not the latency ratio", 1050.0, 3, 4)
                 .config(slow())
                 .ready(3)
                 .state(missed_before(1000, 3, 5))
-                .says("scale up 3 -> 10: GET /fib mean 1050 ms > target 100 ms (proportional: 3 x 10.5); 32 limited to maxReplicas 10"),
+                .says("scale up 3 -> 4: GET /fib mean 1050 ms > target 100 ms (the queue holds its length: GET /fib mean 1000 -> 1050 ms in 5 s with 3 ready replicas; 3 x 1.01)"),
+            case("a queue that holds its length adds nothing on top of starting replicas", 1050.0, 4, 4)
+                .config(slow())
+                .ready(3)
+                .state(missed_before(1000, 3, 5))
+                .says("hold 4: 1 of 4 replicas still starting; GET /fib mean 1050 ms > target 100 ms"),
+            case("a queue that holds its length does not end the hold after a failed decay", 1050.0, 4, 4)
+                .config(slow())
+                .ready(4)
+                .state(DecayState {
+                    last_miss: missed_before(1000, 4, 5).last_miss,
+                    ..after_restore(4, 1)
+                })
+                .says("hold 4: GET /fib mean 1050 ms > target 100 ms; back at 4 1 run(s) ago"),
             case("another ready count compares nothing", 1406.0, 3, 10)
                 .config(slow())
                 .ready(3)

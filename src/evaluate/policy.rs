@@ -11,10 +11,11 @@ use crate::evaluate::config::{EvaluationConfig, ScaleUpPolicy};
 use crate::evaluate::measure::{Measurement, round};
 
 /// The scale-up proposal by the policy (before the step cap and bounds) and
-/// how it was reached. Under `proportional`, a `backlog` that grows or
-/// drains (the same ready replicas as the last run) sizes it by the queue's
-/// trend instead of the latency ratio: `current × (1 + growth)`, at least one
-/// step (a queue draining too slowly for the next run gets one step more).
+/// how it was reached. Under `proportional`, a `backlog` (the same ready
+/// replicas missed in the last run) sizes it by the queue's trend instead of
+/// the latency ratio: `current × (1 + growth)`, at least one step (a queue
+/// that holds its length, or drains too slowly for the next run, gets one
+/// step more).
 pub(crate) fn scale_up(
     config: &EvaluationConfig,
     current: u32,
@@ -25,7 +26,8 @@ pub(crate) fn scale_up(
     if config.scale_up.policy == ScaleUpPolicy::Step {
         return (step_up, String::new());
     }
-    if let Some((backlog, ratio)) = backlog.and_then(|b| b.load_ratio().map(|ratio| (b, ratio))) {
+    if let Some(backlog) = backlog {
+        let ratio = backlog.load_ratio();
         // `as` saturates: an absurd ratio cannot wrap around
         let need = (f64::from(current) * ratio).ceil() as u32;
         return (
