@@ -15,6 +15,8 @@
 #   agree%       intervals whose decision (targetReplicas) on the early-stop
 #                report is the one taken on the full report
 #                (summary.earlyStopShadow.agreement)
+#   dir%         intervals whose decision goes the same way (up, hold, down,
+#                or no decision: the evaluate stage failed) on both reports
 #   stops        intervals early stop would have ended early, of all
 #   winFull/winEarly   median measured window, seconds: the full report's,
 #                and where early stop would have stopped
@@ -40,6 +42,8 @@
 #   INTERVAL_MS  the CPA interval of both runs (default 15000: the full-length
 #                run fits in it)
 #   OUT          output folder (default: bench-out/early-stop)
+#   ANALYZE_ONLY set to 1: print the table from the runs already in OUT,
+#                without running them again
 #
 # The full run differs from one with gooseEarlyStop=false only in that the
 # metric stage watches the requests (a copy of each, kept in memory). The
@@ -68,15 +72,8 @@ simulate() { # profile folder early-stop
     > "$2/summary.json" 2> "$2/log.txt"
 }
 
-printf '%-8s %7s %7s %7s %8s %9s %8s %6s %13s %11s %7s %9s %8s\n' \
-  profile agree% stops winFull winEarly probeFull probeOn fewer% medMetricFull medMetricOn lower% reactFull reactOn
-for profile in "${profiles[@]}"; do
-  name=$(basename "$profile" .yaml)
-  simulate "$profile" "$out/$name/full" shadow &
-  full=$!
-  simulate "$profile" "$out/$name/on" true
-  wait "$full"
-  python3 - "$name" "$out/$name" <<'PY'
+analyze() { # name folder
+  python3 - "$1" "$2" <<'PY'
 import csv, json, re, statistics, sys
 name, base = sys.argv[1], sys.argv[2]
 
@@ -96,12 +93,20 @@ shadow = t_full["summary"].get("earlyStopShadow")
 if shadow is None:
     sys.exit(f"{name}: the full run's summary has no earlyStopShadow (is gpa-metric older than shadow mode?)")
 agree = shadow["agreement"] * 100
+def way(replicas, evaluated):
+    if evaluated is None:
+        return "none"
+    return "up" if evaluated > replicas else "down" if evaluated < replicas else "hold"
+shadowed = [i for i in t_full["intervals"] if i.get("earlyStopShadow")]
+same_way = sum(way(i["replicas"], i.get("evaluatedReplicas"))
+               == way(i["replicas"], i["earlyStopShadow"].get("evaluatedReplicas")) for i in shadowed)
+direction = same_way / len(shadowed) * 100 if shadowed else float("nan")
 stops = f"{shadow['stoppedEarly']}/{shadow['intervals']}"
 med_full, med_on = median_metric(full), median_metric(on)
 fewer = (1 - probe_on / probe_full) * 100 if probe_full else float("nan")
 lower = (1 - med_on / med_full) * 100 if med_full else float("nan")
 react = lambda t: "-" if t["summary"].get("reactionSeconds") is None else str(t["summary"]["reactionSeconds"])
-print(f"{name:<8} {agree:7.1f} {stops:>7} {shadow['medianFullRunTimeSeconds']:7.2f} "
+print(f"{name:<8} {agree:7.1f} {direction:6.1f} {stops:>7} {shadow['medianFullRunTimeSeconds']:7.2f} "
       f"{shadow['medianRunTimeSeconds']:8.2f} {probe_full:9d} {probe_on:8d} {fewer:6.1f} "
       f"{med_full:13.2f} {med_on:11.2f} {lower:7.1f} {react(t_full):>9} {react(t_on):>8}")
 for interval in t_full["intervals"]:
@@ -112,4 +117,17 @@ for interval in t_full["intervals"]:
         print(f"    full  {interval.get('evaluatedReplicas')}: {interval['reason']}")
         print(f"    early {s.get('evaluatedReplicas')}: {s['reason']}")
 PY
+}
+
+printf '%-8s %7s %6s %7s %7s %8s %9s %8s %6s %13s %11s %7s %9s %8s\n' \
+  profile agree% dir% stops winFull winEarly probeFull probeOn fewer% medMetricFull medMetricOn lower% reactFull reactOn
+for profile in "${profiles[@]}"; do
+  name=$(basename "$profile" .yaml)
+  if [ "${ANALYZE_ONLY:-0}" != 1 ]; then
+    simulate "$profile" "$out/$name/full" shadow &
+    full=$!
+    simulate "$profile" "$out/$name/on" true
+    wait "$full"
+  fi
+  analyze "$name" "$out/$name"
 done
