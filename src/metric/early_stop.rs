@@ -19,9 +19,14 @@
 //! stopped. The success a request is
 //! logged with is goose's first verdict (2xx, or a response at all): a
 //! scenario rule that later turns it into a failure (an unexpected status,
-//! a broken body) is not in the copy, so `errorRate` verdicts are judged on
-//! goose's own rule while watching, and the report's interval is computed
-//! from the final counts. Checking many times inflates the chance of a
+//! a broken body) arrives as a separate update copy, which adds no sample;
+//! so `errorRate` verdicts are judged on goose's own rule while watching,
+//! and the report's interval is computed from the final counts. The
+//! tracker keeps those updates and every copy's error apart ([`Outcomes`]),
+//! for the shadow report. In shadow mode (`gooseEarlyStop: "shadow"`) the
+//! test is not stopped: the moment and the samples seen by then are kept
+//! ([`WouldStop`]) for the report early stop would have printed
+//! ([`super::shadow`]). Checking many times inflates the chance of a
 //! wrong stop a little beyond α; the minimum run time and requests, and
 //! conservative (exact) percentile intervals, keep it small, and the
 //! benchmark in docs/metric.md measures agreement with full-length runs.
