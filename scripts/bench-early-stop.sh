@@ -1,20 +1,35 @@
 #!/usr/bin/env bash
 # Measures early stop in the metric stage: runs `gpa simulate` on the step,
-# spike and ramp profiles twice, with early stop on and off
-# (gooseEarlyStop=false, the full-length run), on the same interval grid,
-# and prints one row per profile:
+# spike and ramp profiles twice at the same time, on the same interval grid:
 #
-#   agree%     intervals whose decision (scale up, hold or scale down) is the
-#              one the full-length run took in the same interval
-#   verdict%   intervals whose verdict (the target's measured figure above or
-#              at most its limit) is the full-length run's: the decision
-#              also depends on the state (replicas still starting, quiet
-#              runs counted), which faster decisions change
-#   probeOff/probeOn, fewer%   probe requests over the whole run
-#   medMetricOff/On, lower%    median metric-stage wall time, seconds
-#   reactOff/On                reactionSeconds of the summary
+#   full   gooseEarlyStop=shadow: every test runs its whole gooseRunTime
+#          (the full-length run; it scales on the full reports), and each
+#          report also carries the report early stop would have printed
+#          from the same samples, which the simulation decides on too, as a
+#          dry run on the same state
+#   on     gooseEarlyStop=true: early stop really stops the tests
 #
-# Asserts nothing: the figures are the result (docs/metric.md shows them).
+# and prints one row per profile. Columns from the full run alone (the
+# same samples judged both ways):
+#
+#   agree%       intervals whose decision (targetReplicas) on the early-stop
+#                report is the one taken on the full report
+#                (summary.earlyStopShadow.agreement)
+#   dir%         intervals whose decision goes the same way (up, hold, down,
+#                or no decision: the evaluate stage failed) on both reports
+#   stops        intervals early stop would have ended early, of all
+#   winFull/winEarly   median measured window, seconds: the full report's,
+#                and where early stop would have stopped
+#
+# Columns that need both runs (each run scales its own way):
+#
+#   probeFull/probeOn, fewer%  probe requests over the whole run
+#   medMetricFull/On, lower%   median metric-stage wall time, seconds
+#   reactFull/reactOn          reactionSeconds of the summary
+#
+# Below each row, every interval whose two decisions differ, with both
+# reasons. Asserts nothing: the figures are the result (docs/metric.md
+# shows them).
 #
 #   scripts/bench-early-stop.sh                      # step, spike and ramp
 #   scripts/bench-early-stop.sh profiles/step.yaml   # one profile
@@ -25,10 +40,14 @@
 #   RUN_TIME     gooseRunTime of both runs: the full length, and early stop's
 #                cap (default 10, the image's default with early stop)
 #   INTERVAL_MS  the CPA interval of both runs (default 15000: the full-length
-#                run fits in it, so both runs have the same intervals)
+#                run fits in it)
 #   OUT          output folder (default: bench-out/early-stop)
+#   ANALYZE_ONLY set to 1: print the table from the runs already in OUT,
+#                without running them again
 #
-# The two runs of a profile run at the same time (the simulated service's
+# The full run differs from one with gooseEarlyStop=false only in that the
+# metric stage watches the requests (a copy of each, kept in memory). The
+# two runs of a profile run at the same time (the simulated service's
 # capacity is a model of sleeps, so they barely disturb each other); a
 # profile takes as long as it lasts (step: 140 s).
 set -euo pipefail
@@ -53,15 +72,8 @@ simulate() { # profile folder early-stop
     > "$2/summary.json" 2> "$2/log.txt"
 }
 
-printf '%-8s %6s %8s %9s %8s %6s %12s %11s %7s %9s %8s\n' \
-  profile agree% verdict% probeOff probeOn fewer% medMetricOff medMetricOn lower% reactOff reactOn
-for profile in "${profiles[@]}"; do
-  name=$(basename "$profile" .yaml)
-  simulate "$profile" "$out/$name/off" false &
-  off=$!
-  simulate "$profile" "$out/$name/on" true
-  wait "$off"
-  python3 - "$name" "$out/$name" <<'PY'
+analyze() { # name folder
+  python3 - "$1" "$2" <<'PY'
 import csv, json, re, statistics, sys
 name, base = sys.argv[1], sys.argv[2]
 
@@ -69,47 +81,53 @@ def load(mode):
     rows = list(csv.DictReader(open(f"{base}/{mode}/intervals.csv")))
     log = open(f"{base}/{mode}/log.txt").read()
     probes = sum(int(n) for n in re.findall(r"metric stage: (\d+) probe requests", log))
-    summary = json.load(open(f"{base}/{mode}/summary.json"))
-    return rows, probes, summary
-
-def decision(row):
-    if not row["evaluatedReplicas"]:
-        return "skipped"
-    change = int(row["evaluatedReplicas"]) - int(row["replicas"])
-    return "up" if change > 0 else "down" if change < 0 else "hold"
+    timeline = json.load(open(f"{base}/{mode}/timeline.json"))
+    return rows, probes, timeline
 
 def median_metric(rows):
     times = [float(r["metricSeconds"]) for r in rows if r["metricSeconds"]]
     return statistics.median(times) if times else float("nan")
 
-def target():
-    text = open(f"{base}/off/evaluation-config.yaml").read()
-    kind = re.search(r"type:\s*(\w+)", text).group(1)
-    limit = float(re.search(r"target:\s*([\d.]+)", text).group(1))
-    tolerance = re.search(r"tolerance:\s*([\d.]+)", text)
-    limit *= 1 + (float(tolerance.group(1)) if tolerance else 0)
-    column = {"mean": "measuredMeanMs", "p95": "measuredP95Ms"}.get(kind)
-    return column, limit
-
-column, limit = target()
-
-def verdict(row):
-    if column is None or not row[column]:
-        return None
-    return float(row[column]) > limit
-
-(off, probe_off, s_off), (on, probe_on, s_on) = load("off"), load("on")
-pairs = list(zip(off, on))
-agree = sum(decision(a) == decision(b) for a, b in pairs) / max(len(pairs), 1) * 100
-judged = [(verdict(a), verdict(b)) for a, b in pairs if verdict(a) is not None and verdict(b) is not None]
-same = sum(a == b for a, b in judged) / len(judged) * 100 if judged else float("nan")
-med_off, med_on = median_metric(off), median_metric(on)
-fewer = (1 - probe_on / probe_off) * 100 if probe_off else float("nan")
-lower = (1 - med_on / med_off) * 100 if med_off else float("nan")
-react = lambda s: "-" if s.get("reactionSeconds") is None else str(s["reactionSeconds"])
-print(f"{name:<8} {agree:6.1f} {same:8.1f} {probe_off:9d} {probe_on:8d} {fewer:6.1f} "
-      f"{med_off:12.2f} {med_on:11.2f} {lower:7.1f} {react(s_off):>9} {react(s_on):>8}")
-if len(off) != len(on):
-    print(f"  note: {len(off)} intervals without early stop, {len(on)} with; compared the first {len(pairs)}")
+(full, probe_full, t_full), (on, probe_on, t_on) = load("full"), load("on")
+shadow = t_full["summary"].get("earlyStopShadow")
+if shadow is None:
+    sys.exit(f"{name}: the full run's summary has no earlyStopShadow (is gpa-metric older than shadow mode?)")
+agree = shadow["agreement"] * 100
+def way(replicas, evaluated):
+    if evaluated is None:
+        return "none"
+    return "up" if evaluated > replicas else "down" if evaluated < replicas else "hold"
+shadowed = [i for i in t_full["intervals"] if i.get("earlyStopShadow")]
+same_way = sum(way(i["replicas"], i.get("evaluatedReplicas"))
+               == way(i["replicas"], i["earlyStopShadow"].get("evaluatedReplicas")) for i in shadowed)
+direction = same_way / len(shadowed) * 100 if shadowed else float("nan")
+stops = f"{shadow['stoppedEarly']}/{shadow['intervals']}"
+med_full, med_on = median_metric(full), median_metric(on)
+fewer = (1 - probe_on / probe_full) * 100 if probe_full else float("nan")
+lower = (1 - med_on / med_full) * 100 if med_full else float("nan")
+react = lambda t: "-" if t["summary"].get("reactionSeconds") is None else str(t["summary"]["reactionSeconds"])
+print(f"{name:<8} {agree:7.1f} {direction:6.1f} {stops:>7} {shadow['medianFullRunTimeSeconds']:7.2f} "
+      f"{shadow['medianRunTimeSeconds']:8.2f} {probe_full:9d} {probe_on:8d} {fewer:6.1f} "
+      f"{med_full:13.2f} {med_on:11.2f} {lower:7.1f} {react(t_full):>9} {react(t_on):>8}")
+for interval in t_full["intervals"]:
+    s = interval.get("earlyStopShadow")
+    if s and not s["agrees"]:
+        when = f"stop at {s['runTimeSeconds']:.1f} s" if s["stoppedEarly"] else "no stop"
+        print(f"  t={interval['atSeconds']:.0f}s differs ({when}):")
+        print(f"    full  {interval.get('evaluatedReplicas')}: {interval['reason']}")
+        print(f"    early {s.get('evaluatedReplicas')}: {s['reason']}")
 PY
+}
+
+printf '%-8s %7s %6s %7s %7s %8s %9s %8s %6s %13s %11s %7s %9s %8s\n' \
+  profile agree% dir% stops winFull winEarly probeFull probeOn fewer% medMetricFull medMetricOn lower% reactFull reactOn
+for profile in "${profiles[@]}"; do
+  name=$(basename "$profile" .yaml)
+  if [ "${ANALYZE_ONLY:-0}" != 1 ]; then
+    simulate "$profile" "$out/$name/full" shadow &
+    full=$!
+    simulate "$profile" "$out/$name/on" true
+    wait "$full"
+  fi
+  analyze "$name" "$out/$name"
 done

@@ -49,6 +49,36 @@ pub struct LatencyReport {
     pub max_run_time_seconds: Option<f64>,
 }
 
+/// What `gpa-metric` prints: the report, and in shadow mode
+/// (`gooseEarlyStop: "shadow"`) the report early stop would have printed.
+/// Without the shadow it is written exactly as the [`LatencyReport`] alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportWithShadow {
+    /// The report of the whole run, its keys at the top level.
+    #[serde(flatten)]
+    pub report: LatencyReport,
+    /// Shadow mode only, a benchmarking aid: the report early stop would
+    /// have printed, judged on the same samples as `report`, holding the
+    /// targeted requests only. `stoppedEarly` true: every verdict held
+    /// after its `runTimeSeconds` (figures from the samples seen by then);
+    /// false: early stop would have run the whole time, and the figures are
+    /// `report`'s. The evaluate stage ignores this field; `gpa simulate`
+    /// decides on it too, as a dry run, to measure how often early stop
+    /// changes a decision (see [`crate::metric::shadow`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stop_shadow: Option<LatencyReport>,
+}
+
+impl From<LatencyReport> for ReportWithShadow {
+    fn from(report: LatencyReport) -> Self {
+        ReportWithShadow {
+            report,
+            early_stop_shadow: None,
+        }
+    }
+}
+
 /// The confidence interval of one targeted statistic, and its verdict
 /// against the target's limit (see [`crate::metric::verdict`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -537,6 +567,47 @@ mod tests {
             .deserialize(&mut serde_json::Deserializer::from_str(&text))
             .unwrap();
         assert_eq!(read.report, report);
+    }
+
+    #[test]
+    fn the_shadow_is_one_more_top_level_key_and_old_reports_and_readers_are_unchanged() {
+        // Without a shadow: byte for byte the report alone.
+        let plain = ReportWithShadow::from(sample());
+        assert_eq!(
+            serde_json::to_string(&plain).unwrap(),
+            serde_json::to_string(&sample()).unwrap()
+        );
+        let mut shadow = sample();
+        shadow.run_time_seconds = 2.5;
+        shadow.stopped_early = Some(true);
+        shadow.max_run_time_seconds = Some(10.0);
+        let mut full = sample();
+        full.stopped_early = Some(false);
+        full.max_run_time_seconds = Some(10.0);
+        let shadowed = ReportWithShadow {
+            report: full.clone(),
+            early_stop_shadow: Some(shadow.clone()),
+        };
+        let json = serde_json::to_value(&shadowed).unwrap();
+        let mut expected = serde_json::to_value(&full).unwrap();
+        expected["earlyStopShadow"] = serde_json::to_value(&shadow).unwrap();
+        assert_eq!(json, expected);
+        assert_eq!(json["earlyStopShadow"]["stoppedEarly"], true);
+        assert_eq!(json["earlyStopShadow"]["runTimeSeconds"], 2.5);
+        let text = json.to_string();
+        let back: ReportWithShadow = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, shadowed);
+        // A reader of the report alone, and the evaluate stage's, skip it.
+        let alone: LatencyReport = serde_json::from_str(&text).unwrap();
+        assert_eq!(alone, full);
+        let read = Keep::All
+            .deserialize(&mut serde_json::Deserializer::from_str(&text))
+            .unwrap();
+        assert_eq!(read.report, full);
+        // A report from before the shadow reads as one without it.
+        let old = serde_json::to_string(&sample()).unwrap();
+        let back: ReportWithShadow = serde_json::from_str(&old).unwrap();
+        assert_eq!(back, ReportWithShadow::from(sample()));
     }
 
     #[test]

@@ -19,9 +19,14 @@
 //! stopped. The success a request is
 //! logged with is goose's first verdict (2xx, or a response at all): a
 //! scenario rule that later turns it into a failure (an unexpected status,
-//! a broken body) is not in the copy, so `errorRate` verdicts are judged on
-//! goose's own rule while watching, and the report's interval is computed
-//! from the final counts. Checking many times inflates the chance of a
+//! a broken body) arrives as a separate update copy, which adds no sample;
+//! so `errorRate` verdicts are judged on goose's own rule while watching,
+//! and the report's interval is computed from the final counts. The
+//! tracker keeps those updates and every copy's error apart ([`Outcomes`]),
+//! for the shadow report. In shadow mode (`gooseEarlyStop: "shadow"`) the
+//! test is not stopped: the moment and the samples seen by then are kept
+//! ([`WouldStop`]) for the report early stop would have printed
+//! ([`super::shadow`]). Checking many times inflates the chance of a
 //! wrong stop a little beyond α; the minimum run time and requests, and
 //! conservative (exact) percentile intervals, keep it small, and the
 //! benchmark in docs/metric.md measures agreement with full-length runs.
@@ -53,7 +58,7 @@ use goose::metrics::{GooseMetrics, GooseRequestMetric};
 
 use super::verdict::{Interval, Samples, Verdict, verdict, wilson_interval};
 use crate::evaluate::config::{EvaluationConfig, TargetKind};
-use crate::load_test::{self, LoadTestError, LoadTestSettings};
+use crate::load_test::{self, FailureKinds, LoadTestError, LoadTestSettings};
 use crate::report::{ConfidenceInterval, LatencyReport};
 
 /// Default confidence of a verdict (`gooseVerdictConfidence`).
@@ -68,7 +73,7 @@ pub const CHECK_EVERY: Duration = Duration::from_millis(200);
 /// How late goose may notice the killswitch: it checks every half second.
 const KILLSWITCH_DELAY: Duration = Duration::from_millis(500);
 
-/// When a verdict is sure enough to stop.
+/// When a verdict is sure enough to stop, and whether a stop is real.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EarlyStopSettings {
     /// Confidence of each interval, a fraction below 1.
@@ -77,6 +82,11 @@ pub struct EarlyStopSettings {
     pub min_run_time: Duration,
     /// No stop before each target has this many requests.
     pub min_requests: u64,
+    /// Shadow mode (`gooseEarlyStop: "shadow"`, a benchmarking aid): the
+    /// test runs its whole run time, and the moment early stop would have
+    /// stopped it is only noted, with the samples seen by then
+    /// ([`super::shadow`]).
+    pub shadow: bool,
 }
 
 impl Default for EarlyStopSettings {
@@ -85,6 +95,7 @@ impl Default for EarlyStopSettings {
             confidence: DEFAULT_CONFIDENCE,
             min_run_time: Duration::from_secs_f64(DEFAULT_MIN_RUN_TIME_SECONDS),
             min_requests: DEFAULT_MIN_REQUESTS,
+            shadow: false,
         }
     }
 }
@@ -136,21 +147,53 @@ pub struct Judged {
     pub verdict: Verdict,
 }
 
+/// What the report counts of a request besides its samples: goose's
+/// failure kinds and the outcomes a scenario's rules changed afterwards
+/// (goose's `set_failure` and `set_success` updates). The verdicts while
+/// the test runs do not use them; the report of shadow mode does
+/// ([`super::shadow`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outcomes {
+    /// Every error goose recorded, by kind, as the report sorts them.
+    pub kinds: FailureKinds,
+    /// Requests first counted as succeeded, then marked failed.
+    pub marked_failed: u64,
+    /// Requests first counted as failed, then marked succeeded.
+    pub marked_succeeded: u64,
+}
+
+impl Outcomes {
+    /// Notes one copy goose sent, with its `error` text (empty for none),
+    /// whether it is an `update` of a request already sent, and its
+    /// `success`: goose counts the error of every copy, updates included,
+    /// and an update moves its request between succeeded and failed.
+    pub fn note(&mut self, error: &str, update: bool, success: bool) {
+        if !error.is_empty() {
+            self.kinds.add(error, 1);
+        }
+        match (update, success) {
+            (true, true) => self.marked_succeeded += 1,
+            (true, false) => self.marked_failed += 1,
+            (false, _) => {}
+        }
+    }
+}
+
 /// The samples of the targeted requests seen so far, by report key.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tracker {
     samples: BTreeMap<String, Samples>,
+    outcomes: BTreeMap<String, Outcomes>,
 }
 
 impl Tracker {
     /// A tracker keeping the samples of the requests `stop` targets only.
     pub fn watching(stop: &EarlyStop) -> Self {
-        let samples = stop
-            .targets
-            .iter()
-            .map(|target| (target.key.clone(), Samples::default()))
-            .collect();
-        Tracker { samples }
+        let keys = || stop.targets.iter().map(|target| target.key.clone());
+        Tracker {
+            samples: keys().map(|key| (key, Samples::default())).collect(),
+            outcomes: keys().map(|key| (key, Outcomes::default())).collect(),
+        }
     }
 
     /// Records one request of `key` taking `latency_ms`, if `key` is watched.
@@ -166,11 +209,19 @@ impl Tracker {
 
     /// Records a copy goose sent, unless it was sent before `from_ms`
     /// (milliseconds since the test started: ramp-up).
+    /// An update (a scenario's rule changing a request's outcome) adds no
+    /// sample; it is kept in [`Self::outcomes`].
     pub fn record_metric(&mut self, metric: &GooseRequestMetric, from_ms: u64) {
-        if metric.elapsed < from_ms || metric.update {
+        if metric.elapsed < from_ms {
             return;
         }
         let key = LatencyReport::key(metric.raw.method_label(), &metric.name);
+        if let Some(outcomes) = self.outcomes.get_mut(&key) {
+            outcomes.note(&metric.error, metric.update, metric.success);
+        }
+        if metric.update {
+            return;
+        }
         let latency_ms = metric.response_time_micros() as f64 / 1000.0;
         self.record(&key, latency_ms, metric.success);
     }
@@ -187,6 +238,11 @@ impl Tracker {
     /// The samples of `key`, if any request of it was seen.
     pub fn samples(&self, key: &str) -> Option<&Samples> {
         self.samples.get(key)
+    }
+
+    /// The failure kinds and changed outcomes of `key`, if it is watched.
+    pub fn outcomes(&self, key: &str) -> Option<&Outcomes> {
+        self.outcomes.get(key)
     }
 
     /// Each watched target's verdict so far, in config order.
@@ -247,11 +303,24 @@ pub struct WatchedRun {
     pub tracker: Tracker,
     /// True when early stop ended the test before its run time.
     pub stopped_early: bool,
+    /// In shadow mode, when early stop would have ended the test; `None`
+    /// when it would have run the whole run time, or outside shadow mode.
+    pub would_stop: Option<WouldStop>,
+}
+
+/// The moment shadow mode noted that early stop would have ended the test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WouldStop {
+    /// The measured window up to that moment (after ramp-up).
+    pub window: Duration,
+    /// The samples seen up to that moment.
+    pub tracker: Tracker,
 }
 
 /// Runs the load test as [`load_test::run`] does, watching the targets of
-/// `stop` and ending the test once every verdict holds. Install the stdout
-/// guard and the logger first, as for [`load_test::run`].
+/// `stop` and ending the test once every verdict holds (in shadow mode,
+/// only noting when it would have). Install the stdout guard and the logger
+/// first, as for [`load_test::run`].
 pub async fn run(
     settings: &LoadTestSettings,
     scenarios: Vec<Scenario>,
@@ -273,28 +342,28 @@ pub async fn run(
     let last_stop = ramp_up
         .saturating_add(settings.run_time)
         .saturating_sub(KILLSWITCH_DELAY);
+    // The measured window so far, once it may stop.
     let due = || {
-        first_user.get().map(|started: &Instant| {
+        first_user.get().and_then(|started: &Instant| {
             let elapsed = started.elapsed();
-            elapsed >= wait && elapsed < last_stop
+            (elapsed >= wait && elapsed < last_stop).then(|| elapsed.saturating_sub(ramp_up))
         })
     };
     let attack = load_test::run(settings, scenarios);
     tokio::pin!(attack);
     let mut tracker = Tracker::watching(stop);
-    let mut stopped_early = false;
+    let (mut decided, mut would_stop) = (false, None);
     let mut ticker = tokio::time::interval(CHECK_EVERY);
     let metrics = loop {
         tokio::select! {
             // The attack first: a test that has just ended is never stopped.
             biased;
             result = &mut attack => break result?,
-            _ = ticker.tick(), if !stopped_early => {
+            _ = ticker.tick(), if !decided => {
                 tracker.drain(&receiver, from_ms);
-                if due() == Some(true) && tracker.decided(stop) {
-                    tracing::info!("early stop: every target's verdict holds at {} % confidence", stop.settings.confidence * 100.0);
-                    goose::trigger_killswitch("gpa-metric early stop: every target's verdict holds");
-                    stopped_early = true;
+                if let Some(window) = due().filter(|_| tracker.decided(stop)) {
+                    decided = true;
+                    would_stop = stop_now(stop, window, &tracker);
                 }
             }
         }
@@ -304,8 +373,28 @@ pub async fn run(
     Ok(WatchedRun {
         metrics,
         tracker,
-        stopped_early,
+        stopped_early: decided && !stop.settings.shadow,
+        would_stop,
     })
+}
+
+/// Every verdict holds after `window`: pulls the killswitch, or in shadow
+/// mode notes the moment and the samples seen by then.
+fn stop_now(stop: &EarlyStop, window: Duration, tracker: &Tracker) -> Option<WouldStop> {
+    let confidence = stop.settings.confidence * 100.0;
+    if stop.settings.shadow {
+        tracing::info!(
+            "early stop (shadow): every target's verdict holds at {confidence} % confidence after {:.1} s; the test runs on to its run time",
+            window.as_secs_f64()
+        );
+        return Some(WouldStop {
+            window,
+            tracker: tracker.clone(),
+        });
+    }
+    tracing::info!("early stop: every target's verdict holds at {confidence} % confidence");
+    goose::trigger_killswitch("gpa-metric early stop: every target's verdict holds");
+    None
 }
 
 /// Adds early stop's figures to `report`: `stoppedEarly`, the cap, and each
@@ -313,7 +402,18 @@ pub async fn run(
 /// the report's final counts, which include the scenario's own success
 /// rules).
 pub fn annotate(report: &mut LatencyReport, run: &WatchedRun, stop: &EarlyStop, cap: Duration) {
-    report.stopped_early = Some(run.stopped_early);
+    annotate_with(report, &run.tracker, run.stopped_early, stop, cap);
+}
+
+/// [`annotate`] from the samples in `tracker`, saying `stopped_early`.
+pub fn annotate_with(
+    report: &mut LatencyReport,
+    tracker: &Tracker,
+    stopped_early: bool,
+    stop: &EarlyStop,
+    cap: Duration,
+) {
+    report.stopped_early = Some(stopped_early);
     report.max_run_time_seconds = Some(cap.as_secs_f64());
     let confidence = stop.settings.confidence;
     let empty = Samples::default();
@@ -323,8 +423,7 @@ pub fn annotate(report: &mut LatencyReport, run: &WatchedRun, stop: &EarlyStop, 
         };
         let interval = match target.kind {
             TargetKind::ErrorRate => wilson_interval(stats.failures, stats.count, confidence),
-            kind => run
-                .tracker
+            kind => tracker
                 .samples(&target.key)
                 .unwrap_or(&empty)
                 .interval(kind, confidence),

@@ -13,6 +13,7 @@
 pub mod early_stop;
 pub mod run_time;
 pub mod settings;
+pub mod shadow;
 pub mod verdict;
 
 use std::io::Read;
@@ -26,7 +27,7 @@ use goose::goose::Scenario;
 
 use crate::cpa::{self, Resource};
 use crate::load_test::{self, LoadTestSettings, StdoutGuard};
-use crate::report::LatencyReport;
+use crate::report::{LatencyReport, ReportWithShadow};
 use crate::scenario::{NoResponseCauses, ScenarioFile};
 
 pub use run_time::{MAX_RUN_TIME_SECONDS, parse_run_time};
@@ -220,14 +221,15 @@ fn load_early_stop(setting: Option<&EarlyStopSetting>) -> anyhow::Result<Option<
     Ok(Some(stop))
 }
 
-/// Runs the whole stage once and returns the report; the JSON goes to
-/// `guard` by the caller. `stdin` is read only without `--replicas`.
+/// Runs the whole stage once and returns the report (with the shadow in
+/// shadow mode); the JSON goes to `guard` by the caller. `stdin` is read
+/// only without `--replicas`.
 pub fn run_stage(
     args: &MetricArgs,
     compiled: Vec<Scenario>,
     env: impl Fn(&str) -> Option<String> + Copy,
     stdin: impl Read,
-) -> anyhow::Result<LatencyReport> {
+) -> anyhow::Result<ReportWithShadow> {
     let mut settings = Settings::resolve(args, env)?;
     let replicas = match settings.replicas {
         Some(replicas) => replicas,
@@ -244,7 +246,7 @@ pub fn run_stage(
     let (scenarios, causes) = collect_scenarios(&settings.scenario_file, compiled, env)?;
     if replicas == 0 {
         tracing::info!("current replicas 0: no load test");
-        return Ok(LatencyReport::empty(0));
+        return Ok(LatencyReport::empty(0).into());
     }
     let early_stop = load_early_stop(settings.early_stop.as_ref())?;
     if let (Some(_), Some(setting)) = (&early_stop, &settings.early_stop)
@@ -270,7 +272,7 @@ pub fn run_stage(
             runtime.shutdown_background();
             let metrics = metrics?;
             let report = load_test::report_from_metrics(&metrics, replicas, load);
-            (metrics, report)
+            (metrics, report.into())
         }
         Some(stop) => {
             let run = runtime.block_on(early_stop::run(load, scenarios, stop));
@@ -278,13 +280,21 @@ pub fn run_stage(
             let run = run?;
             let mut report = load_test::report_from_metrics(&run.metrics, replicas, load);
             early_stop::annotate(&mut report, &run, stop, load.run_time);
+            let early_stop_shadow = stop
+                .settings
+                .shadow
+                .then(|| shadow::report(&report, run.would_stop.as_ref(), stop, load.run_time));
+            let report = ReportWithShadow {
+                report,
+                early_stop_shadow,
+            };
             (run.metrics, report)
         }
     };
     for line in load_test::failure_summary(&load_test::goose_errors(&metrics), &causes.counts()) {
         tracing::warn!("{line}");
     }
-    for (key, stats) in &report.requests {
+    for (key, stats) in &report.report.requests {
         tracing::info!(
             request = %key, count = stats.count, failures = stats.failures,
             mean_ms = format!("{:.3}", stats.mean_ms), p95_ms = format!("{:.3}", stats.p95_ms),

@@ -122,8 +122,8 @@ pub struct MetricArgs {
     /// The evaluation config whose targets early stop watches (the one gpa-evaluate reads) [default: /evaluation_config.yaml, when it exists].
     #[arg(long, env = "evaluationConfigFilePath", value_name = "PATH")]
     pub evaluation_config: Option<String>,
-    /// Stop the test once every target's verdict holds (true/false) [default: true when there is an evaluation config].
-    #[arg(long, env = "gooseEarlyStop", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    /// Stop the test once every target's verdict holds (true/false) [default: true when there is an evaluation config]. `shadow`, a benchmarking aid, runs the whole run time and adds the report early stop would have printed (earlyStopShadow).
+    #[arg(long, env = "gooseEarlyStop", value_name = "BOOL|shadow", num_args = 0..=1, default_missing_value = "true")]
     pub early_stop: Option<String>,
     /// Confidence a verdict needs before an early stop, a fraction from 0.5 to 0.9999 [default: 0.95].
     #[arg(long, env = "gooseVerdictConfidence", value_name = "FRACTION")]
@@ -245,14 +245,28 @@ fn early_stop(
     env: &impl Fn(&str) -> Option<String>,
     run_time_given: bool,
 ) -> Result<Option<EarlyStopSetting>, SettingsError> {
-    if !boolean(EARLY_STOP, args.early_stop.as_deref(), env, true)? {
-        return Ok(None);
-    }
+    let shadow = match EARLY_STOP.lookup(args.early_stop.as_deref(), env) {
+        Some(given) if given.value.eq_ignore_ascii_case("shadow") => true,
+        Some(given) => match given.value.to_ascii_lowercase().parse::<bool>() {
+            Ok(true) => false,
+            Ok(false) => return Ok(None),
+            Err(_) => {
+                return Err(given.error(
+                    "not a boolean or shadow",
+                    "true, false or shadow (runs the whole run time and reports where early stop would have stopped)",
+                ));
+            }
+        },
+        None => false,
+    };
     let evaluation_config = match EVALUATION_CONFIG.lookup(args.evaluation_config.as_deref(), env) {
         Some(given) => ScenarioFileSetting::Explicit(given.value.into()),
         None => ScenarioFileSetting::Default(DEFAULT_EVALUATION_CONFIG.into()),
     };
-    let mut settings = EarlyStopSettings::default();
+    let mut settings = EarlyStopSettings {
+        shadow,
+        ..EarlyStopSettings::default()
+    };
     if let Some(given) = CONFIDENCE.lookup(args.verdict_confidence.as_deref(), env) {
         settings.confidence = given.parse(
             |c: &f64| (0.5..=0.9999).contains(c),
@@ -611,6 +625,7 @@ mod tests {
                 confidence: 0.99,
                 min_run_time: Duration::from_millis(1500),
                 min_requests: 100,
+                shadow: false,
             }
         );
         assert!(setting.run_time_given);
@@ -624,13 +639,24 @@ mod tests {
                 None
             );
         }
+        for shadow in ["shadow", "Shadow"] {
+            let args = MetricArgs {
+                early_stop: Some(shadow.into()),
+                ..host.clone()
+            };
+            let setting = Settings::resolve(&args, env_of(&[]))
+                .unwrap()
+                .early_stop
+                .expect("shadow mode watches the run");
+            assert!(setting.settings.shadow, "{shadow}");
+        }
         let bad = [
             (
                 MetricArgs {
                     early_stop: Some("no".into()),
                     ..host.clone()
                 },
-                "setting gooseEarlyStop (--early-stop) 'no': not a boolean; expected true or false",
+                "setting gooseEarlyStop (--early-stop) 'no': not a boolean or shadow; expected true, false or shadow",
             ),
             (
                 MetricArgs {

@@ -415,6 +415,7 @@ mod tests {
             reason: String::new(),
             metric_seconds: Some(2.0),
             evaluate_seconds: Some(0.01),
+            early_stop_shadow: None,
         }];
         let target = LatencyTarget {
             method: "GET".into(),

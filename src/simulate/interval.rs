@@ -14,6 +14,7 @@ use super::cpa_runner::{MethodError, MethodOutput, last_line};
 use super::output::PluginFiles;
 use super::scaling::{self, Scaling, Stabilization};
 use super::settings::Settings;
+use super::shadow::{self, ShadowDecision};
 use super::timeline::{IntervalOutcome, IntervalRecord, LatencyTarget};
 use super::{DEFAULT_PLUGIN_ENV, RESOURCE_NAME};
 use crate::cpa::{self, Evaluation, RunType};
@@ -176,6 +177,7 @@ impl<'a> Cpa<'a> {
             reason: String::new(),
             metric_seconds: None,
             evaluate_seconds: None,
+            early_stop_shadow: None,
         };
         match self.stages(status, &mut record).await {
             Ok(evaluated) => self.apply(evaluated, replicas, &mut record),
@@ -189,7 +191,9 @@ impl<'a> Cpa<'a> {
     }
 
     /// Runs the metric and evaluate stages; the evaluated `targetReplicas`, or
-    /// why the interval is skipped.
+    /// why the interval is skipped. A report with an early-stop shadow is
+    /// first evaluated as a dry run on the shadow, so both decisions see the
+    /// same state.
     async fn stages(
         &self,
         status: DeploymentStatus,
@@ -197,7 +201,60 @@ impl<'a> Cpa<'a> {
     ) -> Result<i32, String> {
         let resource = deployment(status);
         let metric = self.metric_stage(&resource, record).await?;
-        self.evaluate_stage(&resource, metric.stdout, record).await
+        let shadow = match shadow::shadow_of(&metric.stdout) {
+            Some((report, full_seconds)) => Some(
+                self.shadow_stage(&resource, report, full_seconds, record)
+                    .await,
+            ),
+            None => None,
+        };
+        let evaluated = self.evaluate_stage(&resource, metric.stdout, record).await;
+        record.early_stop_shadow = shadow.map(|shadow| ShadowDecision {
+            agrees: shadow.evaluated_replicas == evaluated.as_ref().ok().copied(),
+            ..shadow
+        });
+        evaluated
+    }
+
+    /// Runs the evaluate stage as a dry run on the shadow report: what early
+    /// stop would have decided. Its failure is recorded, not the interval's.
+    async fn shadow_stage(
+        &self,
+        resource: &serde_json::Value,
+        report: LatencyReport,
+        full_run_time_seconds: f64,
+        record: &IntervalRecord,
+    ) -> ShadowDecision {
+        let mut decision = ShadowDecision {
+            stopped_early: report.stopped_early == Some(true),
+            run_time_seconds: report.run_time_seconds,
+            full_run_time_seconds,
+            evaluated_replicas: None,
+            reason: String::new(),
+            agrees: false,
+        };
+        let stdout = serde_json::to_string(&report).unwrap_or_default();
+        let json = evaluate_input(resource, stdout, RunType::ApiDryRun);
+        let env = evaluate_env(&self.env, self.clock_start, record.at_seconds);
+        match self.settings.evaluate.run(&json, &env).await {
+            Ok(evaluate) => {
+                log_stderr("evaluate (shadow)", &evaluate.stderr);
+                decision.reason = last_line(&evaluate.stderr)
+                    .map(|line| without_level(&line).to_string())
+                    .unwrap_or_default();
+                match serde_json::from_str::<Evaluation>(evaluate.stdout.trim()) {
+                    Ok(evaluation) => {
+                        decision.evaluated_replicas = Some(evaluation.target_replicas)
+                    }
+                    Err(err) => {
+                        decision.reason =
+                            format!("evaluate stage (shadow) printed no evaluation: {err}")
+                    }
+                }
+            }
+            Err(err) => decision.reason = format!("evaluate stage (shadow): {err}"),
+        }
+        decision
     }
 
     /// Runs the metric stage and records what its report measured.
@@ -329,7 +386,35 @@ impl<'a> Cpa<'a> {
             decision,
             record.reason
         );
+        if let Some(shadow) = &record.early_stop_shadow {
+            tracing::info!("t={:>4.0}s {}", record.at_seconds, describe_shadow(shadow));
+        }
     }
+}
+
+/// `early stop would have stopped after 2.6 s of 10.3 s and decided 4
+/// (agrees): <reason>`, for the interval's shadow line.
+fn describe_shadow(shadow: &ShadowDecision) -> String {
+    let when = if shadow.stopped_early {
+        format!(
+            "would have stopped after {:.1} s of {:.1} s",
+            shadow.run_time_seconds, shadow.full_run_time_seconds
+        )
+    } else {
+        format!(
+            "would have run the whole {:.1} s",
+            shadow.full_run_time_seconds
+        )
+    };
+    let decided = shadow.evaluated_replicas.map_or_else(
+        || "failed".to_string(),
+        |replicas| format!("decided {replicas}"),
+    );
+    let agrees = if shadow.agrees { "agrees" } else { "DIFFERS" };
+    format!(
+        "early stop {when} and {decided} ({agrees}): {}",
+        shadow.reason
+    )
 }
 
 /// One line for a failed stage; its whole stderr goes to the log, as the CPA

@@ -27,6 +27,7 @@ pub mod output;
 pub mod profile;
 pub mod scaling;
 pub mod settings;
+pub mod shadow;
 pub mod timeline;
 pub mod traffic;
 

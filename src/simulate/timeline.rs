@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::capacity::{CapacitySettings, DeploymentStatus};
 use super::oracle;
+use super::shadow::{self, ShadowDecision, ShadowSummary};
 use super::traffic::{SecondTraffic, percentile};
 use crate::cpa::RunType;
 use crate::evaluate::config::TargetKind;
@@ -107,6 +108,10 @@ pub struct IntervalRecord {
     pub metric_seconds: Option<f64>,
     /// Wall time of the evaluate stage, seconds.
     pub evaluate_seconds: Option<f64>,
+    /// With `gooseEarlyStop=shadow` only: what early stop would have
+    /// decided on the same samples (see [`super::shadow`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stop_shadow: Option<ShadowDecision>,
 }
 
 /// A latency target read from the evaluation config, used to judge the
@@ -271,6 +276,11 @@ pub struct Summary {
     /// Changes of direction of the replica count (an up then a down, or a
     /// down then an up) within [`REVERSAL_WINDOW`] intervals of each other.
     pub reversals: u32,
+    /// With `gooseEarlyStop=shadow` only: how often early stop's decision,
+    /// judged on the same samples, agrees with the full-length run's (see
+    /// [`super::shadow`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stop_shadow: Option<ShadowSummary>,
     /// The background traffic's totals.
     pub requests: TrafficTotals,
     /// The files written.
@@ -408,6 +418,7 @@ pub fn summarize(run: Recording<'_>, files: OutputFiles) -> Summary {
         seconds_over_target,
         reaction_seconds: over.as_deref().and_then(oracle::reaction_seconds),
         reversals: oracle::reversals(&counts_after(intervals), REVERSAL_WINDOW),
+        early_stop_shadow: shadow::summarize(intervals),
         requests: traffic_totals(traffic),
         files,
     }
@@ -662,6 +673,7 @@ mod tests {
             reason: String::new(),
             metric_seconds: None,
             evaluate_seconds: None,
+            early_stop_shadow: None,
         }
     }
 
@@ -735,6 +747,7 @@ mod tests {
             reason: "scale up 1 -> 2: mean \"51\" ms, > 50".into(),
             metric_seconds: Some(2.1),
             evaluate_seconds: Some(0.01),
+            early_stop_shadow: None,
         };
         let csv = intervals_csv(&[interval]);
         let lines: Vec<&str> = csv.lines().collect();
