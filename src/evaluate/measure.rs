@@ -192,14 +192,26 @@ fn figure(kind: TargetKind, stats: &RequestStats) -> f64 {
     }
 }
 
-/// The saturation of a request's results: timeouts are more than half of
-/// its failures and at least [`SATURATED_PERCENT`] % of its requests.
+/// Timeouts are more than half of the failures and at least
+/// [`SATURATED_PERCENT`] % of the `count` requests: the service is saturated.
+fn saturated(count: u64, failures: u64, timeouts: u64) -> bool {
+    timeouts > 0
+        && timeouts.saturating_mul(2) > failures
+        && timeouts.saturating_mul(100) >= count.saturating_mul(SATURATED_PERCENT)
+}
+
+/// Whether a request's results can be judged: it was made, and not every
+/// request failed unless the service is saturated. A report with a target
+/// that cannot is refused ([`DecisionError::AllFailed`]); early stop keeps
+/// such a target undecided, so that the test runs on.
+pub(crate) fn judgeable(count: u64, failures: u64, timeouts: u64) -> bool {
+    count > 0 && (failures < count || saturated(count, failures, timeouts))
+}
+
+/// The saturation of a request's results ([`saturated`]).
 fn saturation(report: &LatencyReport, stats: &RequestStats) -> Option<Saturation> {
     let timeouts = stats.timeouts;
-    let saturated = timeouts > 0
-        && timeouts.saturating_mul(2) > stats.failures
-        && timeouts.saturating_mul(100) >= stats.count.saturating_mul(SATURATED_PERCENT);
-    saturated.then(|| Saturation {
+    saturated(stats.count, stats.failures, timeouts).then(|| Saturation {
         timeouts,
         count: stats.count,
         timeout_ms: report.request_timeout_ms.unwrap_or(stats.max_ms),
@@ -225,7 +237,7 @@ pub(crate) fn measure<'a>(
                 });
             };
             let saturation = saturation(report, stats);
-            if stats.count == 0 || (stats.failures >= stats.count && saturation.is_none()) {
+            if !judgeable(stats.count, stats.failures, stats.timeouts) {
                 return Err(DecisionError::AllFailed {
                     index,
                     key,

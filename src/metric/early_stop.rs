@@ -16,7 +16,9 @@
 //! confidence interval ([`super::verdict`]; a `mean`'s by batch means, so
 //! requests queued behind one burst count as one piece of evidence, not
 //! many); when every verdict is missed or met (none undecided), the test is
-//! stopped. The success a request is
+//! stopped. A target whose every request so far failed without timing out
+//! is undecided: the evaluate stage refuses such a report, so stopping on
+//! it would lose the interval (timeouts are saturation, a miss). The success a request is
 //! logged with is goose's first verdict (2xx, or a response at all): a
 //! scenario rule that later turns it into a failure (an unexpected status,
 //! a broken body) arrives as a separate update copy, which adds no sample;
@@ -58,6 +60,7 @@ use goose::metrics::{GooseMetrics, GooseRequestMetric};
 
 use super::verdict::{Interval, Samples, Verdict, verdict, wilson_interval};
 use crate::evaluate::config::{EvaluationConfig, TargetKind};
+use crate::evaluate::judgeable;
 use crate::load_test::{self, FailureKinds, LoadTestError, LoadTestSettings};
 use crate::report::{ConfidenceInterval, LatencyReport};
 
@@ -253,10 +256,21 @@ impl Tracker {
             .map(|target| {
                 let samples = self.samples.get(&target.key).unwrap_or(&empty);
                 let interval = samples.interval(target.kind, stop.settings.confidence);
+                let timeouts = self
+                    .outcomes
+                    .get(&target.key)
+                    .map_or(0, |outcomes| outcomes.kinds.timeouts);
+                // a report the evaluate stage would refuse (every request
+                // failed, not by timing out) decides nothing: run on
+                let verdict = if judgeable(samples.count(), samples.failures, timeouts) {
+                    verdict(interval, target.limit)
+                } else {
+                    Verdict::Undecided
+                };
                 Judged {
                     count: samples.count(),
                     interval,
-                    verdict: verdict(interval, target.limit),
+                    verdict,
                 }
             })
             .collect()
@@ -455,6 +469,36 @@ mod tests {
                 limit,
             }],
         }
+    }
+
+    /// A report whose every request failed without timing out is refused by
+    /// the evaluate stage: stopping on it would lose the interval, so such a
+    /// target stays undecided and the test runs on; timeouts are saturation,
+    /// a miss to stop on.
+    #[test]
+    fn a_target_whose_every_request_failed_fast_stays_undecided_unless_they_timed_out() {
+        let stop = stop(TargetKind::Mean, 100.0);
+        let mut tracker = Tracker::watching(&stop);
+        for _ in 0..40 {
+            tracker.record("GET /x", 2.0, false);
+            let outcomes = tracker.outcomes.get_mut("GET /x").unwrap();
+            outcomes.note("503 Service Unavailable: /x", false, false);
+        }
+        assert_eq!(tracker.judge(&stop)[0].verdict, Verdict::Undecided);
+        assert!(!tracker.decided(&stop), "40 instant 503s decide nothing");
+        tracker.record("GET /x", 300.0, true);
+        assert!(
+            tracker.decided(&stop),
+            "one answer makes the report judgeable"
+        );
+
+        let mut saturated = Tracker::watching(&stop);
+        for _ in 0..40 {
+            saturated.record("GET /x", 1000.0, false);
+            let outcomes = saturated.outcomes.get_mut("GET /x").unwrap();
+            outcomes.note("error sending request: operation timed out", false, false);
+        }
+        assert_eq!(saturated.judge(&stop)[0].verdict, Verdict::Missed);
     }
 
     #[test]
