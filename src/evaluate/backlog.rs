@@ -19,9 +19,11 @@
 //! figure that holds (within [`GROWTH_THRESHOLD`], noise) is a queue the
 //! ready replicas never clear: one step more.
 //!
-//! Only latency targets, and only without saturation (a figure clamped at
-//! the request timeout has no slope). Used only when the input carries the
-//! resource's status (the ready count).
+//! Only latency targets, and only in runs in which every request of the
+//! target was answered: a queue at its bound sheds load (503s at once,
+//! timeouts), stops growing with the overload, and its instant failures pull
+//! the figure down. Used only when the input carries the resource's status
+//! (the ready count).
 
 use crate::evaluate::measure::{Measurement, round};
 use crate::state::LastMiss;
@@ -71,7 +73,7 @@ impl Backlog {
             return None;
         }
         let now = measurements.get(usize::try_from(last.target).ok()?)?;
-        if !now.target.kind.is_latency() || !now.missed() || now.saturation.is_some() {
+        if !fluid(now) {
             return None;
         }
         Some(Backlog {
@@ -144,7 +146,7 @@ pub(crate) fn last_miss(
     let (index, worst) = measurements
         .iter()
         .enumerate()
-        .filter(|(_, m)| m.target.kind.is_latency() && m.missed() && m.saturation.is_none())
+        .filter(|(_, m)| fluid(m))
         .max_by(|(_, a), (_, b)| (a.measured / a.limit).total_cmp(&(b.measured / b.limit)))?;
     Some(LastMiss {
         target: u32::try_from(index).ok()?,
@@ -153,4 +155,12 @@ pub(crate) fn last_miss(
         ready_replicas,
         at_unix_ms,
     })
+}
+
+/// A missed latency target whose every request was answered: a queue the
+/// fluid model describes. A failed request (a full queue answering 503 at
+/// once, a timeout) means the queue is at its bound and sheds load: it no
+/// longer grows with the overload, and instant failures pull the figure down.
+fn fluid(measurement: &Measurement) -> bool {
+    measurement.target.kind.is_latency() && measurement.missed() && measurement.stats.failures == 0
 }

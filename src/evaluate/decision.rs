@@ -1247,6 +1247,12 @@ mod tests {
                 .ready(3)
                 .state(missed_before(986, 2, 5))
                 .says("(proportional: 3 x 14.06)"),
+            case("a run with failed requests (a queue at its bound shedding load) compares nothing", 1406.0, 3, 10)
+                .config(slow())
+                .report(stats(100, 2, 1406.0))
+                .ready(3)
+                .state(missed_before(986, 3, 5))
+                .says("(proportional: 3 x 14.06)"),
             case("a miss more than 5 minutes old compares nothing", 1406.0, 3, 10)
                 .config(slow())
                 .ready(3)
@@ -1519,7 +1525,8 @@ mod tests {
     }
 
     /// The next run compares its miss with this one's: remembered only for
-    /// a missed latency target that is not saturated, with a ready count.
+    /// a missed latency target whose every request was answered, with a
+    /// ready count.
     #[test]
     fn a_run_remembers_its_unsaturated_latency_miss_with_a_status() {
         let config = one_target("mean", 100.0);
@@ -1540,6 +1547,7 @@ mod tests {
             Some(miss)
         );
         assert_eq!(remembered(report(stats(100, 0, 250.4)), None), None);
+        assert_eq!(remembered(report(stats(100, 3, 250.4)), Some(2)), None);
         assert_eq!(remembered(report(stats(100, 0, 60.0)), Some(3)), None);
         let mut saturated = report(failing(100, [100, 0, 0], 5.0));
         saturated.request_timeout_ms = Some(1000.0);
