@@ -5,19 +5,18 @@
 //!
 //! A queue in front of replicas that serve `c` requests per second, fed `λ`
 //! per second, makes each arriving request wait `λ / c − 1` seconds longer
-//! for every second that passes (the fluid model of a queue in overload).
-//! So when two runs in a row miss the same latency target with the same
-//! ready replicas, the figure's growth per second of wall time, `g`, gives
-//! the load over the ready replicas' capacity, `1 + g`, and their need,
-//! `ceil(ready × (1 + g))`; below 1 they serve more than arrives and the
-//! queue drains. Measured on a backlog, the plain latency ratio
-//! (`measured / target`) says how long the queue is, not how much capacity
-//! is missing, and overshoots: 3 replicas short by 8 % of one queue up a
-//! mean of 1.4 s, a ratio of 14. A figure that falls fast enough to be under
-//! the limit by the next run means the ready replicas are draining the
-//! queue: scaling up on it would add replicas the load does not need. A
-//! figure that holds (within [`GROWTH_THRESHOLD`], noise) is a queue the
-//! ready replicas never clear: one step more.
+//! for every second that passes (the fluid model of a queue). So when two
+//! runs in a row miss the same latency target with the same ready replicas,
+//! the figure's change per second of wall time, `g`, gives the load over the
+//! ready replicas' capacity, `1 + g`. The decision uses it three ways: a
+//! figure falling fast enough to be under the limit by the next run is a
+//! queue the ready replicas are draining (hold); a queue that does not grow
+//! (`g` at most [`GROWTH_THRESHOLD`]) needs nothing on top of replicas still
+//! starting, whatever its length says (the plain latency ratio,
+//! `measured / target`, measures the queue's length, not what is missing);
+//! and a queue growing with every replica ready refutes the hold after a
+//! failed decay. The size of a scale-up stays the policy's: `ready × (1 + g)`
+//! carries the load without clearing the queue already built.
 //!
 //! Only latency targets, and only in runs in which every request of the
 //! target was answered: a queue at its bound sheds load (503s at once,

@@ -6,34 +6,19 @@
 
 use std::fmt::Write as _;
 
-use crate::evaluate::backlog::Backlog;
 use crate::evaluate::config::{EvaluationConfig, ScaleUpPolicy};
 use crate::evaluate::measure::{Measurement, round};
 
 /// The scale-up proposal by the policy (before the step cap and bounds) and
-/// how it was reached. Under `proportional`, a `backlog` (the same ready
-/// replicas missed in the last run) sizes it by the queue's trend instead of
-/// the latency ratio: `current × (1 + growth)`, at least one step (a queue
-/// that holds its length, or drains too slowly for the next run, gets one
-/// step more).
+/// how it was reached.
 pub(crate) fn scale_up(
     config: &EvaluationConfig,
     current: u32,
     missed: &[&Measurement],
-    backlog: Option<&Backlog>,
 ) -> (u32, String) {
     let step_up = current.saturating_add(config.scale_up.replicas);
     if config.scale_up.policy == ScaleUpPolicy::Step {
         return (step_up, String::new());
-    }
-    if let Some(backlog) = backlog {
-        let ratio = backlog.load_ratio();
-        // `as` saturates: an absurd ratio cannot wrap around
-        let need = (f64::from(current) * ratio).ceil() as u32;
-        return (
-            need.max(step_up),
-            format!(" ({}; {current} x {})", backlog.describe(), round(ratio)),
-        );
     }
     let ratio = missed
         .iter()
