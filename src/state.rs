@@ -70,8 +70,8 @@ pub struct DecayState {
     /// first run in which they are may still measure the queue built before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settling_replicas: Option<u32>,
-    /// The last run's miss, when it missed a latency target without
-    /// saturating it and the ready count was known: what the next run
+    /// The last run's miss, when it missed a latency target every request of
+    /// which was answered and the ready count was known: what the next run
     /// compares its own miss with to see a queue growing or draining.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_miss: Option<LastMiss>,

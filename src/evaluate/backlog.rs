@@ -1,7 +1,7 @@
 //! The backlog of a missed target: how fast its figure grows or falls
 //! between two runs served by the same ready replicas, which says whether
-//! the queue behind it is growing or draining, and how much capacity is
-//! missing.
+//! the queue behind it is growing or draining, and so whether those
+//! replicas carry the load.
 //!
 //! A queue in front of replicas that serve `c` requests per second, fed `λ`
 //! per second, makes each arriving request wait `λ / c − 1` seconds longer
@@ -57,8 +57,8 @@ pub(crate) struct Backlog {
 
 impl Backlog {
     /// Compares this run's measurements with the last run's miss, when both
-    /// missed the same latency target, unsaturated, with `ready` replicas
-    /// ready, `MIN_GAP_MS` to `MAX_GAP_MS` apart. `at_unix_ms`: the middle
+    /// missed the same latency target with every request of it answered,
+    /// with `ready` replicas ready, `MIN_GAP_MS` to `MAX_GAP_MS` apart. `at_unix_ms`: the middle
     /// of this run's load test.
     pub fn between(
         last: Option<LastMiss>,
@@ -133,9 +133,9 @@ impl Backlog {
     }
 }
 
-/// What this run leaves for the next one to compare with: the missed,
-/// unsaturated latency target furthest over its limit, when the ready count
-/// is known.
+/// What this run leaves for the next one to compare with: the missed
+/// latency target, every request of it answered, furthest over its limit,
+/// when the ready count is known.
 pub(crate) fn last_miss(
     measurements: &[Measurement],
     ready: Option<u32>,
