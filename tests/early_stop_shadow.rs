@@ -8,33 +8,24 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::{TestServer, cpa_input, gpa_metric, run, scenario_file, single_get};
+use common::{
+    TestServer, UNSETTLED_MEDIAN_SCENARIO, UNSETTLED_MEDIAN_TARGET, cpa_input, early_stop_metric,
+    evaluation_config, run, scenario_file, single_get,
+};
 use goose_pod_autoscaler::report::{ReportWithShadow, Verdict};
 use goose_pod_autoscaler::simulate::timeline::{Summary, Timeline};
 
-fn evaluation_config(dir: &Path, target: &str) -> PathBuf {
-    let path = dir.join("evaluation_config.yaml");
-    std::fs::write(&path, format!("targets:\n  - {target}\n")).unwrap();
-    path
-}
-
+/// [`early_stop_metric`] in shadow mode.
 fn shadow_metric(
     host: &str,
     scenario: &Path,
     config: &Path,
     run_time: &str,
 ) -> assert_cmd::Command {
-    let mut cmd = gpa_metric();
-    cmd.env("gooseHost", host)
-        .env("gooseUsers", "3")
-        .env("gooseRunTime", run_time)
-        .env("gooseRequestTimeout", "2000")
-        .env("gooseMinRunTime", "1")
-        .env("gooseEarlyStop", "shadow")
-        .env("scenarioFilePath", scenario)
-        .env("evaluationConfigFilePath", config);
+    let mut cmd = early_stop_metric(host, scenario, config, run_time);
+    cmd.env("gooseEarlyStop", "shadow");
     cmd
 }
 
@@ -135,16 +126,8 @@ fn a_shadow_run_runs_the_whole_time_and_adds_the_report_early_stop_would_have_pr
 fn a_shadow_run_that_early_stop_would_not_end_carries_the_full_figures() {
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
-    // The median of alternating 2 ms and 40 ms requests never settles
-    // against a 20 ms limit.
-    let scenario = scenario_file(
-        dir.path(),
-        "scenarios:\n  - name: probe\n    transactions:\n      - path: /x?delayMs=2\n        name: mixed\n      - path: /x?delayMs=40\n        name: mixed\n",
-    );
-    let config = evaluation_config(
-        dir.path(),
-        "{method: GET, name: mixed, type: median, target: 20}",
-    );
+    let scenario = scenario_file(dir.path(), UNSETTLED_MEDIAN_SCENARIO);
+    let config = evaluation_config(dir.path(), UNSETTLED_MEDIAN_TARGET);
     let out = run(
         shadow_metric(&server.url, &scenario, &config, "2"),
         &cpa_input(2),

@@ -6,28 +6,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
-use common::{TestServer, cpa_input, gpa_metric, run, scenario_file, single_get};
+use common::{
+    TestServer, UNSETTLED_MEDIAN_SCENARIO, UNSETTLED_MEDIAN_TARGET, cpa_input, early_stop_metric,
+    evaluation_config, run, scenario_file, single_get,
+};
 use goose_pod_autoscaler::report::Verdict;
-
-fn evaluation_config(dir: &Path, target: &str) -> PathBuf {
-    let path = dir.join("evaluation_config.yaml");
-    std::fs::write(&path, format!("targets:\n  - {target}\n")).unwrap();
-    path
-}
-
-fn metric(host: &str, scenario: &Path, config: &Path, run_time: &str) -> assert_cmd::Command {
-    let mut cmd = gpa_metric();
-    cmd.env("gooseHost", host)
-        .env("gooseUsers", "3")
-        .env("gooseRunTime", run_time)
-        .env("gooseRequestTimeout", "2000")
-        .env("gooseMinRunTime", "1")
-        .env("scenarioFilePath", scenario)
-        .env("evaluationConfigFilePath", config);
-    cmd
-}
 
 #[test]
 fn a_service_far_over_its_target_is_stopped_early_and_the_report_says_so() {
@@ -38,7 +21,10 @@ fn a_service_far_over_its_target_is_stopped_early_and_the_report_says_so() {
         dir.path(),
         "{method: GET, endpoint: /x?delayMs=30, type: mean, target: 5, tolerance: 0.2}",
     );
-    let out = run(metric(&server.url, &scenario, &config, "6"), &cpa_input(2));
+    let out = run(
+        early_stop_metric(&server.url, &scenario, &config, "6"),
+        &cpa_input(2),
+    );
     let report = out.report();
     assert_eq!(report.stopped_early, Some(true), "{}", out.stderr);
     assert_eq!(report.max_run_time_seconds, Some(6.0));
@@ -68,17 +54,12 @@ fn a_service_far_over_its_target_is_stopped_early_and_the_report_says_so() {
 fn a_service_whose_verdict_cannot_be_settled_runs_the_whole_run_time() {
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
-    // Every user alternates a 2 ms and a 40 ms request under one name: the
-    // median's interval spans a 20 ms limit however long the test runs.
-    let scenario = scenario_file(
-        dir.path(),
-        "scenarios:\n  - name: probe\n    transactions:\n      - path: /x?delayMs=2\n        name: mixed\n      - path: /x?delayMs=40\n        name: mixed\n",
+    let scenario = scenario_file(dir.path(), UNSETTLED_MEDIAN_SCENARIO);
+    let config = evaluation_config(dir.path(), UNSETTLED_MEDIAN_TARGET);
+    let out = run(
+        early_stop_metric(&server.url, &scenario, &config, "4"),
+        &cpa_input(2),
     );
-    let config = evaluation_config(
-        dir.path(),
-        "{method: GET, name: mixed, type: median, target: 20}",
-    );
-    let out = run(metric(&server.url, &scenario, &config, "4"), &cpa_input(2));
     let report = out.report();
     assert_eq!(report.stopped_early, Some(false), "{}", out.stderr);
     assert!(
@@ -100,9 +81,9 @@ fn early_stop_off_or_no_config_leaves_the_report_as_before() {
         dir.path(),
         "{method: GET, endpoint: /x?delayMs=30, type: mean, target: 5}",
     );
-    let mut off = metric(&server.url, &scenario, &config, "1");
+    let mut off = early_stop_metric(&server.url, &scenario, &config, "1");
     off.env("gooseEarlyStop", "false");
-    let mut no_config = metric(&server.url, &scenario, &config, "1");
+    let mut no_config = early_stop_metric(&server.url, &scenario, &config, "1");
     no_config.env_remove("evaluationConfigFilePath");
     for cmd in [off, no_config] {
         let out = run(cmd, &cpa_input(2));
@@ -126,7 +107,7 @@ fn a_named_evaluation_config_that_does_not_load_is_one_line_and_exit_1() {
     let scenario = scenario_file(dir.path(), &single_get("/x"));
     let missing = dir.path().join("nowhere.yaml");
     let out = run(
-        metric("http://127.0.0.1:9", &scenario, &missing, "1"),
+        early_stop_metric("http://127.0.0.1:9", &scenario, &missing, "1"),
         &cpa_input(2),
     );
     assert_eq!(out.code, Some(1), "{}", out.stderr);
@@ -136,7 +117,7 @@ fn a_named_evaluation_config_that_does_not_load_is_one_line_and_exit_1() {
         "{}",
         out.stderr
     );
-    let mut bad = metric("http://127.0.0.1:9", &scenario, &missing, "1");
+    let mut bad = early_stop_metric("http://127.0.0.1:9", &scenario, &missing, "1");
     bad.env("gooseVerdictConfidence", "95");
     let out = run(bad, &cpa_input(2));
     assert_eq!(out.code, Some(1));

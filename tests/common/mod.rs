@@ -304,6 +304,42 @@ pub fn scenario_file(dir: &Path, text: &str) -> PathBuf {
     path
 }
 
+/// Writes an evaluation config with the one target `target` (a YAML flow
+/// mapping) into `dir` and returns its path.
+pub fn evaluation_config(dir: &Path, target: &str) -> PathBuf {
+    let path = dir.join("evaluation_config.yaml");
+    std::fs::write(&path, format!("targets:\n  - {target}\n")).unwrap();
+    path
+}
+
+/// A scenario whose every user alternates a 2 ms and a 40 ms request under
+/// one name, `mixed`: the median's interval spans a 20 ms limit however long
+/// the test runs, so early stop never settles its verdict.
+pub const UNSETTLED_MEDIAN_SCENARIO: &str = "scenarios:\n  - name: probe\n    transactions:\n      - path: /x?delayMs=2\n        name: mixed\n      - path: /x?delayMs=40\n        name: mixed\n";
+
+/// The target [`UNSETTLED_MEDIAN_SCENARIO`] never settles.
+pub const UNSETTLED_MEDIAN_TARGET: &str = "{method: GET, name: mixed, type: median, target: 20}";
+
+/// `gpa-metric` with early stop's inputs: `scenario` and the evaluation
+/// `config` against `host`, 3 users for at most `run_time` seconds, a 2 s
+/// request timeout and a 1 s minimum run time.
+pub fn early_stop_metric(
+    host: &str,
+    scenario: &Path,
+    config: &Path,
+    run_time: &str,
+) -> assert_cmd::Command {
+    let mut cmd = gpa_metric();
+    cmd.env("gooseHost", host)
+        .env("gooseUsers", "3")
+        .env("gooseRunTime", run_time)
+        .env("gooseRequestTimeout", "2000")
+        .env("gooseMinRunTime", "1")
+        .env("scenarioFilePath", scenario)
+        .env("evaluationConfigFilePath", config);
+    cmd
+}
+
 /// A one-GET scenario file for `path`.
 pub fn single_get(path: &str) -> String {
     format!(
