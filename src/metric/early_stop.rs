@@ -18,8 +18,9 @@
 //! many); when every verdict is missed or met (none undecided), the test is
 //! stopped. A target whose every request so far failed without timing out
 //! is undecided: the evaluate stage refuses such a report, so stopping on
-//! it would lose the interval (timeouts are saturation, a miss). The success a request is
-//! logged with is goose's first verdict (2xx, or a response at all): a
+//! it would lose the interval (timeouts are saturation, a miss). The
+//! success a request is logged with is goose's first verdict (2xx, or a
+//! response at all): a
 //! scenario rule that later turns it into a failure (an unexpected status,
 //! a broken body) arrives as a separate update copy, which adds no sample;
 //! so `errorRate` verdicts are judged on goose's own rule while watching,
