@@ -97,7 +97,8 @@ pub struct ConfidenceInterval {
     /// The target's limit, `target × (1 + tolerance)`, same unit.
     pub limit: f64,
     /// `missed` (the whole interval above the limit), `met` (at or below
-    /// it) or `undecided`.
+    /// it) or `undecided` (the limit inside the interval, or a `mean` or
+    /// percentile whose response times still rose or fell at the end).
     pub verdict: Verdict,
 }
 

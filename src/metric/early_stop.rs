@@ -15,10 +15,15 @@
 //! target has `gooseMinRequests` requests, each target's statistic gets its
 //! confidence interval ([`super::verdict`]; a `mean`'s by batch means, so
 //! requests queued behind one burst count as one piece of evidence, not
-//! many); when every verdict is missed or met (none undecided), the test is
-//! stopped. A target whose every request so far failed without timing out
+//! many), and a `mean` or percentile whose response times still drift (a
+//! queue growing or draining) is undecided whatever its interval
+//! ([`Samples::judge`]); when every verdict is missed or met (none
+//! undecided), the test is stopped. A target whose every request so far failed without timing out
 //! is undecided: the evaluate stage refuses such a report, so stopping on
-//! it would lose the interval (timeouts are saturation, a miss). The
+//! it would lose the interval (timeouts are saturation, a miss); one whose
+//! requests were mostly refused is not *met* (refusals are fast), and
+//! while replicas start ([`EarlyStop::starting`]) a miss is not either
+//! (they will add capacity during the test). The
 //! success a request is logged with is goose's first verdict (2xx, or a
 //! response at all): a
 //! scenario rule that later turns it into a failure (an unexpected status,
@@ -122,6 +127,10 @@ pub struct EarlyStop {
     pub settings: EarlyStopSettings,
     /// Every target of the evaluation config.
     pub targets: Vec<Watched>,
+    /// Replicas asked for but not ready yet when the test began
+    /// (`spec.replicas − status.readyReplicas`): while any start, the
+    /// service gains capacity under the test, so a miss is not a verdict.
+    pub starting: u32,
 }
 
 impl EarlyStop {
@@ -136,7 +145,11 @@ impl EarlyStop {
                 limit: target.target * (1.0 + target.tolerance),
             })
             .collect();
-        EarlyStop { settings, targets }
+        EarlyStop {
+            settings,
+            targets,
+            starting: 0,
+        }
     }
 }
 
@@ -256,17 +269,27 @@ impl Tracker {
             .iter()
             .map(|target| {
                 let samples = self.samples.get(&target.key).unwrap_or(&empty);
-                let interval = samples.interval(target.kind, stop.settings.confidence);
+                let (interval, verdict) =
+                    samples.judge(target.kind, target.limit, stop.settings.confidence);
                 let timeouts = self
                     .outcomes
                     .get(&target.key)
                     .map_or(0, |outcomes| outcomes.kinds.timeouts);
-                // a report the evaluate stage would refuse (every request
-                // failed, not by timing out) decides nothing: run on
-                let verdict = if judgeable(samples.count(), samples.failures, timeouts) {
-                    verdict(interval, target.limit)
-                } else {
+                // A report the evaluate stage would refuse (every request
+                // failed, not by timing out) decides nothing: run on. Nor
+                // does a figure made mostly of refusals (instant 503s,
+                // refused connections), which look fast: met needs most
+                // requests answered or timed out. A miss despite them stands.
+                let refused = samples.failures.saturating_sub(timeouts);
+                // While replicas start, the capacity grows under the test:
+                // a miss may be met once they serve, so it waits.
+                let verdict = if !judgeable(samples.count(), samples.failures, timeouts)
+                    || (verdict == Verdict::Met && refused * 2 >= samples.count())
+                    || (verdict == Verdict::Missed && stop.starting > 0)
+                {
                     Verdict::Undecided
+                } else {
+                    verdict
                 };
                 Judged {
                     count: samples.count(),
@@ -436,12 +459,17 @@ pub fn annotate_with(
         let Some(stats) = report.requests.get_mut(&target.key) else {
             continue;
         };
-        let interval = match target.kind {
-            TargetKind::ErrorRate => wilson_interval(stats.failures, stats.count, confidence),
-            kind => tracker
-                .samples(&target.key)
-                .unwrap_or(&empty)
-                .interval(kind, confidence),
+        let (interval, verdict) = match target.kind {
+            TargetKind::ErrorRate => {
+                let interval = wilson_interval(stats.failures, stats.count, confidence);
+                (interval, verdict(interval, target.limit))
+            }
+            kind => {
+                tracker
+                    .samples(&target.key)
+                    .unwrap_or(&empty)
+                    .judge(kind, target.limit, confidence)
+            }
         };
         stats.confidence_intervals.insert(
             target.kind.name().to_owned(),
@@ -450,7 +478,7 @@ pub fn annotate_with(
                 low: interval.low,
                 high: interval.high,
                 limit: target.limit,
-                verdict: verdict(interval, target.limit),
+                verdict,
             },
         );
     }
@@ -469,6 +497,7 @@ mod tests {
                 kind,
                 limit,
             }],
+            starting: 0,
         }
     }
 
@@ -487,11 +516,6 @@ mod tests {
         }
         assert_eq!(tracker.judge(&stop)[0].verdict, Verdict::Undecided);
         assert!(!tracker.decided(&stop), "40 instant 503s decide nothing");
-        tracker.record("GET /x", 300.0, true);
-        assert!(
-            tracker.decided(&stop),
-            "one answer makes the report judgeable"
-        );
 
         let mut saturated = Tracker::watching(&stop);
         for _ in 0..40 {
@@ -500,6 +524,68 @@ mod tests {
             outcomes.note("error sending request: operation timed out", false, false);
         }
         assert_eq!(saturated.judge(&stop)[0].verdict, Verdict::Missed);
+    }
+
+    /// Refusals are fast: 75 instant 503s and one answer give a mean of
+    /// 20 ms, far under the limit, while the service is overloaded. A met
+    /// verdict needs most requests answered (or timed out).
+    #[test]
+    fn a_target_met_only_because_most_requests_were_refused_stays_undecided() {
+        let stop = stop(TargetKind::Mean, 100.0);
+        // `refusals` instant 503s for every answer of 60-64 ms, 160 requests.
+        let mixed = |refusals: u32| {
+            let mut tracker = Tracker::watching(&stop);
+            for i in 0..160 {
+                if i % (refusals + 1) == 0 {
+                    tracker.record("GET /x", 60.0 + f64::from(i % 5), true);
+                } else {
+                    tracker.record("GET /x", 2.0, false);
+                    let outcomes = tracker.outcomes.get_mut("GET /x").unwrap();
+                    outcomes.note("503 Service Unavailable: /x", false, false);
+                }
+            }
+            tracker
+        };
+        let refused = mixed(15);
+        let judged = &refused.judge(&stop)[0];
+        assert_eq!(verdict(judged.interval, 100.0), Verdict::Met);
+        assert_eq!(judged.verdict, Verdict::Undecided);
+        assert!(!refused.decided(&stop));
+        assert_eq!(
+            mixed(1).judge(&stop)[0].verdict,
+            Verdict::Undecided,
+            "half refused"
+        );
+        // One refusal in four: the answers are the majority, met stands.
+        let mut answered = Tracker::watching(&stop);
+        for i in 0..160 {
+            let success = i % 4 != 0;
+            answered.record("GET /x", if success { 60.0 } else { 2.0 }, success);
+        }
+        assert!(answered.decided(&stop));
+    }
+
+    /// Replicas still starting add capacity during the test: a miss waits
+    /// for them (the whole run time if need be), a met stands.
+    #[test]
+    fn while_replicas_start_only_a_met_verdict_stops_the_test() {
+        let mut stop = stop(TargetKind::Mean, 100.0);
+        stop.starting = 3;
+        let mut tracker = Tracker::watching(&stop);
+        for i in 0..200 {
+            tracker.record("GET /x", 450.0 + f64::from(i % 7), true);
+        }
+        assert_eq!(tracker.judge(&stop)[0].verdict, Verdict::Undecided);
+        assert!(!tracker.decided(&stop));
+        stop.starting = 0;
+        assert!(tracker.decided(&stop), "all ready: a miss");
+
+        stop.starting = 3;
+        let mut quiet = Tracker::watching(&stop);
+        for i in 0..200 {
+            quiet.record("GET /x", 50.0 + f64::from(i % 7), true);
+        }
+        assert!(quiet.decided(&stop), "met while starting");
     }
 
     #[test]
@@ -547,6 +633,25 @@ mod tests {
         assert_eq!(verdict(plain, 70.0), Verdict::Missed, "{plain:?}");
         assert_eq!(tracker.judge(&stop)[0].verdict, Verdict::Undecided);
         assert!(!tracker.decided(&stop));
+    }
+
+    #[test]
+    fn a_queue_still_growing_is_not_decided_until_it_levels_off() {
+        // A clear miss (every request above the 100 ms limit) whose
+        // response times still climb: a longer test would report a higher
+        // mean, so the test runs on; once they hold steady it stops.
+        let stop = stop(TargetKind::Mean, 100.0);
+        let mut tracker = Tracker::watching(&stop);
+        for i in 0..200 {
+            tracker.record("GET /x", 200.0 + 2.0 * f64::from(i), true);
+        }
+        assert_eq!(tracker.judge(&stop)[0].verdict, Verdict::Undecided);
+        assert!(!tracker.decided(&stop));
+        for i in 0..2000 {
+            tracker.record("GET /x", 600.0 + f64::from(i % 13), true);
+        }
+        assert_eq!(tracker.judge(&stop)[0].verdict, Verdict::Missed);
+        assert!(tracker.decided(&stop));
     }
 
     #[test]

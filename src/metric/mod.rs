@@ -74,10 +74,32 @@ pub enum StageError {
     },
 }
 
-/// Current replicas from the CPA metric JSON (or the legacy bare resource).
-pub fn replicas_from_input(input: &[u8]) -> anyhow::Result<u32> {
+/// The replicas of the resource the CPA hands the metric stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replicas {
+    /// `spec.replicas`: the replicas asked for.
+    pub current: u32,
+    /// Ready replicas from its status (see [`Resource::ready_replicas`]);
+    /// `None` without a status.
+    pub ready: Option<u32>,
+}
+
+impl Replicas {
+    /// Replicas asked for but not ready yet (0 when unknown).
+    pub fn starting(&self) -> u32 {
+        self.ready
+            .map_or(0, |ready| self.current.saturating_sub(ready))
+    }
+}
+
+/// Current and ready replicas from the CPA metric JSON (or the legacy bare
+/// resource).
+pub fn replicas_from_input(input: &[u8]) -> anyhow::Result<Replicas> {
     let info = cpa::parse_metric_input(input)?;
-    replicas_of(&info.resource).map_err(Into::into)
+    Ok(Replicas {
+        current: replicas_of(&info.resource)?,
+        ready: info.resource.ready_replicas(),
+    })
 }
 
 fn replicas_of(resource: &Resource) -> Result<u32, StageError> {
@@ -231,8 +253,11 @@ pub fn run_stage(
     stdin: impl Read,
 ) -> anyhow::Result<ReportWithShadow> {
     let mut settings = Settings::resolve(args, env)?;
-    let replicas = match settings.replicas {
-        Some(replicas) => replicas,
+    let status = match settings.replicas {
+        Some(current) => Replicas {
+            current,
+            ready: None,
+        },
         None => {
             let mut input = Vec::new();
             let mut stdin = stdin;
@@ -240,6 +265,7 @@ pub fn run_stage(
             replicas_from_input(&input)?
         }
     };
+    let replicas = status.current;
     if let Some(path) = &settings.ca_cert_path {
         settings.load_test.tls.ca_certificates = read_ca_certificates(path)?;
     }
@@ -248,7 +274,16 @@ pub fn run_stage(
         tracing::info!("current replicas 0: no load test");
         return Ok(LatencyReport::empty(0).into());
     }
-    let early_stop = load_early_stop(settings.early_stop.as_ref())?;
+    let early_stop = load_early_stop(settings.early_stop.as_ref())?.map(|stop| EarlyStop {
+        starting: status.starting(),
+        ..stop
+    });
+    if let Some(stop) = early_stop.as_ref().filter(|stop| stop.starting > 0) {
+        tracing::info!(
+            "early stop: {} of {replicas} replicas still starting: the test stops early only if every target is met (a miss waits for them)",
+            stop.starting
+        );
+    }
     if let (Some(_), Some(setting)) = (&early_stop, &settings.early_stop)
         && !setting.run_time_given
     {
@@ -368,7 +403,19 @@ mod tests {
         );
         let deployment =
             br#"{"kind": "Deployment", "metadata": {"name": "fib"}, "spec": {"replicas": 0}}"#;
-        assert_eq!(replicas_from_input(deployment).unwrap(), 0);
+        assert_eq!(
+            replicas_from_input(deployment).unwrap(),
+            Replicas {
+                current: 0,
+                ready: None
+            }
+        );
+        let starting = br#"{"resource": {"kind": "Deployment", "metadata": {"name": "fib"}, "spec": {"replicas": 4}, "status": {"replicas": 4, "readyReplicas": 1}}, "runType": "scaler"}"#;
+        let replicas = replicas_from_input(starting).unwrap();
+        assert_eq!(
+            (replicas.current, replicas.ready, replicas.starting()),
+            (4, Some(1), 3)
+        );
     }
 
     #[test]

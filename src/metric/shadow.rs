@@ -133,6 +133,7 @@ mod tests {
                 kind: TargetKind::P95,
                 limit: 120.0,
             }],
+            starting: 0,
         }
     }
 

@@ -29,7 +29,11 @@
 //! A verdict is **missed** when the whole interval lies above
 //! `target × (1 + tolerance)`, **met** when it lies at or below, and
 //! **undecided** otherwise: the same comparison the evaluate stage makes
-//! with the measured figure, taken at the interval's two ends.
+//! with the measured figure, taken at the interval's two ends. An interval
+//! assumes the figure holds still while the test runs; a `mean` or a
+//! percentile whose response times still rise or fall ([`drifts`]: the
+//! slope of the batch means, by Student's t) is undecided too, since the
+//! figure a longer test would report is not the one measured so far.
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, Normal, StudentsT};
@@ -66,7 +70,8 @@ pub enum Verdict {
     Missed,
     /// The whole interval lies at or below the limit.
     Met,
-    /// The limit lies inside the interval.
+    /// The limit lies inside the interval, or the figure still drifts
+    /// ([`drifts`]).
     Undecided,
 }
 
@@ -119,12 +124,53 @@ pub fn batch_means_interval(values: &[f64], confidence: f64) -> Interval {
     if k < 2 {
         return Interval::OPEN;
     }
-    let batch_means: Vec<f64> = (0..k)
-        .map(|i| mean_and_sd(&values[i * n / k..(i + 1) * n / k]).0)
-        .collect();
-    let (_, batch_sd) = mean_and_sd(&batch_means);
+    let (_, batch_sd) = mean_and_sd(&batch_means(values, k));
     let (mean, _) = mean_and_sd(values);
     mean_interval(k as u64, mean, batch_sd, confidence)
+}
+
+/// The means of `k` consecutive batches of near-equal size of `values`.
+fn batch_means(values: &[f64], k: usize) -> Vec<f64> {
+    let n = values.len();
+    (0..k)
+        .map(|i| mean_and_sd(&values[i * n / k..(i + 1) * n / k]).0)
+        .collect()
+}
+
+/// True when `values`, in arrival order, still rise or fall: the
+/// least-squares slope of their [`MEAN_BATCHES`] batch means (the batches
+/// of [`batch_means_interval`]) over the batch's index differs from zero at
+/// `confidence` (Student's t on `k − 2` degrees of freedom). A figure that
+/// drifts (a queue still growing, or draining as new replicas serve) has
+/// no verdict yet: its value depends on when the test stops. False below
+/// three batches.
+pub fn drifts(values: &[f64], confidence: f64) -> bool {
+    let k = MEAN_BATCHES.min(values.len());
+    if k < 3 {
+        return false;
+    }
+    let means = batch_means(values, k);
+    let centre = (k - 1) as f64 / 2.0;
+    let (mean, _) = mean_and_sd(&means);
+    let (mut sxx, mut sxy) = (0.0, 0.0);
+    for (i, y) in means.iter().enumerate() {
+        let dx = i as f64 - centre;
+        sxx += dx * dx;
+        sxy += dx * (y - mean);
+    }
+    let slope = sxy / sxx;
+    let residuals: f64 = means
+        .iter()
+        .enumerate()
+        .map(|(i, y)| (y - mean - slope * (i as f64 - centre)).powi(2))
+        .sum();
+    let standard_error = (residuals / (k - 2) as f64 / sxx).sqrt();
+    let Ok(t) = StudentsT::new(0.0, 1.0, (k - 2) as f64) else {
+        return false;
+    };
+    let critical = t.inverse_cdf(1.0 - half_alpha(confidence));
+    // a slope without scatter (a perfect line) drifts unless it is flat
+    slope.abs() > critical * standard_error && slope.abs() > 1e-9 * mean.abs().max(1.0)
 }
 
 /// The 1-based ranks `(r, s)` of the order statistics bounding the
@@ -211,6 +257,25 @@ impl Samples {
     /// Requests seen.
     pub fn count(&self) -> u64 {
         self.latencies_ms.len() as u64
+    }
+
+    /// The interval of `kind` at `confidence`, and its verdict against
+    /// `limit`: [`verdict`], except that a `mean` or a percentile whose
+    /// response times still drift ([`drifts`]) is undecided whatever its
+    /// interval. `min`, `max` and `errorRate` are not checked for drift
+    /// (extremes only move one way; failures are counted, not kept in order).
+    pub fn judge(&self, kind: TargetKind, limit: f64, confidence: f64) -> (Interval, Verdict) {
+        let interval = self.interval(kind, confidence);
+        let moving = !matches!(
+            kind,
+            TargetKind::Min | TargetKind::Max | TargetKind::ErrorRate
+        ) && drifts(&self.latencies_ms, confidence);
+        let verdict = if moving {
+            Verdict::Undecided
+        } else {
+            verdict(interval, limit)
+        };
+        (interval, verdict)
     }
 
     /// The interval of `kind` at `confidence`.
@@ -435,6 +500,88 @@ mod tests {
         for (interval, want) in cases {
             assert_eq!(verdict(interval, 100.0), want, "{interval:?}");
         }
+    }
+
+    /// How often, of `trials` series of `n` draws from `series`, [`drifts`]
+    /// finds a trend at 95 %.
+    fn drift_rate(
+        trials: usize,
+        n: usize,
+        draws: &mut Draws,
+        series: impl Fn(&mut Draws, usize) -> Vec<f64>,
+    ) -> f64 {
+        let found = (0..trials)
+            .filter(|_| drifts(&series(draws, n), 0.95))
+            .count();
+        found as f64 / trials as f64
+    }
+
+    #[test]
+    fn a_steady_figure_is_called_drifting_about_as_rarely_as_stated() {
+        // Independent exponential response times, and strongly
+        // autocorrelated ones (AR(1), φ = 0.9): neither moves, so a trend is
+        // found in about 5 % of series, as a 95 % test should.
+        let mut draws = Draws(11);
+        let independent = drift_rate(1000, 300, &mut draws, |draws, n| {
+            (0..n).map(|_| draws.exponential(50.0)).collect()
+        });
+        assert!((0.02..=0.09).contains(&independent), "{independent}");
+        let bursty = drift_rate(1000, 500, &mut draws, |draws, n| {
+            autoregressive(draws, n, 80.0, 0.9, 10.0)
+        });
+        assert!(bursty <= 0.12, "{bursty}");
+    }
+
+    #[test]
+    fn a_growing_or_draining_queue_is_called_drifting() {
+        // A queue growing: exponential response times whose mean climbs
+        // from 100 to 200 ms over 300 requests; and one draining from 400 ms
+        // towards 40 ms as new replicas serve.
+        let mut draws = Draws(5);
+        let growing = drift_rate(200, 300, &mut draws, |draws, n| {
+            (0..n)
+                .map(|i| draws.exponential(100.0 + 100.0 * i as f64 / n as f64))
+                .collect()
+        });
+        assert!(growing >= 0.8, "{growing}");
+        let draining: Vec<f64> = (0..300)
+            .map(|i| 40.0 + 360.0 * (-f64::from(i) / 80.0).exp())
+            .collect();
+        assert!(drifts(&draining, 0.95));
+        assert!(!drifts(&[50.0; 300], 0.95), "flat");
+        assert!(drifts(&(0..300).map(f64::from).collect::<Vec<_>>(), 0.95));
+        assert!(
+            !drifts(&[50.0, 900.0], 0.95),
+            "two batches have no slope to test"
+        );
+    }
+
+    #[test]
+    fn a_drifting_figure_has_no_verdict_however_far_it_is_from_the_limit() {
+        // 100 → 400 ms against a 50 ms limit: every request misses, but the
+        // mean and the p95 a longer test would report are not yet known.
+        let rising = Samples {
+            latencies_ms: (0..300).map(|i| 100.0 + f64::from(i)).collect(),
+            failures: 0,
+        };
+        for kind in [TargetKind::Mean, TargetKind::P95] {
+            let (interval, verdict) = rising.judge(kind, 50.0, 0.95);
+            assert_eq!(interval, rising.interval(kind, 0.95));
+            assert_eq!(verdict, Verdict::Undecided, "{kind:?}");
+        }
+        // Extremes and the error rate are not checked for drift.
+        assert_eq!(rising.judge(TargetKind::Max, 50.0, 0.95).1, Verdict::Missed);
+        assert_eq!(
+            rising.judge(TargetKind::ErrorRate, 0.5, 0.95).1,
+            Verdict::Met
+        );
+        // The same response times in an order without a trend: missed.
+        let mut steady = rising.clone();
+        steady.latencies_ms = (0..300).map(|i| 100.0 + f64::from(i * 37 % 300)).collect();
+        assert_eq!(
+            steady.judge(TargetKind::Mean, 50.0, 0.95).1,
+            Verdict::Missed
+        );
     }
 
     #[test]
