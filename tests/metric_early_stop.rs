@@ -1,7 +1,8 @@
 //! Early stop, end to end: `gpa-metric` with an evaluation config against a
 //! server on 127.0.0.1. A service far over its target is stopped early and
 //! the report says so; one whose verdict cannot be settled runs its whole
-//! run time; without early stop the report is as before. The assertions are
+//! run time, and so does a miss while replicas start; without early stop
+//! the report is as before. The assertions are
 //! on the report's structure, not on how long anything took.
 
 mod common;
@@ -46,6 +47,41 @@ fn a_service_far_over_its_target_is_stopped_early_and_the_report_says_so() {
     assert!(
         out.stderr.contains("early stop"),
         "the stop is logged: {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_miss_while_replicas_start_runs_the_whole_run_time() {
+    // The same clear miss as above, but the Deployment's status says 2 of
+    // its 3 replicas are not ready: they would add capacity during the
+    // test, so a miss is no reason to stop.
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = scenario_file(dir.path(), &single_get("/x?delayMs=30"));
+    let config = evaluation_config(
+        dir.path(),
+        "{method: GET, endpoint: /x?delayMs=30, type: mean, target: 5, tolerance: 0.2}",
+    );
+    let starting = r#"{"resource": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "fib", "namespace": "default"}, "spec": {"replicas": 3}, "status": {"replicas": 3, "readyReplicas": 1}}, "runType": "scaler"}"#;
+    let out = run(
+        early_stop_metric(&server.url, &scenario, &config, "3"),
+        starting,
+    );
+    let report = out.report();
+    assert_eq!(report.stopped_early, Some(false), "{}", out.stderr);
+    assert!(
+        report.run_time_seconds > 2.9,
+        "the whole run time: {}",
+        report.run_time_seconds
+    );
+    let stats = report.request("GET", "/x?delayMs=30").unwrap();
+    assert_eq!(stats.confidence_intervals["mean"].verdict, Verdict::Missed);
+    assert!(
+        out.stderr.contains(
+            "2 of 3 replicas still starting: the test stops early only if every target is met"
+        ),
+        "{}",
         out.stderr
     );
 }
