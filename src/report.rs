@@ -12,7 +12,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-pub use crate::metric::verdict::Verdict;
+pub use crate::metric::verdict::{Trend, Verdict};
 
 /// One load test's results: what `gpa-metric` prints on stdout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,6 +100,12 @@ pub struct ConfidenceInterval {
     /// it) or `undecided` (the limit inside the interval, or a `mean` or
     /// percentile whose response times still rose or fell at the end).
     pub verdict: Verdict,
+    /// Which way the statistic's response times moved during the test:
+    /// `rising` (a queue growing), `falling` (a queue draining) or
+    /// `steady`, by the slope of the mean's batches at `confidence`.
+    /// Absent for `min`, `max` and `errorRate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trend: Option<Trend>,
 }
 
 /// Results of one request name in one load test.
@@ -554,6 +560,7 @@ mod tests {
                 high: None,
                 limit: 100.0,
                 verdict: Verdict::Undecided,
+                trend: Some(Trend::Falling),
             },
         );
         let json = serde_json::to_value(&report).unwrap();
@@ -561,7 +568,7 @@ mod tests {
         assert_eq!(json["maxRunTimeSeconds"], 20.0);
         assert_eq!(
             json["requests"]["GET /fibonacci?n=10"]["confidenceIntervals"]["p95"],
-            serde_json::json!({"confidence": 0.95, "low": 8.0, "limit": 100.0, "verdict": "undecided"})
+            serde_json::json!({"confidence": 0.95, "low": 8.0, "limit": 100.0, "verdict": "undecided", "trend": "falling"})
         );
         let text = json.to_string();
         let read = Keep::All

@@ -2,26 +2,36 @@
 //! server on 127.0.0.1. A service far over its target is stopped early and
 //! the report says so; one whose verdict cannot be settled runs its whole
 //! run time, and so does a miss while replicas start; without early stop
-//! the report is as before. The assertions are
-//! on the report's structure, not on how long anything took.
+//! the report is as before. The assertions are on the report's structure,
+//! not on how long anything took.
 
 mod common;
+
+use std::path::{Path, PathBuf};
 
 use common::{
     TestServer, UNSETTLED_MEDIAN_SCENARIO, UNSETTLED_MEDIAN_TARGET, cpa_input, early_stop_metric,
     evaluation_config, run, scenario_file, single_get,
 };
+
 use goose_pod_autoscaler::report::Verdict;
+
+/// A scenario of one GET answered in 30 ms, and a config targeting a mean
+/// of 5 ms (limit 6 ms): a miss as clear as it gets.
+fn clear_miss(dir: &Path) -> (PathBuf, PathBuf) {
+    let scenario = scenario_file(dir, &single_get("/x?delayMs=30"));
+    let config = evaluation_config(
+        dir,
+        "{method: GET, endpoint: /x?delayMs=30, type: mean, target: 5, tolerance: 0.2}",
+    );
+    (scenario, config)
+}
 
 #[test]
 fn a_service_far_over_its_target_is_stopped_early_and_the_report_says_so() {
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let scenario = scenario_file(dir.path(), &single_get("/x?delayMs=30"));
-    let config = evaluation_config(
-        dir.path(),
-        "{method: GET, endpoint: /x?delayMs=30, type: mean, target: 5, tolerance: 0.2}",
-    );
+    let (scenario, config) = clear_miss(dir.path());
     let out = run(
         early_stop_metric(&server.url, &scenario, &config, "6"),
         &cpa_input(2),
@@ -58,11 +68,7 @@ fn a_miss_while_replicas_start_runs_the_whole_run_time() {
     // test, so a miss is no reason to stop.
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let scenario = scenario_file(dir.path(), &single_get("/x?delayMs=30"));
-    let config = evaluation_config(
-        dir.path(),
-        "{method: GET, endpoint: /x?delayMs=30, type: mean, target: 5, tolerance: 0.2}",
-    );
+    let (scenario, config) = clear_miss(dir.path());
     let starting = r#"{"resource": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "fib", "namespace": "default"}, "spec": {"replicas": 3}, "status": {"replicas": 3, "readyReplicas": 1}}, "runType": "scaler"}"#;
     let out = run(
         early_stop_metric(&server.url, &scenario, &config, "3"),

@@ -23,7 +23,7 @@ use crate::evaluate::measure::{Measurement, measure, round};
 use crate::evaluate::memory::{Memory, Step};
 use crate::evaluate::overrides::Overrides;
 use crate::evaluate::policy::{cap, decay_size, scale_up};
-use crate::report::LatencyReport;
+use crate::report::{LatencyReport, Trend};
 use crate::state::{DecayState, LastMiss};
 
 pub use crate::evaluate::measure::DecisionError;
@@ -445,14 +445,19 @@ impl Run<'_> {
     /// scale-up is ready, when the miss is not a saturation: the probe still
     /// measures the queue built before they served, and scaling up on it
     /// again would be the double scale-up the readiness hold prevents. One
-    /// run; a saturated target (timeouts) is overload enough to scale on.
+    /// run; a saturated target (timeouts) is overload enough to scale on,
+    /// and so is a missed figure the report's `trend` saw hold steady or
+    /// rise through the run (early stop's slope): that queue is not
+    /// draining.
     fn settling(&self, missed: &[&Measurement], why: &str) -> Option<String> {
         let current = self.observed.current;
         let settling = self.state.settling_replicas? == current
             && !self.external_change
             && self.observed.ready.is_some()
             && self.observed.starting() == 0
-            && missed.iter().all(|m| m.saturation.is_none());
+            && missed.iter().all(|m| {
+                m.saturation.is_none() && m.trend().is_none_or(|trend| trend == Trend::Falling)
+            });
         settling.then(|| {
             format!(
                 "{why}; the {current} replicas of our scale-up are all ready since this run: the queue built before they served is draining, one run to settle"
@@ -594,7 +599,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::report::RequestStats;
+    use crate::report::{ConfidenceInterval, RequestStats, Verdict};
 
     const NOW: u64 = 1_800_000_000;
     const BOUNDS: Bounds = Bounds { min: 1, max: 10 };
@@ -988,6 +993,24 @@ mod tests {
         ]
     }
 
+    /// Stats of `latency_ms` whose `mean` interval says the probe saw
+    /// the response times move `trend`.
+    fn trending(latency_ms: f64, trend: Trend) -> RequestStats {
+        let mut stats = stats(100, 0, latency_ms);
+        stats.confidence_intervals.insert(
+            "mean".into(),
+            ConfidenceInterval {
+                confidence: 0.95,
+                low: Some(latency_ms * 0.9),
+                high: Some(latency_ms * 1.1),
+                limit: 7.0,
+                verdict: Verdict::Missed,
+                trend: Some(trend),
+            },
+        );
+        stats
+    }
+
     fn settling_cases() -> Vec<Case> {
         let settling = |count| DecayState {
             settling_replicas: Some(count),
@@ -1012,6 +1035,24 @@ mod tests {
                 .state(settling(4))
                 .ready(4)
                 .says("scale up 4 -> 10: GET /fib mean 1000 ms"),
+            case("a queue the probe saw falling settles", 16.0, 4, 4)
+                .config(proportional())
+                .report(trending(16.0, Trend::Falling))
+                .state(settling(4))
+                .ready(4)
+                .says("hold 4: GET /fib mean 16 ms > target 7 ms; the 4 replicas of our scale-up are all ready"),
+            case("a queue the probe saw steady is not draining: scale up", 16.0, 4, 10)
+                .config(proportional())
+                .report(trending(16.0, Trend::Steady))
+                .state(settling(4))
+                .ready(4)
+                .says("scale up 4 -> 10: GET /fib mean 16 ms > target 7 ms"),
+            case("nor is one the probe saw rising", 16.0, 4, 10)
+                .config(proportional())
+                .report(trending(16.0, Trend::Rising))
+                .state(settling(4))
+                .ready(4)
+                .says("scale up 4 -> 10"),
             case("without a status nothing settles", 16.0, 4, 10)
                 .config(proportional())
                 .state(settling(4))

@@ -9,7 +9,7 @@
 //! errors), or that made no request, cannot be judged: [`DecisionError`].
 
 use crate::evaluate::config::{EvaluationConfig, Target, TargetKind};
-use crate::report::{LatencyReport, RequestNames, RequestStats};
+use crate::report::{LatencyReport, RequestNames, RequestStats, Trend};
 
 /// Timeouts must be at least this share of a target's requests, in percent,
 /// for it to count as saturated: a lone timeout among thousands of requests
@@ -99,6 +99,16 @@ impl Measurement<'_> {
     /// Over the limit, or saturated.
     pub fn missed(&self) -> bool {
         self.saturation.is_some() || self.measured > self.limit
+    }
+
+    /// Which way the probe saw the target's statistic move (the report's
+    /// `confidenceIntervals.<type>.trend`, from early stop); `None` when the
+    /// report does not say.
+    pub fn trend(&self) -> Option<Trend> {
+        self.stats
+            .confidence_intervals
+            .get(self.target.kind.name())
+            .and_then(|interval| interval.trend)
     }
 
     /// Met, and at or below the lower edge of the tolerance band when the

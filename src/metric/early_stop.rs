@@ -64,7 +64,7 @@ use goose::goose::{GooseUser, Scenario, Transaction, TransactionFunction};
 use goose::logger::GooseLog;
 use goose::metrics::{GooseMetrics, GooseRequestMetric};
 
-use super::verdict::{Interval, Samples, Verdict, verdict, wilson_interval};
+use super::verdict::{Interval, Judgement, Samples, Verdict, verdict, wilson_interval};
 use crate::evaluate::config::{EvaluationConfig, TargetKind};
 use crate::evaluate::judgeable;
 use crate::load_test::{self, FailureKinds, LoadTestError, LoadTestSettings};
@@ -269,8 +269,9 @@ impl Tracker {
             .iter()
             .map(|target| {
                 let samples = self.samples.get(&target.key).unwrap_or(&empty);
-                let (interval, verdict) =
-                    samples.judge(target.kind, target.limit, stop.settings.confidence);
+                let Judgement {
+                    interval, verdict, ..
+                } = samples.judge(target.kind, target.limit, stop.settings.confidence);
                 let timeouts = self
                     .outcomes
                     .get(&target.key)
@@ -459,10 +460,14 @@ pub fn annotate_with(
         let Some(stats) = report.requests.get_mut(&target.key) else {
             continue;
         };
-        let (interval, verdict) = match target.kind {
+        let judged = match target.kind {
             TargetKind::ErrorRate => {
                 let interval = wilson_interval(stats.failures, stats.count, confidence);
-                (interval, verdict(interval, target.limit))
+                Judgement {
+                    interval,
+                    verdict: verdict(interval, target.limit),
+                    trend: None,
+                }
             }
             kind => {
                 tracker
@@ -475,10 +480,11 @@ pub fn annotate_with(
             target.kind.name().to_owned(),
             ConfidenceInterval {
                 confidence,
-                low: interval.low,
-                high: interval.high,
+                low: judged.interval.low,
+                high: judged.interval.high,
                 limit: target.limit,
-                verdict,
+                verdict: judged.verdict,
+                trend: judged.trend,
             },
         );
     }

@@ -137,17 +137,34 @@ fn batch_means(values: &[f64], k: usize) -> Vec<f64> {
         .collect()
 }
 
-/// True when `values`, in arrival order, still rise or fall: the
-/// least-squares slope of their [`MEAN_BATCHES`] batch means (the batches
-/// of [`batch_means_interval`]) over the batch's index differs from zero at
-/// `confidence` (Student's t on `k − 2` degrees of freedom). A figure that
-/// drifts (a queue still growing, or draining as new replicas serve) has
-/// no verdict yet: its value depends on when the test stops. False below
-/// three batches.
+/// Which way response times moved during the test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Trend {
+    /// They rose: a queue growing.
+    Rising,
+    /// They fell: a queue draining.
+    Falling,
+    /// No slope at the stated confidence.
+    Steady,
+}
+
+/// True when `values`, in arrival order, still rise or fall ([`trend`]). A
+/// figure that drifts (a queue still growing, or draining as new replicas
+/// serve) has no verdict yet: its value depends on when the test stops.
 pub fn drifts(values: &[f64], confidence: f64) -> bool {
+    trend(values, confidence) != Trend::Steady
+}
+
+/// Which way `values`, in arrival order, moved: the least-squares slope of
+/// their [`MEAN_BATCHES`] batch means (the batches of
+/// [`batch_means_interval`]) over the batch's index, when it differs from
+/// zero at `confidence` (Student's t on `k − 2` degrees of freedom).
+/// Steady below three batches.
+pub fn trend(values: &[f64], confidence: f64) -> Trend {
     let k = MEAN_BATCHES.min(values.len());
     if k < 3 {
-        return false;
+        return Trend::Steady;
     }
     let means = batch_means(values, k);
     let centre = (k - 1) as f64 / 2.0;
@@ -166,11 +183,28 @@ pub fn drifts(values: &[f64], confidence: f64) -> bool {
         .sum();
     let standard_error = (residuals / (k - 2) as f64 / sxx).sqrt();
     let Ok(t) = StudentsT::new(0.0, 1.0, (k - 2) as f64) else {
-        return false;
+        return Trend::Steady;
     };
     let critical = t.inverse_cdf(1.0 - half_alpha(confidence));
     // a slope without scatter (a perfect line) drifts unless it is flat
-    slope.abs() > critical * standard_error && slope.abs() > 1e-9 * mean.abs().max(1.0)
+    let moves = slope.abs() > critical * standard_error && slope.abs() > 1e-9 * mean.abs().max(1.0);
+    match (moves, slope > 0.0) {
+        (false, _) => Trend::Steady,
+        (true, true) => Trend::Rising,
+        (true, false) => Trend::Falling,
+    }
+}
+
+/// A target's statistic judged on the samples so far.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Judgement {
+    /// The statistic's confidence interval.
+    pub interval: Interval,
+    /// Its verdict against the limit.
+    pub verdict: Verdict,
+    /// Which way the response times moved; `None` for `min`, `max` and
+    /// `errorRate`, which are not checked.
+    pub trend: Option<Trend>,
 }
 
 /// The 1-based ranks `(r, s)` of the order statistics bounding the
@@ -264,18 +298,22 @@ impl Samples {
     /// response times still drift ([`drifts`]) is undecided whatever its
     /// interval. `min`, `max` and `errorRate` are not checked for drift
     /// (extremes only move one way; failures are counted, not kept in order).
-    pub fn judge(&self, kind: TargetKind, limit: f64, confidence: f64) -> (Interval, Verdict) {
+    pub fn judge(&self, kind: TargetKind, limit: f64, confidence: f64) -> Judgement {
         let interval = self.interval(kind, confidence);
-        let moving = !matches!(
+        let trend = (!matches!(
             kind,
             TargetKind::Min | TargetKind::Max | TargetKind::ErrorRate
-        ) && drifts(&self.latencies_ms, confidence);
-        let verdict = if moving {
-            Verdict::Undecided
-        } else {
-            verdict(interval, limit)
+        ))
+        .then(|| trend(&self.latencies_ms, confidence));
+        let verdict = match trend {
+            Some(Trend::Rising | Trend::Falling) => Verdict::Undecided,
+            _ => verdict(interval, limit),
         };
-        (interval, verdict)
+        Judgement {
+            interval,
+            verdict,
+            trend,
+        }
     }
 
     /// The interval of `kind` at `confidence`.
@@ -565,22 +603,29 @@ mod tests {
             failures: 0,
         };
         for kind in [TargetKind::Mean, TargetKind::P95] {
-            let (interval, verdict) = rising.judge(kind, 50.0, 0.95);
-            assert_eq!(interval, rising.interval(kind, 0.95));
-            assert_eq!(verdict, Verdict::Undecided, "{kind:?}");
+            let judged = rising.judge(kind, 50.0, 0.95);
+            assert_eq!(judged.interval, rising.interval(kind, 0.95));
+            assert_eq!(judged.verdict, Verdict::Undecided, "{kind:?}");
+            assert_eq!(judged.trend, Some(Trend::Rising));
         }
-        // Extremes and the error rate are not checked for drift.
-        assert_eq!(rising.judge(TargetKind::Max, 50.0, 0.95).1, Verdict::Missed);
+        let mut falling = rising.clone();
+        falling.latencies_ms.reverse();
         assert_eq!(
-            rising.judge(TargetKind::ErrorRate, 0.5, 0.95).1,
-            Verdict::Met
+            falling.judge(TargetKind::Mean, 50.0, 0.95).trend,
+            Some(Trend::Falling)
         );
+        // Extremes and the error rate are not checked for drift.
+        let max = rising.judge(TargetKind::Max, 50.0, 0.95);
+        assert_eq!((max.verdict, max.trend), (Verdict::Missed, None));
+        let errors = rising.judge(TargetKind::ErrorRate, 0.5, 0.95);
+        assert_eq!((errors.verdict, errors.trend), (Verdict::Met, None));
         // The same response times in an order without a trend: missed.
         let mut steady = rising.clone();
         steady.latencies_ms = (0..300).map(|i| 100.0 + f64::from(i * 37 % 300)).collect();
+        let judged = steady.judge(TargetKind::Mean, 50.0, 0.95);
         assert_eq!(
-            steady.judge(TargetKind::Mean, 50.0, 0.95).1,
-            Verdict::Missed
+            (judged.verdict, judged.trend),
+            (Verdict::Missed, Some(Trend::Steady))
         );
     }
 
