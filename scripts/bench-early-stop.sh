@@ -33,6 +33,7 @@
 #
 #   scripts/bench-early-stop.sh                      # step, spike and ramp
 #   scripts/bench-early-stop.sh profiles/step.yaml   # one profile
+#   STEP_AT="17 20 23 26 29" scripts/bench-early-stop.sh   # the step, moved
 #
 # Environment:
 #   GPA_BIN      folder holding gpa, gpa-metric and gpa-evaluate
@@ -44,6 +45,12 @@
 #   OUT          output folder (default: bench-out/early-stop)
 #   ANALYZE_ONLY set to 1: print the table from the runs already in OUT,
 #                without running them again
+#   STEP_AT      seconds: runs profiles/step.yaml with its load step moved
+#                to start at each of these instead of 20 s (same length,
+#                written to OUT/profiles/step-at-N.yaml). Who sees a load
+#                change first depends on where it lands in the interval: a
+#                full-length probe covers 10 s of it, an early-stopped one
+#                2-3 s; moving the step samples that phase.
 #
 # The full run differs from one with gooseEarlyStop=false only in that the
 # metric stage watches the requests (a copy of each, kept in memory). The
@@ -61,6 +68,13 @@ if [ ! -x "$gpa_bin/gpa" ]; then
   cargo build --release --locked --bins >&2
 fi
 profiles=("$@")
+for at in ${STEP_AT:-}; do
+  mkdir -p "$out/profiles"
+  # quiet for `at` s, the 50 s step, then quiet to the same 140 s
+  awk -v at="$at" '/durationSeconds:/ { n++; if (n == 1) sub(/[0-9]+/, at); if (n == 3) sub(/[0-9]+/, 90 - at) } { print }' \
+    profiles/step.yaml > "$out/profiles/step-at-$at.yaml"
+  profiles+=("$out/profiles/step-at-$at.yaml")
+done
 [ ${#profiles[@]} -gt 0 ] || profiles=(profiles/step.yaml profiles/spike.yaml profiles/ramp.yaml)
 metric_timeout_ms=$(( (run_time + 10) * 1000 ))
 
