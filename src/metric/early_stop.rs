@@ -18,23 +18,22 @@
 //! many), and a `mean` or percentile whose response times still drift (a
 //! queue growing or draining) is undecided whatever its interval
 //! ([`Samples::judge`]); when every verdict is missed or met (none
-//! undecided), the test is stopped. A target whose every request so far failed without timing out
-//! is undecided: the evaluate stage refuses such a report, so stopping on
-//! it would lose the interval (timeouts are saturation, a miss); one whose
-//! requests were mostly refused is not *met* (refusals are fast), and
-//! while replicas start ([`EarlyStop::starting`]) a miss is not either
-//! (they will add capacity during the test). The
-//! success a request is logged with is goose's first verdict (2xx, or a
-//! response at all): a
-//! scenario rule that later turns it into a failure (an unexpected status,
-//! a broken body) arrives as a separate update copy, which adds no sample;
-//! so `errorRate` verdicts are judged on goose's own rule while watching,
-//! and the report's interval is computed from the final counts. The
-//! tracker keeps those updates and every copy's error apart ([`Outcomes`]),
-//! for the shadow report. In shadow mode (`gooseEarlyStop: "shadow"`) the
-//! test is not stopped: the moment and the samples seen by then are kept
-//! ([`WouldStop`]) for the report early stop would have printed
-//! ([`super::shadow`]). Checking many times inflates the chance of a
+//! undecided), the test is stopped. A target whose every request so far
+//! failed without timing out is undecided: the evaluate stage refuses such a
+//! report, so stopping on it would lose the interval (timeouts are
+//! saturation, a miss); one whose requests were mostly refused is not *met*
+//! (refusals are fast), and while replicas start ([`EarlyStop::starting`]) a
+//! miss is not either (they will add capacity during the test). The success
+//! a request is logged with is goose's first verdict (2xx, or a response at
+//! all): a scenario rule that later turns it into a failure (an unexpected
+//! status, a broken body) arrives as a separate update copy, which adds no
+//! sample; so `errorRate` verdicts are judged on goose's own rule while
+//! watching, and the report's interval is computed from the final counts.
+//! The tracker keeps those updates and every copy's error apart
+//! ([`Outcomes`]), for the shadow report. In shadow mode (`gooseEarlyStop:
+//! "shadow"`) the test is not stopped: the moment and the samples seen by
+//! then are kept ([`WouldStop`]) for the report early stop would have
+//! printed ([`super::shadow`]). Checking many times inflates the chance of a
 //! wrong stop a little beyond α; the minimum run time and requests, and
 //! conservative (exact) percentile intervals, keep it small, and the
 //! benchmark in docs/metric.md measures agreement with full-length runs.

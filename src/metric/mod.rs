@@ -253,7 +253,7 @@ pub fn run_stage(
     stdin: impl Read,
 ) -> anyhow::Result<ReportWithShadow> {
     let mut settings = Settings::resolve(args, env)?;
-    let status = match settings.replicas {
+    let asked = match settings.replicas {
         Some(current) => Replicas {
             current,
             ready: None,
@@ -265,7 +265,7 @@ pub fn run_stage(
             replicas_from_input(&input)?
         }
     };
-    let replicas = status.current;
+    let replicas = asked.current;
     if let Some(path) = &settings.ca_cert_path {
         settings.load_test.tls.ca_certificates = read_ca_certificates(path)?;
     }
@@ -275,7 +275,7 @@ pub fn run_stage(
         return Ok(LatencyReport::empty(0).into());
     }
     let early_stop = load_early_stop(settings.early_stop.as_ref())?.map(|stop| EarlyStop {
-        starting: status.starting(),
+        starting: asked.starting(),
         ..stop
     });
     if let Some(stop) = early_stop.as_ref().filter(|stop| stop.starting > 0) {
