@@ -737,6 +737,9 @@ struct WireInterval {
     high: Option<f64>,
     limit: f64,
     verdict: String,
+    /// Which way the response times moved; absent for min, max, errorRate.
+    #[serde(default)]
+    trend: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -862,6 +865,10 @@ fn the_report_on_stdout_has_exactly_the_documented_fields() {
         "{p90:?}"
     );
     assert!(p90.low.is_some() && p90.high.is_some(), "{p90:?}");
+    assert!(
+        matches!(p90.trend.as_deref(), Some("rising" | "falling" | "steady")),
+        "{p90:?}"
+    );
 }
 
 #[test]
