@@ -10,8 +10,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{
-    TestServer, UNSETTLED_MEDIAN_SCENARIO, UNSETTLED_MEDIAN_TARGET, cpa_input, early_stop_metric,
-    evaluation_config, run, scenario_file, single_get,
+    TestServer, UNSETTLED_MEDIAN_SCENARIO, UNSETTLED_MEDIAN_TARGET, cpa_input,
+    cpa_input_with_ready, early_stop_metric, evaluation_config, run, scenario_file, single_get,
 };
 
 use goose_pod_autoscaler::report::Verdict;
@@ -69,10 +69,9 @@ fn a_miss_while_replicas_start_runs_the_whole_run_time() {
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
     let (scenario, config) = clear_miss(dir.path());
-    let starting = r#"{"resource": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "fib", "namespace": "default"}, "spec": {"replicas": 3}, "status": {"replicas": 3, "readyReplicas": 1}}, "runType": "scaler"}"#;
     let out = run(
         early_stop_metric(&server.url, &scenario, &config, "3"),
-        starting,
+        &cpa_input_with_ready(3, 1),
     );
     let report = out.report();
     assert_eq!(report.stopped_early, Some(false), "{}", out.stderr);

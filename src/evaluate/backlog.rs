@@ -58,8 +58,8 @@ pub(crate) struct Backlog {
 impl Backlog {
     /// Compares this run's measurements with the last run's miss, when both
     /// missed the same latency target with every request of it answered,
-    /// with `ready` replicas ready, `MIN_GAP_MS` to `MAX_GAP_MS` apart. `at_unix_ms`: the middle
-    /// of this run's load test.
+    /// with `ready` replicas ready, `MIN_GAP_MS` to `MAX_GAP_MS` apart.
+    /// `at_unix_ms`: the middle of this run's load test.
     pub fn between(
         last: Option<LastMiss>,
         measurements: &[Measurement],

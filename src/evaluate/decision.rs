@@ -41,10 +41,12 @@ pub struct Decision {
     pub explanation: String,
 }
 
-/// The replica counts this run sees.
+/// The replica counts this run sees (the metric stage's too, which reads
+/// them from the resource to hold a miss while replicas start).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Observed {
-    /// Current replicas: the report's `currentReplicas`, else `spec.replicas`.
+    /// Current replicas: the report's `currentReplicas`, else `spec.replicas`
+    /// (the metric stage has only the latter).
     pub current: u32,
     /// Ready replicas from the resource's `status`; `None` without a status,
     /// which decides exactly as before readiness was read.

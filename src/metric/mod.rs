@@ -38,6 +38,7 @@ pub use settings::{
 };
 
 use crate::evaluate::config::EvaluationConfig;
+use crate::evaluate::decision::Observed;
 use early_stop::EarlyStop;
 
 /// The default log filter: our own info lines, goose's errors only. goose
@@ -74,29 +75,11 @@ pub enum StageError {
     },
 }
 
-/// The replicas of the resource the CPA hands the metric stage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Replicas {
-    /// `spec.replicas`: the replicas asked for.
-    pub current: u32,
-    /// Ready replicas from its status (see [`Resource::ready_replicas`]);
-    /// `None` without a status.
-    pub ready: Option<u32>,
-}
-
-impl Replicas {
-    /// Replicas asked for but not ready yet (0 when unknown).
-    pub fn starting(&self) -> u32 {
-        self.ready
-            .map_or(0, |ready| self.current.saturating_sub(ready))
-    }
-}
-
 /// Current and ready replicas from the CPA metric JSON (or the legacy bare
 /// resource).
-pub fn replicas_from_input(input: &[u8]) -> anyhow::Result<Replicas> {
+pub fn replicas_from_input(input: &[u8]) -> anyhow::Result<Observed> {
     let info = cpa::parse_metric_input(input)?;
-    Ok(Replicas {
+    Ok(Observed {
         current: replicas_of(&info.resource)?,
         ready: info.resource.ready_replicas(),
     })
@@ -254,10 +237,7 @@ pub fn run_stage(
 ) -> anyhow::Result<ReportWithShadow> {
     let mut settings = Settings::resolve(args, env)?;
     let asked = match settings.replicas {
-        Some(current) => Replicas {
-            current,
-            ready: None,
-        },
+        Some(current) => Observed::current(current),
         None => {
             let mut input = Vec::new();
             let mut stdin = stdin;
@@ -405,10 +385,7 @@ mod tests {
             br#"{"kind": "Deployment", "metadata": {"name": "fib"}, "spec": {"replicas": 0}}"#;
         assert_eq!(
             replicas_from_input(deployment).unwrap(),
-            Replicas {
-                current: 0,
-                ready: None
-            }
+            Observed::current(0)
         );
         let starting = br#"{"resource": {"kind": "Deployment", "metadata": {"name": "fib"}, "spec": {"replicas": 4}, "status": {"replicas": 4, "readyReplicas": 1}}, "runType": "scaler"}"#;
         let replicas = replicas_from_input(starting).unwrap();

@@ -292,8 +292,22 @@ pub fn refused_url() -> String {
 
 /// The CPA metric input for a Deployment with `replicas`.
 pub fn cpa_input(replicas: u32) -> String {
+    deployment_input(replicas, "")
+}
+
+/// The same, with a status saying `ready` of the `replicas` are ready.
+pub fn cpa_input_with_ready(replicas: u32, ready: u32) -> String {
+    deployment_input(
+        replicas,
+        &format!(r#", "status": {{"replicas": {replicas}, "readyReplicas": {ready}}}"#),
+    )
+}
+
+/// The Deployment `fib` with `replicas`, and `status` (`, "status": {...}`
+/// or empty) after its spec.
+fn deployment_input(replicas: u32, status: &str) -> String {
     format!(
-        r#"{{"resource": {{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {{"name": "fib", "namespace": "default"}}, "spec": {{"replicas": {replicas}}}}}, "runType": "scaler"}}"#
+        r#"{{"resource": {{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {{"name": "fib", "namespace": "default"}}, "spec": {{"replicas": {replicas}}}{status}}}, "runType": "scaler"}}"#
     )
 }
 
