@@ -51,4 +51,5 @@ pub mod settings;
 #[cfg(feature = "simulate")]
 pub mod simulate;
 pub mod state;
+pub mod target;
 pub mod yaml;

@@ -11,16 +11,16 @@
 //! `minReplicas`, `maxReplicas`, `schedules`, `boostsFile`, `budget`)
 //! defaults to the old behaviour.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::bounds;
 pub use super::bounds::{Bounds, CpaFileBounds, DEFAULT_MAX_REPLICAS, DEFAULT_MIN_REPLICAS};
 pub use super::overrides::Budget;
 use super::schedule::{Schedule, WindowConfig};
+pub use crate::target::{Target, TargetKind};
 
 /// The whole evaluation config file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -57,187 +57,6 @@ pub struct EvaluationConfig {
     /// A replica ceiling from a cost limit (new).
     #[serde(default)]
     pub budget: Option<Budget>,
-}
-
-/// One target: a statistic of one request that must stay at or under a value.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Target {
-    /// HTTP method of the request, any case (`GET`, `post`).
-    pub method: String,
-    /// The request's name in the report: its path with the query, e.g.
-    /// `/fibonacci?n=10` (the LPA's key).
-    #[serde(default)]
-    pub endpoint: Option<String>,
-    /// Same as `endpoint`, for requests a scenario names explicitly; give one
-    /// of the two.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Which statistic to compare.
-    #[serde(rename = "type")]
-    pub kind: TargetKind,
-    /// The highest acceptable value: milliseconds for latency types, a
-    /// fraction from 0 to 1 for `errorRate`.
-    pub target: f64,
-    /// Slack as a fraction of `target`: missed only when the measured value is
-    /// above `target × (1 + tolerance)`. Default 0 (new).
-    #[serde(default)]
-    pub tolerance: f64,
-    /// The lower edge of the tolerance band, as a fraction of `target`: a run
-    /// counts as quiet (towards a decay) only when the measured value is at
-    /// or below `target × (1 − downTolerance)`. From 0 to below 1; absent, a
-    /// run that misses nothing is quiet (new).
-    #[serde(default)]
-    pub down_tolerance: Option<f64>,
-}
-
-/// The statistic a target compares, as named in the config's `type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-pub enum TargetKind {
-    /// Mean response time, ms.
-    #[serde(rename = "mean")]
-    Mean,
-    /// Median response time, ms.
-    #[serde(rename = "median")]
-    Median,
-    /// Fastest response time, ms.
-    #[serde(rename = "min")]
-    Min,
-    /// Slowest response time, ms.
-    #[serde(rename = "max")]
-    Max,
-    /// 50th percentile (the median), ms.
-    #[serde(rename = "p50")]
-    P50,
-    /// 75th percentile, ms.
-    #[serde(rename = "p75")]
-    P75,
-    /// 90th percentile, ms.
-    #[serde(rename = "p90")]
-    P90,
-    /// 95th percentile, ms.
-    #[serde(rename = "p95")]
-    P95,
-    /// 99th percentile, ms.
-    #[serde(rename = "p99")]
-    P99,
-    /// Failed requests as a fraction of all requests, 0 to 1.
-    #[serde(rename = "errorRate")]
-    ErrorRate,
-}
-
-impl TargetKind {
-    /// The name used in the config and in explanations.
-    pub fn name(self) -> &'static str {
-        match self {
-            TargetKind::Mean => "mean",
-            TargetKind::Median => "median",
-            TargetKind::Min => "min",
-            TargetKind::Max => "max",
-            TargetKind::P50 => "p50",
-            TargetKind::P75 => "p75",
-            TargetKind::P90 => "p90",
-            TargetKind::P95 => "p95",
-            TargetKind::P99 => "p99",
-            TargetKind::ErrorRate => "errorRate",
-        }
-    }
-
-    /// True for the latency types (milliseconds), false for `errorRate`.
-    pub fn is_latency(self) -> bool {
-        self != TargetKind::ErrorRate
-    }
-}
-
-impl fmt::Display for TargetKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl Target {
-    /// The request's name (`endpoint`, else `name`); validation guarantees one.
-    pub fn request_name(&self) -> &str {
-        self.endpoint
-            .as_deref()
-            .or(self.name.as_deref())
-            .unwrap_or_default()
-    }
-
-    /// `"<METHOD> <name>"`, the report's key for this target's request.
-    pub fn request_key(&self) -> String {
-        crate::report::LatencyReport::key(&self.method, self.request_name())
-    }
-
-    /// The first thing wrong with this target, as (field, problem and
-    /// expectation); the field is empty when the target as a whole is at fault.
-    fn problem(&self) -> Option<(&'static str, String)> {
-        if self.method.trim().is_empty() {
-            return Some((
-                "method",
-                "is empty; expected an HTTP method such as GET".into(),
-            ));
-        }
-        match (&self.endpoint, &self.name) {
-            (Some(_), Some(_)) => {
-                return Some((
-                    "name",
-                    "is given together with 'endpoint'; expected one of the two".into(),
-                ));
-            }
-            (None, None) => {
-                return Some((
-                    "",
-                    "has neither 'endpoint' nor 'name'; expected the request's name, e.g. endpoint: \"/fibonacci?n=10\"".into(),
-                ));
-            }
-            (Some(value), None) | (None, Some(value)) if value.is_empty() => {
-                let field = if self.endpoint.is_some() {
-                    "endpoint"
-                } else {
-                    "name"
-                };
-                return Some((
-                    field,
-                    "is empty; expected the request's name as the report shows it".into(),
-                ));
-            }
-            _ => {}
-        }
-        let target = self.target;
-        if self.kind.is_latency() && !(target.is_finite() && target > 0.0) {
-            return Some((
-                "target",
-                format!("'{target}' is out of range; expected milliseconds above 0"),
-            ));
-        }
-        if !self.kind.is_latency() && !(0.0..=1.0).contains(&target) {
-            return Some((
-                "target",
-                format!("'{target}' is out of range; expected an errorRate fraction from 0 to 1"),
-            ));
-        }
-        let tolerance = self.tolerance;
-        if !(tolerance.is_finite() && tolerance >= 0.0) {
-            return Some((
-                "tolerance",
-                format!(
-                    "'{tolerance}' is out of range; expected a fraction of 0 or more (0.1 = 10 %)"
-                ),
-            ));
-        }
-        if let Some(down) = self.down_tolerance
-            && !(0.0..1.0).contains(&down)
-        {
-            return Some((
-                "downTolerance",
-                format!(
-                    "'{down}' is out of range; expected a fraction from 0 to below 1 (0.1 = 10 %)"
-                ),
-            ));
-        }
-        None
-    }
 }
 
 /// Scale-down after quiet runs, exactly as the LPA did it.

@@ -63,11 +63,13 @@ use goose::goose::{GooseUser, Scenario, Transaction, TransactionFunction};
 use goose::logger::GooseLog;
 use goose::metrics::{GooseMetrics, GooseRequestMetric};
 
-use super::verdict::{Interval, Judgement, Samples, Verdict, verdict, wilson_interval};
-use crate::evaluate::config::{EvaluationConfig, TargetKind};
-use crate::evaluate::judgeable;
+use super::verdict::{Interval, Judgement, Samples, verdict, wilson_interval};
+use crate::evaluate::config::EvaluationConfig;
 use crate::load_test::{self, FailureKinds, LoadTestError, LoadTestSettings};
+use crate::report::Verdict;
 use crate::report::{ConfidenceInterval, LatencyReport};
+use crate::target::TargetKind;
+use crate::target::judgeable;
 
 /// Default confidence of a verdict (`gooseVerdictConfidence`).
 pub const DEFAULT_CONFIDENCE: f64 = 0.95;
@@ -141,7 +143,7 @@ impl EarlyStop {
             .map(|target| Watched {
                 key: target.request_key(),
                 kind: target.kind,
-                limit: target.target * (1.0 + target.tolerance),
+                limit: target.limit(),
             })
             .collect();
         EarlyStop {

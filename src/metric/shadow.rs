@@ -27,7 +27,7 @@ use std::time::Duration;
 use super::early_stop::{self, EarlyStop, Outcomes, WouldStop};
 use super::verdict::Samples;
 use crate::load_test::{self, RequestTotals};
-use crate::report::LatencyReport;
+use crate::report::{LatencyReport, nearest_rank};
 
 /// The report early stop would have printed for a run that `full` reports
 /// (already annotated), with `would_stop` from shadow mode and `cap` the
@@ -72,8 +72,8 @@ fn is_targeted(stop: &EarlyStop, key: &str) -> bool {
 
 /// The totals goose would have reported for the request `key`
 /// (`"<METHOD> <name>"`) with these `samples` and `outcomes`: count, exact
-/// minimum, maximum and sum, nearest-rank percentiles (goose's rank,
-/// `round(n × p)`, taken on the sorted samples rather than its buckets),
+/// minimum, maximum and sum, nearest-rank percentiles ([`nearest_rank`], goose's rank
+/// taken on the sorted samples rather than its buckets),
 /// and failures as goose counts them (the samples' failures, plus those a
 /// scenario's rule marked failed, minus those it marked succeeded).
 pub fn totals(key: &str, samples: &Samples, outcomes: Outcomes) -> RequestTotals {
@@ -96,31 +96,20 @@ pub fn totals(key: &str, samples: &Samples, outcomes: Outcomes) -> RequestTotals
         min_us: us.first().copied().unwrap_or_default(),
         max_us: us.last().copied().unwrap_or_default(),
         total_us: us.iter().sum(),
-        percentiles_us: [0.5, 0.75, 0.9, 0.95, 0.99].map(|p| nearest_rank(&us, p)),
+        percentiles_us: [0.5, 0.75, 0.9, 0.95, 0.99]
+            .map(|p| nearest_rank(&us, p).unwrap_or_default()),
         failure_kinds: outcomes.kinds,
     }
-}
-
-/// goose's percentile of `sorted` values: the value at rank
-/// `round(n × p)`, the first value at or below rank 1 and the last at or
-/// above rank n; 0 without values.
-pub fn nearest_rank(sorted: &[u64], p: f64) -> u64 {
-    let n = sorted.len();
-    if n == 0 {
-        return 0;
-    }
-    let rank = ((n as f64 * p).round() as usize).clamp(1, n);
-    sorted[rank - 1]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evaluate::config::TargetKind;
     use crate::load_test::FailureKinds;
     use crate::metric::early_stop::{EarlyStopSettings, Tracker, Watched};
     use crate::metric::verdict::verdict;
     use crate::report::{RequestStats, Verdict};
+    use crate::target::TargetKind;
 
     fn stop() -> EarlyStop {
         EarlyStop {
@@ -143,18 +132,6 @@ mod tests {
             let ms = (i * 37 % 100 + 1) as f64;
             tracker.record("GET /x", ms, i >= failures);
         }
-    }
-
-    #[test]
-    fn goose_s_percentile_is_the_sample_at_the_rounded_rank() {
-        let sorted: Vec<u64> = (1..=10).collect();
-        // 10 × 0.95 = 9.5 rounds up to rank 10; 10 × 0.75 = 7.5 to rank 8.
-        let ranks = [(0.5, 5), (0.75, 8), (0.9, 9), (0.95, 10), (0.99, 10)];
-        for (p, want) in ranks {
-            assert_eq!(nearest_rank(&sorted, p), want, "p{p}");
-        }
-        assert_eq!(nearest_rank(&[7], 0.5), 7);
-        assert_eq!(nearest_rank(&[], 0.5), 0);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::oracle;
 use super::shadow::{self, ShadowDecision, ShadowSummary};
 use super::traffic::{SecondTraffic, percentile};
 use crate::cpa::RunType;
-use crate::evaluate::config::TargetKind;
+use crate::target::{Statistic, TargetKind};
 
 /// One second of the simulation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,17 +137,11 @@ impl LatencyTarget {
     pub fn value(&self, second: &SecondTraffic) -> Option<f64> {
         let latencies = &second.latencies_ms;
         let answered = second.succeeded + second.failed;
-        match self.kind {
-            TargetKind::Mean => (!latencies.is_empty())
+        match self.kind.statistic() {
+            Statistic::Mean => (!latencies.is_empty())
                 .then(|| latencies.iter().sum::<f64>() / latencies.len() as f64),
-            TargetKind::Median | TargetKind::P50 => percentile(latencies, 0.5),
-            TargetKind::P75 => percentile(latencies, 0.75),
-            TargetKind::P90 => percentile(latencies, 0.9),
-            TargetKind::P95 => percentile(latencies, 0.95),
-            TargetKind::P99 => percentile(latencies, 0.99),
-            TargetKind::Max => percentile(latencies, 1.0),
-            TargetKind::Min => percentile(latencies, 0.0),
-            TargetKind::ErrorRate => (answered > 0).then(|| second.failed as f64 / answered as f64),
+            Statistic::Quantile(p) => percentile(latencies, p),
+            Statistic::ErrorRate => (answered > 0).then(|| second.failed as f64 / answered as f64),
         }
     }
 }
