@@ -7,6 +7,7 @@
 //! first by its `strict` module: one JSON document, each key at most once per object.
 //! Decoding errors name the JSON path at fault and what was expected.
 
+mod replicas;
 mod strict;
 
 use std::fmt;
@@ -15,6 +16,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess
 use serde::{Deserialize, Serialize};
 
 use crate::report::{Keep, LatencyReport, ReadReport, RequestNames};
+pub use replicas::Observed;
 use strict::{ScanError, Shape};
 
 /// Why the CPA ran us this time. Its names (`scaler`, `api`, `api_dry_run`)

@@ -20,7 +20,8 @@ use super::bounds;
 pub use super::bounds::{Bounds, CpaFileBounds, DEFAULT_MAX_REPLICAS, DEFAULT_MIN_REPLICAS};
 pub use super::overrides::Budget;
 use super::schedule::{Schedule, WindowConfig};
-pub use crate::target::{Target, TargetKind};
+use crate::target::check_targets;
+pub use crate::target::{ConfigError, Target, TargetKind};
 
 /// The whole evaluation config file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -193,43 +194,6 @@ pub struct Fallback {
     pub replicas: u32,
 }
 
-/// A config that cannot be read, parsed or accepted.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The file cannot be read.
-    #[error(
-        "cannot read evaluation config '{path}': {error}; expected a readable YAML file (set evaluationConfigFilePath or --config)"
-    )]
-    Read {
-        /// The config path.
-        path: PathBuf,
-        /// The OS error (part of the message, so not a chained source).
-        error: std::io::Error,
-    },
-    /// Not YAML, an unknown key, a wrong type or an unknown target type.
-    #[error("invalid evaluation config '{path}' at line {line} column {column}: {message}")]
-    Parse {
-        /// The config path.
-        path: PathBuf,
-        /// 1-based line of the fault (0 when unknown).
-        line: u64,
-        /// 1-based column of the fault (0 when unknown).
-        column: u64,
-        /// The parser's message, on one line.
-        message: String,
-    },
-    /// Parsed, but a value is out of range or keys contradict each other.
-    #[error("invalid evaluation config '{path}': {key} {problem}")]
-    Invalid {
-        /// The config path.
-        path: PathBuf,
-        /// Key path at fault, e.g. `targets[1].target`.
-        key: String,
-        /// What is wrong with it and what was expected.
-        problem: String,
-    },
-}
-
 impl EvaluationConfig {
     /// Reads, parses and validates the config at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -288,21 +252,7 @@ impl EvaluationConfig {
             key,
             problem,
         };
-        if self.targets.is_empty() {
-            return Err(invalid(
-                "targets".into(),
-                "is empty; expected at least one target".into(),
-            ));
-        }
-        for (index, target) in self.targets.iter().enumerate() {
-            if let Some((field, problem)) = target.problem() {
-                let key = match field {
-                    "" => format!("targets[{index}]"),
-                    field => format!("targets[{index}].{field}"),
-                };
-                return Err(invalid(key, problem));
-            }
-        }
+        check_targets(&self.targets, path)?;
         if let Some(percent) = self.decay.percent {
             if !(1..=100).contains(&percent) {
                 return Err(invalid(

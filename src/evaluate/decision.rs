@@ -26,6 +26,7 @@ use crate::evaluate::policy::{cap, decay_size, scale_up};
 use crate::report::{LatencyReport, Trend};
 use crate::state::{DecayState, LastMiss};
 
+pub use crate::cpa::Observed;
 pub use crate::evaluate::measure::DecisionError;
 
 /// What to answer and what to remember.
@@ -39,34 +40,6 @@ pub struct Decision {
     /// One human line: the verdict and why, e.g.
     /// `scale up 3 -> 4: GET /fibonacci?n=10 mean 12.3 ms > target 7 ms`.
     pub explanation: String,
-}
-
-/// The replica counts this run sees (the metric stage's too, which reads
-/// them from the resource to hold a miss while replicas start).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Observed {
-    /// Current replicas: the report's `currentReplicas`, else `spec.replicas`
-    /// (the metric stage has only the latter).
-    pub current: u32,
-    /// Ready replicas from the resource's `status`; `None` without a status,
-    /// which decides exactly as before readiness was read.
-    pub ready: Option<u32>,
-}
-
-impl Observed {
-    /// `current` replicas with readiness unknown.
-    pub fn current(current: u32) -> Self {
-        Observed {
-            current,
-            ready: None,
-        }
-    }
-
-    /// Replicas not ready yet (`current - ready`); 0 when unknown.
-    pub fn starting(&self) -> u32 {
-        self.ready
-            .map_or(0, |ready| self.current.saturating_sub(ready))
-    }
 }
 
 /// A proposed count (before bounds), why, and what it means for the memory.

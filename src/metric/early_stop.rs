@@ -64,12 +64,10 @@ use goose::logger::GooseLog;
 use goose::metrics::{GooseMetrics, GooseRequestMetric};
 
 use super::verdict::{Interval, Judgement, Samples, verdict, wilson_interval};
-use crate::evaluate::config::EvaluationConfig;
 use crate::load_test::{self, FailureKinds, LoadTestError, LoadTestSettings};
 use crate::report::Verdict;
 use crate::report::{ConfidenceInterval, LatencyReport};
-use crate::target::TargetKind;
-use crate::target::judgeable;
+use crate::target::{Target, TargetKind, judgeable};
 
 /// Default confidence of a verdict (`gooseVerdictConfidence`).
 pub const DEFAULT_CONFIDENCE: f64 = 0.95;
@@ -135,10 +133,9 @@ pub struct EarlyStop {
 }
 
 impl EarlyStop {
-    /// Watches every target of `config`.
-    pub fn new(config: &EvaluationConfig, settings: EarlyStopSettings) -> Self {
-        let targets = config
-            .targets
+    /// Watches every one of `targets` (the evaluation config's).
+    pub fn new(targets: &[Target], settings: EarlyStopSettings) -> Self {
+        let targets = targets
             .iter()
             .map(|target| Watched {
                 key: target.request_key(),
@@ -597,12 +594,12 @@ mod tests {
 
     #[test]
     fn targets_are_watched_with_their_tolerance() {
-        let config = EvaluationConfig::parse_str(
+        let targets = crate::target::parse_targets(
             "targets:\n  - {method: get, endpoint: /x, type: p95, target: 100, tolerance: 0.1}\n",
             std::path::Path::new("c.yaml"),
         )
         .unwrap();
-        let watched = EarlyStop::new(&config, EarlyStopSettings::default());
+        let watched = EarlyStop::new(&targets, EarlyStopSettings::default());
         assert_eq!(watched.targets.len(), 1);
         assert_eq!(watched.targets[0].key, "GET /x");
         assert!((watched.targets[0].limit - 110.0).abs() < 1e-9);

@@ -37,8 +37,7 @@ pub use settings::{
     MetricArgs, ScenarioFileSetting, Settings, SettingsError, slowest_hatch_rate,
 };
 
-use crate::evaluate::config::EvaluationConfig;
-use crate::evaluate::decision::Observed;
+use crate::cpa::Observed;
 use early_stop::EarlyStop;
 
 /// The default log filter: our own info lines, goose's errors only. goose
@@ -213,8 +212,8 @@ fn load_early_stop(setting: Option<&EarlyStopSetting>) -> anyhow::Result<Option<
         tracing::debug!(file = %path.display(), "no evaluation config: no early stop");
         return Ok(None);
     }
-    let config = EvaluationConfig::load(path)?;
-    let stop = EarlyStop::new(&config, setting.settings.clone());
+    let targets = crate::target::load_targets(path)?;
+    let stop = EarlyStop::new(&targets, setting.settings.clone());
     tracing::info!(
         "early stop: watching {} target(s) of '{}'; stops once every verdict holds at {} % confidence, after {} s and {} requests per target at the least",
         stop.targets.len(),

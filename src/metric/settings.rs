@@ -33,7 +33,7 @@ pub const DEFAULT_RUN_TIME_SECONDS: u64 = 20;
 pub const DEFAULT_EARLY_STOP_RUN_TIME_SECONDS: u64 = 10;
 /// Where the evaluation config is read when no setting names it (the
 /// evaluate stage's default).
-pub const DEFAULT_EVALUATION_CONFIG: &str = crate::evaluate::DEFAULT_CONFIG_PATH;
+pub const DEFAULT_EVALUATION_CONFIG: &str = crate::target::DEFAULT_CONFIG_PATH;
 /// Default per-request timeout, milliseconds.
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 5000;
 /// Largest accepted `gooseMinRequests`.

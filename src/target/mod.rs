@@ -4,9 +4,13 @@
 //! Shared by the metric stage (early stop), the evaluate stage and the
 //! simulator; it imports nothing from any of them.
 
+mod file;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+pub use file::{ConfigError, DEFAULT_CONFIG_PATH, check_targets, load_targets, parse_targets};
 
 use crate::report::{LatencyReport, RequestStats};
 
