@@ -12,7 +12,6 @@
 //! defaults to the old behaviour.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -162,11 +161,6 @@ impl ScaleUp {
             (Some(step), _) => Some(step),
             (None, percent) => percent,
         }
-    }
-
-    /// `cooldownSeconds` as a duration.
-    pub fn cooldown(&self) -> Duration {
-        Duration::from_secs(self.cooldown_seconds)
     }
 }
 
@@ -351,7 +345,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(config.targets[0].request_key(), "POST login");
-        assert_eq!(config.scale_up.cooldown(), Duration::from_secs(60));
+        assert_eq!(config.scale_up.cooldown_seconds, 60);
         assert_eq!(config.scale_up.max_step, Some(4));
         assert_eq!(config.scale_up.replicas, 2);
         assert_eq!(config.scale_up.max_percent, Some(50));
