@@ -21,6 +21,7 @@ pub use super::overrides::Budget;
 use super::schedule::{Schedule, WindowConfig};
 use crate::target::check_targets;
 pub use crate::target::{ConfigError, Target, TargetKind};
+use crate::yaml::{self, FileError};
 
 /// The whole evaluation config file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -191,24 +192,16 @@ pub struct Fallback {
 impl EvaluationConfig {
     /// Reads, parses and validates the config at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
-            path: path.to_owned(),
-            error,
-        })?;
-        Self::parse_str(&text, path)
+        let config: EvaluationConfig =
+            yaml::load_file(path).map_err(|error| ConfigError::from_file(path, error))?;
+        config.validate(path)?;
+        Ok(config)
     }
 
     /// Parses and validates config text; `path` names it in errors.
     pub fn parse_str(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        let config: EvaluationConfig = serde_saphyr::from_str(text).map_err(|err| {
-            let described = crate::yaml::describe(&err);
-            ConfigError::Parse {
-                path: path.to_owned(),
-                line: described.line.unwrap_or(0),
-                column: described.column.unwrap_or(0),
-                message: described.message,
-            }
-        })?;
+        let config: EvaluationConfig = yaml::parse_str(text)
+            .map_err(|error| ConfigError::from_file(path, FileError::Parse(error)))?;
         config.validate(path)?;
         Ok(config)
     }

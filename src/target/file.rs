@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::Target;
+use crate::yaml::{self, FileError, YamlError};
 
 /// Where the evaluation config is read when no setting names it (the Locust
 /// Pod Autoscaler's default).
@@ -83,27 +84,39 @@ struct TargetsOnly {
     targets: Vec<Target>,
 }
 
+impl ConfigError {
+    /// The evaluation config at `path` did not load as YAML.
+    pub fn from_file(path: &Path, error: FileError) -> Self {
+        let path = path.to_owned();
+        match error {
+            FileError::Read(error) => ConfigError::Read { path, error },
+            FileError::Parse(YamlError {
+                line,
+                column,
+                message,
+            }) => ConfigError::Parse {
+                path,
+                line: line.unwrap_or(0),
+                column: column.unwrap_or(0),
+                message,
+            },
+        }
+    }
+}
+
 /// Reads the evaluation config at `path` for its checked targets.
 pub fn load_targets(path: &Path) -> Result<Vec<Target>, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
-        path: path.to_owned(),
-        error,
-    })?;
-    parse_targets(&text, path)
+    let file: TargetsOnly =
+        yaml::load_file(path).map_err(|error| ConfigError::from_file(path, error))?;
+    check_targets(&file.targets, path)?;
+    Ok(file.targets)
 }
 
 /// The checked targets of evaluation config `text`; `path` names it in
 /// errors.
 pub fn parse_targets(text: &str, path: &Path) -> Result<Vec<Target>, ConfigError> {
-    let file: TargetsOnly = serde_saphyr::from_str(text).map_err(|err| {
-        let described = crate::yaml::describe(&err);
-        ConfigError::Parse {
-            path: path.to_owned(),
-            line: described.line.unwrap_or(0),
-            column: described.column.unwrap_or(0),
-            message: described.message,
-        }
-    })?;
+    let file: TargetsOnly = yaml::parse_str(text)
+        .map_err(|error| ConfigError::from_file(path, FileError::Parse(error)))?;
     check_targets(&file.targets, path)?;
     Ok(file.targets)
 }
