@@ -16,7 +16,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess
 use serde::{Deserialize, Serialize};
 
 use crate::report::{Keep, LatencyReport, ReadReport, RequestNames};
-pub use replicas::Observed;
+pub use replicas::{DEFAULT_STARTUP_ALLOWANCE_SECONDS, Observed};
 use strict::{ScanError, Shape};
 
 /// Why the CPA ran us this time. Its names (`scaler`, `api`, `api_dry_run`)

@@ -11,7 +11,7 @@ pub struct Observed {
     /// (the metric stage has only the latter).
     pub current: u32,
     /// Ready replicas from the resource's `status`; `None` without a status,
-    /// which decides exactly as before readiness was read.
+    /// which decides as the LPA does.
     pub ready: Option<u32>,
 }
 
@@ -24,9 +24,14 @@ impl Observed {
         }
     }
 
-    /// Replicas not ready yet (`current - ready`); 0 when unknown.
-    pub fn starting(&self) -> u32 {
+    /// Replicas not ready (`current - ready`); 0 when unknown.
+    pub fn not_ready(&self) -> u32 {
         self.ready
             .map_or(0, |ready| self.current.saturating_sub(ready))
     }
 }
+
+/// The default start-up allowance, seconds (2 minutes): how long replicas
+/// our answers added may take to get ready before an unready one no longer
+/// counts as starting.
+pub const DEFAULT_STARTUP_ALLOWANCE_SECONDS: u64 = 120;

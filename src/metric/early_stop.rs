@@ -594,12 +594,12 @@ mod tests {
 
     #[test]
     fn targets_are_watched_with_their_tolerance() {
-        let targets = crate::target::parse_targets(
+        let config = crate::metric::evaluation_config::WatchedConfig::parse_str(
             "targets:\n  - {method: get, endpoint: /x, type: p95, target: 100, tolerance: 0.1}\n",
             std::path::Path::new("c.yaml"),
         )
         .unwrap();
-        let watched = EarlyStop::new(&targets, EarlyStopSettings::default());
+        let watched = EarlyStop::new(&config.targets, EarlyStopSettings::default());
         assert_eq!(watched.targets.len(), 1);
         assert_eq!(watched.targets[0].key, "GET /x");
         assert!((watched.targets[0].limit - 110.0).abs() < 1e-9);

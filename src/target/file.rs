@@ -1,14 +1,12 @@
 //! The evaluation config file as far as its targets go: where it is by
 //! default, how it fails to load, and the targets' checks. The evaluate
-//! stage loads the whole file on top of this; the metric stage reads only
-//! the targets, to stop a load test early.
+//! stage loads the whole file; the metric stage reads its targets and the
+//! start-up allowance, to stop a load test early.
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 use super::Target;
-use crate::yaml::{self, FileError, YamlError};
+use crate::yaml::{FileError, YamlError};
 
 /// Where the evaluation config is read when no setting names it (the Locust
 /// Pod Autoscaler's default).
@@ -77,13 +75,6 @@ pub fn check_targets(targets: &[Target], path: &Path) -> Result<(), ConfigError>
     Ok(())
 }
 
-/// The evaluation config's `targets`, read and checked; its other keys are
-/// the evaluate stage's and are not read here.
-#[derive(Deserialize)]
-struct TargetsOnly {
-    targets: Vec<Target>,
-}
-
 impl ConfigError {
     /// The evaluation config at `path` did not load as YAML.
     pub fn from_file(path: &Path, error: FileError) -> Self {
@@ -102,21 +93,4 @@ impl ConfigError {
             },
         }
     }
-}
-
-/// Reads the evaluation config at `path` for its checked targets.
-pub fn load_targets(path: &Path) -> Result<Vec<Target>, ConfigError> {
-    let file: TargetsOnly =
-        yaml::load_file(path).map_err(|error| ConfigError::from_file(path, error))?;
-    check_targets(&file.targets, path)?;
-    Ok(file.targets)
-}
-
-/// The checked targets of evaluation config `text`; `path` names it in
-/// errors.
-pub fn parse_targets(text: &str, path: &Path) -> Result<Vec<Target>, ConfigError> {
-    let file: TargetsOnly = yaml::parse_str(text)
-        .map_err(|error| ConfigError::from_file(path, FileError::Parse(error)))?;
-    check_targets(&file.targets, path)?;
-    Ok(file.targets)
 }

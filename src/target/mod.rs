@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use file::{ConfigError, DEFAULT_CONFIG_PATH, check_targets, load_targets, parse_targets};
+pub use file::{ConfigError, DEFAULT_CONFIG_PATH, check_targets};
 
 use crate::report::{LatencyReport, RequestStats};
 
