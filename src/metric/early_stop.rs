@@ -48,7 +48,7 @@
 //! clients (closing their connections), runs `test_stop` and returns its
 //! metrics, exactly as at the end of `RunTime`. Its history then reads
 //! `Maintaining` → `Canceling` → `Finished`, so the report's window
-//! ([`crate::load_test::measured_window`]) runs from the start of
+//! ([`super::goose_report::measured_window`]) runs from the start of
 //! `Maintaining` to the stop and the report covers exactly the measured
 //! window. The killswitch is process-wide: one load test per process, which
 //! is how `gpa-metric` and a compiled-scenario executable run; a library
@@ -63,8 +63,9 @@ use goose::goose::{GooseUser, Scenario, Transaction, TransactionFunction};
 use goose::logger::GooseLog;
 use goose::metrics::{GooseMetrics, GooseRequestMetric};
 
+use super::failures::FailureKinds;
+use super::load_test::{self, LoadTestError, LoadTestSettings};
 use super::verdict::{Interval, Judgement, Samples, verdict, wilson_interval};
-use crate::load_test::{self, FailureKinds, LoadTestError, LoadTestSettings};
 use crate::report::Verdict;
 use crate::report::{ConfidenceInterval, LatencyReport};
 use crate::target::{Target, TargetKind, judgeable};

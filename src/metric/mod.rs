@@ -12,9 +12,13 @@
 
 pub mod early_stop;
 pub mod evaluation_config;
+pub mod failures;
+pub mod goose_report;
+pub mod load_test;
 pub mod run_time;
 pub mod settings;
 pub mod shadow;
+pub mod stdout_guard;
 pub mod verdict;
 
 use std::io::Read;
@@ -27,9 +31,12 @@ use anyhow::Context;
 use goose::goose::Scenario;
 
 use crate::cpa::{self, Resource};
-use crate::load_test::{self, LoadTestSettings, StdoutGuard};
 use crate::report::{LatencyReport, ReportWithShadow};
 use crate::scenario::{NoResponseCauses, ScenarioFile};
+use failures::{failure_summary, goose_errors};
+use goose_report::report_from_metrics;
+use load_test::LoadTestSettings;
+use stdout_guard::StdoutGuard;
 
 pub use run_time::{MAX_RUN_TIME_SECONDS, parse_run_time};
 pub use settings::{
@@ -318,14 +325,14 @@ pub fn run_stage(
             let metrics = runtime.block_on(load_test::run(load, scenarios));
             runtime.shutdown_background();
             let metrics = metrics?;
-            let report = load_test::report_from_metrics(&metrics, replicas, load);
+            let report = report_from_metrics(&metrics, replicas, load);
             (metrics, report.into())
         }
         Some(stop) => {
             let run = runtime.block_on(early_stop::run(load, scenarios, stop));
             runtime.shutdown_background();
             let run = run?;
-            let mut report = load_test::report_from_metrics(&run.metrics, replicas, load);
+            let mut report = report_from_metrics(&run.metrics, replicas, load);
             early_stop::annotate(&mut report, &run, stop, load.run_time);
             let early_stop_shadow = stop
                 .settings
@@ -338,7 +345,7 @@ pub fn run_stage(
             (run.metrics, report)
         }
     };
-    for line in load_test::failure_summary(&load_test::goose_errors(&metrics), &causes.counts()) {
+    for line in failure_summary(&goose_errors(&metrics), &causes.counts()) {
         tracing::warn!("{line}");
     }
     for (key, stats) in &report.report.requests {

@@ -16,8 +16,8 @@ use clap::Parser;
 use super::early_stop::{
     DEFAULT_CONFIDENCE, DEFAULT_MIN_REQUESTS, DEFAULT_MIN_RUN_TIME_SECONDS, EarlyStopSettings,
 };
+use super::load_test::{LoadTestSettings, TlsSettings};
 use super::run_time::{MAX_RUN_TIME_SECONDS, RUN_TIME_EXPECTED, parse_run_time};
-use crate::load_test::{LoadTestSettings, TlsSettings};
 use crate::settings::{Setting, non_empty};
 
 pub use crate::settings::SettingsError;

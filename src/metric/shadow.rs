@@ -11,7 +11,7 @@
 //!
 //! - when early stop **would have stopped**, each targeted request's figures
 //!   come from the samples seen up to that moment ([`totals`]), passed
-//!   through the same [`load_test::latency_report`] as goose's figures; its
+//!   through the same [`latency_report`] as goose's figures; its
 //!   `runTimeSeconds` is the window up to that moment and `stoppedEarly` is
 //!   true. Percentiles are exact nearest-rank values of the samples (goose's
 //!   rule, without its histogram buckets, under 0.8 % apart). A real early
@@ -25,8 +25,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::early_stop::{self, EarlyStop, Outcomes, WouldStop};
+use super::goose_report::{RequestTotals, latency_report};
 use super::verdict::Samples;
-use crate::load_test::{self, RequestTotals};
 use crate::report::{LatencyReport, nearest_rank};
 
 /// The report early stop would have printed for a run that `full` reports
@@ -60,7 +60,7 @@ pub fn report(
     let replicas = full.current_replicas.unwrap_or_default();
     let mut shadow = LatencyReport {
         request_timeout_ms: full.request_timeout_ms,
-        ..load_test::latency_report(&totals, would_stop.window, replicas, full.users)
+        ..latency_report(&totals, would_stop.window, replicas, full.users)
     };
     early_stop::annotate_with(&mut shadow, tracker, true, stop, cap);
     shadow
@@ -105,8 +105,8 @@ pub fn totals(key: &str, samples: &Samples, outcomes: Outcomes) -> RequestTotals
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load_test::FailureKinds;
     use crate::metric::early_stop::{EarlyStopSettings, Tracker, Watched};
+    use crate::metric::failures::FailureKinds;
     use crate::metric::verdict::verdict;
     use crate::report::{RequestStats, Verdict};
     use crate::target::TargetKind;
@@ -160,7 +160,7 @@ mod tests {
             totals.percentiles_us,
             [50_000, 75_000, 90_000, 95_000, 99_000]
         );
-        let report = load_test::latency_report(&[totals], Duration::from_millis(2_500), 3, 8);
+        let report = latency_report(&[totals], Duration::from_millis(2_500), 3, 8);
         let stats = &report.requests["GET /x"];
         assert_eq!(
             (stats.mean_ms, stats.median_ms, stats.p95_ms, stats.p99_ms),
@@ -203,8 +203,7 @@ mod tests {
         let mut other = totals("GET /x", samples, Outcomes::default());
         other.name = "/untargeted".into();
         let targeted = totals("GET /x", samples, Outcomes::default());
-        let mut report =
-            load_test::latency_report(&[targeted, other], Duration::from_secs(10), 3, 8);
+        let mut report = latency_report(&[targeted, other], Duration::from_secs(10), 3, 8);
         report.request_timeout_ms = Some(3000.0);
         early_stop::annotate_with(
             &mut report,
@@ -246,7 +245,7 @@ mod tests {
             (Some(3), 8, Some(3000.0))
         );
         let stats: &RequestStats = &shadow.requests["GET /x"];
-        let expected = load_test::latency_report(
+        let expected = latency_report(
             &[totals(
                 "GET /x",
                 seen.samples("GET /x").unwrap(),
