@@ -100,8 +100,8 @@ pub const MET_RULES: [Rule; 9] = [
 /// The rules outside the two tables, in the order the decision meets them:
 /// before measuring, and after a report that cannot be judged.
 pub const OTHER_RULES: [Rule; 4] = [
-    Rule::AtZero,
     Rule::ScaleFromZero,
+    Rule::AtZero,
     Rule::LostEndpoints,
     Rule::Fallback,
 ];
