@@ -131,6 +131,15 @@ impl Limit {
     }
 }
 
+/// The limit steps, in the order they apply.
+pub const LIMITS: [Limit; 5] = [
+    Limit::Bounds,
+    Limit::Schedule,
+    Limit::AlertBoost,
+    Limit::Budget,
+    Limit::CpaBounds,
+];
+
 /// One limit step that changed the count.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limited {
