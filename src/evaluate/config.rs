@@ -51,6 +51,9 @@ pub struct EvaluationConfig {
     /// (new; the `schedule` module). Later windows win where they overlap.
     #[serde(default)]
     pub schedules: Vec<WindowConfig>,
+    /// `schedules` checked, built once when the config is loaded.
+    #[serde(skip)]
+    schedule: Schedule,
     /// The alert boosts file `gpa alerts` writes, read on every run (new);
     /// a missing file means no boost.
     #[serde(default)]
@@ -206,16 +209,14 @@ impl EvaluationConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let config: EvaluationConfig =
             yaml::load_file(path).map_err(|error| ConfigError::from_file(path, error))?;
-        config.validate(path)?;
-        Ok(config)
+        config.validated(path)
     }
 
     /// Parses and validates config text; `path` names it in errors.
     pub fn parse_str(text: &str, path: &Path) -> Result<Self, ConfigError> {
         let config: EvaluationConfig = yaml::parse_str(text)
             .map_err(|error| ConfigError::from_file(path, FileError::Parse(error)))?;
-        config.validate(path)?;
-        Ok(config)
+        config.validated(path)
     }
 
     /// The replica bounds: the config's keys, else the CPA's settings
@@ -234,9 +235,9 @@ impl EvaluationConfig {
         )
     }
 
-    /// The checked schedule windows (validated when the config was loaded).
-    pub fn schedule(&self) -> Schedule {
-        Schedule::parse(&self.schedules).unwrap_or_default()
+    /// The checked schedule windows, built when the config was loaded.
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
     }
 
     /// True when any bound override is configured (`schedules`,
@@ -245,7 +246,14 @@ impl EvaluationConfig {
         !self.schedules.is_empty() || self.boosts_file.is_some() || self.budget.is_some()
     }
 
-    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+    /// The config as parsed from `path`, checked, with its schedule built.
+    fn validated(mut self, path: &Path) -> Result<Self, ConfigError> {
+        self.schedule = self.validate(path)?;
+        Ok(self)
+    }
+
+    /// The first fault of the config, else its checked schedule.
+    fn validate(&self, path: &Path) -> Result<Schedule, ConfigError> {
         let invalid = |key: String, problem: String| ConfigError::Invalid {
             path: path.to_owned(),
             key,
@@ -293,9 +301,8 @@ impl EvaluationConfig {
                 }
             }
         }
-        if let Err((key, problem)) = Schedule::parse(&self.schedules) {
-            return Err(invalid(key, problem));
-        }
+        let schedule =
+            Schedule::parse(&self.schedules).map_err(|(key, problem)| invalid(key, problem))?;
         if let Some((key, problem)) = self.budget.as_ref().and_then(Budget::problem) {
             return Err(invalid(key, problem));
         }
@@ -304,7 +311,7 @@ impl EvaluationConfig {
             self.min_replicas.map(|min| (min, "minReplicas")),
             self.max_replicas.map(|max| (max, "maxReplicas")),
         )?;
-        Ok(())
+        Ok(schedule)
     }
 }
 

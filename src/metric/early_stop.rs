@@ -134,8 +134,9 @@ pub struct EarlyStop {
 }
 
 impl EarlyStop {
-    /// Watches every one of `targets` (the evaluation config's).
-    pub fn new(targets: &[Target], settings: EarlyStopSettings) -> Self {
+    /// Watches every one of `targets` (the evaluation config's), with
+    /// `starting` replicas starting when the test begins.
+    pub fn new(targets: &[Target], settings: EarlyStopSettings, starting: u32) -> Self {
         let targets = targets
             .iter()
             .map(|target| Watched {
@@ -147,7 +148,7 @@ impl EarlyStop {
         EarlyStop {
             settings,
             targets,
-            starting: 0,
+            starting,
         }
     }
 }
@@ -600,7 +601,7 @@ mod tests {
             std::path::Path::new("c.yaml"),
         )
         .unwrap();
-        let watched = EarlyStop::new(&config.targets, EarlyStopSettings::default());
+        let watched = EarlyStop::new(&config.targets, EarlyStopSettings::default(), 0);
         assert_eq!(watched.targets.len(), 1);
         assert_eq!(watched.targets[0].key, "GET /x");
         assert!((watched.targets[0].limit - 110.0).abs() < 1e-9);

@@ -251,10 +251,7 @@ fn load_early_stop(
         return Ok(None);
     }
     let config = WatchedConfig::load(path)?;
-    let stop = EarlyStop {
-        starting: starting(&config),
-        ..EarlyStop::new(&config.targets, setting.settings.clone())
-    };
+    let stop = EarlyStop::new(&config.targets, setting.settings.clone(), starting(&config));
     tracing::info!(
         "early stop: watching {} target(s) of '{}'; stops once every verdict holds at {} % confidence, after {} s and {} requests per target at the least",
         stop.targets.len(),
@@ -275,7 +272,7 @@ pub fn run_stage(
     env: impl Fn(&str) -> Option<String> + Copy,
     stdin: impl Read,
 ) -> anyhow::Result<ReportWithShadow> {
-    let mut settings = Settings::resolve(args, env)?;
+    let settings = Settings::resolve(args, env)?;
     let asked = match settings.replicas {
         Some(current) => Observed::current(current),
         None => {
@@ -286,9 +283,10 @@ pub fn run_stage(
         }
     };
     let replicas = asked.current;
-    if let Some(path) = &settings.ca_cert_path {
-        settings.load_test.tls.ca_certificates = read_ca_certificates(path)?;
-    }
+    let ca_certificates = match &settings.ca_cert_path {
+        Some(path) => read_ca_certificates(path)?,
+        None => Vec::new(),
+    };
     let (scenarios, causes) = collect_scenarios(&settings.scenario_file, compiled, env)?;
     if replicas == 0 {
         tracing::info!("current replicas 0: no load test");
@@ -303,12 +301,7 @@ pub fn run_stage(
             stop.starting
         );
     }
-    if let (Some(_), Some(setting)) = (&early_stop, &settings.early_stop)
-        && !setting.run_time_given
-    {
-        settings.load_test.run_time = Duration::from_secs(DEFAULT_EARLY_STOP_RUN_TIME_SECONDS);
-    }
-    let load = &settings.load_test;
+    let load = &settings.load_test_for(ca_certificates, early_stop.is_some());
     tracing::info!(
         host = %load.host, users = load.users, run_time_s = load.run_time.as_secs(),
         request_timeout_ms = load.request_timeout.as_millis() as u64, scenarios = scenarios.len(),
