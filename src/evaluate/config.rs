@@ -6,10 +6,10 @@
 //! Read from YAML (or JSON, which is YAML too) with `serde-saphyr`, then
 //! validated once; later code trusts it. A config written for the Locust Pod
 //! Autoscaler (`targets` with `method`/`endpoint`/`type`/`target`, `decay`)
-//! loads unchanged and behaves as it did there. Every key added since
-//! (`tolerance`, `downTolerance`, `scaleUp`, `decay.percent`, `fallback`,
-//! `minReplicas`, `maxReplicas`, `schedules`, `boostsFile`, `budget`)
-//! defaults to the old behaviour.
+//! loads as it is and behaves as it does there: every key the LPA does not
+//! have (`tolerance`, `downTolerance`, `scaleUp`, `decay.percent`,
+//! `fallback`, `minReplicas`, `maxReplicas`, `schedules`, `boostsFile`,
+//! `budget`) defaults to the LPA's behaviour.
 
 use std::path::{Path, PathBuf};
 
@@ -32,7 +32,7 @@ pub struct EvaluationConfig {
     /// When and by how much to scale down after quiet runs (LPA-compatible).
     #[serde(default)]
     pub decay: Decay,
-    /// How far and how often to scale up when a target is missed (new).
+    /// How far and how often to scale up when a target is missed.
     #[serde(default)]
     pub scale_up: ScaleUp,
     /// The count to answer after evaluations fail in a row, like KEDA's
@@ -40,25 +40,25 @@ pub struct EvaluationConfig {
     #[serde(default)]
     pub fallback: Option<Fallback>,
     /// Lowest replica count ever answered; overrides the `minReplicas`
-    /// environment variable (new).
+    /// environment variable.
     #[serde(default)]
     pub min_replicas: Option<u32>,
     /// Highest replica count ever answered; overrides the `maxReplicas`
-    /// environment variable (new).
+    /// environment variable.
     #[serde(default)]
     pub max_replicas: Option<u32>,
     /// Schedule windows: replica bounds that hold at certain times of day
-    /// (new; the `schedule` module). Later windows win where they overlap.
+    /// (the `schedule` module). Later windows win where they overlap.
     #[serde(default)]
     pub schedules: Vec<WindowConfig>,
     /// `schedules` checked, built once when the config is loaded.
     #[serde(skip)]
     schedule: Schedule,
-    /// The alert boosts file `gpa alerts` writes, read on every run (new);
-    /// a missing file means no boost.
+    /// The alert boosts file `gpa alerts` writes, read on every run; a
+    /// missing file means no boost.
     #[serde(default)]
     pub boosts_file: Option<PathBuf>,
-    /// A replica ceiling from a cost limit (new).
+    /// A replica ceiling from a cost limit.
     #[serde(default)]
     pub budget: Option<Budget>,
     /// How long replicas our answers added may take to get ready, seconds:
@@ -84,7 +84,7 @@ pub struct Decay {
     #[serde(default = "Decay::default_replicas")]
     pub replicas: u32,
     /// Percent of the current replicas removed by one decay (rounded down),
-    /// at least `replicas`; none by default (new).
+    /// at least `replicas`; none by default.
     #[serde(default)]
     pub percent: Option<u32>,
     /// Quiet runs (no change, no target missed) that must pass before a
@@ -112,7 +112,7 @@ impl Default for Decay {
     }
 }
 
-/// How to scale up when a target is missed (new; the defaults are the LPA's
+/// How to scale up when a target is missed (the defaults are the LPA's
 /// rule: one replica per run, no cooldown).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -192,7 +192,7 @@ pub enum ScaleUpPolicy {
     Proportional,
 }
 
-/// What to answer when evaluations keep failing (new; KEDA's `fallback`).
+/// What to answer when evaluations keep failing (KEDA's `fallback`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Fallback {
@@ -326,7 +326,7 @@ mod tests {
     }
 
     #[test]
-    fn an_lpa_config_loads_unchanged_with_the_old_behaviour_as_defaults() {
+    fn an_lpa_config_loads_with_the_lpa_s_behaviour_as_defaults() {
         let config = parse(LPA).unwrap();
         assert_eq!(config.targets[0].request_key(), "GET /fibonacci?n=10");
         assert_eq!(config.targets[0].kind, TargetKind::Mean);

@@ -40,13 +40,13 @@ pub struct Target {
     /// fraction from 0 to 1 for `errorRate`.
     pub target: f64,
     /// Slack as a fraction of `target`: missed only when the measured value is
-    /// above `target × (1 + tolerance)`. Default 0 (new).
+    /// above `target × (1 + tolerance)`. Default 0.
     #[serde(default)]
     pub tolerance: f64,
     /// The lower edge of the tolerance band, as a fraction of `target`: a run
     /// counts as quiet (towards a decay) only when the measured value is at
     /// or below `target × (1 − downTolerance)`. From 0 to below 1; absent, a
-    /// run that misses nothing is quiet (new).
+    /// run that misses nothing is quiet.
     #[serde(default)]
     pub down_tolerance: Option<f64>,
 }
