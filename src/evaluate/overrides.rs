@@ -195,7 +195,7 @@ impl Overrides {
         let active = boosts.active(now).filter(|_| config.boosts_file.is_some());
         let (floors, bases) = boost_floors(active, bases, current);
         let overrides = Overrides {
-            window: Overrides::window_at(&config.schedule(), now),
+            window: Overrides::window_at(config.schedule(), now),
             boosts: floors,
             budget: config.budget,
             cpa: config.has_overrides().then_some(cpa),
