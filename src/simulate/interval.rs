@@ -245,6 +245,7 @@ impl<'a> Cpa<'a> {
             metric_seconds: None,
             evaluate_seconds: None,
             early_stop_shadow: None,
+            cpu_utilization: None,
         };
         match self.stages(status, &mut record).await {
             Ok(evaluated) => self.apply(evaluated, replicas, &mut record),
@@ -359,6 +360,10 @@ impl<'a> Cpa<'a> {
                     record.measured_mean_ms = Some(stats.mean_ms);
                     record.measured_p95_ms = Some(stats.p95_ms);
                 }
+                record.cpu_utilization = report
+                    .load
+                    .and_then(|load| load.cpu)
+                    .map(|cpu| cpu.cpu_utilization);
             }
             // The CPA hands stdout on verbatim; the evaluate stage will refuse it.
             Err(err) => tracing::warn!("the metric stage printed no latency report: {err}"),
@@ -447,13 +452,16 @@ impl<'a> Cpa<'a> {
             (outcome, _, _) => outcome.as_str().to_string(),
         };
         tracing::info!(
-            "t={:>4.0}s load {:>5.0} rps replicas {:>2} ({} serving) mean {:>7} ms p95 {:>7} ms {:<10} {}",
+            "t={:>4.0}s load {:>5.0} rps replicas {:>2} ({} serving) mean {:>7} ms p95 {:>7} ms cpu {:>4} {:<10} {}",
             record.at_seconds,
             record.offered_requests_per_second,
             record.replicas,
             record.serving_replicas,
             ms(record.measured_mean_ms),
             ms(record.measured_p95_ms),
+            record
+                .cpu_utilization
+                .map_or_else(|| "-".to_string(), |cpu| format!("{cpu:.2}")),
             decision,
             record.reason
         );
