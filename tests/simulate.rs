@@ -796,3 +796,63 @@ fn the_metric_stage_gets_kubernetes_metrics_and_reports_the_load_the_evaluate_st
     assert_eq!(recorded.len(), loads.len(), "{stderr}");
     assert!(stderr.contains(" ms cpu "), "{stderr}");
 }
+
+#[test]
+fn a_replica_that_never_gets_ready_neither_holds_a_miss_nor_blocks_a_decay() {
+    // One of the Deployment's replicas never gets ready (a crash-looping
+    // Pod); past startupAllowanceSeconds it is unready, not starting: the
+    // autoscaler still scales up on a miss, and still decays after the load.
+    let dir = tempfile::tempdir().unwrap();
+    let profile = write(
+        dir.path(),
+        "profile.yaml",
+        "capacity:\n  neverReadyReplicas: 1\nsteps:\n  - durationSeconds: 4\n    requestsPerSecond: 20\n  \
+         - durationSeconds: 14\n    requestsPerSecond: 250\n  \
+         - durationSeconds: 18\n    requestsPerSecond: 20\n",
+    );
+    let config = write(
+        dir.path(),
+        "evaluation.yaml",
+        &format!("{EVALUATION_CONFIG}startupAllowanceSeconds: 3\n"),
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_gpa"))
+        .arg("simulate")
+        .args(QUICK)
+        .args(["--initial-replicas", "2", "--max-replicas", "6"])
+        .arg("--output-dir")
+        .arg(dir.path().join("out"))
+        .arg("--profile")
+        .arg(profile)
+        .arg("--evaluation-config")
+        .arg(config)
+        .env("GPA_LOG", "info")
+        .timeout(std::time::Duration::from_secs(100))
+        .output()
+        .unwrap();
+    let (summary, timeline) = finished(dir.path(), &output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        timeline
+            .intervals
+            .iter()
+            .all(|i| i.status.ready_replicas < i.replicas),
+        "one replica is never ready: {:?}",
+        timeline.intervals
+    );
+    assert!(
+        summary.scale_ups >= 1 && summary.peak_replicas >= 3,
+        "{summary:?}\n{stderr}"
+    );
+    assert!(
+        timeline.intervals.iter().any(|i| i.at_seconds >= 18.0
+            && i.outcome == IntervalOutcome::Scaled
+            && i.decided_replicas < Some(i.replicas)),
+        "no decay after the load fell\n{stderr}"
+    );
+    assert!(
+        timeline.intervals.iter().any(|i| i
+            .reason
+            .contains("unready and not added by us within startupAllowanceSeconds 3: not counted")),
+        "the decision lines name the unready replica\n{stderr}"
+    );
+}
