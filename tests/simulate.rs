@@ -79,8 +79,13 @@ where
 /// Runs `gpa simulate` on the load profile `profile` with [`EVALUATION_CONFIG`]
 /// and `args`, into `dir/out`; returns the process output.
 fn simulate(dir: &Path, profile: &str, args: &[&str]) -> Output {
+    simulate_with(dir, profile, EVALUATION_CONFIG, args)
+}
+
+/// [`simulate`] with the evaluation config `config`.
+fn simulate_with(dir: &Path, profile: &str, config: &str, args: &[&str]) -> Output {
     let profile = write(dir, "profile.yaml", profile);
-    let config = write(dir, "evaluation.yaml", EVALUATION_CONFIG);
+    let config = write(dir, "evaluation.yaml", config);
     Command::new(env!("CARGO_BIN_EXE_gpa"))
         .arg("simulate")
         .args(QUICK)
@@ -803,32 +808,14 @@ fn a_replica_that_never_gets_ready_neither_holds_a_miss_nor_blocks_a_decay() {
     // Pod); past startupAllowanceSeconds it is unready, not starting: the
     // autoscaler still scales up on a miss, and still decays after the load.
     let dir = tempfile::tempdir().unwrap();
-    let profile = write(
+    let output = simulate_with(
         dir.path(),
-        "profile.yaml",
         "capacity:\n  neverReadyReplicas: 1\nsteps:\n  - durationSeconds: 4\n    requestsPerSecond: 20\n  \
          - durationSeconds: 14\n    requestsPerSecond: 250\n  \
          - durationSeconds: 18\n    requestsPerSecond: 20\n",
-    );
-    let config = write(
-        dir.path(),
-        "evaluation.yaml",
         &format!("{EVALUATION_CONFIG}startupAllowanceSeconds: 3\n"),
+        &["--initial-replicas", "2", "--max-replicas", "6"],
     );
-    let output = Command::new(env!("CARGO_BIN_EXE_gpa"))
-        .arg("simulate")
-        .args(QUICK)
-        .args(["--initial-replicas", "2", "--max-replicas", "6"])
-        .arg("--output-dir")
-        .arg(dir.path().join("out"))
-        .arg("--profile")
-        .arg(profile)
-        .arg("--evaluation-config")
-        .arg(config)
-        .env("GPA_LOG", "info")
-        .timeout(std::time::Duration::from_secs(100))
-        .output()
-        .unwrap();
     let (summary, timeline) = finished(dir.path(), &output);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -115,10 +115,7 @@ fn judged(facts: &Facts, step: Step, answered: &DecayState, target: u32) -> Deca
         last_ready_replicas: facts.replicas.ready,
         ..*answered
     };
-    let step = match step {
-        Step::Decay if target >= current => Step::Hold,
-        step => step,
-    };
+    let step = step.landed(current, target);
     facts
         .memory
         .remember(step, !facts.missed, current, &mut next);
