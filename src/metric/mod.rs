@@ -14,6 +14,7 @@ pub mod early_stop;
 pub mod evaluation_config;
 pub mod failures;
 pub mod goose_report;
+pub mod load;
 pub mod load_test;
 pub mod run_time;
 pub mod settings;
@@ -273,10 +274,10 @@ pub fn run_stage(
     stdin: impl Read,
 ) -> anyhow::Result<ReportWithShadow> {
     let settings = Settings::resolve(args, env)?;
+    let mut input = Vec::new();
     let asked = match settings.replicas {
         Some(current) => Observed::current(current),
         None => {
-            let mut input = Vec::new();
             let mut stdin = stdin;
             stdin.read_to_end(&mut input).context("reading stdin")?;
             replicas_from_input(&input)?
@@ -338,6 +339,7 @@ pub fn run_stage(
             (run.metrics, report)
         }
     };
+    let report = load::attach(report, load::from_metric_input(&input));
     for line in failure_summary(&goose_errors(&metrics), &causes.counts()) {
         tracing::warn!("{line}");
     }
