@@ -12,8 +12,10 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+mod load;
 mod verdict;
 
+pub use load::{CpuLoad, Load};
 pub use verdict::{Trend, Verdict};
 
 /// One load test's results: what `gpa-metric` prints on stdout.
@@ -53,7 +55,7 @@ pub struct LatencyReport {
     /// (see [`crate::metric::load`]): present when the CPA's
     /// `kubernetesMetrics` carried a cpu metric.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load: Option<crate::metric::load::Load>,
+    pub load: Option<Load>,
 }
 
 /// What `gpa-metric` prints: the report, and in shadow mode
