@@ -1145,7 +1145,7 @@ mod tests {
                 .state(missed_before(1000, 3, 5))
                 .rule(Rule::ScaleUpOnReady)
                 .says("(3 ready x 30 = 90 > 4)"),
-            case("a queue draining too slowly scales up as before", 800.0, 3, 10)
+            case("a queue draining too slowly to meet the limit by the next run scales up by the policy", 800.0, 3, 10)
                 .config(slow())
                 .ready(3)
                 .state(missed_before(1000, 3, 5))
@@ -1345,7 +1345,7 @@ mod tests {
                 .state(serde_json::from_str("{\"runs_since_change\": 3}").unwrap())
                 .rule(Rule::Decay)
                 .says("scale down 3 -> 2: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change"),
-            case("a state file from before the new keys decays as before", 5.0, 3, 2)
+            case("a state file without the memory keys decays by the LPA's rule", 5.0, 3, 2)
                 .state(serde_json::from_str("{\"runsSinceChange\":3,\"lastSeenReplicas\":3,\"lastTargetReplicas\":3}").unwrap())
                 .memory(None, 0, 0, Some(3))
                 .rule(Rule::Decay)
