@@ -90,6 +90,42 @@ pub struct DecayState {
     /// fewer ready replicas than that lost its endpoints to readiness.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_ready_replicas: Option<u32>,
+    /// What the load rules learned (only with `load:` in the evaluation
+    /// config): the per-replica CPU levels at which the targets were met
+    /// and missed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned_load: Option<LearnedLoad>,
+    /// When the serving replicas last changed (our answer, someone else's,
+    /// a replica turning ready or unready), seconds since the Unix epoch;
+    /// only with `load:`. A CPU sample whose window began before it
+    /// teaches nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas_changed_unix_seconds: Option<u64>,
+}
+
+/// The learned capacity: per-replica CPU utilisation levels, in thousandths
+/// of the CPU request (620: 0.62), each with when it was last set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LearnedLoad {
+    /// The highest per-replica load at which every target was met,
+    /// thousandths of the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub met_up_to_milli: Option<u32>,
+    /// When `metUpToMilli` was set, seconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub met_at_unix_seconds: Option<u64>,
+    /// The lowest per-replica load at which a target was missed with no
+    /// replica starting, thousandths of the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed_at_milli: Option<u32>,
+    /// When `missedAtMilli` was set, seconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed_at_unix_seconds: Option<u64>,
+    /// A hash of the resource's `spec.template` the levels were learned on:
+    /// another template (a new release) starts afresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_hash: Option<u64>,
 }
 
 /// The replicas our answers added, and when the last of them was added.

@@ -84,6 +84,10 @@ pub struct ResourceSpec {
     /// `spec.replicas`: the desired replica count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,
+    /// `spec.template`, the pod template, kept whole: the evaluate stage
+    /// hashes it to tell one release from the next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<serde_json::Value>,
 }
 
 /// The part of `status` we read: the replica counts of Deployments,

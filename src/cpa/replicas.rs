@@ -13,6 +13,9 @@ pub struct Observed {
     /// Ready replicas from the resource's `status`; `None` without a status,
     /// which decides as the LPA does.
     pub ready: Option<u32>,
+    /// A hash of the resource's `spec.template` (the release), when the
+    /// input carried one: the load rules' learned levels belong to it.
+    pub template_hash: Option<u64>,
 }
 
 impl Observed {
@@ -21,6 +24,7 @@ impl Observed {
         Observed {
             current,
             ready: None,
+            template_hash: None,
         }
     }
 

@@ -9,7 +9,7 @@
 //! loads as it is and behaves as it does there: every key the LPA does not
 //! have (`tolerance`, `downTolerance`, `scaleUp`, `decay.percent`,
 //! `fallback`, `minReplicas`, `maxReplicas`, `schedules`, `boostsFile`,
-//! `budget`) defaults to the LPA's behaviour.
+//! `budget`, `load`) defaults to the LPA's behaviour.
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use super::bounds;
 pub use super::bounds::{Bounds, CpaFileBounds, DEFAULT_MAX_REPLICAS, DEFAULT_MIN_REPLICAS};
+pub use super::load::LoadDecisions;
 pub use super::overrides::Budget;
 use super::schedule::{Schedule, WindowConfig};
 use crate::target::check_targets;
@@ -67,6 +68,10 @@ pub struct EvaluationConfig {
     /// *unready* (not counted, holds nothing). Default 120.
     #[serde(default = "default_startup_allowance_seconds")]
     pub startup_allowance_seconds: u64,
+    /// `load:`: decide on the service's load beside its latency (the
+    /// `load` module); absent, every decision is the latency rules' alone.
+    #[serde(default)]
+    pub load: Option<LoadDecisions>,
 }
 
 pub use crate::cpa::DEFAULT_STARTUP_ALLOWANCE_SECONDS;
@@ -303,6 +308,9 @@ impl EvaluationConfig {
         }
         let schedule =
             Schedule::parse(&self.schedules).map_err(|(key, problem)| invalid(key, problem))?;
+        if let Some((key, problem)) = self.load.as_ref().and_then(LoadDecisions::problem) {
+            return Err(invalid(key, problem));
+        }
         if let Some((key, problem)) = self.budget.as_ref().and_then(Budget::problem) {
             return Err(invalid(key, problem));
         }

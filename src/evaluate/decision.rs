@@ -136,6 +136,7 @@ pub fn decide_with(
     let (target, limits) = overrides.apply(bounds, proposal.replicas);
     let mut notes = Vec::new();
     notes.extend(facts.replicas.note(allowance));
+    notes.extend(load_note(&facts, proposal.rule));
     if facts.external_change {
         notes.push(format!(
             "replicas were changed by someone else (last seen {}, answered {}, now {current}): runs counter reset",
@@ -164,6 +165,31 @@ pub fn decide_with(
         Some(next),
     ))
 }
+
+/// With `load:`, what the line says of the load when the deciding rule
+/// did not: the load and the levels, or that the report had none and the
+/// latency rules decided alone.
+fn load_note(facts: &Facts, rule: Rule) -> Option<String> {
+    facts.config.load.as_ref()?;
+    let Some(load) = &facts.load else {
+        return Some(
+            "no CPU load in the report (load.cpu: is kubernetesMetrics configured?): the latency rules decided alone"
+                .to_owned(),
+        );
+    };
+    if LOAD_RULES.contains(&rule) {
+        return None;
+    }
+    Some(format!("load: {} ({})", load.describe(), load.levels()))
+}
+
+/// The rules whose reason names the load already.
+const LOAD_RULES: [Rule; 4] = [
+    Rule::ScaleUpByLoad,
+    Rule::ScaleAheadOfMiss,
+    Rule::DecayToFit,
+    Rule::NoDecayIntoMiss,
+];
 
 /// The decision and its line.
 fn decision(
@@ -714,7 +740,246 @@ mod tests {
         cases.extend(draining_cases());
         cases.extend(policy_cases());
         cases.extend(settling_cases());
+        cases.extend(load_cases());
         cases
+    }
+
+    /// The LPA example config with `load: {cpu: {}}` and `extra` lines in it.
+    fn with_load(extra: &str) -> EvaluationConfig {
+        config(
+            "  - {method: GET, endpoint: /fib, type: mean, target: 7}\n",
+            &format!("load:\n  cpu: {{}}\n{extra}"),
+        )
+    }
+
+    /// A CPU load of `utilization` per pod over `pods` pods, limit 2.0,
+    /// its window begun 20 s before `NOW`.
+    fn cpu_load(utilization: f64, pods: u32) -> crate::report::Load {
+        crate::report::Load {
+            cpu: Some(crate::report::CpuLoad {
+                cpu_utilization: utilization,
+                scale_up_cpu_utilization: utilization,
+                scale_down_cpu_utilization: utilization,
+                cpu_limit_utilization: Some(2.0),
+                pods_measured: pods,
+                pods_ready: pods,
+                pods_ignored: 0,
+                pods_missing: 0,
+                sampled_at: jiff::Timestamp::from_second(NOW as i64 - 5).unwrap(),
+                window_seconds: 15.0,
+            }),
+        }
+    }
+
+    /// `state` with the levels met up to `met` and missed at `missed`
+    /// (thousandths), learned a minute ago.
+    fn learned(state: DecayState, met: Option<u32>, missed: Option<u32>) -> DecayState {
+        DecayState {
+            learned_load: Some(crate::state::LearnedLoad {
+                met_up_to_milli: met,
+                met_at_unix_seconds: met.map(|_| NOW - 60),
+                missed_at_milli: missed,
+                missed_at_unix_seconds: missed.map(|_| NOW - 60),
+                template_hash: None,
+            }),
+            ..state
+        }
+    }
+
+    impl Case {
+        fn cpu(mut self, utilization: f64, pods: u32) -> Self {
+            self.report.load = Some(cpu_load(utilization, pods));
+            self
+        }
+    }
+
+    fn load_cases() -> Vec<Case> {
+        let proportional_load = || {
+            config(
+                "  - {method: GET, endpoint: /fib, type: mean, target: 7}\n",
+                "scaleUp: {policy: proportional}\nload:\n  cpu: {}\n",
+            )
+        };
+        vec![
+            case("the load fits fewer replicas: decay to them in one step", 5.0, 4, 2)
+                .config(with_load(""))
+                .cpu(0.31, 4)
+                .state(learned(state(3, 4, 4, None), Some(620), None))
+                .rule(Rule::DecayToFit)
+                .says("scale down 4 -> 2: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); CPU 0.31 per pod x 4 = 1.24 fits 2 (met up to 0.62 per replica)"),
+            case("decay to fit stops short of the level that missed", 5.0, 4, 2)
+                .config(with_load(""))
+                .cpu(0.2, 4)
+                .state(learned(state(3, 4, 4, None), Some(800), Some(850)))
+                .rule(Rule::DecayToFit)
+                .says("CPU 0.2 per pod x 4 = 0.8 fits 2 (met up to 0.8 per replica, missed at 0.85)"),
+            case("no decay to a count whose load reaches the level that missed", 5.0, 4, 4)
+                .config(with_load(""))
+                .cpu(0.5, 4)
+                .state(learned(state(3, 4, 4, None), Some(500), Some(600)))
+                .rule(Rule::NoDecayIntoMiss)
+                .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); no decay to 3: CPU 0.5 per pod x 4 = 2 would be 0.667 per replica, at or above 0.54 (met up to 0.5 per replica, missed at 0.6, less margin 10%)"),
+            case("with nothing learned a due decay steps as without load, naming the load", 5.0, 4, 3)
+                .config(with_load(""))
+                .cpu(0.3, 4)
+                .state(state(3, 4, 4, None))
+                .rule(Rule::Decay)
+                .says("(decay.unchangedRuns 3); load: CPU 0.3 per pod x 4 = 1.2 (no level learned yet)"),
+            case("the hint seeds the level before one is learned", 5.0, 4, 2)
+                .config(with_load("  targetPerReplica: 0.6\n"))
+                .cpu(0.3, 4)
+                .state(state(3, 4, 4, None))
+                .rule(Rule::DecayToFit)
+                .says("fits 2 (load.targetPerReplica 0.6 until a level is learned)"),
+            case("a miss is sized by the load, not the latency ratio", 70.0, 2, 4)
+                .config(proportional_load())
+                .cpu(0.9, 2)
+                .state(learned(DecayState::default(), Some(450), None))
+                .rule(Rule::ScaleUpByLoad)
+                .says("scale up 2 -> 4: GET /fib mean 70 ms > target 7 ms; CPU 0.9 per pod x 2 = 1.8 needs 4 at met up to 0.45 per replica; latency asks 20 (proportional: 2 x 10)"),
+            case("the load size is capped by what the latency asks", 9.0, 2, 3)
+                .config(proportional_load())
+                .cpu(1.5, 2)
+                .state(learned(DecayState::default(), Some(300), None))
+                .rule(Rule::ScaleUpByLoad)
+                .says("needs 10 at met up to 0.3 per replica; latency asks 3 (proportional: 2 x 1.286)"),
+            case("saturated CPU falls back to the latency ratio", 70.0, 2, 10)
+                .config(proportional_load())
+                .cpu(1.9, 2)
+                .state(learned(DecayState::default(), Some(450), None))
+                .rule(Rule::ScaleUp)
+                .says("scale up 2 -> 10: GET /fib mean 70 ms > target 7 ms (proportional: 2 x 10); 20 limited to maxReplicas 10; load: CPU 1.9 per pod x 2 = 3.8"),
+            case("targets met at the level that missed before: scale ahead", 5.0, 3, 4)
+                .config(with_load(""))
+                .cpu(0.6, 3)
+                .state(learned(DecayState::default(), Some(400), Some(600)))
+                .rule(Rule::ScaleAheadOfMiss)
+                .says("scale up 3 -> 4: targets met (GET /fib mean 5 ms <= target 7 ms); CPU 0.6 per pod x 3 = 1.8 reaches 0.54 per replica (met up to 0.4 per replica, missed at 0.6, less margin 10%): ahead of a miss, 4 keep it under"),
+            case("no scale ahead while replicas start", 5.0, 3, 3)
+                .config(with_load(""))
+                .cpu(0.6, 2)
+                .ready(2)
+                .ours(1)
+                .state(learned(DecayState::default(), Some(400), Some(600)))
+                .rule(Rule::NoDecayWhileStarting),
+            case("a report without load under the opt-in decides by latency and says so", 5.0, 3, 3)
+                .config(with_load(""))
+                .rule(Rule::QuietRun)
+                .says("no CPU load in the report (load.cpu: is kubernetesMetrics configured?): the latency rules decided alone"),
+            case("an old state file without learned levels decides as with nothing learned", 12.3, 3, 4)
+                .config(with_load(""))
+                .cpu(0.9, 3)
+                .state(state(0, 3, 3, None))
+                .rule(Rule::ScaleUp)
+                .says("load: CPU 0.9 per pod x 3 = 2.7 (no level learned yet)"),
+        ]
+    }
+
+    /// Without `load:`, a report carrying `load` decides exactly as one
+    /// without it: the same count, line, rule and state, in every case of
+    /// the table.
+    #[test]
+    fn without_the_opt_in_the_load_changes_no_decision() {
+        for case in cases()
+            .into_iter()
+            .filter(|case| case.config.load.is_none())
+        {
+            let decide_on = |report: &LatencyReport| {
+                decide(
+                    &case.config,
+                    case.bounds,
+                    report,
+                    Observed {
+                        current: case.current,
+                        ready: case.ready,
+                        template_hash: Some(42),
+                    },
+                    &case.start_state(),
+                    at(NOW),
+                )
+            };
+            let mut loaded = case.report.clone();
+            loaded.load = Some(cpu_load(1.9, case.current.max(1)));
+            let with_load = decide_on(&loaded).unwrap();
+            let without = decide_on(&case.report).unwrap();
+            assert_eq!(with_load, without, "{}", case.what);
+        }
+    }
+
+    /// A fresh sample teaches the level; the next run (its window begun
+    /// before our change) teaches nothing; a new template forgets it.
+    #[test]
+    fn the_state_learns_from_fresh_samples_and_forgets_on_a_new_template() {
+        let config = with_load("");
+        let observed = |template_hash| Observed {
+            current: 4,
+            ready: Some(4),
+            template_hash,
+        };
+        let mut loaded = report(stats(100, 0, 5.0));
+        loaded.load = Some(cpu_load(0.31, 4));
+        let first = decide(
+            &config,
+            BOUNDS,
+            &loaded,
+            observed(Some(1)),
+            &DecayState::default(),
+            at(NOW),
+        )
+        .unwrap()
+        .state
+        .unwrap();
+        let learned = first.learned_load.unwrap();
+        assert_eq!(learned.met_up_to_milli, Some(310));
+        assert_eq!(learned.template_hash, Some(1));
+        // a decay answered now: the next sample (window begun before) is stale
+        let decayed = DecayState {
+            replicas_changed_unix_seconds: Some(NOW),
+            ..first
+        };
+        let mut higher = loaded.clone();
+        higher.load = Some(cpu_load(0.5, 4));
+        let stale = decide(
+            &config,
+            BOUNDS,
+            &higher,
+            observed(Some(1)),
+            &decayed,
+            at(NOW + 5),
+        )
+        .unwrap()
+        .state
+        .unwrap();
+        assert_eq!(stale.learned_load.unwrap().met_up_to_milli, Some(310));
+        let released = decide(
+            &config,
+            BOUNDS,
+            &loaded,
+            observed(Some(2)),
+            &decayed,
+            at(NOW + 5),
+        )
+        .unwrap();
+        assert!(
+            released.explanation.contains("(no level learned yet)"),
+            "{}",
+            released.explanation
+        );
+        // an answer that changes the count records the change
+        let mut missed = report(stats(100, 0, 12.0));
+        missed.load = Some(cpu_load(0.31, 4));
+        let up = decide(
+            &config,
+            BOUNDS,
+            &missed,
+            observed(Some(1)),
+            &first,
+            at(NOW + 9),
+        )
+        .unwrap()
+        .state
+        .unwrap();
+        assert_eq!(up.replicas_changed_unix_seconds, Some(NOW + 9));
     }
 
     /// A state just after a failed decay from `from` was undone, `since`
@@ -1403,6 +1668,7 @@ mod tests {
                 Observed {
                     current: case.current,
                     ready: case.ready,
+                    template_hash: None,
                 },
                 &case.start_state(),
                 at(NOW),
@@ -1475,6 +1741,7 @@ mod tests {
                 let observed = Observed {
                     current: case.current,
                     ready,
+                    template_hash: None,
                 };
                 decide(
                     &case.config,
@@ -1508,7 +1775,11 @@ mod tests {
     fn a_run_remembers_its_unsaturated_latency_miss_with_a_status() {
         let config = one_target("mean", 100.0);
         let remembered = |report: LatencyReport, ready| {
-            let observed = Observed { current: 3, ready };
+            let observed = Observed {
+                current: 3,
+                ready,
+                template_hash: None,
+            };
             let state = DecayState::default();
             let decision = decide(&config, BOUNDS, &report, observed, &state, at(NOW));
             decision.unwrap().state.unwrap().last_miss
@@ -1594,6 +1865,7 @@ mod tests {
                 Observed {
                     current: *current,
                     ready: Some(*ready),
+                    template_hash: None,
                 },
                 &state,
                 at(NOW + run as u64 * 5),
@@ -1632,6 +1904,7 @@ mod tests {
                 Observed {
                     current,
                     ready: Some(ready),
+                    template_hash: None,
                 },
                 &state,
                 at(NOW + run as u64 * 5),

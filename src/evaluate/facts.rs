@@ -16,6 +16,7 @@
 use crate::evaluate::backlog::{self, Backlog};
 use crate::evaluate::config::EvaluationConfig;
 use crate::evaluate::decision::Observed;
+use crate::evaluate::load::LoadView;
 use crate::evaluate::measure::{Measurement, round};
 use crate::evaluate::memory::{Memory, Settle};
 use crate::report::LatencyReport;
@@ -129,6 +130,11 @@ pub(crate) struct Facts<'a> {
     pub failing: Vec<String>,
     /// The miss this run leaves for the next one to compare with.
     pub last_miss: Option<LastMiss>,
+    /// The load and the levels learned, with `load:` in the config and a
+    /// CPU load in the report; `None` otherwise (the latency rules alone).
+    pub load: Option<LoadView>,
+    /// A hash of the resource's `spec.template`, when the input had one.
+    pub template_hash: Option<u64>,
 }
 
 impl<'a> Facts<'a> {
@@ -198,6 +204,16 @@ impl<'a> Facts<'a> {
             tested_at_unix_ms,
         );
         let last_miss = backlog::last_miss(&measurements, replicas.ready, tested_at_unix_ms);
+        let load = config.load.as_ref().and_then(|decisions| {
+            let cpu = report.load.as_ref()?.cpu.as_ref()?;
+            Some(LoadView::of(
+                decisions,
+                cpu,
+                state,
+                observed.template_hash,
+                now_seconds,
+            ))
+        });
         Facts {
             config,
             state,
@@ -218,6 +234,8 @@ impl<'a> Facts<'a> {
             failing,
             last_miss,
             measurements,
+            load,
+            template_hash: observed.template_hash,
         }
     }
 

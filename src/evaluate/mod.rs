@@ -18,6 +18,7 @@ pub mod decision;
 mod facts;
 pub mod fallback;
 mod listing;
+pub mod load;
 mod measure;
 mod memory;
 mod next_state;
@@ -106,6 +107,12 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
     let observed = Observed {
         current,
         ready: request.ready_replicas(),
+        template_hash: request
+            .resource
+            .as_ref()
+            .and_then(|resource| resource.spec.as_ref())
+            .and_then(|spec| spec.template.as_ref())
+            .map(load::template_hash),
     };
     let state_file = StateFile::new(&settings.state_path);
     let dry_run = request.run_type.is_dry_run();

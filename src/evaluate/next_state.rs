@@ -115,11 +115,36 @@ fn judged(facts: &Facts, step: Step, answered: &DecayState, target: u32) -> Deca
         last_ready_replicas: facts.replicas.ready,
         ..*answered
     };
+    if facts.config.load.is_some() {
+        learn(facts, target, &mut next);
+    }
     let step = step.landed(current, target);
     facts
         .memory
         .remember(step, !facts.missed, current, &mut next);
     next
+}
+
+/// With `load:`, what the run teaches the load memory: the levels (from a
+/// fresh sample), and when the serving replicas last changed (our answer or
+/// someone else's changed the count, or the ready count moved).
+fn learn(facts: &Facts, target: u32, next: &mut DecayState) {
+    let state = facts.state;
+    let current = facts.current();
+    let ready_moved = facts.replicas.ready.is_some()
+        && state.last_ready_replicas.is_some()
+        && facts.replicas.ready != state.last_ready_replicas;
+    if target != current || facts.external_change || ready_moved {
+        next.replicas_changed_unix_seconds = Some(facts.now_seconds);
+    }
+    if let Some(load) = &facts.load {
+        next.learned_load = Some(load.learn(
+            !facts.missed,
+            facts.replicas.starting,
+            facts.template_hash,
+            facts.now_seconds,
+        ));
+    }
 }
 
 /// The settle hold the next run sees: awaiting the count of a scale-up

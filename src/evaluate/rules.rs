@@ -11,6 +11,7 @@
 use crate::evaluate::backlog::Backlog;
 use crate::evaluate::config::ScaleUpPolicy;
 use crate::evaluate::facts::Facts;
+use crate::evaluate::measure::round;
 use crate::evaluate::memory::{Settle, Step};
 use crate::evaluate::policy::{cap, decay_size, scale_up};
 use crate::report::Trend;
@@ -48,8 +49,15 @@ pub enum Rule {
     /// A miss while replicas start, when the ready ones need more than the
     /// count.
     ScaleUpOnReady,
+    /// A miss with the CPU not saturated and a level known to meet every
+    /// target (`load:`): `ceil(total load / level)`, at least one step, at
+    /// most what the latency policy asks.
+    ScaleUpByLoad,
     /// A miss: scale up by the policy.
     ScaleUp,
+    /// Targets met, but the per-replica load reaches the level at which a
+    /// target was missed before (`load:`): scale up ahead of the miss.
+    ScaleAheadOfMiss,
     /// Every target met, but one is above its `downTolerance` edge.
     NotQuiet,
     /// Targets met while our replicas start: no decay.
@@ -65,6 +73,12 @@ pub enum Rule {
     DecayDisabled,
     /// A decay is due, but a failed decay's floor holds it.
     DecayFloor,
+    /// A decay is due and the load fits fewer replicas than one decay
+    /// step leaves (`load:`): to the fewest it fits, in one step.
+    DecayToFit,
+    /// A decay is due, but one step would bring the per-replica load to the
+    /// level at which a target was missed (`load:`): no decay.
+    NoDecayIntoMiss,
     /// A decay is due: `decay.replicas` (or `decay.percent`).
     Decay,
     /// A quiet run, counted towards the next decay.
@@ -72,7 +86,7 @@ pub enum Rule {
 }
 
 /// The rules for a run that misses a target, in the order they are tried.
-pub const MISS_RULES: [Rule; 8] = [
+pub const MISS_RULES: [Rule; 9] = [
     Rule::DrainAfterRestore,
     Rule::QueueDrains,
     Rule::HoldWhileStarting,
@@ -80,12 +94,14 @@ pub const MISS_RULES: [Rule; 8] = [
     Rule::Cooldown,
     Rule::RestoreFailedDecay,
     Rule::ScaleUpOnReady,
+    Rule::ScaleUpByLoad,
     Rule::ScaleUp,
 ];
 
 /// The rules for a run that meets every target, in the order they are
 /// tried.
-pub const MET_RULES: [Rule; 9] = [
+pub const MET_RULES: [Rule; 12] = [
+    Rule::ScaleAheadOfMiss,
     Rule::NotQuiet,
     Rule::NoDecayWhileStarting,
     Rule::OutsideChange,
@@ -93,6 +109,8 @@ pub const MET_RULES: [Rule; 9] = [
     Rule::RequestsFailing,
     Rule::DecayDisabled,
     Rule::DecayFloor,
+    Rule::DecayToFit,
+    Rule::NoDecayIntoMiss,
     Rule::Decay,
     Rule::QuietRun,
 ];
@@ -131,7 +149,9 @@ impl Rule {
             Rule::Cooldown => "cooldown",
             Rule::RestoreFailedDecay => "restore-failed-decay",
             Rule::ScaleUpOnReady => "scale-up-on-ready",
+            Rule::ScaleUpByLoad => "scale-up-by-load",
             Rule::ScaleUp => "scale-up",
+            Rule::ScaleAheadOfMiss => "scale-ahead-of-miss",
             Rule::NotQuiet => "not-quiet",
             Rule::NoDecayWhileStarting => "no-decay-while-starting",
             Rule::OutsideChange => "outside-change",
@@ -139,6 +159,8 @@ impl Rule {
             Rule::RequestsFailing => "requests-failing",
             Rule::DecayDisabled => "decay-disabled",
             Rule::DecayFloor => "decay-floor",
+            Rule::DecayToFit => "decay-to-fit",
+            Rule::NoDecayIntoMiss => "no-decay-into-miss",
             Rule::Decay => "decay",
             Rule::QuietRun => "quiet-run",
         }
@@ -204,10 +226,54 @@ impl Rule {
                 );
                 Some(scale_up_proposal(self, facts, proposal, why))
             }
+            Rule::ScaleUpByLoad => {
+                let load = facts.load.as_ref().filter(|load| !load.saturated)?;
+                let counted = facts.replicas.counted();
+                let need = load.fits()?;
+                let step_up = counted.saturating_add(facts.config.scale_up.replicas);
+                let (by_latency, how) =
+                    scale_up(facts.config, counted, facts.worst_ratio_to_target);
+                let proposal = need.clamp(step_up, by_latency.max(step_up));
+                Some(scale_up_proposal(
+                    self,
+                    facts,
+                    proposal,
+                    format!(
+                        "{why}; {} needs {need} at {}; latency asks {by_latency}{how}",
+                        load.describe(),
+                        load.levels()
+                    ),
+                ))
+            }
             Rule::ScaleUp => {
                 let counted = facts.replicas.counted();
                 let (proposal, how) = scale_up(facts.config, counted, facts.worst_ratio_to_target);
                 Some(scale_up_proposal(self, facts, proposal, format!("{why}{how}")))
+            }
+            Rule::ScaleAheadOfMiss => {
+                let load = facts.load.as_ref().filter(|load| load.fresh)?;
+                let guard = load.guard()?;
+                if starting > 0
+                    || facts.external_change
+                    || facts.cooldown_elapsed.is_some()
+                    || load.on(current) < guard
+                {
+                    return None;
+                }
+                let clear = load.clear_of_miss()?;
+                let proposal = clear.max(current.saturating_add(1));
+                Some(scale_up_proposal(
+                    self,
+                    facts,
+                    proposal,
+                    format!(
+                        "{met}; {} reaches {} per replica ({}, less margin {}%): ahead of a miss, {proposal} keep it under",
+                        load.describe(),
+                        round(guard),
+                        load.levels(),
+                        round(load.margin * 100.0)
+                    ),
+                ))
             }
             Rule::NotQuiet => (!facts.quiet).then(|| {
                 hold(format!(
@@ -250,6 +316,39 @@ impl Rule {
                         "{reason}, but no decay below {floor} for {runs_left} more run(s): a decay from {floor} went too far (back-off {backoff} runs)"
                     ),
                     step: Step::Decay,
+                })
+            }
+            Rule::DecayToFit => {
+                let (stepped, reason) = decayed(facts)?;
+                let load = facts.load.as_ref().filter(|load| !load.saturated)?;
+                let fits = load.fits()?;
+                let floor = facts.memory.floor().map_or(1, |(floor, _, _)| floor);
+                let to = fits.max(load.clear_of_miss().unwrap_or(1)).max(floor);
+                (to < stepped).then(|| Proposal {
+                    rule: self,
+                    replicas: to,
+                    reason: format!(
+                        "{reason}; {} fits {to} ({})",
+                        load.describe(),
+                        load.levels()
+                    ),
+                    step: Step::Decay,
+                })
+            }
+            Rule::NoDecayIntoMiss => {
+                let (stepped, reason) = decayed(facts)?;
+                let load = facts.load.as_ref()?;
+                let guard = load.guard()?;
+                let on = load.on(stepped);
+                (stepped < current && on >= guard).then(|| {
+                    hold(format!(
+                        "{reason}; no decay to {stepped}: {} would be {} per replica, at or above {} ({}, less margin {}%)",
+                        load.describe(),
+                        round(on),
+                        round(guard),
+                        load.levels(),
+                        round(load.margin * 100.0)
+                    ))
                 })
             }
             Rule::Decay => {

@@ -92,6 +92,7 @@ pub fn replicas_from_input(input: &[u8]) -> anyhow::Result<Observed> {
     Ok(Observed {
         current: replicas_of(&info.resource)?,
         ready: info.resource.ready_replicas(),
+        template_hash: None,
     })
 }
 

@@ -1,0 +1,473 @@
+//! The load rules' config and memory: the evaluation config's `load:`
+//! section (the opt-in), the per-replica CPU load one run shows, and what
+//! the state remembers of it (the learned capacity).
+//!
+//! **The signal.** The report's `load.cpuUtilization` is already an average
+//! per measured pod, so it *is* the load per serving replica; the total is
+//! that times `podsMeasured`.
+//!
+//! **What is learned.** The highest per-replica load at which every target
+//! was met (`metUpTo`) and the lowest at which one was missed with no replica
+//! starting (`missedAt`). Only a sample whose metrics window began after the
+//! serving replicas last changed teaches anything: the CPA gathers it before
+//! the probe runs, so it can describe a replica count that is gone. A met
+//! run at or above `missedAt` forgets `missedAt`, and a miss at or below
+//! `metUpTo` forgets `metUpTo`: the newer observation wins, so the two
+//! levels never cross.
+//!
+//! **Bounded memory: a window.** Each level is forgotten
+//! `load.forgetAfterSeconds` (default 3600) after it was last set, and both
+//! are forgotten when a hash of the resource's `spec.template` changes (a new
+//! release: another image, other requests or limits). A window, not a decay
+//! of old observations, because a level is a maximum (or minimum) of single
+//! runs, not an average: a decayed maximum would drift without evidence,
+//! while a window keeps what a run showed and, after an hour, relearns it
+//! from the runs of that hour (a met run teaches again at once).
+//!
+//! **The probe's own load.** It is not subtracted. The sample is taken
+//! before the probe runs, but its window may hold the previous run's probe.
+//! Either way the error is on the safe side: a met verdict (measured with the
+//! probe) paired with a sample without it learns a level a little below what
+//! the replicas carried; a miss paired with such a sample learns a
+//! `missedAt` a little low, so the rules scale earlier, not later.
+
+use serde::Deserialize;
+
+use crate::evaluate::measure::round;
+use crate::report::CpuLoad;
+use crate::state::{DecayState, LearnedLoad};
+
+/// The share of `cpuLimitUtilization` at or above which the CPU is
+/// saturated: a pod at its limit cannot show how far over capacity the
+/// service is, and the latency rules size the scale-up.
+pub const SATURATED_SHARE_OF_LIMIT: f64 = 0.9;
+
+/// Thousandths: the state keeps levels as integers (`metUpToMilli`).
+const MILLI: f64 = 1000.0;
+
+/// The evaluation config's `load:` section: with it, the load rules decide
+/// beside the latency rules; without it, every decision is the latency
+/// rules' alone.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoadDecisions {
+    /// `cpu: {}`: decide on the report's `load.cpuUtilization` (the CPA's
+    /// `kubernetesMetrics`). Required: it is the one source the rules read.
+    pub cpu: Option<CpuSource>,
+    /// `margin`: headroom under the level at which a target was missed, a
+    /// fraction: no decay to, and a scale-up ahead at, a per-replica load of
+    /// `missedAt × (1 − margin)`. Default 0.1; from 0 to below 1.
+    #[serde(default = "LoadDecisions::default_margin")]
+    pub margin: f64,
+    /// `targetPerReplica`: a per-replica CPU utilisation (a fraction of the
+    /// request) known to meet every target, used until a level is learned;
+    /// none by default.
+    #[serde(default)]
+    pub target_per_replica: Option<f64>,
+    /// `forgetAfterSeconds`: a learned level is forgotten this long after it
+    /// was last set, seconds. Default 3600; at least 1.
+    #[serde(default = "LoadDecisions::default_forget_after_seconds")]
+    pub forget_after_seconds: u64,
+}
+
+/// `load.cpu`: the CPU source, no keys yet.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CpuSource {}
+
+impl LoadDecisions {
+    fn default_margin() -> f64 {
+        0.1
+    }
+
+    fn default_forget_after_seconds() -> u64 {
+        3600
+    }
+
+    /// The first fault of the section, as (key, problem and expectation).
+    pub fn problem(&self) -> Option<(String, String)> {
+        if self.cpu.is_none() {
+            return Some((
+                "load.cpu".into(),
+                "is missing; expected 'cpu: {}' (the CPU utilisation of kubernetesMetrics), the source the load rules read".into(),
+            ));
+        }
+        if !(0.0..1.0).contains(&self.margin) {
+            return Some((
+                "load.margin".into(),
+                format!(
+                    "'{}' is out of range; expected a fraction from 0 to below 1",
+                    self.margin
+                ),
+            ));
+        }
+        if let Some(level) = self.target_per_replica
+            && !(level.is_finite() && level > 0.0)
+        {
+            return Some((
+                "load.targetPerReplica".into(),
+                format!(
+                    "'{level}' is out of range; expected a CPU utilisation above 0, such as 0.5"
+                ),
+            ));
+        }
+        if self.forget_after_seconds == 0 {
+            return Some((
+                "load.forgetAfterSeconds".into(),
+                "'0' is out of range; expected 1 or more".into(),
+            ));
+        }
+        None
+    }
+}
+
+/// What one run shows of the load, with the levels in force.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LoadView {
+    /// CPU utilisation per measured pod: the load per serving replica.
+    pub per_replica: f64,
+    /// Pods measured.
+    pub pods: u32,
+    /// Near the CPU limit: the CPU no longer shows the overload.
+    pub saturated: bool,
+    /// The sample's window began after the serving replicas last changed.
+    pub fresh: bool,
+    /// The levels remembered (this template's, within the window).
+    pub learned: LearnedLoad,
+    /// The highest per-replica load known to meet every target: learned,
+    /// else `load.targetPerReplica`.
+    pub met_up_to: Option<f64>,
+    /// `met_up_to` is the config's hint, not learned.
+    pub seeded: bool,
+    /// The lowest per-replica load at which a target was missed.
+    pub missed_at: Option<f64>,
+    /// `load.margin`.
+    pub margin: f64,
+}
+
+impl LoadView {
+    /// The view of `cpu` under `config`, with the levels of `state` for the
+    /// resource whose `spec.template` hashes to `template_hash`, at
+    /// `now_seconds`.
+    pub fn of(
+        config: &LoadDecisions,
+        cpu: &CpuLoad,
+        state: &DecayState,
+        template_hash: Option<u64>,
+        now_seconds: u64,
+    ) -> LoadView {
+        let learned = recall(config, state, template_hash, now_seconds);
+        let per_replica = cpu.cpu_utilization.max(0.0);
+        let window_start = cpu.window_start().as_second();
+        let fresh = state
+            .replicas_changed_unix_seconds
+            .is_none_or(|changed| window_start >= i64::try_from(changed).unwrap_or(i64::MAX));
+        let learned_met = learned.met_up_to_milli.map(from_milli);
+        LoadView {
+            per_replica,
+            pods: cpu.pods_measured,
+            saturated: cpu
+                .cpu_limit_utilization
+                .is_some_and(|limit| per_replica >= SATURATED_SHARE_OF_LIMIT * limit),
+            fresh,
+            met_up_to: learned_met.or(config.target_per_replica),
+            seeded: learned_met.is_none() && config.target_per_replica.is_some(),
+            missed_at: learned.missed_at_milli.map(from_milli),
+            learned,
+            margin: config.margin,
+        }
+    }
+
+    /// The load of every serving replica together.
+    pub fn total(&self) -> f64 {
+        self.per_replica * f64::from(self.pods)
+    }
+
+    /// The per-replica load at or above which a target is expected to be
+    /// missed: `missedAt × (1 − margin)`.
+    pub fn guard(&self) -> Option<f64> {
+        self.missed_at.map(|missed| missed * (1.0 - self.margin))
+    }
+
+    /// The fewest replicas whose per-replica load stays at or under the met
+    /// level: `ceil(total / metUpTo)`, at least 1.
+    pub fn fits(&self) -> Option<u32> {
+        let met = self.met_up_to.filter(|&met| met > 0.0)?;
+        Some(ceil_count(self.total() / met - 1e-9).max(1))
+    }
+
+    /// The fewest replicas whose per-replica load stays under the guard.
+    pub fn clear_of_miss(&self) -> Option<u32> {
+        let guard = self.guard().filter(|&guard| guard > 0.0)?;
+        Some(ceil_count((self.total() / guard).floor() + 1.0).max(1))
+    }
+
+    /// The per-replica load on `replicas` replicas.
+    pub fn on(&self, replicas: u32) -> f64 {
+        self.total() / f64::from(replicas.max(1))
+    }
+
+    /// `CPU 0.31 per pod x 4 = 1.24`.
+    pub fn describe(&self) -> String {
+        format!(
+            "CPU {} per pod x {} = {}",
+            round(self.per_replica),
+            self.pods,
+            round(self.total())
+        )
+    }
+
+    /// `met up to 0.62 per replica, missed at 0.9`: the levels in force.
+    pub fn levels(&self) -> String {
+        let met = match (self.met_up_to, self.seeded) {
+            (Some(met), false) => format!("met up to {} per replica", round(met)),
+            (Some(met), true) => format!(
+                "load.targetPerReplica {} until a level is learned",
+                round(met)
+            ),
+            (None, _) => "no level learned yet".to_owned(),
+        };
+        match self.missed_at {
+            Some(missed) => format!("{met}, missed at {}", round(missed)),
+            None => met,
+        }
+    }
+
+    /// The levels after this run: what a fresh sample teaches (`met`: every
+    /// target met; a miss teaches only with no replica starting), and when
+    /// it was learned.
+    pub fn learn(
+        &self,
+        met: bool,
+        starting: u32,
+        template_hash: Option<u64>,
+        now_seconds: u64,
+    ) -> LearnedLoad {
+        let mut learned = LearnedLoad {
+            template_hash,
+            ..self.learned
+        };
+        if !self.fresh || self.pods == 0 {
+            return learned;
+        }
+        let level = to_milli(self.per_replica);
+        if met {
+            if learned.met_up_to_milli.is_none_or(|known| level > known) {
+                learned.met_up_to_milli = Some(level);
+                learned.met_at_unix_seconds = Some(now_seconds);
+            }
+            if learned
+                .missed_at_milli
+                .is_some_and(|missed| level >= missed)
+            {
+                learned.missed_at_milli = None;
+                learned.missed_at_unix_seconds = None;
+            }
+        } else if starting == 0 {
+            if learned.missed_at_milli.is_none_or(|known| level < known) {
+                learned.missed_at_milli = Some(level);
+                learned.missed_at_unix_seconds = Some(now_seconds);
+            }
+            if learned.met_up_to_milli.is_some_and(|known| known >= level) {
+                learned.met_up_to_milli = None;
+                learned.met_at_unix_seconds = None;
+            }
+        }
+        learned
+    }
+}
+
+/// The levels `state` holds for this template, those older than
+/// `load.forgetAfterSeconds` forgotten; none after a template change.
+fn recall(
+    config: &LoadDecisions,
+    state: &DecayState,
+    template_hash: Option<u64>,
+    now_seconds: u64,
+) -> LearnedLoad {
+    let Some(learned) = state
+        .learned_load
+        .filter(|learned| learned.template_hash == template_hash)
+    else {
+        return LearnedLoad {
+            template_hash,
+            ..LearnedLoad::default()
+        };
+    };
+    let young = |at: Option<u64>| {
+        at.is_some_and(|at| now_seconds.saturating_sub(at) < config.forget_after_seconds)
+    };
+    let mut recalled = learned;
+    if !young(learned.met_at_unix_seconds) {
+        recalled.met_up_to_milli = None;
+        recalled.met_at_unix_seconds = None;
+    }
+    if !young(learned.missed_at_unix_seconds) {
+        recalled.missed_at_milli = None;
+        recalled.missed_at_unix_seconds = None;
+    }
+    recalled
+}
+
+/// A hash of the resource's `spec.template` (FNV-1a over its JSON, whose
+/// object keys serde_json sorts): stable across runs and builds, so a new
+/// release (any change to the pod template) starts the learning afresh.
+pub fn template_hash(template: &serde_json::Value) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0100_0000_01b3;
+    template.to_string().bytes().fold(OFFSET, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
+    })
+}
+
+fn to_milli(level: f64) -> u32 {
+    // `as` saturates: a negative or absurd level cannot wrap around
+    (level * MILLI).round() as u32
+}
+
+fn from_milli(milli: u32) -> f64 {
+    f64::from(milli) / MILLI
+}
+
+fn ceil_count(value: f64) -> u32 {
+    // `as` saturates: an absurd load cannot wrap around
+    value.ceil().max(0.0) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> LoadDecisions {
+        LoadDecisions {
+            cpu: Some(CpuSource {}),
+            margin: 0.1,
+            target_per_replica: None,
+            forget_after_seconds: 3600,
+        }
+    }
+
+    fn cpu(utilization: f64, pods: u32, window_start: i64) -> CpuLoad {
+        CpuLoad {
+            cpu_utilization: utilization,
+            scale_up_cpu_utilization: utilization,
+            scale_down_cpu_utilization: utilization,
+            cpu_limit_utilization: Some(2.0),
+            pods_measured: pods,
+            pods_ready: pods,
+            pods_ignored: 0,
+            pods_missing: 0,
+            sampled_at: jiff::Timestamp::from_second(window_start + 15).unwrap(),
+            window_seconds: 15.0,
+        }
+    }
+
+    #[test]
+    fn fits_and_clear_of_miss_size_the_counts() {
+        let state = DecayState {
+            learned_load: Some(LearnedLoad {
+                met_up_to_milli: Some(620),
+                met_at_unix_seconds: Some(1000),
+                missed_at_milli: Some(900),
+                missed_at_unix_seconds: Some(1000),
+                template_hash: None,
+            }),
+            ..DecayState::default()
+        };
+        let view = LoadView::of(&config(), &cpu(0.31, 4, 900), &state, None, 1100);
+        assert_eq!(view.fits(), Some(2), "1.24 / 0.62 = 2 exactly");
+        // 1.24 / (0.9 x 0.9) = 1.53: 2 replicas carry 0.62 each, under 0.81
+        assert_eq!(view.clear_of_miss(), Some(2));
+        assert_eq!(view.describe(), "CPU 0.31 per pod x 4 = 1.24");
+        assert_eq!(view.levels(), "met up to 0.62 per replica, missed at 0.9");
+    }
+
+    #[test]
+    fn a_stale_sample_teaches_nothing_and_a_fresh_one_keeps_the_levels_apart() {
+        let state = DecayState {
+            replicas_changed_unix_seconds: Some(1000),
+            ..DecayState::default()
+        };
+        let stale = LoadView::of(&config(), &cpu(0.5, 2, 990), &state, Some(7), 1020);
+        assert!(!stale.fresh);
+        assert_eq!(stale.learn(true, 0, Some(7), 1020).met_up_to_milli, None);
+        let fresh = LoadView::of(&config(), &cpu(0.5, 2, 1001), &state, Some(7), 1020);
+        let met = fresh.learn(true, 0, Some(7), 1020);
+        assert_eq!(met.met_up_to_milli, Some(500));
+        let state = DecayState {
+            learned_load: Some(met),
+            ..state
+        };
+        let missed = LoadView::of(&config(), &cpu(0.4, 2, 1001), &state, Some(7), 1030).learn(
+            false,
+            0,
+            Some(7),
+            1030,
+        );
+        assert_eq!(
+            (missed.met_up_to_milli, missed.missed_at_milli),
+            (None, Some(400)),
+            "a miss under the met level forgets it"
+        );
+        let starting = LoadView::of(&config(), &cpu(0.3, 2, 1001), &state, Some(7), 1030).learn(
+            false,
+            1,
+            Some(7),
+            1030,
+        );
+        assert_eq!(
+            starting.missed_at_milli, None,
+            "replicas starting: no miss learned"
+        );
+    }
+
+    #[test]
+    fn a_new_template_or_an_old_level_starts_afresh_and_the_hint_seeds() {
+        let learned = LearnedLoad {
+            met_up_to_milli: Some(600),
+            met_at_unix_seconds: Some(1000),
+            missed_at_milli: Some(900),
+            missed_at_unix_seconds: Some(100),
+            template_hash: Some(1),
+        };
+        let state = DecayState {
+            learned_load: Some(learned),
+            ..DecayState::default()
+        };
+        let same = LoadView::of(&config(), &cpu(0.3, 2, 0), &state, Some(1), 3700);
+        assert_eq!((same.met_up_to, same.missed_at), (Some(0.6), None));
+        let hinted = LoadDecisions {
+            target_per_replica: Some(0.5),
+            ..config()
+        };
+        let released = LoadView::of(&hinted, &cpu(0.3, 2, 0), &state, Some(2), 1100);
+        assert_eq!((released.met_up_to, released.seeded), (Some(0.5), true));
+        assert_eq!(released.missed_at, None);
+        let template: serde_json::Value =
+            serde_json::from_str(r#"{"spec": {"containers": [{"image": "a:1"}]}}"#).unwrap();
+        let reordered: serde_json::Value =
+            serde_json::from_str(r#"{"spec": {"containers": [{"image": "a:1"}]}}"#).unwrap();
+        let other: serde_json::Value =
+            serde_json::from_str(r#"{"spec": {"containers": [{"image": "a:2"}]}}"#).unwrap();
+        assert_eq!(template_hash(&template), template_hash(&reordered));
+        assert_ne!(template_hash(&template), template_hash(&other));
+    }
+
+    #[test]
+    fn the_section_is_checked() {
+        let mut bad = config();
+        bad.cpu = None;
+        assert_eq!(bad.problem().unwrap().0, "load.cpu");
+        bad = LoadDecisions {
+            margin: 1.0,
+            ..config()
+        };
+        assert_eq!(bad.problem().unwrap().0, "load.margin");
+        bad = LoadDecisions {
+            target_per_replica: Some(0.0),
+            ..config()
+        };
+        assert_eq!(bad.problem().unwrap().0, "load.targetPerReplica");
+        assert_eq!(config().problem(), None);
+    }
+}
