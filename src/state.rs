@@ -126,6 +126,17 @@ pub struct LearnedLoad {
     /// another template (a new release) starts afresh.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_hash: Option<u64>,
+    /// When the last CPU sample seen was taken (its `sampledAt`), seconds
+    /// since the Unix epoch: the next run tells a new sample from the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_at_unix_seconds: Option<i64>,
+    /// That sample's total load (per-pod utilisation times the pods
+    /// measured), thousandths of one pod's request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_total_milli: Option<u32>,
+    /// The total load of the sample before it, thousandths.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_total_milli: Option<u32>,
 }
 
 /// The replicas our answers added, and when the last of them was added.

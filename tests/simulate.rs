@@ -850,3 +850,50 @@ fn a_replica_that_never_gets_ready_neither_holds_a_miss_nor_blocks_a_decay() {
         "the decision lines name the unready replica\n{stderr}"
     );
 }
+
+#[test]
+fn the_built_in_config_decides_on_load_and_its_lines_name_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = "steps:\n  - durationSeconds: 9\n    requestsPerSecond: 60\n";
+    let built_in = include_str!("../simulate/evaluation-config.yaml");
+    assert!(
+        built_in.contains("\nload:\n"),
+        "the built-in config opts in"
+    );
+    let output = simulate_with(
+        dir.path(),
+        profile,
+        built_in,
+        &["--metrics-window-ms", "1500"],
+    );
+    let (_, timeline) = finished(dir.path(), &output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // Every decided interval whose report carried the load names it in its
+    // line: the rule's own words or the load note; one without says so.
+    let decided: Vec<_> = timeline
+        .intervals
+        .iter()
+        .filter(|interval| interval.reason.contains("(rule: "))
+        .collect();
+    assert!(!decided.is_empty(), "{stderr}");
+    for interval in &decided {
+        match interval.cpu_utilization {
+            Some(_) => assert!(
+                interval.reason.contains("CPU ") && interval.reason.contains(" per pod x "),
+                "{}",
+                interval.reason
+            ),
+            None => assert!(
+                interval.reason.contains("no CPU load in the report"),
+                "{}",
+                interval.reason
+            ),
+        }
+    }
+    assert!(
+        decided
+            .iter()
+            .any(|interval| interval.cpu_utilization.is_some()),
+        "no decision had the load:\n{stderr}"
+    );
+}

@@ -781,14 +781,22 @@ mod tests {
                 missed_at_milli: missed,
                 missed_at_unix_seconds: missed.map(|_| NOW - 60),
                 template_hash: None,
+                ..crate::state::LearnedLoad::default()
             }),
             ..state
         }
     }
 
     impl Case {
+        /// A CPU load in the report, with the sample before it of the same
+        /// total in the state (a steady load); after `.state(...)`.
         fn cpu(mut self, utilization: f64, pods: u32) -> Self {
             self.report.load = Some(cpu_load(utilization, pods));
+            let mut learned = self.state.learned_load.unwrap_or_default();
+            learned.sample_at_unix_seconds = Some(NOW as i64 - 20);
+            learned.sample_total_milli =
+                Some((utilization * f64::from(pods) * 1000.0).round() as u32);
+            self.state.learned_load = Some(learned);
             self
         }
     }
@@ -803,64 +811,64 @@ mod tests {
         vec![
             case("the load fits fewer replicas: decay to them in one step", 5.0, 4, 2)
                 .config(with_load(""))
-                .cpu(0.31, 4)
                 .state(learned(state(3, 4, 4, None), Some(620), None))
+                .cpu(0.31, 4)
                 .rule(Rule::DecayToFit)
                 .says("scale down 4 -> 2: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); CPU 0.31 per pod x 4 = 1.24 fits 2 (met up to 0.62 per replica)"),
             case("decay to fit stops short of the level that missed", 5.0, 4, 2)
                 .config(with_load(""))
-                .cpu(0.2, 4)
                 .state(learned(state(3, 4, 4, None), Some(800), Some(850)))
+                .cpu(0.2, 4)
                 .rule(Rule::DecayToFit)
                 .says("CPU 0.2 per pod x 4 = 0.8 fits 2 (met up to 0.8 per replica, missed at 0.85)"),
             case("no decay to a count whose load reaches the level that missed", 5.0, 4, 4)
                 .config(with_load(""))
-                .cpu(0.5, 4)
                 .state(learned(state(3, 4, 4, None), Some(500), Some(600)))
+                .cpu(0.5, 4)
                 .rule(Rule::NoDecayIntoMiss)
                 .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); no decay to 3: CPU 0.5 per pod x 4 = 2 would be 0.667 per replica, at or above 0.54 (met up to 0.5 per replica, missed at 0.6, less margin 10%)"),
             case("with nothing learned a due decay steps as without load, naming the load", 5.0, 4, 3)
                 .config(with_load(""))
-                .cpu(0.3, 4)
                 .state(state(3, 4, 4, None))
+                .cpu(0.3, 4)
                 .rule(Rule::Decay)
                 .says("(decay.unchangedRuns 3); load: CPU 0.3 per pod x 4 = 1.2 (no level learned yet)"),
             case("the hint seeds the level before one is learned", 5.0, 4, 2)
                 .config(with_load("  targetPerReplica: 0.6\n"))
-                .cpu(0.3, 4)
                 .state(state(3, 4, 4, None))
+                .cpu(0.3, 4)
                 .rule(Rule::DecayToFit)
                 .says("fits 2 (load.targetPerReplica 0.6 until a level is learned)"),
             case("a miss is sized by the load, not the latency ratio", 70.0, 2, 4)
                 .config(proportional_load())
-                .cpu(0.9, 2)
                 .state(learned(DecayState::default(), Some(450), None))
+                .cpu(0.9, 2)
                 .rule(Rule::ScaleUpByLoad)
                 .says("scale up 2 -> 4: GET /fib mean 70 ms > target 7 ms; CPU 0.9 per pod x 2 = 1.8 needs 4 at met up to 0.45 per replica; latency asks 20 (proportional: 2 x 10)"),
             case("the load size is capped by what the latency asks", 9.0, 2, 3)
                 .config(proportional_load())
-                .cpu(1.5, 2)
                 .state(learned(DecayState::default(), Some(300), None))
+                .cpu(1.5, 2)
                 .rule(Rule::ScaleUpByLoad)
                 .says("needs 10 at met up to 0.3 per replica; latency asks 3 (proportional: 2 x 1.286)"),
             case("saturated CPU falls back to the latency ratio", 70.0, 2, 10)
                 .config(proportional_load())
-                .cpu(1.9, 2)
                 .state(learned(DecayState::default(), Some(450), None))
+                .cpu(1.9, 2)
                 .rule(Rule::ScaleUp)
                 .says("scale up 2 -> 10: GET /fib mean 70 ms > target 7 ms (proportional: 2 x 10); 20 limited to maxReplicas 10; load: CPU 1.9 per pod x 2 = 3.8"),
             case("targets met at the level that missed before: scale ahead", 5.0, 3, 4)
                 .config(with_load(""))
-                .cpu(0.6, 3)
                 .state(learned(DecayState::default(), Some(400), Some(600)))
+                .cpu(0.6, 3)
                 .rule(Rule::ScaleAheadOfMiss)
                 .says("scale up 3 -> 4: targets met (GET /fib mean 5 ms <= target 7 ms); CPU 0.6 per pod x 3 = 1.8 reaches 0.54 per replica (met up to 0.4 per replica, missed at 0.6, less margin 10%): ahead of a miss, 4 keep it under"),
             case("no scale ahead while replicas start", 5.0, 3, 3)
                 .config(with_load(""))
+                .state(learned(DecayState::default(), Some(400), Some(600)))
                 .cpu(0.6, 2)
                 .ready(2)
                 .ours(1)
-                .state(learned(DecayState::default(), Some(400), Some(600)))
                 .rule(Rule::NoDecayWhileStarting),
             case("a report without load under the opt-in decides by latency and says so", 5.0, 3, 3)
                 .config(with_load(""))
@@ -868,8 +876,8 @@ mod tests {
                 .says("no CPU load in the report (load.cpu: is kubernetesMetrics configured?): the latency rules decided alone"),
             case("an old state file without learned levels decides as with nothing learned", 12.3, 3, 4)
                 .config(with_load(""))
-                .cpu(0.9, 3)
                 .state(state(0, 3, 3, None))
+                .cpu(0.9, 3)
                 .rule(Rule::ScaleUp)
                 .says("load: CPU 0.9 per pod x 3 = 2.7 (no level learned yet)"),
         ]
@@ -918,12 +926,21 @@ mod tests {
         };
         let mut loaded = report(stats(100, 0, 5.0));
         loaded.load = Some(cpu_load(0.31, 4));
+        // the sample before: about the same total, a steady load
+        let before = DecayState {
+            learned_load: Some(crate::state::LearnedLoad {
+                sample_at_unix_seconds: Some(NOW as i64 - 20),
+                sample_total_milli: Some(1300),
+                ..crate::state::LearnedLoad::default()
+            }),
+            ..DecayState::default()
+        };
         let first = decide(
             &config,
             BOUNDS,
             &loaded,
             observed(Some(1)),
-            &DecayState::default(),
+            &before,
             at(NOW),
         )
         .unwrap()

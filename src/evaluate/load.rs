@@ -8,9 +8,13 @@
 //!
 //! **What is learned.** The highest per-replica load at which every target
 //! was met (`metUpTo`) and the lowest at which one was missed with no replica
-//! starting (`missedAt`). Only a sample whose metrics window began after the
-//! serving replicas last changed teaches anything: the CPA gathers it before
-//! the probe runs, so it can describe a replica count that is gone. A met
+//! starting (`missedAt`). Only a *settled* sample teaches: its metrics window
+//! began after the serving replicas last changed (the CPA gathers it before
+//! the probe runs, so it can describe a replica count that is gone), every
+//! pod is measured (none missing or ignored), and the load is *steady*: its
+//! total is within [`STEADY_SHARE`] of the sample before. A sample lags the
+//! probe by up to two metrics windows, so only a load that held still across
+//! two samples is the load the probe measured. A met
 //! run at or above `missedAt` forgets `missedAt`, and a miss at or below
 //! `metUpTo` forgets `metUpTo`: the newer observation wins, so the two
 //! levels never cross.
@@ -40,7 +44,11 @@ use crate::state::{DecayState, LearnedLoad};
 /// The share of `cpuLimitUtilization` at or above which the CPU is
 /// saturated: a pod at its limit cannot show how far over capacity the
 /// service is, and the latency rules size the scale-up.
-pub const SATURATED_SHARE_OF_LIMIT: f64 = 0.9;
+pub const SATURATED_SHARE_OF_LIMIT: f64 = 0.95;
+
+/// Two samples whose totals differ by at most this share of the larger show
+/// a steady load.
+pub const STEADY_SHARE: f64 = 0.2;
 
 /// Thousandths: the state keeps levels as integers (`metUpToMilli`).
 const MILLI: f64 = 1000.0;
@@ -132,6 +140,12 @@ pub(crate) struct LoadView {
     pub saturated: bool,
     /// The sample's window began after the serving replicas last changed.
     pub fresh: bool,
+    /// Every pod was measured: none missing, none ignored.
+    pub complete: bool,
+    /// When the sample was taken, seconds since the Unix epoch.
+    pub sampled_at: i64,
+    /// The total of the sample before this one, when known.
+    pub previous_total: Option<f64>,
     /// The levels remembered (this template's, within the window).
     pub learned: LearnedLoad,
     /// The highest per-replica load known to meet every target: learned,
@@ -163,7 +177,17 @@ impl LoadView {
             .replicas_changed_unix_seconds
             .is_none_or(|changed| window_start >= i64::try_from(changed).unwrap_or(i64::MAX));
         let learned_met = learned.met_up_to_milli.map(from_milli);
+        let sampled_at = cpu.sampled_at.as_second();
+        let previous_total = if learned.sample_at_unix_seconds == Some(sampled_at) {
+            learned.previous_total_milli
+        } else {
+            learned.sample_total_milli
+        }
+        .map(from_milli);
         LoadView {
+            complete: cpu.pods_ignored == 0 && cpu.pods_missing == 0,
+            sampled_at,
+            previous_total,
             per_replica,
             pods: cpu.pods_measured,
             saturated: cpu
@@ -181,6 +205,32 @@ impl LoadView {
     /// The load of every serving replica together.
     pub fn total(&self) -> f64 {
         self.per_replica * f64::from(self.pods)
+    }
+
+    /// The total held within [`STEADY_SHARE`] of the sample before.
+    pub fn steady(&self) -> bool {
+        self.previous_total.is_some_and(|previous| {
+            (self.total() - previous).abs() <= STEADY_SHARE * self.total().max(previous)
+        })
+    }
+
+    /// The total is not rising past [`STEADY_SHARE`]: a decay may trust it
+    /// (a falling load's sample is above the load now, on the safe side).
+    pub fn not_rising(&self) -> bool {
+        self.previous_total
+            .is_some_and(|previous| self.total() <= previous * (1.0 + STEADY_SHARE))
+    }
+
+    /// The total is not falling past [`STEADY_SHARE`]: a scale-up ahead may
+    /// trust it.
+    pub fn not_falling(&self) -> bool {
+        self.previous_total
+            .is_some_and(|previous| self.total() >= previous * (1.0 - STEADY_SHARE))
+    }
+
+    /// The sample may teach: fresh, complete and steady.
+    pub fn settled(&self) -> bool {
+        self.fresh && self.complete && self.steady() && self.pods > 0
     }
 
     /// The per-replica load at or above which a target is expected to be
@@ -247,7 +297,12 @@ impl LoadView {
             template_hash,
             ..self.learned
         };
-        if !self.fresh || self.pods == 0 {
+        if learned.sample_at_unix_seconds != Some(self.sampled_at) {
+            learned.previous_total_milli = learned.sample_total_milli;
+            learned.sample_at_unix_seconds = Some(self.sampled_at);
+            learned.sample_total_milli = Some(to_milli(self.total()));
+        }
+        if !self.settled() {
             return learned;
         }
         let level = to_milli(self.per_replica);
@@ -278,22 +333,25 @@ impl LoadView {
 }
 
 /// The levels `state` holds for this template, those older than
-/// `load.forgetAfterSeconds` forgotten; none after a template change.
+/// `load.forgetAfterSeconds` forgotten; none after a template change (the
+/// samples seen are kept).
 fn recall(
     config: &LoadDecisions,
     state: &DecayState,
     template_hash: Option<u64>,
     now_seconds: u64,
 ) -> LearnedLoad {
-    let Some(learned) = state
-        .learned_load
-        .filter(|learned| learned.template_hash == template_hash)
-    else {
+    let learned = state.learned_load.unwrap_or_default();
+    if learned.template_hash != template_hash {
+        // the samples describe the load, not the release: they stay
         return LearnedLoad {
             template_hash,
+            sample_at_unix_seconds: learned.sample_at_unix_seconds,
+            sample_total_milli: learned.sample_total_milli,
+            previous_total_milli: learned.previous_total_milli,
             ..LearnedLoad::default()
         };
-    };
+    }
     let young = |at: Option<u64>| {
         at.is_some_and(|at| now_seconds.saturating_sub(at) < config.forget_after_seconds)
     };
@@ -371,6 +429,7 @@ mod tests {
                 missed_at_milli: Some(900),
                 missed_at_unix_seconds: Some(1000),
                 template_hash: None,
+                ..LearnedLoad::default()
             }),
             ..DecayState::default()
         };
@@ -384,8 +443,15 @@ mod tests {
 
     #[test]
     fn a_stale_sample_teaches_nothing_and_a_fresh_one_keeps_the_levels_apart() {
+        // the sample before: the same total (0.5 x 2), taken at 990
         let state = DecayState {
             replicas_changed_unix_seconds: Some(1000),
+            learned_load: Some(LearnedLoad {
+                sample_at_unix_seconds: Some(990),
+                sample_total_milli: Some(1000),
+                template_hash: Some(7),
+                ..LearnedLoad::default()
+            }),
             ..DecayState::default()
         };
         let stale = LoadView::of(&config(), &cpu(0.5, 2, 990), &state, Some(7), 1020);
@@ -394,6 +460,13 @@ mod tests {
         let fresh = LoadView::of(&config(), &cpu(0.5, 2, 1001), &state, Some(7), 1020);
         let met = fresh.learn(true, 0, Some(7), 1020);
         assert_eq!(met.met_up_to_milli, Some(500));
+        let jumped = LoadView::of(&config(), &cpu(0.8, 2, 1001), &state, Some(7), 1020);
+        assert!(!jumped.steady());
+        assert_eq!(
+            jumped.learn(true, 0, Some(7), 1020).met_up_to_milli,
+            None,
+            "a load that moved by more than a fifth since the sample before teaches nothing"
+        );
         let state = DecayState {
             learned_load: Some(met),
             ..state
@@ -429,6 +502,7 @@ mod tests {
             missed_at_milli: Some(900),
             missed_at_unix_seconds: Some(100),
             template_hash: Some(1),
+            ..LearnedLoad::default()
         };
         let state = DecayState {
             learned_load: Some(learned),

@@ -251,7 +251,10 @@ impl Rule {
                 Some(scale_up_proposal(self, facts, proposal, format!("{why}{how}")))
             }
             Rule::ScaleAheadOfMiss => {
-                let load = facts.load.as_ref().filter(|load| load.fresh)?;
+                let load = facts
+                    .load
+                    .as_ref()
+                    .filter(|load| load.fresh && load.complete && load.not_falling())?;
                 let guard = load.guard()?;
                 if starting > 0
                     || facts.external_change
@@ -320,7 +323,10 @@ impl Rule {
             }
             Rule::DecayToFit => {
                 let (stepped, reason) = decayed(facts)?;
-                let load = facts.load.as_ref().filter(|load| !load.saturated)?;
+                let load = facts
+                    .load
+                    .as_ref()
+                    .filter(|load| !load.saturated && load.complete && load.not_rising())?;
                 let fits = load.fits()?;
                 let floor = facts.memory.floor().map_or(1, |(floor, _, _)| floor);
                 let to = fits.max(load.clear_of_miss().unwrap_or(1)).max(floor);
