@@ -897,3 +897,12 @@ fn the_built_in_config_decides_on_load_and_its_lines_name_it() {
         "no decision had the load:\n{stderr}"
     );
 }
+
+#[test]
+fn the_hpa_like_compare_config_loads_and_decides_on_cpu_alone() {
+    use goose_pod_autoscaler::evaluate::config::EvaluationConfig;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("simulate/hpa-like.yaml");
+    let config = EvaluationConfig::load(&path).unwrap_or_else(|err| panic!("{err}"));
+    let cpu = config.load.and_then(|load| load.cpu).expect("load.cpu");
+    assert_eq!(cpu.target_utilization, Some(0.7));
+}

@@ -184,7 +184,8 @@ fn load_note(facts: &Facts, rule: Rule) -> Option<String> {
 }
 
 /// The rules whose reason names the load already.
-const LOAD_RULES: [Rule; 4] = [
+const LOAD_RULES: [Rule; 5] = [
+    Rule::CpuUtilization,
     Rule::ScaleUpByLoad,
     Rule::ScaleAheadOfMiss,
     Rule::DecayToFit,
@@ -744,6 +745,14 @@ mod tests {
         cases
     }
 
+    /// An HPA-like config: `load.cpu.targetUtilization: 0.7`.
+    fn hpa_like() -> EvaluationConfig {
+        config(
+            "  - {method: GET, endpoint: /fib, type: mean, target: 7}\n",
+            "load:\n  cpu: {targetUtilization: 0.7}\n",
+        )
+    }
+
     /// The LPA example config with `load: {cpu: {}}` and `extra` lines in it.
     fn with_load(extra: &str) -> EvaluationConfig {
         config(
@@ -870,6 +879,25 @@ mod tests {
                 .ready(2)
                 .ours(1)
                 .rule(Rule::NoDecayWhileStarting),
+            case("cpuUtilization: scale up to ceil(ready x utilisation / target)", 5.0, 3, 5)
+                .config(hpa_like())
+                .cpu(1.1, 3)
+                .rule(Rule::CpuUtilization)
+                .says("scale up 3 -> 5: targets met (GET /fib mean 5 ms <= target 7 ms); CPU 1.1 per pod / target 0.7 = 1.571 on 3 ready: ceil(3 x 1.571) = 5"),
+            case("cpuUtilization: scale down the same way, even on a latency miss", 12.0, 4, 2)
+                .config(hpa_like())
+                .cpu(0.3, 4)
+                .rule(Rule::CpuUtilization)
+                .says("scale down 4 -> 2: GET /fib mean 12 ms > target 7 ms; CPU 0.3 per pod / target 0.7 = 0.429 on 4 ready: ceil(4 x 0.429) = 2"),
+            case("cpuUtilization: within the tolerance 0.1 holds", 5.0, 4, 4)
+                .config(hpa_like())
+                .cpu(0.76, 4)
+                .rule(Rule::CpuUtilization)
+                .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); CPU 0.76 per pod / target 0.7 = 1.086 on 4 ready: within the tolerance 0.1"),
+            case("cpuUtilization: a run without the signal holds and says why", 12.0, 4, 4)
+                .config(hpa_like())
+                .rule(Rule::CpuUtilization)
+                .says("hold 4: GET /fib mean 12 ms > target 7 ms; load.cpu.targetUtilization 0.7: no CPU load in the report, holding"),
             case("a report without load under the opt-in decides by latency and says so", 5.0, 3, 3)
                 .config(with_load(""))
                 .rule(Rule::QuietRun)

@@ -78,10 +78,21 @@ pub struct LoadDecisions {
     pub forget_after_seconds: u64,
 }
 
-/// `load.cpu`: the CPU source, no keys yet.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CpuSource {}
+/// `load.cpu`: the CPU source.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CpuSource {
+    /// `targetUtilization`: decide as Kubernetes' HPA does with
+    /// `averageUtilization` (0.7 is its 70): `ceil(ready × utilisation /
+    /// target)` in both directions, nothing within [`HPA_TOLERANCE`] of it;
+    /// the latency rules then never decide. None by default.
+    #[serde(default)]
+    pub target_utilization: Option<f64>,
+}
+
+/// The HPA's default tolerance: no change while `utilisation / target` is
+/// within 0.1 of 1.
+pub const HPA_TOLERANCE: f64 = 0.1;
 
 impl LoadDecisions {
     fn default_margin() -> f64 {
@@ -98,6 +109,16 @@ impl LoadDecisions {
             return Some((
                 "load.cpu".into(),
                 "is missing; expected 'cpu: {}' (the CPU utilisation of kubernetesMetrics), the source the load rules read".into(),
+            ));
+        }
+        if let Some(target) = self.cpu.as_ref().and_then(|cpu| cpu.target_utilization)
+            && !(target.is_finite() && target > 0.0)
+        {
+            return Some((
+                "load.cpu.targetUtilization".into(),
+                format!(
+                    "'{target}' is out of range; expected a CPU utilisation above 0, such as 0.7 (the HPA's averageUtilization 70)"
+                ),
             ));
         }
         if !(0.0..1.0).contains(&self.margin) {
@@ -157,6 +178,8 @@ pub(crate) struct LoadView {
     pub missed_at: Option<f64>,
     /// `load.margin`.
     pub margin: f64,
+    /// `podsReady`: the pods the HPA multiplies its ratio by.
+    pub pods_ready: u32,
 }
 
 impl LoadView {
@@ -199,6 +222,7 @@ impl LoadView {
             missed_at: learned.missed_at_milli.map(from_milli),
             learned,
             margin: config.margin,
+            pods_ready: cpu.pods_ready,
         }
     }
 
@@ -398,7 +422,7 @@ mod tests {
 
     fn config() -> LoadDecisions {
         LoadDecisions {
-            cpu: Some(CpuSource {}),
+            cpu: Some(CpuSource::default()),
             margin: 0.1,
             target_per_replica: None,
             forget_after_seconds: 3600,

@@ -11,6 +11,7 @@
 use crate::evaluate::backlog::Backlog;
 use crate::evaluate::config::ScaleUpPolicy;
 use crate::evaluate::facts::Facts;
+use crate::evaluate::load::HPA_TOLERANCE;
 use crate::evaluate::measure::round;
 use crate::evaluate::memory::{Settle, Step};
 use crate::evaluate::policy::{cap, decay_size, scale_up};
@@ -19,6 +20,10 @@ use crate::report::Trend;
 /// A rule's name: what tests, logs and the decision line use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rule {
+    /// `load.cpu.targetUtilization` (HPA-like): `ceil(ready × utilisation /
+    /// target)` both ways, within the HPA's 0.1 tolerance a hold; a run
+    /// without the CPU signal holds.
+    CpuUtilization,
     /// Before measuring: 0 replicas and a minimum above 0 (autoscaling
     /// disabled), or 0 replicas and nothing measured: hold 0.
     AtZero,
@@ -86,7 +91,8 @@ pub enum Rule {
 }
 
 /// The rules for a run that misses a target, in the order they are tried.
-pub const MISS_RULES: [Rule; 9] = [
+pub const MISS_RULES: [Rule; 10] = [
+    Rule::CpuUtilization,
     Rule::DrainAfterRestore,
     Rule::QueueDrains,
     Rule::HoldWhileStarting,
@@ -100,7 +106,8 @@ pub const MISS_RULES: [Rule; 9] = [
 
 /// The rules for a run that meets every target, in the order they are
 /// tried.
-pub const MET_RULES: [Rule; 12] = [
+pub const MET_RULES: [Rule; 13] = [
+    Rule::CpuUtilization,
     Rule::ScaleAheadOfMiss,
     Rule::NotQuiet,
     Rule::NoDecayWhileStarting,
@@ -139,6 +146,7 @@ impl Rule {
     pub fn name(self) -> &'static str {
         match self {
             Rule::AtZero => "at-zero",
+            Rule::CpuUtilization => "cpu-utilization",
             Rule::ScaleFromZero => "scale-from-zero",
             Rule::LostEndpoints => "lost-endpoints",
             Rule::Fallback => "fallback",
@@ -179,6 +187,48 @@ impl Rule {
         let met = &facts.met_line;
         let starting = facts.replicas.starting;
         match self {
+            Rule::CpuUtilization => {
+                let target = facts
+                    .config
+                    .load
+                    .as_ref()?
+                    .cpu
+                    .as_ref()?
+                    .target_utilization?;
+                let verdict = if facts.missed { why } else { met };
+                let Some(load) = &facts.load else {
+                    return Some(hold(format!(
+                        "{verdict}; load.cpu.targetUtilization {}: no CPU load in the report, holding",
+                        round(target)
+                    )));
+                };
+                let ratio = load.per_replica / target;
+                let ready = load.pods_ready;
+                let described = format!(
+                    "CPU {} per pod / target {} = {} on {ready} ready",
+                    round(load.per_replica),
+                    round(target),
+                    round(ratio)
+                );
+                if (ratio - 1.0).abs() <= HPA_TOLERANCE || ready == 0 {
+                    return Some(hold(format!(
+                        "{verdict}; {described}: within the tolerance {HPA_TOLERANCE}"
+                    )));
+                }
+                // `as` saturates: an absurd ratio cannot wrap around
+                let desired = (f64::from(ready) * ratio).ceil().max(1.0) as u32;
+                let reason = format!("{verdict}; {described}: ceil({ready} x {}) = {desired}", round(ratio));
+                Some(if desired > current {
+                    scale_up_proposal(self, facts, desired, reason)
+                } else {
+                    Proposal {
+                        rule: self,
+                        replicas: desired,
+                        reason,
+                        step: if desired < current { Step::Decay } else { Step::Hold },
+                    }
+                })
+            }
             Rule::DrainAfterRestore => draining(facts).map(hold),
             Rule::QueueDrains => {
                 let backlog = facts.backlog.as_ref().filter(|b| b.drains_by_next_run())?;
