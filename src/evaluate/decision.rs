@@ -836,6 +836,12 @@ mod tests {
                 .cpu(0.5, 4)
                 .rule(Rule::NoDecayIntoMiss)
                 .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); no decay to 3: CPU 0.5 per pod x 4 = 2 would be 0.667 per replica, at or above 0.54 (met up to 0.5 per replica, missed at 0.6, less margin 10%)"),
+            case("no decay to a count whose load would pass the CPU limit, even with nothing learned", 5.0, 4, 4)
+                .config(with_load(""))
+                .state(state(3, 4, 4, None))
+                .cpu(1.64, 4)
+                .rule(Rule::NoDecayIntoMiss)
+                .says("no decay to 3: CPU 1.64 per pod x 4 = 6.56 would be 2.187 per replica, at or above 1.9 (95% of the CPU limit 2: saturated)"),
             case("with nothing learned a due decay steps as without load, naming the load", 5.0, 4, 3)
                 .config(with_load(""))
                 .state(state(3, 4, 4, None))

@@ -11,10 +11,13 @@
 //! starting (`missedAt`). Only a *settled* sample teaches: its metrics window
 //! began after the serving replicas last changed (the CPA gathers it before
 //! the probe runs, so it can describe a replica count that is gone), every
-//! pod is measured (none missing or ignored), and the load is *steady*: its
-//! total is within [`STEADY_SHARE`] of the sample before. A sample lags the
-//! probe by up to two metrics windows, so only a load that held still across
-//! two samples is the load the probe measured. A met
+//! pod is measured (none missing or ignored), and the load moved the safe
+//! way. A sample lags the probe by up to two metrics windows: a met run
+//! teaches when the load is not falling (a rising load's sample is below
+//! what the probe met: a level on the safe side); a miss teaches only at a
+//! *steady* load (its total within [`STEADY_SHARE`] of the sample before),
+//! since a miss paired with a sample from before a load step would teach a
+//! level far too low. A met
 //! run at or above `missedAt` forgets `missedAt`, and a miss at or below
 //! `metUpTo` forgets `metUpTo`: the newer observation wins, so the two
 //! levels never cross.
@@ -180,6 +183,8 @@ pub(crate) struct LoadView {
     pub margin: f64,
     /// `podsReady`: the pods the HPA multiplies its ratio by.
     pub pods_ready: u32,
+    /// `cpuLimitUtilization`, when the pod template has a CPU limit.
+    pub cpu_limit: Option<f64>,
 }
 
 impl LoadView {
@@ -223,6 +228,7 @@ impl LoadView {
             learned,
             margin: config.margin,
             pods_ready: cpu.pods_ready,
+            cpu_limit: cpu.cpu_limit_utilization,
         }
     }
 
@@ -252,15 +258,42 @@ impl LoadView {
             .is_some_and(|previous| self.total() >= previous * (1.0 - STEADY_SHARE))
     }
 
-    /// The sample may teach: fresh, complete and steady.
-    pub fn settled(&self) -> bool {
-        self.fresh && self.complete && self.steady() && self.pods > 0
-    }
-
     /// The per-replica load at or above which a target is expected to be
     /// missed: `missedAt × (1 − margin)`.
     pub fn guard(&self) -> Option<f64> {
         self.missed_at.map(|missed| missed * (1.0 - self.margin))
+    }
+
+    /// The per-replica load no decay may lead to, and what sets it: the
+    /// [`Self::guard`], or the saturation level ([`SATURATED_SHARE_OF_LIMIT`]
+    /// of `cpuLimitUtilization`: no replica carries more than its CPU
+    /// limit), whichever is lower.
+    pub fn decay_guard(&self) -> Option<(f64, String)> {
+        let by_miss = self.guard().map(|guard| {
+            (
+                guard,
+                format!(
+                    "{}, less margin {}%",
+                    self.levels(),
+                    round(self.margin * 100.0)
+                ),
+            )
+        });
+        let by_limit = self.cpu_limit.map(|limit| {
+            (
+                limit * SATURATED_SHARE_OF_LIMIT,
+                format!(
+                    "{}% of the CPU limit {}: saturated",
+                    round(SATURATED_SHARE_OF_LIMIT * 100.0),
+                    round(limit)
+                ),
+            )
+        });
+        match (by_miss, by_limit) {
+            (Some(miss), Some(limit)) if limit.0 < miss.0 => Some(limit),
+            (Some(miss), _) => Some(miss),
+            (None, limit) => limit,
+        }
     }
 
     /// The fewest replicas whose per-replica load stays at or under the met
@@ -270,9 +303,13 @@ impl LoadView {
         Some(ceil_count(self.total() / met - 1e-9).max(1))
     }
 
-    /// The fewest replicas whose per-replica load stays under the guard.
+    /// The fewest replicas whose per-replica load stays under the decay
+    /// guard.
     pub fn clear_of_miss(&self) -> Option<u32> {
-        let guard = self.guard().filter(|&guard| guard > 0.0)?;
+        let guard = self
+            .decay_guard()
+            .map(|(guard, _)| guard)
+            .filter(|&guard| guard > 0.0)?;
         Some(ceil_count((self.total() / guard).floor() + 1.0).max(1))
     }
 
@@ -326,11 +363,13 @@ impl LoadView {
             learned.sample_at_unix_seconds = Some(self.sampled_at);
             learned.sample_total_milli = Some(to_milli(self.total()));
         }
-        if !self.settled() {
+        if !(self.fresh && self.complete && self.pods > 0) {
             return learned;
         }
         let level = to_milli(self.per_replica);
-        if met {
+        // a met level from a rising load's sample (below the load the probe
+        // met) is low, on the safe side; a falling load's would be high
+        if met && self.not_falling() {
             if learned.met_up_to_milli.is_none_or(|known| level > known) {
                 learned.met_up_to_milli = Some(level);
                 learned.met_at_unix_seconds = Some(now_seconds);
@@ -342,7 +381,7 @@ impl LoadView {
                 learned.missed_at_milli = None;
                 learned.missed_at_unix_seconds = None;
             }
-        } else if starting == 0 {
+        } else if !met && starting == 0 && self.steady() {
             if learned.missed_at_milli.is_none_or(|known| level < known) {
                 learned.missed_at_milli = Some(level);
                 learned.missed_at_unix_seconds = Some(now_seconds);
@@ -484,12 +523,18 @@ mod tests {
         let fresh = LoadView::of(&config(), &cpu(0.5, 2, 1001), &state, Some(7), 1020);
         let met = fresh.learn(true, 0, Some(7), 1020);
         assert_eq!(met.met_up_to_milli, Some(500));
+        let falling = LoadView::of(&config(), &cpu(0.3, 2, 1001), &state, Some(7), 1020);
+        assert_eq!(
+            falling.learn(true, 0, Some(7), 1020).met_up_to_milli,
+            None,
+            "a falling load's sample is above what the probe met: it teaches no met level"
+        );
         let jumped = LoadView::of(&config(), &cpu(0.8, 2, 1001), &state, Some(7), 1020);
         assert!(!jumped.steady());
         assert_eq!(
-            jumped.learn(true, 0, Some(7), 1020).met_up_to_milli,
+            jumped.learn(false, 0, Some(7), 1020).missed_at_milli,
             None,
-            "a load that moved by more than a fifth since the sample before teaches nothing"
+            "a miss teaches only at a steady load"
         );
         let state = DecayState {
             learned_load: Some(met),

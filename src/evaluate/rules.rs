@@ -394,16 +394,14 @@ impl Rule {
             Rule::NoDecayIntoMiss => {
                 let (stepped, reason) = decayed(facts)?;
                 let load = facts.load.as_ref()?;
-                let guard = load.guard()?;
+                let (guard, why_guard) = load.decay_guard()?;
                 let on = load.on(stepped);
                 (stepped < current && on >= guard).then(|| {
                     hold(format!(
-                        "{reason}; no decay to {stepped}: {} would be {} per replica, at or above {} ({}, less margin {}%)",
+                        "{reason}; no decay to {stepped}: {} would be {} per replica, at or above {} ({why_guard})",
                         load.describe(),
                         round(on),
                         round(guard),
-                        load.levels(),
-                        round(load.margin * 100.0)
                     ))
                 })
             }
