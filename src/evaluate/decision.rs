@@ -797,6 +797,14 @@ mod tests {
     }
 
     impl Case {
+        /// The sample before this run's had a total of `total`.
+        fn previous_total(mut self, total: f64) -> Self {
+            let mut learned = self.state.learned_load.unwrap_or_default();
+            learned.sample_total_milli = Some((total * 1000.0).round() as u32);
+            self.state.learned_load = Some(learned);
+            self
+        }
+
         /// A CPU load in the report, with the sample before it of the same
         /// total in the state (a steady load); after `.state(...)`.
         fn cpu(mut self, utilization: f64, pods: u32) -> Self {
@@ -866,6 +874,12 @@ mod tests {
                 .cpu(1.5, 2)
                 .rule(Rule::ScaleUpByLoad)
                 .says("needs 10 at met up to 0.3 per replica; latency asks 3 (proportional: 2 x 1.286)"),
+            case("a load that moved since the sample before leaves the size to the latency", 70.0, 2, 10)
+                .config(proportional_load())
+                .state(learned(DecayState::default(), Some(450), None))
+                .cpu(0.9, 2)
+                .previous_total(0.9)
+                .rule(Rule::ScaleUp),
             case("saturated CPU falls back to the latency ratio", 70.0, 2, 10)
                 .config(proportional_load())
                 .state(learned(DecayState::default(), Some(450), None))

@@ -277,7 +277,12 @@ impl Rule {
                 Some(scale_up_proposal(self, facts, proposal, why))
             }
             Rule::ScaleUpByLoad => {
-                let load = facts.load.as_ref().filter(|load| !load.saturated)?;
+                // a sample lags the probe: only at a steady load is it the
+                // load the probe missed at (a rising load's would undersize)
+                let load = facts
+                    .load
+                    .as_ref()
+                    .filter(|load| !load.saturated && load.steady())?;
                 let counted = facts.replicas.counted();
                 let need = load.fits()?;
                 let step_up = counted.saturating_add(facts.config.scale_up.replicas);
