@@ -23,10 +23,13 @@
 //!   Alertmanager sidecar that records those boosts and asks the CPA to
 //!   evaluate at once.
 //! - [`state`]: the decay state kept between evaluations, saved atomically
-//!   under a bounded lock.
+//!   under a bounded lock; [`leftovers`]: the temporary files an interrupted
+//!   save leaves, removed by the next one.
 //! - [`settings`]: flags, environment variables and aliases, resolved alike
 //!   by both stages.
 //! - [`logging`]: logs and explanations on stderr, never stdout.
+//! - [`escape`]: outside values (alert labels, ...) escaped and shortened to
+//!   fit one log or decision line.
 //! - [`yaml`]: YAML parse errors as one line with file line and column.
 //! - `simulate` (cargo feature `simulate`, on by default): `gpa simulate`, the
 //!   whole CPA loop on one machine around the real stage executables, as an
@@ -41,7 +44,9 @@ pub mod alerts;
 pub mod boosts;
 pub mod cli;
 pub mod cpa;
+pub mod escape;
 pub mod evaluate;
+pub mod leftovers;
 pub mod load_test;
 pub mod logging;
 pub mod metric;

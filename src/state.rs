@@ -303,7 +303,7 @@ impl StateFile {
                 state: DecayState::default(),
                 boost_bases: BTreeMap::new(),
                 warning: Some(format!(
-                    "decay state file '{}' is not valid state JSON ({err}); starting fresh and overwriting it",
+                    "decay state file '{}' is not valid state JSON ({err}); starting fresh",
                     self.path.display()
                 )),
             }),
@@ -389,6 +389,7 @@ pub(crate) fn replace_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<(
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|err| err.error)?;
+    crate::leftovers::remove(folder, &name);
     File::open(folder)?.sync_all()
 }
 

@@ -14,13 +14,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::post;
+use goose_pod_autoscaler::alerts::connections::Limits;
 use goose_pod_autoscaler::alerts::{AlertsConfig, Sidecar, server};
 use goose_pod_autoscaler::boosts::BoostsFile;
 use jiff::Timestamp;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
-const TOKEN: &str = "s3cret-token";
+const TOKEN: &str = "s3cret-token-of-tests";
 const NOW: &str = "2026-11-22T20:00:00Z";
 /// Generous: a busy 2-core machine may be slow, and only a failure waits it out.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -80,10 +81,12 @@ fn config_text(boosts: &Path, evaluation_url: &str) -> String {
 /// The sidecar serving on 127.0.0.1 with the clock at [`NOW`].
 struct Running {
     url: String,
+    address: std::net::SocketAddr,
     boosts: PathBuf,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
-    _stop: oneshot::Sender<()>,
+    stop: Option<oneshot::Sender<()>>,
+    served: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
@@ -98,24 +101,38 @@ impl Running {
     async fn start_on(evaluation_url: &str, clock: server::Clock) -> Running {
         let dir = tempfile::tempdir().unwrap();
         let boosts = dir.path().join("boosts.json");
-        let config =
-            AlertsConfig::parse_str(&config_text(&boosts, evaluation_url), Path::new("t.yaml"))
-                .unwrap();
+        let text = config_text(&boosts, evaluation_url);
+        Running::start_with(dir, &text, clock, Limits::default()).await
+    }
+
+    /// The sidecar on the config `text` (its boosts file in `dir`), `clock`
+    /// and `limits`.
+    async fn start_with(
+        dir: tempfile::TempDir,
+        text: &str,
+        clock: server::Clock,
+        limits: Limits,
+    ) -> Running {
+        let config = AlertsConfig::parse_str(text, Path::new("t.yaml")).unwrap();
+        let boosts = config.boosts_file.clone();
         let sidecar = Sidecar::new(&config, TOKEN.into())
             .unwrap()
-            .with_clock(clock);
+            .with_clock(clock)
+            .with_limits(limits);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let address = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(server::serve(listener, sidecar, async {
+        let served = tokio::spawn(server::serve(listener, sidecar, async {
             let _ = stopped.await;
         }));
         Running {
-            url,
+            url: format!("http://{address}"),
+            address,
             boosts,
             client: reqwest::Client::new(),
             _dir: dir,
-            _stop: stop,
+            stop: Some(stop),
+            served,
         }
     }
 

@@ -33,6 +33,13 @@ pub const TOKEN_ENV: &str = "alertsToken";
 /// Longest hold accepted, in minutes (7 days): a boost is a temporary raise.
 pub const MAX_HOLD_MINUTES: u32 = 7 * 24 * 60;
 
+/// A token shorter than this many characters starts the server with a
+/// warning: it can be guessed.
+pub const MIN_TOKEN_CHARS: usize = 16;
+
+/// Longest rule name accepted, in characters.
+pub const MAX_RULE_NAME_CHARS: usize = 63;
+
 /// The whole `gpa alerts` config file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -207,9 +214,11 @@ impl AlertsConfig {
         None
     }
 
-    /// The bearer token: the first line of `tokenFile`, else the
-    /// [`TOKEN_ENV`] variable as `env` returns it. Surrounding whitespace
-    /// (a Secret's trailing newline) is dropped; an empty token is an error.
+    /// The bearer token: the content of `tokenFile`, else the [`TOKEN_ENV`]
+    /// variable as `env` returns it. Surrounding whitespace (a Secret's
+    /// trailing newline) is dropped. An empty token is an error, and so is
+    /// one that cannot travel in an `Authorization` header: anything but
+    /// visible ASCII (`!` to `~`), a space or a newline inside included.
     pub fn token(&self, env: impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
         let (token, source) = match &self.token_file {
             Some(path) => {
@@ -236,8 +245,30 @@ impl AlertsConfig {
                 "{source} is empty; expected the bearer token Alertmanager sends"
             )));
         }
+        if let Some((at, c)) = token
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_graphic())
+        {
+            // the character's code only: the token is a secret
+            return Err(ConfigError::Token(format!(
+                "{source} holds a character that cannot travel in an Authorization header ({} at character {}); expected visible ASCII only, without spaces, e.g. the output of 'openssl rand -hex 32'",
+                c.escape_unicode(),
+                at + 1
+            )));
+        }
         Ok(token.to_owned())
     }
+}
+
+/// The warning for a `token` shorter than [`MIN_TOKEN_CHARS`], if it is.
+pub fn short_token_warning(token: &str) -> Option<String> {
+    let chars = token.chars().count();
+    (chars < MIN_TOKEN_CHARS).then(|| {
+        format!(
+            "the bearer token is {chars} character(s) long; use at least {MIN_TOKEN_CHARS} (e.g. 'openssl rand -hex 32' gives 64), a short one can be guessed"
+        )
+    })
 }
 
 impl Rule {
@@ -247,6 +278,17 @@ impl Rule {
             return Some((
                 "name",
                 "is empty; expected a name such as latency-page".into(),
+            ));
+        }
+        if self.name.chars().count() > MAX_RULE_NAME_CHARS
+            || crate::escape::one_line(&self.name, MAX_RULE_NAME_CHARS) != self.name
+        {
+            return Some((
+                "name",
+                format!(
+                    "'{}' is longer than {MAX_RULE_NAME_CHARS} characters or holds a control character; expected a short name on one line such as latency-page",
+                    crate::escape::one_line(&self.name, MAX_RULE_NAME_CHARS)
+                ),
             ));
         }
         if self.name.contains('/') {

@@ -9,12 +9,16 @@
 //! - [`config`]: the sidecar's config file (rules, paths, URL, token).
 //! - [`webhook`]: Alertmanager's webhook payload and its parse.
 //! - [`record`]: what a notification does to the boosts (pure).
-//! - [`trigger`]: the `POST` that asks the CPA to evaluate now.
+//! - [`trigger`]: the `POST` that asks the CPA to evaluate now, one at a
+//!   time, later requests merged.
 //! - [`server`]: the routes, the token check and the locked write.
+//! - [`connections`]: the accept loop, the connection limits and timeouts,
+//!   and the bounded shutdown.
 //!
 //! [`run`] ties them together for the `gpa` executable.
 
 pub mod config;
+pub mod connections;
 pub mod record;
 pub mod server;
 pub mod trigger;
@@ -45,6 +49,9 @@ pub struct Flags {
 pub async fn run(flags: &Flags) -> anyhow::Result<()> {
     let config = AlertsConfig::load(&flags.config)?;
     let token = config.token(|name| std::env::var(name).ok())?;
+    if let Some(warning) = config::short_token_warning(&token) {
+        tracing::warn!("{warning}");
+    }
     check_boosts_file(&config.boosts_file)?;
     let sidecar = Sidecar::new(&config, token).context("cannot build the HTTP client")?;
     let listener = TcpListener::bind(config.listen_address)
@@ -57,15 +64,14 @@ pub async fn run(flags: &Flags) -> anyhow::Result<()> {
         config.boosts_file.display(),
         config.evaluation_url
     );
-    server::serve(listener, sidecar, shutdown_signal())
-        .await
-        .context("the server failed")?;
+    server::serve(listener, sidecar, shutdown_signal()).await;
     tracing::info!("gpa alerts stopped");
     Ok(())
 }
 
 /// Fails at start, not at the first alert, when the boosts file's folder is
-/// missing or the file there is not a boosts document.
+/// missing or the file cannot be read; a file that is not a boosts document
+/// is moved aside with a warning.
 fn check_boosts_file(path: &std::path::Path) -> anyhow::Result<()> {
     let folder = match path.parent() {
         Some(folder) if !folder.as_os_str().is_empty() => folder,
@@ -78,7 +84,10 @@ fn check_boosts_file(path: &std::path::Path) -> anyhow::Result<()> {
             folder.display()
         );
     }
-    crate::boosts::BoostsFile::load(path)?;
+    let now = jiff::Timestamp::now();
+    if let (_, Some(warning)) = crate::boosts::BoostsFile::load_or_move_aside(path, now)? {
+        tracing::warn!("{warning}");
+    }
     Ok(())
 }
 
@@ -104,5 +113,4 @@ pub async fn shutdown_signal() {
         () = ctrl_c => {}
         () = terminate => {}
     }
-    tracing::info!("shutting down: finishing the requests in flight");
 }

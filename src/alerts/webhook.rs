@@ -5,14 +5,34 @@
 //! Only what `gpa alerts` uses is typed; the other keys (`groupLabels`,
 //! `commonLabels`, `externalURL`, `generatorURL`, ...) are accepted and
 //! ignored, so a newer Alertmanager that adds keys keeps working.
+//!
+//! Bounded: a fingerprint of more than [`MAX_FINGERPRINT_CHARS`] letters
+//! and digits, or an alert with more than [`MAX_LABELS`] labels or a label
+//! longer than [`MAX_LABEL_NAME_BYTES`] / [`MAX_LABEL_VALUE_BYTES`], makes
+//! the payload one that is refused, naming the field.
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::Deserialize;
 
+use crate::escape::one_line;
+
 /// The payload version this server understands.
 pub const VERSION: &str = "4";
+
+/// Longest fingerprint accepted, in characters. Alertmanager's are 16 hex
+/// digits.
+pub const MAX_FINGERPRINT_CHARS: usize = 64;
+
+/// Most labels an alert may carry.
+pub const MAX_LABELS: usize = 100;
+
+/// Longest label name accepted, in bytes.
+pub const MAX_LABEL_NAME_BYTES: usize = 256;
+
+/// Longest label value accepted, in bytes.
+pub const MAX_LABEL_VALUE_BYTES: usize = 4096;
 
 /// One webhook notification: a group of alerts Alertmanager routed to the
 /// receiver.
@@ -100,24 +120,59 @@ pub fn parse(body: &[u8]) -> Result<Notification, PayloadError> {
     if notification.version != VERSION {
         return Err(PayloadError(format!(
             "payload field 'version' is '{}'; expected \"{VERSION}\" (Alertmanager's webhook payload version 4)",
-            notification.version.escape_debug()
+            one_line(&notification.version, 16)
         )));
     }
     for (index, alert) in notification.alerts.iter().enumerate() {
-        let fingerprint = &alert.fingerprint;
-        if fingerprint.is_empty() {
+        if let Some(problem) = alert_problem(alert) {
             return Err(PayloadError(format!(
-                "payload field 'alerts[{index}].fingerprint' is empty; expected Alertmanager's fingerprint of the alert"
-            )));
-        }
-        if !fingerprint.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(PayloadError(format!(
-                "payload field 'alerts[{index}].fingerprint' is '{}'; expected Alertmanager's fingerprint, letters and digits such as 1a30ba71cca2921f",
-                fingerprint.escape_debug()
+                "payload field 'alerts[{index}].{problem}"
             )));
         }
     }
     Ok(notification)
+}
+
+/// What is wrong with an alert's fingerprint or labels, as `<key>' <problem>`
+/// (the caller prefixes `payload field 'alerts[i].`).
+fn alert_problem(alert: &Alert) -> Option<String> {
+    let fingerprint = &alert.fingerprint;
+    if fingerprint.is_empty() {
+        return Some(
+            "fingerprint' is empty; expected Alertmanager's fingerprint of the alert".into(),
+        );
+    }
+    if fingerprint.len() > MAX_FINGERPRINT_CHARS
+        || !fingerprint.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        return Some(format!(
+            "fingerprint' is '{}'; expected Alertmanager's fingerprint, at most {MAX_FINGERPRINT_CHARS} letters and digits such as 1a30ba71cca2921f",
+            one_line(fingerprint, MAX_FINGERPRINT_CHARS + 1)
+        ));
+    }
+    if alert.labels.len() > MAX_LABELS {
+        return Some(format!(
+            "labels' has {} labels; expected at most {MAX_LABELS}",
+            alert.labels.len()
+        ));
+    }
+    for (name, value) in &alert.labels {
+        if name.len() > MAX_LABEL_NAME_BYTES {
+            return Some(format!(
+                "labels' has a label name of {} bytes ('{}'); expected at most {MAX_LABEL_NAME_BYTES}",
+                name.len(),
+                one_line(name, 32)
+            ));
+        }
+        if value.len() > MAX_LABEL_VALUE_BYTES {
+            return Some(format!(
+                "labels.{}' is {} bytes long; expected at most {MAX_LABEL_VALUE_BYTES}",
+                one_line(name, 64),
+                value.len()
+            ));
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -209,7 +264,7 @@ mod tests {
                     r#""fingerprint": "1a30ba71cca2921f""#,
                     r#""fingerprint": "a/b\n""#,
                 ),
-                "payload field 'alerts[0].fingerprint' is 'a/b\\n'; expected Alertmanager's fingerprint",
+                "payload field 'alerts[0].fingerprint' is 'a/b\\n'; expected Alertmanager's fingerprint, at most 64 letters and digits",
             ),
             (
                 &FIRING.replace(r#""receiver": "gpa-alerts","#, ""),
