@@ -324,4 +324,64 @@ mod tests {
         assert!(err.starts_with("cannot write boosts file"), "{err}");
         assert!(err.contains("missing/boosts.json"), "{err}");
     }
+
+    #[test]
+    fn names_come_back_escaped_and_shortened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("boosts.json");
+        let mut raw = boost("a/r", "2026-11-22T19:00:00Z", "2026-11-22T19:30:00Z");
+        raw.alert = format!("x\n ERROR forged{}", "y".repeat(10_000));
+        raw.rule = "rule\r".into();
+        std::fs::write(
+            &path,
+            serde_json::to_string(&BoostsFile { boosts: vec![raw] }).unwrap(),
+        )
+        .unwrap();
+        let loaded = BoostsFile::load(&path).unwrap();
+        let boost = &loaded.boosts[0];
+        assert!(
+            boost.alert.starts_with("x\\n ERROR forgedyyy"),
+            "{}",
+            boost.alert
+        );
+        assert_eq!(boost.alert.chars().count(), MAX_NAME_CHARS);
+        assert_eq!(boost.rule, "rule\\r");
+        assert_eq!(boost.id, "a/r");
+    }
+
+    #[test]
+    fn a_file_over_the_size_cap_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("boosts.json");
+        let padding = " ".repeat(MAX_FILE_BYTES as usize);
+        std::fs::write(&path, format!("{{\"boosts\":[]}}{padding}")).unwrap();
+        let err = BoostsFile::load(&path).unwrap_err().to_string();
+        assert!(err.contains("is larger than 4194304 bytes"), "{err}");
+    }
+
+    #[test]
+    fn a_corrupt_file_is_moved_aside_and_the_load_starts_fresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("boosts.json");
+        let now = at("2026-11-22T20:00:00Z");
+        std::fs::write(&path, "{not json").unwrap();
+        let taken = format!("boosts.json.corrupt-{}", now.as_second());
+        std::fs::write(dir.path().join(&taken), "older").unwrap();
+        let (file, warning) = BoostsFile::load_or_move_aside(&path, now).unwrap();
+        assert_eq!(file, BoostsFile::default());
+        let warning = warning.unwrap();
+        let aside = dir.path().join(format!("{taken}-2"));
+        assert!(
+            warning.contains(&format!(
+                "moved it to '{}' and starting with no boost",
+                aside.display()
+            )),
+            "{warning}"
+        );
+        assert_eq!(std::fs::read_to_string(&aside).unwrap(), "{not json");
+        assert!(!path.exists());
+        // a good file, or none, is loaded as it is
+        let (_, warning) = BoostsFile::load_or_move_aside(&path, now).unwrap();
+        assert_eq!(warning, None);
+    }
 }

@@ -1262,7 +1262,7 @@ fn the_executable_moves_a_corrupt_boosts_file_aside_at_start_with_a_warning_nami
     let warning = lines_with(&log, "is not a boosts document");
     assert_eq!(warning.len(), 1, "{log}");
     assert!(warning[0].contains(" WARN "), "{log}");
-    assert!(warning[0].contains(&format!("moved it to '")), "{log}");
+    assert!(warning[0].contains("moved it to '"), "{log}");
     assert!(warning[0].contains(&moved[0]), "names where it went: {log}");
 }
 

@@ -489,4 +489,61 @@ mod tests {
         let err = config.token(env(None)).unwrap_err().to_string();
         assert!(err.starts_with("cannot read tokenFile"), "{err}");
     }
+
+    #[test]
+    fn a_token_that_cannot_travel_in_a_header_is_refused_without_showing_it() {
+        let config = parse(&format!(
+            "boostsFile: /b\nrules:\n{RULE}    minReplicas: 4\n    holdMinutes: 30\n"
+        ))
+        .unwrap();
+        let cases = [
+            ("first-line-secret\nsecond", "\\u{a} at character 18"),
+            ("tab\tsecret-secret", "\\u{9} at character 4"),
+            ("with space-secret", "\\u{20} at character 5"),
+            ("caf\u{e9}-secret-secret", "\\u{e9} at character 4"),
+            ("del\u{7f}-secret-secret", "\\u{7f} at character 4"),
+        ];
+        for (token, want) in cases {
+            let token = token.to_string();
+            let err = config
+                .token(|_| Some(token.clone()))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with("environment variable alertsToken holds a character that cannot travel in an Authorization header"),
+                "{err}"
+            );
+            assert!(err.contains(want), "{err}");
+            assert!(!err.contains("secret"), "the token is not shown: {err}");
+        }
+        let printable: String = (b'!'..=b'~').map(char::from).collect();
+        assert_eq!(
+            config.token(|_| Some(printable.clone())).unwrap(),
+            printable
+        );
+    }
+
+    #[test]
+    fn a_token_shorter_than_16_characters_is_warned_about() {
+        assert_eq!(short_token_warning("0123456789abcdef"), None);
+        let warning = short_token_warning("abc").unwrap();
+        assert!(
+            warning.starts_with("the bearer token is 3 character(s) long; use at least 16"),
+            "{warning}"
+        );
+        assert!(!warning.contains("abc"), "{warning}");
+    }
+
+    #[test]
+    fn a_rule_name_must_be_short_and_on_one_line() {
+        for name in ["\"a\\nb\"", &"n".repeat(64)] {
+            let err = parse(&format!(
+                "boostsFile: /b\nrules:\n  - name: {name}\n    matchers: {{a: b}}\n    minReplicas: 4\n    holdMinutes: 30\n"
+            ))
+            .unwrap_err();
+            assert!(err.contains("rules[0].name"), "{err}");
+            assert!(err.contains("expected a short name on one line"), "{err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
+    }
 }

@@ -358,4 +358,106 @@ mod tests {
         assert!(changes.changed_file() && !changes.boosted());
         assert!(file.boosts.is_empty());
     }
+
+    #[test]
+    fn only_a_rule_newly_active_or_with_a_new_floor_changes_a_floor() {
+        let mut file = BoostsFile::default();
+        let now = at("2026-11-22T20:00:00Z");
+        let firing = |fingerprint: &str, name: &str| {
+            notification(vec![alert(
+                Status::Firing,
+                name,
+                fingerprint,
+                "2026-11-22T19:58:00Z",
+            )])
+        };
+        let changes = apply(&mut file, &firing("aa", "HighLatency"), &rules(), now);
+        assert!(changes.floor_changed, "a rule newly active");
+        let changes = apply(&mut file, &firing("aa", "HighLatency"), &rules(), now);
+        assert!(changes.boosted() && !changes.floor_changed, "a refresh");
+        let changes = apply(&mut file, &firing("bb", "HighLatency"), &rules(), now);
+        assert!(
+            !changes.recorded.is_empty() && !changes.floor_changed,
+            "the same rule"
+        );
+        let mut raised = rules();
+        raised[0].min_replicas = Some(8);
+        let changes = apply(&mut file, &firing("aa", "HighLatency"), &raised, now);
+        assert!(changes.floor_changed, "the rule's floor changed");
+        let changes = apply(&mut file, &firing("cc", "HighErrors"), &rules(), now);
+        assert!(changes.floor_changed, "another rule");
+        // once the rule's boosts have expired, it is newly active again
+        let later = at("2026-11-22T20:40:00Z");
+        let changes = apply(&mut file, &firing("aa", "HighLatency"), &rules(), later);
+        assert!(changes.pruned > 0 && changes.floor_changed, "{changes}");
+    }
+
+    #[test]
+    fn at_max_boosts_new_ones_are_refused_and_others_still_apply() {
+        let mut file = BoostsFile::default();
+        let now = at("2026-11-22T20:00:00Z");
+        let alerts = (0..MAX_BOOSTS + 5)
+            .map(|n| {
+                alert(
+                    Status::Firing,
+                    "HighLatency",
+                    &format!("f{n}"),
+                    "2026-11-22T19:58:00Z",
+                )
+            })
+            .collect();
+        let changes = apply(&mut file, &notification(alerts), &rules(), now);
+        assert_eq!((file.boosts.len(), changes.refused), (MAX_BOOSTS, 5));
+        assert!(
+            changes
+                .to_string()
+                .ends_with("5 boost(s) not recorded: the boosts file holds its maximum of 1000")
+        );
+        let changes = apply(
+            &mut file,
+            &notification(vec![alert(
+                Status::Resolved,
+                "HighLatency",
+                "f0",
+                "2026-11-22T19:58:00Z",
+            )]),
+            &rules(),
+            now,
+        );
+        assert_eq!(changes.ended, ["f0/page".to_string()]);
+        let changes = apply(
+            &mut file,
+            &notification(vec![alert(
+                Status::Firing,
+                "HighLatency",
+                "new",
+                "2026-11-22T19:58:00Z",
+            )]),
+            &rules(),
+            now,
+        );
+        assert_eq!((changes.recorded.len(), changes.refused), (1, 0));
+    }
+
+    #[test]
+    fn the_stored_alert_name_is_escaped_and_shortened() {
+        let mut file = BoostsFile::default();
+        let name = format!("High\nLatency{}", "x".repeat(500));
+        let mut rules = rules();
+        rules[0].matchers = BTreeMap::from([("alertname".to_string(), name.clone())]);
+        apply(
+            &mut file,
+            &notification(vec![alert(
+                Status::Firing,
+                &name,
+                "aa",
+                "2026-11-22T19:58:00Z",
+            )]),
+            &rules,
+            at("2026-11-22T20:00:00Z"),
+        );
+        let stored = &file.boosts[0].alert;
+        assert!(stored.starts_with("High\\nLatencyxxx"), "{stored}");
+        assert_eq!(stored.chars().count(), MAX_NAME_CHARS);
+    }
 }
