@@ -175,9 +175,10 @@ fn is_zero(count: &u32) -> bool {
 struct StateDocument {
     #[serde(flatten)]
     state: DecayState,
-    /// Per active `addReplicas` boost id: the replica count seen at the
-    /// first evaluation that applied it; the boost's floor is that plus N.
-    /// Forgotten once the boost is no longer active.
+    /// Per `addReplicas` alert rule with an active boost (by rule name;
+    /// by boost id in files of earlier versions): the replica count seen at
+    /// the first evaluation that applied it; the rule's floor is that plus
+    /// N. Forgotten once the rule has no active boost.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     boost_bases: BTreeMap<String, u32>,
 }
@@ -187,8 +188,8 @@ struct StateDocument {
 pub struct LoadedState {
     /// The state; fresh when the file was missing, empty or unparseable.
     pub state: DecayState,
-    /// `boostBases`: per active `addReplicas` alert boost id, the replica
-    /// count its floor counts from; empty when fresh.
+    /// `boostBases`: per `addReplicas` alert rule with an active boost, the
+    /// replica count its floor counts from; empty when fresh.
     pub boost_bases: BTreeMap<String, u32>,
     /// Why the file's content was discarded, if it was.
     pub warning: Option<String>,

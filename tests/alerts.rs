@@ -1336,3 +1336,74 @@ async fn the_next_write_removes_temporary_files_left_by_a_crash() {
         assert!(folder.join(name).exists(), "{name} kept");
     }
 }
+
+/// The example input at `current` replicas (all ready) with the mean at
+/// `mean_ms` (the example config's target is a mean of 7 ms).
+fn input_at(current: u32, mean_ms: f64) -> String {
+    let mut input: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("example/inputs/evaluate-v2.json").unwrap())
+            .unwrap();
+    let mut report: serde_json::Value =
+        serde_json::from_str(input["metrics"][0]["value"].as_str().unwrap()).unwrap();
+    report["currentReplicas"] = current.into();
+    report["requests"]["GET /fibonacci?n=10"]["meanMs"] = mean_ms.into();
+    input["metrics"][0]["value"] = report.to_string().into();
+    let resource = &mut input["resource"];
+    resource["spec"]["replicas"] = current.into();
+    for key in [
+        "replicas",
+        "updatedReplicas",
+        "readyReplicas",
+        "availableReplicas",
+    ] {
+        resource["status"][key] = current.into();
+    }
+    input.to_string()
+}
+
+/// `gpa-evaluate` with `config` on `input`, keeping its state in `state`:
+/// the replicas answered and the log.
+fn evaluate_with_state(config: &Path, state: &Path, input: &str) -> (u32, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gpa-evaluate"))
+        .arg("--config")
+        .arg(config)
+        .arg("--state")
+        .arg(state)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{stderr}");
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    (answer["targetReplicas"].as_u64().unwrap() as u32, stderr)
+}
+
+#[tokio::test]
+async fn twenty_four_alerts_under_one_add_replicas_2_rule_raise_the_answer_by_exactly_2() {
+    let sidecar = Running::start_on(&nobody().await, Arc::new(Timestamp::now)).await;
+    let config = evaluation_config_for(&sidecar.boosts);
+    // docs/evaluate.md's worked example: maxReplicas 6
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}maxReplicas: 6\n")).unwrap();
+    let state = sidecar.boosts.with_file_name("state.json");
+    // targets met at 3 replicas: the answer holds 3
+    let (answer, line) = evaluate_with_state(&config, &state, &input_at(3, 5.0));
+    assert_eq!(answer, 3, "{line}");
+    // each run, one more distinct alert under the `errors` rule (addReplicas
+    // 2), and the CPA scales to what was answered
+    let mut current = 3;
+    for n in 0..24 {
+        let (status, line) = sidecar
+            .notify(&notification("firing", "HighErrors", &format!("e{n:02}")))
+            .await;
+        assert_eq!(status, 200, "{line}");
+        let (answer, line) = evaluate_with_state(&config, &state, &input_at(current, 5.0));
+        assert_eq!(answer, 5, "alert {n}: 3 + 2 once, at {current}: {line}");
+        current = answer;
+    }
+    assert_eq!(sidecar.boosts().boosts.len(), 24);
+}

@@ -54,6 +54,7 @@ pub async fn run(flags: &Flags) -> anyhow::Result<()> {
     }
     check_boosts_file(&config.boosts_file)?;
     let sidecar = Sidecar::new(&config, token).context("cannot build the HTTP client")?;
+    let shutdown = shutdown_signal();
     let listener = TcpListener::bind(config.listen_address)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen_address))?;
@@ -64,7 +65,7 @@ pub async fn run(flags: &Flags) -> anyhow::Result<()> {
         config.boosts_file.display(),
         config.evaluation_url
     );
-    server::serve(listener, sidecar, shutdown_signal()).await;
+    server::serve(listener, sidecar, shutdown).await;
     tracing::info!("gpa alerts stopped");
     Ok(())
 }
@@ -91,26 +92,40 @@ fn check_boosts_file(path: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Completes on SIGTERM (what Kubernetes sends) or ctrl-c.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
+/// A future that completes on SIGTERM (what Kubernetes sends) or ctrl-c
+/// (SIGINT). The handlers are installed by this call, not when the future is
+/// first polled, so a signal that arrives once the server says it listens
+/// always stops it cleanly.
+#[cfg(unix)]
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).ok();
+    let mut interrupt = signal(SignalKind::interrupt()).ok();
+    async move {
+        tokio::select! {
+            () = received(terminate.as_mut()) => {}
+            () = received(interrupt.as_mut()) => {}
+        }
+    }
+}
+
+/// Completes when `signal` is received; never without a handler.
+#[cfg(unix)]
+async fn received(signal: Option<&mut tokio::signal::unix::Signal>) {
+    match signal {
+        Some(signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
+/// A future that completes on ctrl-c.
+#[cfg(not(unix))]
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
     }
 }
