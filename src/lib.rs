@@ -25,6 +25,8 @@
 //! - [`state`]: the decay state kept between evaluations, saved atomically
 //!   under a bounded lock; [`leftovers`]: the temporary files an interrupted
 //!   save leaves, removed by the next one.
+//! - [`status`]: the evaluation status file the evaluate stage leaves for
+//!   `gpa alerts`' `/metrics`.
 //! - [`settings`]: flags, environment variables and aliases, resolved alike
 //!   by both stages.
 //! - [`logging`]: logs and explanations on stderr, never stdout.
@@ -56,4 +58,5 @@ pub mod settings;
 #[cfg(feature = "simulate")]
 pub mod simulate;
 pub mod state;
+pub mod status;
 pub mod yaml;

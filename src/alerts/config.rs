@@ -60,6 +60,11 @@ pub struct AlertsConfig {
     /// Without it, the token is read from the [`TOKEN_ENV`] variable.
     #[serde(default)]
     pub token_file: Option<PathBuf>,
+    /// The evaluation status file the evaluate stage writes on the shared
+    /// volume (its config's `statusFile`), exported on `/metrics`. Without
+    /// it, `/metrics` has the sidecar's own metrics only.
+    #[serde(default)]
+    pub status_file: Option<PathBuf>,
 }
 
 /// One rule: alerts whose labels match get a boost.

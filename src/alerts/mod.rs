@@ -14,11 +14,13 @@
 //! - [`server`]: the routes, the token check and the locked write.
 //! - [`connections`]: the accept loop, the connection limits and timeouts,
 //!   and the bounded shutdown.
+//! - [`metrics`]: `GET /metrics`, the autoscaler's own metrics.
 //!
 //! [`run`] ties them together for the `gpa` executable.
 
 pub mod config;
 pub mod connections;
+pub mod metrics;
 pub mod record;
 pub mod server;
 pub mod trigger;

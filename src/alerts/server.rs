@@ -28,6 +28,7 @@ use tokio::net::TcpListener;
 
 use super::config::{AlertsConfig, Rule};
 use super::connections::{self, Limits};
+use super::metrics;
 use super::record::{self, Changes};
 use super::trigger::{Requested, Trigger};
 use super::webhook;
@@ -51,6 +52,7 @@ pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 pub struct Sidecar {
     rules: Arc<Vec<Rule>>,
     boosts_file: PathBuf,
+    status_file: Option<PathBuf>,
     token: String,
     trigger: Trigger,
     writes: tokio::sync::Mutex<()>,
@@ -66,6 +68,7 @@ impl Sidecar {
         Ok(Sidecar {
             rules: Arc::new(config.rules.clone()),
             boosts_file: config.boosts_file.clone(),
+            status_file: config.status_file.clone(),
             token,
             trigger: Trigger::new(&config.evaluation_url)?,
             writes: tokio::sync::Mutex::new(()),
@@ -91,6 +94,7 @@ impl Sidecar {
         Router::new()
             .route(WEBHOOK_PATH, post(receive))
             .route("/healthz", get(|| async { "ok\n" }))
+            .route("/metrics", get(scrape))
             .with_state(Arc::new(self))
     }
 
@@ -131,6 +135,39 @@ pub async fn serve(
 ) {
     let limits = sidecar.limits;
     connections::serve(listener, sidecar.router(), limits, shutdown).await;
+}
+
+/// `GET /metrics`: the exposition ([`metrics::exposition`]), read off the
+/// async threads (it reads two files).
+async fn scrape(State(sidecar): State<Arc<Sidecar>>, headers: HeaderMap) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let open_metrics = metrics::wants_open_metrics(accept);
+    let now = (sidecar.clock)();
+    let worker = Arc::clone(&sidecar);
+    let text = tokio::task::spawn_blocking(move || {
+        metrics::exposition(&metrics::Sources {
+            status_file: worker.status_file.as_deref(),
+            boosts_file: &worker.boosts_file,
+            counts: worker.trigger.counts(),
+            rules: worker.rules.iter().map(|rule| rule.name.as_str()).collect(),
+            now,
+        })
+    })
+    .await;
+    match text {
+        Ok(text) if open_metrics => {
+            ([(header::CONTENT_TYPE, metrics::OPEN_METRICS)], text).into_response()
+        }
+        Ok(text) => (
+            [(header::CONTENT_TYPE, metrics::CLASSIC)],
+            metrics::classic(&text),
+        )
+            .into_response(),
+        Err(err) => answer(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("cannot build the metrics: {err}"),
+        ),
+    }
 }
 
 /// A plain-text answer of one line.

@@ -11,7 +11,7 @@
 //! many requests it served.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -30,6 +30,20 @@ pub enum Requested {
     Merged,
 }
 
+/// How many evaluations were asked for, merged and posted since the start
+/// (exported on `/metrics`).
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// Requests made ([`Trigger::request`]).
+    pub requested: AtomicU64,
+    /// Of those, requests merged into a pending evaluation.
+    pub merged: AtomicU64,
+    /// Evaluations the CPA answered with 2xx.
+    pub succeeded: AtomicU64,
+    /// Evaluations that failed (no answer, or not 2xx).
+    pub failed: AtomicU64,
+}
+
 /// The CPA's evaluation endpoint, and the queue of the one task that posts
 /// to it.
 #[derive(Debug, Clone)]
@@ -39,6 +53,7 @@ pub struct Trigger {
     pending: mpsc::Sender<()>,
     /// Requests not yet served by an evaluation that started.
     requests: Arc<AtomicUsize>,
+    counts: Arc<Counts>,
 }
 
 /// The client and the URL: one `POST`.
@@ -58,12 +73,24 @@ impl Trigger {
         };
         let (pending, queue) = mpsc::channel(1);
         let requests = Arc::new(AtomicUsize::new(0));
-        tokio::spawn(post_each(post.clone(), queue, Arc::clone(&requests)));
+        let counts = Arc::new(Counts::default());
+        tokio::spawn(post_each(
+            post.clone(),
+            queue,
+            Arc::clone(&requests),
+            Arc::clone(&counts),
+        ));
         Ok(Trigger {
             post,
             pending,
             requests,
+            counts,
         })
+    }
+
+    /// The counts since the start.
+    pub fn counts(&self) -> &Counts {
+        &self.counts
     }
 
     /// The URL it posts to.
@@ -75,11 +102,15 @@ impl Trigger {
     /// into the pending one. Never waits.
     pub fn request(&self) -> Requested {
         self.requests.fetch_add(1, Ordering::SeqCst);
+        self.counts.requested.fetch_add(1, Ordering::Relaxed);
         match self.pending.try_send(()) {
             Ok(()) => Requested::Queued,
             // Full: one is pending and serves this request too. Closed: the
             // task ended with the runtime; nothing can post any more.
-            Err(_) => Requested::Merged,
+            Err(_) => {
+                self.counts.merged.fetch_add(1, Ordering::Relaxed);
+                Requested::Merged
+            }
         }
     }
 
@@ -113,7 +144,12 @@ impl Post {
 
 /// The posting task: one evaluation per pending slot taken, serving every
 /// request made until it started; logs each outcome.
-async fn post_each(post: Post, mut queue: mpsc::Receiver<()>, requests: Arc<AtomicUsize>) {
+async fn post_each(
+    post: Post,
+    mut queue: mpsc::Receiver<()>,
+    requests: Arc<AtomicUsize>,
+    counts: Arc<Counts>,
+) {
     while queue.recv().await.is_some() {
         let served = requests.swap(0, Ordering::SeqCst);
         if served == 0 {
@@ -124,7 +160,14 @@ async fn post_each(post: Post, mut queue: mpsc::Receiver<()>, requests: Arc<Atom
             1 => String::new(),
             n => format!(" ({} merged into it while it was pending)", n - 1),
         };
-        match post.send().await {
+        let sent = post.send().await;
+        let counter = if sent.is_ok() {
+            &counts.succeeded
+        } else {
+            &counts.failed
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        match sent {
             Ok(status) => tracing::info!(
                 "the CPA ran the requested evaluation for {served} notification(s){merged} ({} answered {status})",
                 post.url

@@ -26,6 +26,7 @@ mod policy;
 pub mod rules;
 pub mod schedule;
 pub mod settings;
+mod status;
 
 pub use bounds::Bounds;
 pub(crate) use measure::judgeable;
@@ -60,6 +61,8 @@ pub struct Outcome {
     pub dry_run: bool,
     /// A discarded, unparseable state file, if there was one.
     pub warning: Option<String>,
+    /// The rule that decided.
+    pub rule: rules::Rule,
 }
 
 /// Why an evaluation failed; nothing was written.
@@ -161,6 +164,7 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
         explanation,
         dry_run,
         warning: loaded.warning,
+        rule: decision.rule,
     })
 }
 
@@ -313,7 +317,9 @@ pub fn main_with(
     stdin
         .read_to_end(&mut input)
         .context("cannot read stdin; expected the CPA evaluate JSON")?;
-    let outcome = run(&settings, &input, now)?;
+    let result = run(&settings, &input, now);
+    status::record(&settings, &input, &result, now);
+    let outcome = result?;
     tracing::info!("{}", outcome.explanation);
     let mut line = serde_json::to_string(&outcome.evaluation)?;
     line.push('\n');
