@@ -3,7 +3,9 @@
 //! outcome and time, and for a run that answered its decision and each
 //! target's figure. Read back from the run's own inputs after it ended, so
 //! the decision itself is untouched. A run whose config cannot be read does
-//! not know where the file is: its stale heartbeat shows it.
+//! not know where the file is, and a file whose folder does not exist (no
+//! shared volume, as with a missing boosts file) is not written: the
+//! sidecar's stale heartbeat shows both.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -41,6 +43,17 @@ pub(super) fn record(
     let Some(path) = &config.status_file else {
         return;
     };
+    // like a missing boosts file: no shared volume, no sidecar to read it
+    if path
+        .parent()
+        .is_some_and(|folder| !folder.as_os_str().is_empty() && !folder.is_dir())
+    {
+        tracing::debug!(
+            "status file '{}': its folder does not exist; not written",
+            path.display()
+        );
+        return;
+    }
     let targeted: Vec<String> = config.targets.iter().map(Target::request_key).collect();
     let request = cpa::parse_evaluate_input_for(stdin, Keep::Only(&targeted)).ok();
     if request.as_ref().is_some_and(|r| r.run_type.is_dry_run())
