@@ -331,3 +331,27 @@ fn sidecar_metrics(registry: &mut Registry, sources: &Sources) {
         posted,
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_classic_format_names_a_counter_family_with_total_and_drops_unit_and_eof() {
+        let open = "# HELP gpa_x Things done.\n# TYPE gpa_x counter\ngpa_x_total{a=\"b\"} 3\n\
+                    # HELP gpa_t When.\n# TYPE gpa_t_seconds gauge\n# UNIT gpa_t_seconds seconds\ngpa_t_seconds 1.5\n# EOF\n";
+        assert_eq!(
+            classic(open),
+            "# HELP gpa_x_total Things done.\n# TYPE gpa_x_total counter\ngpa_x_total{a=\"b\"} 3\n\
+             # HELP gpa_t When.\n# TYPE gpa_t_seconds gauge\ngpa_t_seconds 1.5\n"
+        );
+    }
+
+    #[test]
+    fn prometheus_gets_open_metrics_and_other_clients_the_classic_format() {
+        let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert!(wants_open_metrics(Some(prometheus)));
+        assert!(!wants_open_metrics(Some("*/*")));
+        assert!(!wants_open_metrics(None));
+    }
+}

@@ -3,7 +3,7 @@
 //! payload, applies it to the boosts file under one in-process lock (load,
 //! [`record::apply`], atomic save) and asks the CPA to evaluate when a
 //! floor changed ([`Trigger::request`], which merges requests); `GET
-//! /healthz` answers `ok`. One log line per notification says what it did,
+//! /healthz` answers `ok`; `GET /metrics` serves [`metrics::exposition`]. One log line per notification says what it did,
 //! every outside value in it escaped and shortened.
 //!
 //! Answers: 200 with that line; 401 (bad or missing token), 400 (bad
