@@ -561,14 +561,24 @@ mod tests {
                 ready_replicas: 3,
                 at_unix_ms: 1_700_000_001_250,
             }),
+            added_replicas: Some(AddedReplicas {
+                replicas: 2,
+                at_unix_seconds: 1_700_000_000,
+            }),
+            last_ready_replicas: Some(3),
             ..sample()
         };
         let text = serde_json::to_string(&full).unwrap();
         assert_eq!(
             text,
-            "{\"runsSinceChange\":2,\"lastSeenReplicas\":3,\"lastTargetReplicas\":4,\"lastScaleUpUnixSeconds\":1700000000,\"consecutiveFailedRuns\":2,\"decayedFromReplicas\":5,\"runsSinceDecay\":1,\"decayFloorReplicas\":4,\"decayFloorRunsLeft\":7,\"decayBackoffRuns\":8,\"settlingReplicas\":4,\"lastMiss\":{\"target\":0,\"ms\":986,\"readyReplicas\":3,\"atUnixMs\":1700000001250}}"
+            "{\"runsSinceChange\":2,\"lastSeenReplicas\":3,\"lastTargetReplicas\":4,\"lastScaleUpUnixSeconds\":1700000000,\"consecutiveFailedRuns\":2,\"decayedFromReplicas\":5,\"runsSinceDecay\":1,\"decayFloorReplicas\":4,\"decayFloorRunsLeft\":7,\"decayBackoffRuns\":8,\"settlingReplicas\":4,\"lastMiss\":{\"target\":0,\"ms\":986,\"readyReplicas\":3,\"atUnixMs\":1700000001250},\"addedReplicas\":{\"replicas\":2,\"atUnixSeconds\":1700000000},\"lastReadyReplicas\":3}"
         );
         assert_eq!(serde_json::from_str::<DecayState>(&text).unwrap(), full);
+        // both ways: a key this version does not know (one a later version
+        // writes) is ignored, as the versions before this one ignore the
+        // keys it added
+        let later = text.replace("}}", "},\"aKeyFromLater\":{\"x\":1}}");
+        assert_eq!(serde_json::from_str::<DecayState>(&later).unwrap(), full);
         let ours_before: DecayState = serde_json::from_str(
             "{\"runsSinceChange\":2,\"lastSeenReplicas\":3,\"lastTargetReplicas\":4,\"lastScaleUpUnixSeconds\":1700000000}",
         )
@@ -582,6 +592,25 @@ mod tests {
                 ..DecayState::default()
             }
         );
+    }
+
+    #[test]
+    fn added_replicas_are_young_within_the_allowance_and_add_up() {
+        let state = DecayState {
+            added_replicas: Some(AddedReplicas {
+                replicas: 2,
+                at_unix_seconds: 1000,
+            }),
+            ..DecayState::default()
+        };
+        assert_eq!(state.young_replicas(1119, 120), 2);
+        assert_eq!(state.young_replicas(1120, 120), 0, "the allowance is over");
+        assert_eq!(state.young_replicas(900, 120), 2, "a clock stepped back");
+        let more = state.added_after(4, 6, 1060, 120).unwrap();
+        assert_eq!((more.replicas, more.at_unix_seconds), (4, 1060));
+        let fresh = state.added_after(4, 5, 1200, 120).unwrap();
+        assert_eq!((fresh.replicas, fresh.at_unix_seconds), (1, 1200));
+        assert_eq!(state.added_after(4, 3, 1060, 120), state.added_replicas);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::evaluate::backlog::{self, Backlog};
 use crate::evaluate::config::EvaluationConfig;
 use crate::evaluate::decision::Observed;
 use crate::evaluate::measure::{Measurement, round};
-use crate::evaluate::memory::Memory;
+use crate::evaluate::memory::{Memory, Settle};
 use crate::report::LatencyReport;
 use crate::state::{DecayState, LastMiss};
 
@@ -117,6 +117,8 @@ pub(crate) struct Facts<'a> {
     pub external_change: bool,
     /// The failed-decay memory, aged by this run.
     pub memory: Memory,
+    /// The settle hold after our last scale-up.
+    pub settle: Settle,
     /// The missed target's figure then and now, with the same ready count.
     pub backlog: Option<Backlog>,
     /// Seconds since the last scale-up while `scaleUp.cooldownSeconds` runs.
@@ -209,6 +211,7 @@ impl<'a> Facts<'a> {
             worst_ratio_to_limit,
             external_change,
             memory: Memory::recall(config, state, external_change),
+            settle: Settle::recall(state),
             backlog,
             cooldown_elapsed,
             pending_decay,

@@ -14,6 +14,9 @@
 //! decay period after it, a miss at the restored count with every replica
 //! ready (known from the resource's status) holds while that queue drains,
 //! instead of scaling up on the backlog.
+//!
+//! The settle hold ([`Settle`]) is the other memory a run leaves: after our
+//! scale-up, whether its replicas have all been ready in a run yet.
 
 use crate::evaluate::config::EvaluationConfig;
 use crate::state::DecayState;
@@ -35,6 +38,50 @@ pub(crate) enum Step {
     ScaleUp,
     /// Anything else: a hold, quiet or not.
     Hold,
+}
+
+impl Step {
+    /// What the run did once the limits applied: a decay the limits turned
+    /// into a hold (or a rise) is no decay to watch.
+    pub fn landed(self, current: u32, target: u32) -> Step {
+        match self {
+            Step::Decay if target >= current => Step::Hold,
+            step => step,
+        }
+    }
+}
+
+/// The settle hold: after our scale-up (with readiness known), the first
+/// run in which all its replicas are ready may still measure the queue
+/// built before they served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Settle {
+    /// No scale-up of ours is awaited.
+    Idle,
+    /// Our scale-up to `replicas` is awaited: its replicas have not all
+    /// been ready in a run yet.
+    Awaiting {
+        /// The count of that scale-up.
+        replicas: u32,
+    },
+}
+
+impl Settle {
+    /// The settle hold `state` holds.
+    pub fn recall(state: &DecayState) -> Settle {
+        match state.settling_replicas {
+            Some(replicas) => Settle::Awaiting { replicas },
+            None => Settle::Idle,
+        }
+    }
+
+    /// The state's `settlingReplicas`.
+    pub fn replicas(self) -> Option<u32> {
+        match self {
+            Settle::Awaiting { replicas } => Some(replicas),
+            Settle::Idle => None,
+        }
+    }
 }
 
 /// Our last decay, while a miss can still show it went too far.

@@ -3,7 +3,7 @@
 //! lost endpoints) or when a failure is only counted.
 
 use crate::evaluate::facts::Facts;
-use crate::evaluate::memory::Step;
+use crate::evaluate::memory::{Settle, Step};
 use crate::state::DecayState;
 
 /// What answered this run, as far as the state is concerned.
@@ -110,33 +110,35 @@ fn judged(facts: &Facts, step: Step, answered: &DecayState, target: u32) -> Deca
             state.last_scale_up_unix_seconds
         },
         consecutive_failed_runs: 0,
-        settling_replicas: settling_after(facts, target),
+        settling_replicas: settle_after(facts, target).replicas(),
         last_miss: facts.last_miss,
         last_ready_replicas: facts.replicas.ready,
         ..*answered
     };
-    let step = match step {
-        Step::Decay if target >= current => Step::Hold,
-        step => step,
-    };
+    let step = step.landed(current, target);
     facts
         .memory
         .remember(step, !facts.missed, current, &mut next);
     next
 }
 
-/// The count whose replicas the next run waits to see all ready: the count
-/// of a scale-up answered now (with readiness known), else the one still
-/// awaited while replicas start.
-fn settling_after(facts: &Facts, target: u32) -> Option<u32> {
+/// The settle hold the next run sees: awaiting the count of a scale-up
+/// answered now (with readiness known), else still awaiting the one whose
+/// replicas are starting.
+fn settle_after(facts: &Facts, target: u32) -> Settle {
     let current = facts.current();
-    facts.replicas.ready?;
-    if target > current {
-        return Some(target);
+    if facts.replicas.ready.is_none() {
+        return Settle::Idle;
     }
-    facts
-        .state
-        .settling_replicas
-        .filter(|&count| count == current && !facts.external_change)
-        .filter(|_| facts.replicas.starting > 0)
+    if target > current {
+        return Settle::Awaiting { replicas: target };
+    }
+    match facts.settle {
+        Settle::Awaiting { replicas }
+            if replicas == current && !facts.external_change && facts.replicas.starting > 0 =>
+        {
+            facts.settle
+        }
+        _ => Settle::Idle,
+    }
 }

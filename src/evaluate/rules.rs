@@ -11,7 +11,7 @@
 use crate::evaluate::backlog::Backlog;
 use crate::evaluate::config::ScaleUpPolicy;
 use crate::evaluate::facts::Facts;
-use crate::evaluate::memory::Step;
+use crate::evaluate::memory::{Settle, Step};
 use crate::evaluate::policy::{cap, decay_size, scale_up};
 use crate::report::Trend;
 
@@ -350,7 +350,10 @@ fn draining(facts: &Facts) -> Option<String> {
 /// report's `trend` saw hold steady or rise through the run (early stop's
 /// slope): that queue is not draining.
 fn settling(facts: &Facts) -> bool {
-    facts.state.settling_replicas == Some(facts.current())
+    facts.settle
+        == (Settle::Awaiting {
+            replicas: facts.current(),
+        })
         && !facts.external_change
         && facts.replicas.ready.is_some()
         && facts.replicas.starting == 0
