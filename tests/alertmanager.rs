@@ -298,13 +298,17 @@ async fn a_real_alertmanager_s_firing_alert_boosts_the_floor_and_its_resolution_
         (boost.alert.as_str(), boost.min_replicas),
         ("HighLatency", Some(6))
     );
-    assert!(
-        log.lock()
-            .unwrap()
-            .contains("notification from receiver 'gpa-alerts' (1 alert(s)): recorded boost"),
-        "{}",
-        log.lock().unwrap()
-    );
+    // the line is logged just after the file is written
+    let logged = |text: &'static str| {
+        let log = Arc::clone(&log);
+        move || log.lock().unwrap().contains(text)
+    };
+    wait_for(
+        "the notification's line",
+        &log,
+        logged("notification from receiver 'gpa-alerts' (1 alert(s)): recorded boost"),
+    )
+    .await;
     let (answer, line) = evaluate(&config);
     assert_eq!(answer, "{\"targetReplicas\":6}\n", "{line}");
     assert!(
@@ -324,11 +328,7 @@ async fn a_real_alertmanager_s_firing_alert_boosts_the_floor_and_its_resolution_
         BoostsFile::load(&boosts).is_ok_and(|file| file.boosts.is_empty())
     })
     .await;
-    assert!(
-        log.lock().unwrap().contains("(alert resolved)"),
-        "{}",
-        log.lock().unwrap()
-    );
+    wait_for("the resolution's line", &log, logged("(alert resolved)")).await;
     let (answer, line) = evaluate(&config);
     assert_eq!(answer, "{\"targetReplicas\":4}\n", "{line}");
     assert!(
