@@ -34,6 +34,9 @@ pub const MAX_LABEL_NAME_BYTES: usize = 256;
 /// Longest label value accepted, in bytes.
 pub const MAX_LABEL_VALUE_BYTES: usize = 4096;
 
+/// Longest part of a parse error quoted from the payload, in characters.
+const MAX_MESSAGE_CHARS: usize = 200;
+
 /// One webhook notification: a group of alerts Alertmanager routed to the
 /// receiver.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -100,9 +103,12 @@ pub struct PayloadError(pub String);
 /// Parses a webhook body. The error names the key path at fault
 /// (`alerts[0].status`) and what was expected.
 pub fn parse(body: &[u8]) -> Result<Notification, PayloadError> {
-    let not_a_notification = |err| {
+    // serde's messages quote the values sent (`unknown variant ...`), and a
+    // key path names the keys sent: both escaped and shortened
+    let not_a_notification = |err: serde_json::Error| {
         PayloadError(format!(
-            "payload is not an Alertmanager webhook notification: {err}"
+            "payload is not an Alertmanager webhook notification: {}",
+            one_line(&err.to_string(), MAX_MESSAGE_CHARS)
         ))
     };
     let mut json = serde_json::Deserializer::from_slice(body);
@@ -113,7 +119,11 @@ pub fn parse(body: &[u8]) -> Result<Notification, PayloadError> {
             if path == "." || path == "?" {
                 not_a_notification(inner)
             } else {
-                PayloadError(format!("payload field '{path}': {inner}"))
+                PayloadError(format!(
+                    "payload field '{}': {}",
+                    one_line(&path, MAX_MESSAGE_CHARS),
+                    one_line(&inner.to_string(), MAX_MESSAGE_CHARS)
+                ))
             }
         })?;
     json.end().map_err(not_a_notification)?;
@@ -274,11 +284,28 @@ mod tests {
                 &format!("{FIRING} x"),
                 "payload is not an Alertmanager webhook notification: trailing characters",
             ),
+            (
+                &FIRING.replacen(
+                    r#""status": "firing","#,
+                    r#""status": "a\n ERROR forged","#,
+                    1,
+                ),
+                "payload field 'status': unknown variant `a\\n ERROR forged`",
+            ),
+            (
+                &FIRING.replacen(
+                    r#""status": "firing","#,
+                    &format!(r#""status": "{}","#, "x".repeat(5000)),
+                    1,
+                ),
+                "payload field 'status': unknown variant `xxx",
+            ),
         ];
         for (body, want) in cases {
             let got = parse(body.as_bytes()).unwrap_err().to_string();
             assert!(got.starts_with(want), "got:  {got}\nwant: {want}");
             assert!(!got.contains('\n'), "{got}");
+            assert!(got.len() < 600, "{got}");
         }
     }
 }
