@@ -18,6 +18,10 @@ use super::webhook::{Alert, Notification, Status};
 use crate::boosts::{Boost, BoostsFile, MAX_BOOSTS, MAX_NAME_CHARS};
 use crate::escape::one_line;
 
+/// Boosts named one by one in a line, per kind of change; the rest are
+/// counted, so the line stays short however large the notification.
+pub const MAX_LISTED: usize = 10;
+
 /// What [`apply`] changed, for the log line and the response.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Changes {
@@ -59,12 +63,18 @@ impl fmt::Display for Changes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = Vec::new();
         for (verb, list) in [("recorded", &self.recorded), ("refreshed", &self.refreshed)] {
-            for (id, floor, expires) in list {
+            for (id, floor, expires) in list.iter().take(MAX_LISTED) {
                 parts.push(format!("{verb} boost {id} ({floor} until {expires})"));
             }
+            if let Some(more) = list.len().checked_sub(MAX_LISTED).filter(|&n| n > 0) {
+                parts.push(format!("{verb} {more} more boost(s)"));
+            }
         }
-        for id in &self.ended {
+        for id in self.ended.iter().take(MAX_LISTED) {
             parts.push(format!("ended boost {id} (alert resolved)"));
+        }
+        if let Some(more) = self.ended.len().checked_sub(MAX_LISTED).filter(|&n| n > 0) {
+            parts.push(format!("ended {more} more boost(s) (alerts resolved)"));
         }
         if self.pruned > 0 {
             parts.push(format!("pruned {} expired boost(s)", self.pruned));
@@ -408,6 +418,9 @@ mod tests {
             .collect();
         let changes = apply(&mut file, &notification(alerts), &rules(), now);
         assert_eq!((file.boosts.len(), changes.refused), (MAX_BOOSTS, 5));
+        let line = changes.to_string();
+        assert!(line.contains("recorded 990 more boost(s)"), "{line}");
+        assert!(line.len() < 2000, "one short line: {} bytes", line.len());
         assert!(
             changes
                 .to_string()
