@@ -29,7 +29,6 @@ pub mod settings;
 mod status;
 
 pub use bounds::Bounds;
-pub(crate) use measure::judgeable;
 pub use settings::{Args, DEFAULT_CONFIG_PATH, DEFAULT_STATE_PATH, Settings};
 
 use std::collections::BTreeMap;
