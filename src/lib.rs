@@ -25,7 +25,8 @@
 //! - [`state`]: the decay state kept between evaluations, saved atomically
 //!   under a bounded lock.
 //! - [`settings`]: flags, environment variables and aliases, resolved alike
-//!   by both stages.
+//!   by both stages; [`setting_names`]: every setting name, in one table, and
+//!   the near misses of them that are warned about or refused.
 //! - [`logging`]: logs and explanations on stderr, never stdout.
 //! - [`yaml`]: YAML parse errors as one line with file line and column.
 //! - `simulate` (cargo feature `simulate`, on by default): `gpa simulate`, the
@@ -47,6 +48,7 @@ pub mod logging;
 pub mod metric;
 pub mod report;
 pub mod scenario;
+pub mod setting_names;
 pub mod settings;
 #[cfg(feature = "simulate")]
 pub mod simulate;

@@ -285,6 +285,7 @@ pub fn main_with(
     mut stdout: impl Write,
 ) -> anyhow::Result<()> {
     logging::init("info");
+    crate::setting_names::warn_near_misses(crate::setting_names::Stage::Evaluate);
     let settings = Settings::resolve(args, env, CpaFileBounds::load)?;
     for warning in &settings.warnings {
         tracing::warn!("{warning}");

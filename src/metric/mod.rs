@@ -100,9 +100,9 @@ fn replicas_of(resource: &Resource) -> Result<u32, StageError> {
 
 /// Reads the CA certificate file (PEM, one or more certificates).
 fn read_ca_certificates(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
-    let pem = std::fs::read(path).with_context(|| {
-        format!(
-            "setting gooseCaCertPath '{}': cannot read it",
+    let pem = std::fs::read(path).map_err(|err| {
+        anyhow::anyhow!(
+            "setting gooseCaCertPath '{}': cannot read it: {err}; expected a readable PEM CA certificate file",
             path.display()
         )
     })?;
@@ -354,6 +354,7 @@ where
         return Ok(()); // --help or --version, printed by clap
     };
     crate::logging::init(DEFAULT_LOG_FILTER);
+    crate::setting_names::warn_near_misses(crate::setting_names::Stage::Metric);
     let mut guard = StdoutGuard::install().context("redirecting stdout during the load test")?;
     let env = |name: &str| std::env::var(name).ok();
     let report = run_stage(&args, compiled(), env, std::io::stdin().lock())?;

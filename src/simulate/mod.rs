@@ -101,12 +101,12 @@ pub enum SimulateError {
     #[error(transparent)]
     Profile(#[from] ProfileError),
     /// A file of the output folder could not be written or removed.
-    #[error("writing '{path}' failed: {source}")]
+    #[error("writing '{path}' failed: {error}; expected a writable output folder (--output-dir)")]
     Output {
         /// The file or folder.
         path: PathBuf,
-        /// The operating system's error.
-        source: std::io::Error,
+        /// The operating system's error (said once: not a chained source).
+        error: std::io::Error,
     },
     /// The simulated service could not listen on 127.0.0.1.
     #[error("starting the simulated service on 127.0.0.1 failed: {0}")]
