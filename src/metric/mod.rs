@@ -28,7 +28,7 @@ use goose::goose::Scenario;
 use crate::cpa::{self, Resource};
 use crate::load_test::{self, LoadTestSettings, StdoutGuard};
 use crate::report::{LatencyReport, ReportWithShadow};
-use crate::scenario::{NoResponseCauses, ScenarioFile};
+use crate::scenario::{NoResponseCauses, ScenarioFile, coverage};
 
 pub use run_time::{MAX_RUN_TIME_SECONDS, parse_run_time};
 pub use settings::{
@@ -226,6 +226,36 @@ fn load_early_stop(setting: Option<&EarlyStopSetting>) -> anyhow::Result<Option<
     Ok(Some(stop))
 }
 
+/// The evaluation config early stop reads, when there is one (and its
+/// path), once checked against the scenario file: a target on a request the
+/// scenario never sends is an error before anything runs
+/// ([`coverage::check_before_run`]).
+fn check_targets_sent(
+    settings: &Settings,
+    has_compiled: bool,
+    env: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Option<(EvaluationConfig, PathBuf)>> {
+    let Some(setting) = &settings.early_stop else {
+        return Ok(None);
+    };
+    let path = setting.evaluation_config.path();
+    if matches!(setting.evaluation_config, ScenarioFileSetting::Default(_)) && !path.exists() {
+        return Ok(None);
+    }
+    let config = EvaluationConfig::load(path)?;
+    let scenario = settings.scenario_file.path();
+    let file_used =
+        matches!(settings.scenario_file, ScenarioFileSetting::Explicit(_)) || scenario.exists();
+    coverage::check_before_run(
+        &config,
+        path,
+        file_used.then_some(scenario),
+        has_compiled,
+        env,
+    )?;
+    Ok(Some((config, path.to_owned())))
+}
+
 /// Runs the whole stage once and returns the report (with the shadow in
 /// shadow mode); the JSON goes to `guard` by the caller. `stdin` is read
 /// only without `--replicas`.
@@ -249,7 +279,9 @@ pub fn run_stage(
     if let Some(path) = &settings.ca_cert_path {
         settings.load_test.tls.ca_certificates = read_ca_certificates(path)?;
     }
+    let has_compiled = !compiled.is_empty();
     let (scenarios, causes) = collect_scenarios(&settings.scenario_file, compiled, env)?;
+    let targets = check_targets_sent(&settings, has_compiled, env)?;
     if replicas == 0 {
         tracing::info!("current replicas 0: no load test");
         return Ok(LatencyReport::empty(0).into());
@@ -306,6 +338,11 @@ pub fn run_stage(
             (run.metrics, report)
         }
     };
+    if let Some((config, path)) = targets.as_ref().filter(|_| has_compiled) {
+        for line in coverage::unmeasured_after_run(config, path, &report.report) {
+            tracing::warn!("{line}");
+        }
+    }
     for line in load_test::failure_summary(&load_test::goose_errors(&metrics), &causes.counts()) {
         tracing::warn!("{line}");
     }

@@ -9,6 +9,7 @@
 //! and never sit in the file; their values are marked sensitive and never logged.
 //! See `docs/scenarios.md` for the reference.
 
+pub mod coverage;
 mod request;
 
 use std::collections::BTreeMap;

@@ -39,6 +39,9 @@ pub struct CompareRow {
     pub reversals: u32,
     /// Intervals in which a stage failed (nothing scaled).
     pub skipped_intervals: u32,
+    /// The signal that ended this run early (and the comparison with it:
+    /// the configs after it were not run); `null` for a whole run.
+    pub interrupted_by: Option<super::interrupt::Interruption>,
 }
 
 impl CompareRow {
@@ -54,6 +57,7 @@ impl CompareRow {
             reaction_seconds: summary.reaction_seconds,
             reversals: summary.reversals,
             skipped_intervals: summary.skipped_intervals,
+            interrupted_by: summary.interrupted_by,
         }
     }
 }
@@ -79,10 +83,16 @@ pub async fn run(settings: &Settings) -> Result<Vec<CompareRow>, SimulateError> 
             config.display(),
             one.output_dir.display()
         );
-        let Finished { summary, seconds } = super::run_recorded(&one).await?;
+        let Finished {
+            summary, seconds, ..
+        } = super::run_recorded(&one).await?;
         end = end.max(summary.profile_seconds);
         rows.push(CompareRow::new(config, &summary, one.output_dir));
         lines.push((name, seconds));
+        if summary.interrupted {
+            // The configs not run yet are left out; the chart shows the rest.
+            break;
+        }
     }
     let path = settings.output_dir.join("compare.svg");
     let svg = render(&lines, end)?;

@@ -76,6 +76,15 @@ impl IntervalOutcome {
             IntervalOutcome::DryRun => "dryRun",
         }
     }
+
+    /// Did the interval decide a replica count (applied or, on a dry run,
+    /// only shown)?
+    pub fn decided(self) -> bool {
+        matches!(
+            self,
+            IntervalOutcome::Scaled | IntervalOutcome::Unchanged | IntervalOutcome::DryRun
+        )
+    }
 }
 
 /// One CPA interval: the metric stage, the evaluate stage, the scaling.
@@ -242,6 +251,17 @@ pub struct Summary {
     pub intervals: u32,
     /// Intervals in which a stage failed or timed out (nothing scaled).
     pub skipped_intervals: u32,
+    /// Intervals that decided a replica count (scaled, unchanged or a dry
+    /// run). With none, the summary makes no claim about the target:
+    /// `replicaSecondsRatio`, `secondsOverTarget` and `reactionSeconds` are
+    /// `null`.
+    pub decided_intervals: u32,
+    /// True when SIGINT or SIGTERM ended the run before its profile did:
+    /// every figure covers only the seconds run.
+    pub interrupted: bool,
+    /// The signal that ended the run early, `SIGINT` or `SIGTERM`; `null`
+    /// for a run that finished its profile.
+    pub interrupted_by: Option<super::interrupt::Interruption>,
     /// Changes of the replica count.
     pub scale_events: u32,
     /// Changes upwards.
@@ -388,6 +408,10 @@ pub fn summarize(run: Recording<'_>, files: OutputFiles) -> Summary {
             .map(|second| second_over_target(target, second))
             .collect()
     });
+    let decided_intervals = intervals.iter().filter(|i| i.outcome.decided()).count() as u32;
+    // A run that decided nothing says nothing about how the autoscaler met
+    // the target.
+    let over = over.filter(|_| decided_intervals > 0);
     let seconds_over_target = over
         .as_ref()
         .map(|over| over.iter().filter(|o| **o).count() as u32);
@@ -403,6 +427,9 @@ pub fn summarize(run: Recording<'_>, files: OutputFiles) -> Summary {
             .iter()
             .filter(|i| i.outcome == IntervalOutcome::Skipped)
             .count() as u32,
+        decided_intervals,
+        interrupted: false,
+        interrupted_by: None,
         scale_events: scale_ups + scale_downs,
         scale_ups,
         scale_downs,
@@ -412,7 +439,7 @@ pub fn summarize(run: Recording<'_>, files: OutputFiles) -> Summary {
         replica_seconds: tenths(replica_seconds),
         oracle_replica_seconds: oracle_replica_seconds.map(tenths),
         replica_seconds_ratio: oracle_replica_seconds
-            .filter(|oracle| *oracle > 0.0)
+            .filter(|oracle| *oracle > 0.0 && decided_intervals > 0)
             .map(|oracle| (replica_seconds / oracle * 100.0).round() / 100.0),
         target: run.target.cloned(),
         seconds_over_target,
