@@ -185,18 +185,24 @@ pub fn probe_load(scenarios: &[Scenario], users: usize) -> ProbeLoad {
 }
 
 fn log_probe_load(load: &LoadTestSettings, scenarios: &[Scenario]) {
-    let run_s = load.run_time.as_secs();
-    match probe_load(scenarios, load.users) {
-        ProbeLoad::AtMost(per_second) => tracing::info!(
-            "probe load: at most {per_second:.1} requests/s ({} users, each waiting between requests), \
+    tracing::info!("{}", probe_load_line(load.users, load.run_time, scenarios));
+}
+
+/// The line saying what load the probe adds, with this run's figures: its
+/// users, run time and (back to back) what they send at a 50 ms response.
+fn probe_load_line(users: usize, run_time: Duration, scenarios: &[Scenario]) -> String {
+    let run_s = run_time.as_secs();
+    match probe_load(scenarios, users) {
+        ProbeLoad::AtMost(per_second) => format!(
+            "probe load: at most {per_second:.1} requests/s ({users} users, each waiting between requests), \
              about {:.0} requests in the {run_s} s run, added to the service's own traffic",
-            load.users,
             per_second * run_s as f64
         ),
-        ProbeLoad::BackToBack(name) => tracing::info!(
+        ProbeLoad::BackToBack(name) => format!(
             "probe load: scenario '{name}' has no waitTime, so its users send requests back to back: \
-             users / response time requests/s (10 users at 50 ms: 200 requests/s) for {run_s} s, \
-             added to the service's own traffic; set waitTime to probe more lightly"
+             users / response time requests/s ({users} users at 50 ms: {} requests/s) for {run_s} s, \
+             added to the service's own traffic; set waitTime to probe more lightly",
+            users * 20
         ),
     }
 }
@@ -405,6 +411,24 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_probe_load_line_gives_this_run_s_users() {
+        let back_to_back = [Scenario::new("probe")];
+        let line = probe_load_line(2, Duration::from_secs(3), &back_to_back);
+        assert!(
+            line.contains("(2 users at 50 ms: 40 requests/s) for 3 s"),
+            "{line}"
+        );
+        let waiting = [Scenario::new("probe")
+            .set_wait_time(Duration::from_millis(100), Duration::from_millis(300))
+            .unwrap()];
+        let line = probe_load_line(4, Duration::from_secs(2), &waiting);
+        assert!(
+            line.starts_with("probe load: at most 20.0 requests/s (4 users, each waiting"),
+            "{line}"
+        );
+    }
 
     fn no_env(_: &str) -> Option<String> {
         None

@@ -243,6 +243,7 @@ mod tests {
             reaction_seconds: None,
             reversals: 1,
             skipped_intervals: 0,
+            interrupted_by: None,
         }
     }
 

@@ -643,10 +643,11 @@ mod tests {
         let traffic = [second(&[10.04, 20.0], 0), second(&[200.0], 1)];
         let changes = [(0.0, 1), (1.2345, 3), (1.9, 2)];
         let target = target(TargetKind::Mean, 100.0);
+        let decided = [interval(0, 1, IntervalOutcome::Scaled, 3)];
         let summary = summarize(
             Recording {
                 run_type: RunType::Api,
-                intervals: &[],
+                intervals: &decided,
                 changes: &changes,
                 traffic: &traffic,
                 target: Some(&target),
@@ -683,6 +684,31 @@ mod tests {
         let json = serde_json::to_value(&summary).unwrap();
         assert_eq!(json["runType"], "api");
         assert_eq!(json["runSeconds"].to_string(), "140.0");
+        assert_eq!(json["decidedIntervals"], 1);
+        assert_eq!(json["interrupted"], false);
+        assert!(json["interruptedBy"].is_null());
+
+        // The same run with its one interval skipped decided nothing: the
+        // summary says nothing of the target.
+        let skipped = [interval(0, 1, IntervalOutcome::Skipped, 1)];
+        let summary = summarize(
+            Recording {
+                run_type: RunType::Api,
+                intervals: &skipped,
+                changes: &changes,
+                traffic: &traffic,
+                target: Some(&target),
+                oracle: &[1, 2],
+                end_seconds: 2.0,
+                run_seconds: 140.0,
+            },
+            OutputFiles::default(),
+        );
+        assert_eq!(summary.decided_intervals, 0);
+        assert_eq!(summary.seconds_over_target, None);
+        assert_eq!(summary.replica_seconds_ratio, None);
+        assert_eq!(summary.reaction_seconds, None);
+        assert_eq!(summary.oracle_replica_seconds, Some(3.0));
     }
 
     fn interval(index: usize, replicas: u32, outcome: IntervalOutcome, to: u32) -> IntervalRecord {
