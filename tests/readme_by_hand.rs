@@ -35,13 +35,15 @@ fn the_readme_s_by_hand_commands_run_as_written() {
         block.contains("BIND_ADDRESS=127.0.0.1 fibonacci-service &"),
         "the example service is started on 127.0.0.1:\n{block}"
     );
-    assert!(!block.contains("--release"), "the debug build will do:\n{block}");
+    assert!(
+        !block.contains("--release"),
+        "the debug build will do:\n{block}"
+    );
     let dir = tempfile::tempdir().unwrap();
     // Stops the background service whatever happens; fails on the first
     // failing command, as a reader would stop.
-    let script = format!(
-        "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n{block}"
-    );
+    let script =
+        format!("set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n{block}");
     let output = assert_cmd::Command::new("bash")
         .arg("-c")
         .arg(&script)
@@ -54,7 +56,10 @@ fn the_readme_s_by_hand_commands_run_as_written() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
     let answers: Vec<serde_json::Value> = stdout
         .lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|err| panic!("{line}: {err}")))
@@ -63,7 +68,11 @@ fn the_readme_s_by_hand_commands_run_as_written() {
     // The bundled input misses its target: 3 -> 4, as the comment says.
     assert_eq!(answers[0], serde_json::json!({"targetReplicas": 4}));
     // Against the local service the 7 ms target is met: the 2 replicas hold.
-    assert_eq!(answers[1], serde_json::json!({"targetReplicas": 2}), "{stderr}");
+    assert_eq!(
+        answers[1],
+        serde_json::json!({"targetReplicas": 2}),
+        "{stderr}"
+    );
     // The probe was as light as the comment says: about 15 requests.
     let measured = stderr
         .lines()
