@@ -54,6 +54,10 @@ pub mod metric {
     pub const MIN_RUN_TIME: Setting = Setting::new("min-run-time", "gooseMinRunTime");
     /// `--min-requests`, `gooseMinRequests`.
     pub const MIN_REQUESTS: Setting = Setting::new("min-requests", "gooseMinRequests");
+    /// `--state`, `decayInfoFilePath`: the evaluate stage's state, read only.
+    pub const STATE: Setting = Setting::new("state", "decayInfoFilePath");
+    /// `--now`, `gpaNow`: the instant the run starts.
+    pub const NOW: Setting = Setting::new("now", "gpaNow");
 
     /// The Locust Pod Autoscaler's locustfile setting. A locustfile cannot
     /// run here, so setting it is an error rather than silently ignored.
@@ -74,6 +78,8 @@ pub mod metric {
         CONFIDENCE,
         MIN_RUN_TIME,
         MIN_REQUESTS,
+        STATE,
+        NOW,
     ];
 }
 
@@ -396,7 +402,7 @@ mod tests {
             (Stage::Metric, "apiConfig", None),
             // Another stage's near miss is that stage's to report.
             (Stage::Evaluate, "gooseUser", None),
-            (Stage::Metric, "decayInfoFile", None),
+            (Stage::Metric, "lockTimeoutMS", None),
             // What a pod's environment holds besides.
             (Stage::Metric, "HOSTNAME", None),
             (Stage::Metric, "HOME", None),

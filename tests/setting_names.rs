@@ -56,8 +56,8 @@ fn a_metric_stage_warns_about_a_near_miss_of_its_own_settings_only() {
         .env("gooseHots", "http://127.0.0.1:9")
         // The evaluate stage's settings and their slips are not the metric
         // stage's to report.
-        .env("decayInfoFilePath", "/tmp/d.json")
-        .env("decayInfoFile", "/tmp/d.json")
+        .env("lockTimeoutMs", "1000")
+        .env("lockTimeoutMS", "1000")
         .args(["--replicas", "0"]);
     let out = run(cmd, "");
     assert_eq!(out.code, Some(0), "{}", out.stderr);

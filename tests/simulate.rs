@@ -79,8 +79,13 @@ where
 /// Runs `gpa simulate` on the load profile `profile` with [`EVALUATION_CONFIG`]
 /// and `args`, into `dir/out`; returns the process output.
 fn simulate(dir: &Path, profile: &str, args: &[&str]) -> Output {
+    simulate_with(dir, profile, EVALUATION_CONFIG, args)
+}
+
+/// [`simulate`] with the evaluation config `config`.
+fn simulate_with(dir: &Path, profile: &str, config: &str, args: &[&str]) -> Output {
     let profile = write(dir, "profile.yaml", profile);
-    let config = write(dir, "evaluation.yaml", EVALUATION_CONFIG);
+    let config = write(dir, "evaluation.yaml", config);
     Command::new(env!("CARGO_BIN_EXE_gpa"))
         .arg("simulate")
         .args(QUICK)
@@ -665,5 +670,47 @@ fn compare_refuses_a_missing_config_before_running() {
         stderr.trim_end(),
         "error: comparison failed: evaluation config for --compare '/nonexistent/a.yaml' is \
          not a file; expected an existing file"
+    );
+}
+
+#[test]
+fn a_replica_that_never_gets_ready_neither_holds_a_miss_nor_blocks_a_decay() {
+    // One of the Deployment's replicas never gets ready (a crash-looping
+    // Pod); past startupAllowanceSeconds it is unready, not starting: the
+    // autoscaler still scales up on a miss, and still decays after the load.
+    let dir = tempfile::tempdir().unwrap();
+    let output = simulate_with(
+        dir.path(),
+        "capacity:\n  neverReadyReplicas: 1\nsteps:\n  - durationSeconds: 4\n    requestsPerSecond: 20\n  \
+         - durationSeconds: 14\n    requestsPerSecond: 250\n  \
+         - durationSeconds: 18\n    requestsPerSecond: 20\n",
+        &format!("{EVALUATION_CONFIG}startupAllowanceSeconds: 3\n"),
+        &["--initial-replicas", "2", "--max-replicas", "6"],
+    );
+    let (summary, timeline) = finished(dir.path(), &output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        timeline
+            .intervals
+            .iter()
+            .all(|i| i.status.ready_replicas < i.replicas),
+        "one replica is never ready: {:?}",
+        timeline.intervals
+    );
+    assert!(
+        summary.scale_ups >= 1 && summary.peak_replicas >= 3,
+        "{summary:?}\n{stderr}"
+    );
+    assert!(
+        timeline.intervals.iter().any(|i| i.at_seconds >= 18.0
+            && i.outcome == IntervalOutcome::Scaled
+            && i.decided_replicas < Some(i.replicas)),
+        "no decay after the load fell\n{stderr}"
+    );
+    assert!(
+        timeline.intervals.iter().any(|i| i
+            .reason
+            .contains("unready and not added by us within startupAllowanceSeconds 3: not counted")),
+        "the decision lines name the unready replica\n{stderr}"
     );
 }

@@ -52,7 +52,7 @@ pub const LOCUST_FILE_VARIABLE: &str = crate::setting_names::metric::LOCUST_FILE
 // The settings' names live in the one table of every setting name.
 use crate::setting_names::metric::{
     CA_CERT, CONFIDENCE, EARLY_STOP, EVALUATION_CONFIG, HATCH_RATE, HOST, INSECURE, MIN_REQUESTS,
-    MIN_RUN_TIME, REQUEST_TIMEOUT, RUN_TIME, SCENARIO_FILE, USERS,
+    MIN_RUN_TIME, NOW, REQUEST_TIMEOUT, RUN_TIME, SCENARIO_FILE, STATE, USERS,
 };
 
 /// The slowest hatch rate accepted for `users`: a ramp-up of at most
@@ -129,6 +129,12 @@ pub struct MetricArgs {
     /// Current replicas, for use by hand: stdin is not read.
     #[arg(long, value_name = "N")]
     pub replicas: Option<u32>,
+    /// The evaluate stage's decay state file, read (never written) to tell the replicas our answers added recently, which a miss waits for [default: /decay_info.json].
+    #[arg(long = "state", env = "decayInfoFilePath", value_name = "PATH")]
+    pub state: Option<String>,
+    /// The instant the run starts, RFC 3339 with an offset, as gpa-evaluate's --now; `gpa simulate` sets it [default: the system clock].
+    #[arg(long = "now", env = "gpaNow", value_name = "RFC3339")]
+    pub now: Option<String>,
 }
 
 /// Early stop as configured: where the evaluation config is, and when a
@@ -175,6 +181,10 @@ pub struct Settings {
     pub replicas: Option<u32>,
     /// Early stop, unless `gooseEarlyStop` is false.
     pub early_stop: Option<EarlyStopSetting>,
+    /// The evaluate stage's decay state file (`decayInfoFilePath`).
+    pub state_path: PathBuf,
+    /// The instant the run starts (`gpaNow`); the system clock when unset.
+    pub now: Option<jiff::Timestamp>,
 }
 
 impl Settings {
@@ -227,6 +237,18 @@ impl Settings {
             ca_cert_path,
             replicas: args.replicas,
             early_stop,
+            state_path: STATE.lookup(args.state.as_deref(), &env).map_or_else(
+                || crate::state::DEFAULT_STATE_PATH.into(),
+                |given| given.value.into(),
+            ),
+            now: match NOW.lookup(args.now.as_deref(), &env) {
+                Some(given) => Some(given.parse(
+                    |_| true,
+                    "not an instant",
+                    "an RFC 3339 time with an offset, e.g. 2026-03-30T08:00:00+02:00",
+                )?),
+                None => None,
+            },
         })
     }
 }

@@ -42,6 +42,10 @@ pub struct CapacitySettings {
     pub startup_delay: Duration,
     /// Longest a request waits for a slot before it is answered 503.
     pub max_queue_time: Duration,
+    /// Replicas of the Deployment that never get ready (a Pod stuck
+    /// crash-looping on a bad node): they count in `spec.replicas` and serve
+    /// nothing.
+    pub never_ready_replicas: u32,
 }
 
 impl CapacitySettings {
@@ -81,15 +85,39 @@ fn is_zero(count: &u32) -> bool {
 /// simulation started) from which it serves. Pure; the clock is an argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replicas {
-    /// Ready times, oldest first (non-decreasing).
+    /// Ready times, oldest first (non-decreasing); [`NEVER`] for a replica
+    /// that never gets ready.
     ready_at: Vec<Duration>,
+    /// Replicas that never get ready, as long as there are that many.
+    never_ready: u32,
 }
+
+/// The ready time of a replica that never gets ready.
+const NEVER: Duration = Duration::MAX;
 
 impl Replicas {
     /// `count` replicas, all serving from the start.
     pub fn new(count: u32) -> Self {
         Replicas {
             ready_at: vec![Duration::ZERO; count as usize],
+            never_ready: 0,
+        }
+    }
+
+    /// These replicas with `count` of them never ready: the newest, and
+    /// after every scaling as many as there are replicas up to `count`.
+    pub fn with_never_ready(mut self, count: u32) -> Self {
+        self.never_ready = count;
+        self.mark_never_ready();
+        self
+    }
+
+    /// The last `never_ready` replicas never get ready.
+    fn mark_never_ready(&mut self) {
+        let bad = (self.never_ready as usize).min(self.ready_at.len());
+        let first_bad = self.ready_at.len() - bad;
+        for ready in &mut self.ready_at[first_bad..] {
+            *ready = NEVER;
         }
     }
 
@@ -116,18 +144,25 @@ impl Replicas {
 
     /// The next moment after `now` at which a starting replica begins serving.
     pub fn next_ready(&self, now: Duration) -> Option<Duration> {
-        self.ready_at.iter().copied().find(|ready| *ready > now)
+        self.ready_at
+            .iter()
+            .copied()
+            .find(|ready| *ready > now && *ready != NEVER)
     }
 
     /// Scales to `count` at `now`: new replicas serve from `now + startup_delay`;
     /// on a scale-down the replicas that would serve last go first.
+    /// The replicas that never get ready stay as many (the ReplicaSet
+    /// deletes them first on a scale-down, and they come back).
     pub fn scale_to(&mut self, count: u32, now: Duration, startup_delay: Duration) {
         let count = count as usize;
+        self.ready_at.retain(|ready| *ready != NEVER);
         if count > self.ready_at.len() {
             self.ready_at.resize(count, now + startup_delay);
         } else {
             self.ready_at.truncate(count);
         }
+        self.mark_never_ready();
     }
 }
 
@@ -198,8 +233,9 @@ impl Capacity {
     /// and spawns the task that brings starting replicas into service. Needs
     /// a tokio runtime.
     pub fn start(settings: CapacitySettings, initial: u32) -> Self {
-        let replicas = Replicas::new(initial);
-        let granted = initial as usize * settings.concurrency_per_replica as usize;
+        let replicas = Replicas::new(initial).with_never_ready(settings.never_ready_replicas);
+        let granted =
+            replicas.serving(Duration::ZERO) as usize * settings.concurrency_per_replica as usize;
         let shared = Arc::new(Shared {
             settings,
             start: Instant::now(),
@@ -397,6 +433,25 @@ mod tests {
     }
 
     #[test]
+    fn replicas_that_never_get_ready_stay_as_many_through_scaling() {
+        let mut replicas = Replicas::new(3).with_never_ready(1);
+        assert_eq!((replicas.desired(), replicas.serving(secs(0))), (3, 2));
+        assert_eq!(replicas.next_ready(secs(0)), None, "never is not a time");
+        replicas.scale_to(5, secs(10), secs(5));
+        assert_eq!(replicas.serving(secs(14)), 2);
+        assert_eq!(
+            replicas.serving(secs(15)),
+            4,
+            "new ones serve, one stays bad"
+        );
+        assert_eq!(replicas.status(secs(15)).ready_replicas, 4);
+        replicas.scale_to(2, secs(20), secs(5));
+        assert_eq!((replicas.desired(), replicas.serving(secs(20))), (2, 1));
+        replicas.scale_to(1, secs(30), secs(5));
+        assert_eq!(replicas.serving(secs(30)), 0, "the one left is the bad one");
+    }
+
+    #[test]
     fn the_status_counts_starting_replicas_as_not_ready_and_omits_zeros() {
         let mut replicas = Replicas::new(1);
         replicas.scale_to(4, secs(10), secs(5));
@@ -439,6 +494,7 @@ mod tests {
             service_time: Duration::from_millis(50),
             startup_delay: Duration::ZERO,
             max_queue_time: Duration::from_secs(1),
+            never_ready_replicas: 0,
         };
         assert_eq!(settings.requests_per_second_per_replica(), 80.0);
     }
@@ -449,6 +505,7 @@ mod tests {
             service_time: Duration::from_millis(10),
             startup_delay,
             max_queue_time: Duration::from_millis(300),
+            never_ready_replicas: 0,
         }
     }
 
@@ -528,6 +585,7 @@ mod tests {
                 service_time: Duration::from_millis(200),
                 startup_delay: Duration::ZERO,
                 max_queue_time: Duration::from_millis(300),
+                never_ready_replicas: 0,
             },
             1,
         );
