@@ -1,5 +1,7 @@
-//! The metric stage's failure summary names each request the way the report
-//! does (`GET /x: ...`), never by goose's internal key (`....GET./x`).
+//! What the metric stage says of requests that failed: its failure summary
+//! names each request the way the report does (`GET /x: ...`), never by
+//! goose's internal key (`....GET./x`), and its report claims no verdict
+//! that early stop did not hold to (all refused is not "met").
 
 mod common;
 
@@ -30,4 +32,39 @@ fn failure_lines_name_requests_as_the_report_does() {
         );
         assert!(!line.contains(".GET."), "{line}");
     }
+}
+
+#[test]
+fn a_report_of_refused_requests_claims_no_verdict_early_stop_did_not_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = common::scenario_file(dir.path(), &single_get("/fibonacci?n=10"));
+    let config = common::evaluation_config(
+        dir.path(),
+        "{method: GET, endpoint: /fibonacci?n=10, type: mean, target: 100}",
+    );
+    let mut cmd = gpa_metric();
+    cmd.env("gooseHost", common::refused_url())
+        .env("scenarioFilePath", &scenario)
+        .env("evaluationConfigFilePath", &config)
+        .env("gooseUsers", "2")
+        .env("gooseRunTime", "2")
+        .args(["--replicas", "1"]);
+    let out = run(cmd, "");
+    let report = out.report();
+    let stats = &report.requests["GET /fibonacci?n=10"];
+    assert!(
+        stats.count > 0 && stats.failures == stats.count,
+        "{}",
+        out.stderr
+    );
+    // Refused connections answer fast, but no request was answered: early
+    // stop ran on, and the report says the same.
+    assert_eq!(report.stopped_early, Some(false), "{}", out.stderr);
+    let mean = &stats.confidence_intervals["mean"];
+    assert_eq!(
+        mean.verdict,
+        goose_pod_autoscaler::report::Verdict::Undecided,
+        "{}",
+        out.stderr
+    );
 }
