@@ -195,7 +195,11 @@ pub fn render(runs: &[(String, Vec<SecondRecord>)], end: f64) -> Result<String, 
         root.fill(&WHITE).map_err(chart::chart_error)?;
         let mut plot = chart::replica_axes(&root, "replicas by evaluation config", end, top)?;
         for (index, (name, seconds)) in runs.iter().enumerate() {
-            let color = PALETTE[index % PALETTE.len()].stroke_width(2);
+            // Each config's line thinner than the one before, drawn on top
+            // of it: where configs agree the lines nest instead of hiding
+            // each other.
+            let width = 2 + 3 * (runs.len() - 1 - index) as u32;
+            let color = PALETTE[index % PALETTE.len()].stroke_width(width);
             plot.draw_series(LineSeries::new(
                 chart::steps(spans(seconds).into_iter()),
                 color,
@@ -305,5 +309,14 @@ mod tests {
             1,
             "one oracle line for runs with the same target"
         );
+        // Where the runs agree, the first is drawn wider than the second,
+        // so the second's line shows inside it.
+        let two_alike = render(
+            &[("eager".into(), seconds(2)), ("calm".into(), seconds(2))],
+            10.0,
+        )
+        .unwrap();
+        assert!(two_alike.contains(r#"stroke-width="5""#), "{two_alike}");
+        assert!(two_alike.contains(r#"stroke-width="2""#));
     }
 }
