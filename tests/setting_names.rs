@@ -104,11 +104,10 @@ fn an_evaluate_stage_warns_about_a_near_miss_of_its_own_settings_only() {
         .collect();
     assert_eq!(
         warnings,
-        [format!(
+        [
             "WARN environment variable 'decayInfoFile' is not a setting of gpa-evaluate and is \
-             ignored; tip: a similar setting exists: 'decayInfoFilePath'"
-        )
-        .as_str()],
+          ignored; tip: a similar setting exists: 'decayInfoFilePath'"
+        ],
         "{}",
         out.stderr
     );
