@@ -11,6 +11,7 @@
 //! and ends it once every verdict ([`verdict`]) holds.
 
 pub mod early_stop;
+pub mod load;
 pub mod run_time;
 pub mod settings;
 pub mod shadow;
@@ -304,10 +305,10 @@ pub fn run_stage(
     stdin: impl Read,
 ) -> anyhow::Result<ReportWithShadow> {
     let mut settings = Settings::resolve(args, env)?;
+    let mut input = Vec::new();
     let asked = match settings.replicas {
         Some(current) => Observed::current(current),
         None => {
-            let mut input = Vec::new();
             let mut stdin = stdin;
             stdin.read_to_end(&mut input).context("reading stdin")?;
             replicas_from_input(&input)?
@@ -375,6 +376,7 @@ pub fn run_stage(
             (run.metrics, report)
         }
     };
+    let report = load::attach(report, load::from_metric_input(&input));
     if let Some((config, path)) = targets.as_ref().filter(|_| has_compiled) {
         for line in coverage::unmeasured_after_run(config, path, &report.report) {
             tracing::warn!("{line}");

@@ -23,6 +23,7 @@ pub mod compare;
 pub mod cpa_runner;
 pub mod interrupt;
 pub mod interval;
+pub mod metrics_server;
 pub mod oracle;
 pub mod output;
 pub mod profile;
@@ -41,6 +42,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use capacity::Capacity;
 use interval::Cpa;
+use metrics_server::MetricsServer;
 use output::PluginFiles;
 use profile::{LoadProfile, ProfileError};
 pub use settings::{Flags, Settings, sibling_executable};
@@ -166,26 +168,34 @@ pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError
         log.clone(),
     ));
     let samples = Samples::default();
-    let sampling = tokio::spawn(sample_replicas(
+    let replica_sampling = tokio::spawn(sample_replicas(
         capacity.clone(),
         start,
         profile.duration(),
         samples.clone(),
     ));
+    let (metrics_server, sampling) = MetricsServer::start(
+        capacity.clone(),
+        settings.metrics_window,
+        settings.capacity.concurrency_per_replica,
+        start,
+    );
     let env = interval::plugin_env(settings, &base_url, &files);
-    let mut cpa = Cpa::new(settings, &capacity, env, target.as_ref(), start);
+    let mut cpa = Cpa::new(settings, &capacity, env, target.as_ref(), start)
+        .with_metrics_server(metrics_server);
     let mut intervals = Vec::new();
     let interrupted = tokio::select! {
         () = run_intervals(&mut cpa, &profile, settings.interval, start, &mut intervals) => None,
         signal = interrupts.received() => Some(signal),
     };
     let changes = cpa.into_changes();
+    sampling.abort();
 
     match interrupted {
         // The profile is over: let the last requests finish, then stop.
         None => {
             let _ = traffic.await;
-            let _ = sampling.await;
+            let _ = replica_sampling.await;
         }
         Some(signal) => {
             tracing::warn!(
@@ -194,7 +204,7 @@ pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError
                 start.elapsed().as_secs_f64()
             );
             traffic.abort();
-            sampling.abort();
+            replica_sampling.abort();
         }
     }
     let samples = samples.take();

@@ -143,6 +143,7 @@ mod tests {
                     agrees,
                 }
             }),
+            cpu_utilization: None,
         }
     }
 

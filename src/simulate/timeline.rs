@@ -121,6 +121,12 @@ pub struct IntervalRecord {
     /// decided on the same samples (see [`super::shadow`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub early_stop_shadow: Option<ShadowDecision>,
+    /// The report's `load.cpuUtilization`: the CPU per pod over its request
+    /// from the `kubernetesMetrics` the CPA gathered before the metric stage
+    /// ran (a fraction, up to 2.0 with the simulated 50m request and 100m
+    /// limit); absent when there were none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_utilization: Option<f64>,
 }
 
 /// A latency target read from the evaluation config, used to judge the
@@ -534,12 +540,12 @@ pub fn seconds_csv(seconds: &[SecondRecord]) -> String {
 /// The intervals as CSV, with a header row.
 pub fn intervals_csv(intervals: &[IntervalRecord]) -> String {
     let mut out = String::from(
-        "atSeconds,offeredRequestsPerSecond,replicas,servingReplicas,measuredMeanMs,measuredP95Ms,evaluatedReplicas,decidedReplicas,outcome,reason,metricSeconds,evaluateSeconds\n",
+        "atSeconds,offeredRequestsPerSecond,replicas,servingReplicas,measuredMeanMs,measuredP95Ms,evaluatedReplicas,decidedReplicas,outcome,reason,metricSeconds,evaluateSeconds,cpuUtilization\n",
     );
     for i in intervals {
         let _ = writeln!(
             out,
-            "{:.3},{:.3},{},{},{},{},{},{},{},{},{},{}",
+            "{:.3},{:.3},{},{},{},{},{},{},{},{},{},{},{}",
             i.at_seconds,
             i.offered_requests_per_second,
             i.replicas,
@@ -553,7 +559,8 @@ pub fn intervals_csv(intervals: &[IntervalRecord]) -> String {
             i.outcome.as_str(),
             quoted(&i.reason),
             cell(i.metric_seconds),
-            cell(i.evaluate_seconds)
+            cell(i.evaluate_seconds),
+            cell(i.cpu_utilization)
         );
     }
     out
@@ -727,6 +734,7 @@ mod tests {
             metric_seconds: None,
             evaluate_seconds: None,
             early_stop_shadow: None,
+            cpu_utilization: None,
         }
     }
 
@@ -801,12 +809,18 @@ mod tests {
             metric_seconds: Some(2.1),
             evaluate_seconds: Some(0.01),
             early_stop_shadow: None,
+            cpu_utilization: Some(1.25),
         };
         let csv = intervals_csv(&[interval]);
         let lines: Vec<&str> = csv.lines().collect();
+        assert!(
+            lines[0].ends_with(",evaluateSeconds,cpuUtilization"),
+            "{}",
+            lines[0]
+        );
         assert_eq!(
             lines[1],
-            "5.000,20.000,1,1,51.250,,2,2,scaled,\"scale up 1 -> 2: mean \"\"51\"\" ms, > 50\",2.100,0.010"
+            "5.000,20.000,1,1,51.250,,2,2,scaled,\"scale up 1 -> 2: mean \"\"51\"\" ms, > 50\",2.100,0.010,1.250"
         );
     }
 }
