@@ -28,7 +28,6 @@ pub mod schedule;
 pub mod settings;
 
 pub use bounds::Bounds;
-pub(crate) use measure::judgeable;
 pub use settings::{Args, DEFAULT_CONFIG_PATH, DEFAULT_STATE_PATH, Settings};
 
 use std::collections::BTreeMap;
@@ -297,7 +296,7 @@ pub fn main_with(
     if args.check {
         let (config, bounds) = check(&settings)?;
         match crate::scenario::coverage::check_evaluation_config(
-            &config,
+            &config.targets,
             &settings.config_path,
             env,
         )? {

@@ -8,8 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::evaluate::config::EvaluationConfig;
 use crate::report::LatencyReport;
+use crate::target::Target;
 
 use super::ScenarioFile;
 
@@ -47,15 +47,15 @@ pub fn request_keys(file: &ScenarioFile) -> Vec<String> {
     keys
 }
 
-/// The first target of `config` (read from `config_path`) whose request is
-/// not among `sent`; `what` says what sent them, for the message.
+/// The first of `targets` (of the evaluation config at `config_path`) whose
+/// request is not among `sent`; `what` says what sent them, for the message.
 pub fn first_unrequested(
-    config: &EvaluationConfig,
+    targets: &[Target],
     config_path: &Path,
     sent: &[String],
     what: &str,
 ) -> Result<(), UnrequestedTarget> {
-    for (index, target) in config.targets.iter().enumerate() {
+    for (index, target) in targets.iter().enumerate() {
         let key = target.request_key();
         if !sent.contains(&key) {
             return Err(UnrequestedTarget {
@@ -89,11 +89,11 @@ fn listing(keys: &[String]) -> String {
 }
 
 /// The check the metric stage makes at start: with no compiled scenarios,
-/// every target of `config` must be a request of the scenario file at
+/// every one of `targets` must be a request of the scenario file at
 /// `scenario_path` (compiled scenarios' requests are known only after the
 /// run: see [`unmeasured_after_run`]).
 pub fn check_before_run(
-    config: &EvaluationConfig,
+    targets: &[Target],
     config_path: &Path,
     scenario_path: Option<&Path>,
     has_compiled: bool,
@@ -107,7 +107,7 @@ pub fn check_before_run(
     };
     let file = ScenarioFile::load(scenario_path, env)?;
     first_unrequested(
-        config,
+        targets,
         config_path,
         &request_keys(&file),
         &format!("scenario file '{}'", scenario_path.display()),
@@ -120,7 +120,7 @@ pub fn check_before_run(
 /// exists (the metric stage's default; both stages share one environment).
 /// The scenario file checked, or `None` when there is none to see.
 pub fn check_evaluation_config(
-    config: &EvaluationConfig,
+    targets: &[Target],
     config_path: &Path,
     env: impl Fn(&str) -> Option<String>,
 ) -> anyhow::Result<Option<PathBuf>> {
@@ -139,7 +139,7 @@ pub fn check_evaluation_config(
     };
     let file = ScenarioFile::load(&path, env)?;
     first_unrequested(
-        config,
+        targets,
         config_path,
         &request_keys(&file),
         &format!("scenario file '{}'", path.display()),
@@ -151,13 +151,12 @@ pub fn check_evaluation_config(
 /// never sent, as the warning lines to log (the evaluate stage will refuse
 /// the report; this says why before it does).
 pub fn unmeasured_after_run(
-    config: &EvaluationConfig,
+    targets: &[Target],
     config_path: &Path,
     report: &LatencyReport,
 ) -> Vec<String> {
     let measured: Vec<String> = report.requests.keys().cloned().collect();
-    config
-        .targets
+    targets
         .iter()
         .enumerate()
         .filter(|(_, target)| !measured.contains(&target.request_key()))
@@ -178,8 +177,13 @@ pub fn unmeasured_after_run(
 mod tests {
     use super::*;
 
-    fn config(targets: &str) -> EvaluationConfig {
-        EvaluationConfig::parse_str(&format!("targets:\n{targets}"), Path::new("e.yaml")).unwrap()
+    fn config(targets: &str) -> Vec<Target> {
+        crate::metric::evaluation_config::WatchedConfig::parse_str(
+            &format!("targets:\n{targets}"),
+            Path::new("e.yaml"),
+        )
+        .unwrap()
+        .targets
     }
 
     fn scenario(text: &str) -> ScenarioFile {

@@ -23,6 +23,7 @@ pub mod compare;
 pub mod cpa_runner;
 pub mod interrupt;
 pub mod interval;
+pub mod latency_target;
 pub mod metrics_server;
 pub mod oracle;
 pub mod output;
