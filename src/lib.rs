@@ -31,7 +31,8 @@
 //! - [`status`]: the evaluation status file the evaluate stage leaves for
 //!   `gpa alerts`' `/metrics`.
 //! - [`settings`]: flags, environment variables and aliases, resolved alike
-//!   by both stages.
+//!   by both stages; [`setting_names`]: every setting name, in one table, and
+//!   the near misses of them that are warned about or refused.
 //! - [`logging`]: logs and explanations on stderr, never stdout.
 //! - [`escape`]: outside values (alert labels, ...) escaped and shortened to
 //!   fit one log or decision line.
@@ -57,6 +58,7 @@ pub mod logging;
 pub mod metric;
 pub mod report;
 pub mod scenario;
+pub mod setting_names;
 pub mod settings;
 #[cfg(feature = "simulate")]
 pub mod simulate;

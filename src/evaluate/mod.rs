@@ -291,6 +291,7 @@ pub fn main_with(
     mut stdout: impl Write,
 ) -> anyhow::Result<()> {
     logging::init("info");
+    crate::setting_names::warn_near_misses(crate::setting_names::Stage::Evaluate);
     let settings = Settings::resolve(args, env, CpaFileBounds::load)?;
     for warning in &settings.warnings {
         tracing::warn!("{warning}");
@@ -298,6 +299,19 @@ pub fn main_with(
     let now = settings.now.map_or_else(SystemTime::now, SystemTime::from);
     if args.check {
         let (config, bounds) = check(&settings)?;
+        match crate::scenario::coverage::check_evaluation_config(
+            &config.targets,
+            &settings.config_path,
+            env,
+        )? {
+            Some(scenario) => tracing::info!(
+                "every target is a request scenario file '{}' sends",
+                scenario.display()
+            ),
+            None => tracing::info!(
+                "no scenario file to check the targets against (scenarioFilePath unset, no /scenario.yaml)"
+            ),
+        }
         tracing::info!(
             "evaluation config '{}' is valid: {} target(s), replicas {}..={}",
             settings.config_path.display(),

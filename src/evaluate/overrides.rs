@@ -242,8 +242,11 @@ impl Overrides {
         if let Some(cpa) = self.cpa {
             let limited = clamp(x, cpa.min, cpa.max);
             if limited != x {
-                let key = if limited == cpa.max { "max" } else { "min" };
-                let note = format!("{x} limited to the CPA's {key}Replicas {limited}");
+                let note = if limited > x {
+                    format!("{x} raised to the CPA's minReplicas {limited}")
+                } else {
+                    format!("{x} limited to the CPA's maxReplicas {limited}")
+                };
                 steps.push(Limited::new(Limit::CpaBounds, x, limited, note));
                 x = limited;
             }
@@ -257,12 +260,12 @@ impl Overrides {
         let Some(window) = &self.window else {
             let x = proposal.clamp(bounds.min, bounds.max);
             if x != proposal {
-                let bound = if x == bounds.max {
-                    format!("maxReplicas {}", bounds.max)
+                // Say which way: an answer below the floor is raised to it.
+                let note = if x > proposal {
+                    format!("{proposal} raised to minReplicas {}", bounds.min)
                 } else {
-                    format!("minReplicas {}", bounds.min)
+                    format!("{proposal} limited to maxReplicas {}", bounds.max)
                 };
-                let note = format!("{proposal} limited to {bound}");
                 steps.push(Limited::new(Limit::Bounds, proposal, x, note));
             }
             return x;
@@ -711,7 +714,7 @@ mod tests {
                 (closed.target_replicas, closed.explanation.as_str()),
                 (
                     1,
-                    "scale up 0 -> 1: no replicas, so nothing was measured; 0 limited to minReplicas 1 (rule: scale-from-zero)"
+                    "scale up 0 -> 1: no replicas, so nothing was measured; 0 raised to minReplicas 1 (rule: scale-from-zero)"
                 )
             );
             let boosted = at_zero(&Overrides {
