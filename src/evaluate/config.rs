@@ -72,6 +72,11 @@ pub struct EvaluationConfig {
     /// `load` module); absent, every decision is the latency rules' alone.
     #[serde(default)]
     pub load: Option<LoadDecisions>,
+    /// The evaluation status file, on the volume shared with `gpa alerts`,
+    /// which exports it on `/metrics` (new; [`crate::status`]); written
+    /// after every run that is not a dry run. None: not written.
+    #[serde(default)]
+    pub status_file: Option<PathBuf>,
 }
 
 pub use crate::cpa::DEFAULT_STARTUP_ALLOWANCE_SECONDS;
