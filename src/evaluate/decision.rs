@@ -1003,7 +1003,8 @@ mod tests {
             ..first
         };
         let mut higher = loaded.clone();
-        higher.load = Some(cpu_load(0.5, 4));
+        // taken on 3 pods while 4 serve now: stale and on fewer pods
+        higher.load = Some(cpu_load(0.5, 3));
         let stale = decide(
             &config,
             BOUNDS,

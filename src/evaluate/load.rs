@@ -10,7 +10,9 @@
 //! was met (`metUpTo`) and the lowest at which one was missed with no replica
 //! starting (`missedAt`). Only a *settled* sample teaches: its metrics window
 //! began after the serving replicas last changed (the CPA gathers it before
-//! the probe runs, so it can describe a replica count that is gone), every
+//! the probe runs, so it can describe a replica count that is gone; a met
+//! run may also learn from an older sample taken on at least as many pods
+//! as serve now, which shows each replica carrying no more than now), every
 //! pod is measured (none missing or ignored), and the load moved the safe
 //! way. A sample lags the probe by up to two metrics windows: a met run
 //! teaches when the load is not falling (a rising load's sample is below
@@ -168,6 +170,8 @@ pub(crate) struct LoadView {
     pub complete: bool,
     /// When the sample was taken, seconds since the Unix epoch.
     pub sampled_at: i64,
+    /// The pods when the sample was gathered: measured, ignored, missing.
+    pub sample_pods: u32,
     /// The total of the sample before this one, when known.
     pub previous_total: Option<f64>,
     /// The levels remembered (this template's, within the window).
@@ -214,6 +218,10 @@ impl LoadView {
         .map(from_milli);
         LoadView {
             complete: cpu.pods_ignored == 0 && cpu.pods_missing == 0,
+            sample_pods: cpu
+                .pods_measured
+                .saturating_add(cpu.pods_ignored)
+                .saturating_add(cpu.pods_missing),
             sampled_at,
             previous_total,
             per_replica,
@@ -351,6 +359,7 @@ impl LoadView {
         &self,
         met: bool,
         starting: u32,
+        current: u32,
         template_hash: Option<u64>,
         now_seconds: u64,
     ) -> LearnedLoad {
@@ -363,13 +372,15 @@ impl LoadView {
             learned.sample_at_unix_seconds = Some(self.sampled_at);
             learned.sample_total_milli = Some(to_milli(self.total()));
         }
-        if !(self.fresh && self.complete && self.pods > 0) {
+        if !(self.complete && self.pods > 0) {
             return learned;
         }
         let level = to_milli(self.per_replica);
         // a met level from a rising load's sample (below the load the probe
-        // met) is low, on the safe side; a falling load's would be high
-        if met && self.not_falling() {
+        // met) is low, on the safe side; a falling load's would be high. So
+        // is one from a stale sample taken on at least as many pods as now
+        // (after a decay: each replica carries more now than it showed)
+        if met && self.not_falling() && (self.fresh || self.sample_pods >= current) {
             if learned.met_up_to_milli.is_none_or(|known| level > known) {
                 learned.met_up_to_milli = Some(level);
                 learned.met_at_unix_seconds = Some(now_seconds);
@@ -381,7 +392,7 @@ impl LoadView {
                 learned.missed_at_milli = None;
                 learned.missed_at_unix_seconds = None;
             }
-        } else if !met && starting == 0 && self.steady() {
+        } else if !met && starting == 0 && self.fresh && self.steady() {
             if learned.missed_at_milli.is_none_or(|known| level < known) {
                 learned.missed_at_milli = Some(level);
                 learned.missed_at_unix_seconds = Some(now_seconds);
@@ -519,20 +530,20 @@ mod tests {
         };
         let stale = LoadView::of(&config(), &cpu(0.5, 2, 990), &state, Some(7), 1020);
         assert!(!stale.fresh);
-        assert_eq!(stale.learn(true, 0, Some(7), 1020).met_up_to_milli, None);
+        assert_eq!(stale.learn(true, 0, 3, Some(7), 1020).met_up_to_milli, None);
         let fresh = LoadView::of(&config(), &cpu(0.5, 2, 1001), &state, Some(7), 1020);
-        let met = fresh.learn(true, 0, Some(7), 1020);
+        let met = fresh.learn(true, 0, 3, Some(7), 1020);
         assert_eq!(met.met_up_to_milli, Some(500));
         let falling = LoadView::of(&config(), &cpu(0.3, 2, 1001), &state, Some(7), 1020);
         assert_eq!(
-            falling.learn(true, 0, Some(7), 1020).met_up_to_milli,
+            falling.learn(true, 0, 3, Some(7), 1020).met_up_to_milli,
             None,
             "a falling load's sample is above what the probe met: it teaches no met level"
         );
         let jumped = LoadView::of(&config(), &cpu(0.8, 2, 1001), &state, Some(7), 1020);
         assert!(!jumped.steady());
         assert_eq!(
-            jumped.learn(false, 0, Some(7), 1020).missed_at_milli,
+            jumped.learn(false, 0, 3, Some(7), 1020).missed_at_milli,
             None,
             "a miss teaches only at a steady load"
         );
@@ -543,6 +554,7 @@ mod tests {
         let missed = LoadView::of(&config(), &cpu(0.4, 2, 1001), &state, Some(7), 1030).learn(
             false,
             0,
+            3,
             Some(7),
             1030,
         );
@@ -554,12 +566,45 @@ mod tests {
         let starting = LoadView::of(&config(), &cpu(0.3, 2, 1001), &state, Some(7), 1030).learn(
             false,
             1,
+            3,
             Some(7),
             1030,
         );
         assert_eq!(
             starting.missed_at_milli, None,
             "replicas starting: no miss learned"
+        );
+        // after a decay from 3 to 2: a stale sample taken on 3 pods shows
+        // each replica carrying less than now, a met level on the safe side
+        let after_decay = DecayState {
+            replicas_changed_unix_seconds: Some(1030),
+            ..DecayState::default()
+        };
+        let mut on_three = cpu(0.3, 3, 1001);
+        on_three.sampled_at = jiff::Timestamp::from_second(1040).unwrap();
+        let decayed = LoadView::of(
+            &config(),
+            &on_three,
+            &DecayState {
+                learned_load: Some(LearnedLoad {
+                    sample_at_unix_seconds: Some(1020),
+                    sample_total_milli: Some(900),
+                    ..LearnedLoad::default()
+                }),
+                ..after_decay
+            },
+            None,
+            1045,
+        );
+        assert!(!decayed.fresh);
+        assert_eq!(
+            decayed.learn(true, 0, 2, None, 1045).met_up_to_milli,
+            Some(300)
+        );
+        assert_eq!(
+            decayed.learn(true, 0, 4, None, 1045).met_up_to_milli,
+            None,
+            "a stale sample on fewer pods than now teaches nothing"
         );
     }
 

@@ -141,6 +141,7 @@ fn learn(facts: &Facts, target: u32, next: &mut DecayState) {
         next.learned_load = Some(load.learn(
             !facts.missed,
             facts.replicas.starting,
+            facts.replicas.counted(),
             facts.template_hash,
             facts.now_seconds,
         ));
