@@ -18,11 +18,9 @@
 //! teaches when the load is not falling (a rising load's sample is below
 //! what the probe met: a level on the safe side); a miss teaches only at a
 //! *steady* load (its total within [`STEADY_SHARE`] of the sample before),
-//! since a miss paired with a sample from before a load step would teach a
-//! level far too low. A met
-//! run at or above `missedAt` forgets `missedAt`, and a miss at or below
-//! `metUpTo` forgets `metUpTo`: the newer observation wins, so the two
-//! levels never cross.
+//! and above a level known to be met (a miss paired with a sample from
+//! before a load step would teach a level far too low). A met run at or
+//! above `missedAt` forgets it, so the two levels never cross.
 //!
 //! **Bounded memory: a window.** Each level is forgotten
 //! `load.forgetAfterSeconds` (default 3600) after it was last set, and both
@@ -392,15 +390,17 @@ impl LoadView {
                 learned.missed_at_milli = None;
                 learned.missed_at_unix_seconds = None;
             }
-        } else if !met && starting == 0 && self.fresh && self.steady() {
-            if learned.missed_at_milli.is_none_or(|known| level < known) {
-                learned.missed_at_milli = Some(level);
-                learned.missed_at_unix_seconds = Some(now_seconds);
-            }
-            if learned.met_up_to_milli.is_some_and(|known| known >= level) {
-                learned.met_up_to_milli = None;
-                learned.met_at_unix_seconds = None;
-            }
+        } else if !met
+            && starting == 0
+            && self.fresh
+            && self.steady()
+            // a miss teaches only above a level known to be met: a miss at
+            // or under it is a sample from before a load step, not capacity
+            && learned.met_up_to_milli.is_some_and(|known| level > known)
+            && learned.missed_at_milli.is_none_or(|known| level < known)
+        {
+            learned.missed_at_milli = Some(level);
+            learned.missed_at_unix_seconds = Some(now_seconds);
         }
         learned
     }
@@ -516,7 +516,7 @@ mod tests {
     }
 
     #[test]
-    fn a_stale_sample_teaches_nothing_and_a_fresh_one_keeps_the_levels_apart() {
+    fn a_stale_sample_teaches_nothing_and_a_miss_teaches_only_above_the_met_level() {
         // the sample before: the same total (0.5 x 2), taken at 990
         let state = DecayState {
             replicas_changed_unix_seconds: Some(1000),
@@ -560,8 +560,20 @@ mod tests {
         );
         assert_eq!(
             (missed.met_up_to_milli, missed.missed_at_milli),
-            (None, Some(400)),
-            "a miss under the met level forgets it"
+            (Some(500), None),
+            "a miss under the met level is a sample from before a step: it teaches nothing"
+        );
+        let above = LoadView::of(&config(), &cpu(0.55, 2, 1001), &state, Some(7), 1030).learn(
+            false,
+            0,
+            3,
+            Some(7),
+            1030,
+        );
+        assert_eq!(
+            (above.met_up_to_milli, above.missed_at_milli),
+            (Some(500), Some(550)),
+            "a miss above the met level at a steady load teaches missedAt"
         );
         let starting = LoadView::of(&config(), &cpu(0.3, 2, 1001), &state, Some(7), 1030).learn(
             false,
