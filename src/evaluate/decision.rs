@@ -843,13 +843,19 @@ mod tests {
                 .state(learned(state(3, 4, 4, None), Some(500), Some(600)))
                 .cpu(0.5, 4)
                 .rule(Rule::NoDecayIntoMiss)
-                .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); no decay to 3: CPU 0.5 per pod x 4 = 2 would be 0.667 per replica, at or above 0.54 (met up to 0.5 per replica, missed at 0.6, less margin 10%)"),
+                .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); no decay to 3: 0.5 per pod on 4 serving would be 0.667 per replica, at or above 0.54 (met up to 0.5 per replica, missed at 0.6, less margin 10%)"),
             case("no decay to a count whose load would pass the CPU limit, even with nothing learned", 5.0, 4, 4)
                 .config(with_load(""))
                 .state(state(3, 4, 4, None))
                 .cpu(1.64, 4)
                 .rule(Rule::NoDecayIntoMiss)
-                .says("no decay to 3: CPU 1.64 per pod x 4 = 6.56 would be 2.187 per replica, at or above 1.9 (95% of the CPU limit 2: saturated)"),
+                .says("no decay to 3: 1.64 per pod on 4 serving would be 2.187 per replica, at or above 1.9 (95% of the CPU limit 2: saturated)"),
+            case("pods left out of the sample serve too: no decay past the limit", 5.0, 4, 4)
+                .config(with_load(""))
+                .state(state(3, 4, 4, None))
+                .cpu(1.6, 1)
+                .rule(Rule::NoDecayIntoMiss)
+                .says("no decay to 3: 1.6 per pod on 4 serving would be 2.133 per replica"),
             case("with nothing learned a due decay steps as without load, naming the load", 5.0, 4, 3)
                 .config(with_load(""))
                 .state(state(3, 4, 4, None))

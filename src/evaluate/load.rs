@@ -319,6 +319,13 @@ impl LoadView {
         Some(ceil_count((self.total() / guard).floor() + 1.0).max(1))
     }
 
+    /// The per-replica load on `replicas` replicas when every one of the
+    /// `serving` replicas carries the sample's average (a pod left out of
+    /// the sample, missing or ignored, serves too).
+    pub fn moved_to(&self, serving: u32, replicas: u32) -> f64 {
+        self.per_replica * f64::from(self.pods.max(serving)) / f64::from(replicas.max(1))
+    }
+
     /// The per-replica load on `replicas` replicas.
     pub fn on(&self, replicas: u32) -> f64 {
         self.total() / f64::from(replicas.max(1))

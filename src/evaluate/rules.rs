@@ -400,11 +400,13 @@ impl Rule {
                 let (stepped, reason) = decayed(facts)?;
                 let load = facts.load.as_ref()?;
                 let (guard, why_guard) = load.decay_guard()?;
-                let on = load.on(stepped);
+                let serving = facts.replicas.counted();
+                let on = load.moved_to(serving, stepped);
                 (stepped < current && on >= guard).then(|| {
                     hold(format!(
-                        "{reason}; no decay to {stepped}: {} would be {} per replica, at or above {} ({why_guard})",
-                        load.describe(),
+                        "{reason}; no decay to {stepped}: {} per pod on {} serving would be {} per replica, at or above {} ({why_guard})",
+                        round(load.per_replica),
+                        load.pods.max(serving),
                         round(on),
                         round(guard),
                     ))
