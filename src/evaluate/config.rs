@@ -57,6 +57,10 @@ pub struct EvaluationConfig {
     /// A replica ceiling from a cost limit (new).
     #[serde(default)]
     pub budget: Option<Budget>,
+    /// Where the metric stage reads the service's load besides the probe:
+    /// a Prometheus query (new; see [`crate::metric::load_query`]).
+    #[serde(default)]
+    pub load: crate::metric::load_query::LoadConfig,
 }
 
 /// One target: a statistic of one request that must stay at or under a value.

@@ -11,6 +11,8 @@
 //! and ends it once every verdict ([`verdict`]) holds.
 
 pub mod early_stop;
+pub mod load_query;
+pub mod prometheus;
 pub mod run_time;
 pub mod settings;
 pub mod shadow;
@@ -277,6 +279,7 @@ pub fn run_stage(
         "load test starting"
     );
     log_probe_load(load, &scenarios);
+    let load_query = load_query::resolve(args, env)?.map(load_query::PendingQuery::start);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -306,6 +309,7 @@ pub fn run_stage(
             (run.metrics, report)
         }
     };
+    let _query_value = load_query.and_then(load_query::PendingQuery::finish);
     for line in load_test::failure_summary(&load_test::goose_errors(&metrics), &causes.counts()) {
         tracing::warn!("{line}");
     }

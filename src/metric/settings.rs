@@ -57,7 +57,8 @@ const REQUEST_TIMEOUT: Setting = Setting::new("request-timeout", "gooseRequestTi
 const SCENARIO_FILE: Setting = Setting::new("scenario-file", "scenarioFilePath");
 const CA_CERT: Setting = Setting::new("ca-cert", "gooseCaCertPath");
 const INSECURE: Setting = Setting::new("insecure-skip-tls-verify", "gooseInsecureSkipTlsVerify");
-const EVALUATION_CONFIG: Setting = Setting::new("evaluation-config", "evaluationConfigFilePath");
+pub(crate) const EVALUATION_CONFIG: Setting =
+    Setting::new("evaluation-config", "evaluationConfigFilePath");
 const EARLY_STOP: Setting = Setting::new("early-stop", "gooseEarlyStop");
 const CONFIDENCE: Setting = Setting::new("verdict-confidence", "gooseVerdictConfidence");
 const MIN_RUN_TIME: Setting = Setting::new("min-run-time", "gooseMinRunTime");
@@ -134,6 +135,9 @@ pub struct MetricArgs {
     /// No early stop before each target has this many requests [default: 30].
     #[arg(long, env = "gooseMinRequests", value_name = "N")]
     pub min_requests: Option<String>,
+    /// Base URL of the Prometheus that runs the evaluation config's load.prometheus query, overriding its url (per deployment), e.g. http://prometheus:9090.
+    #[arg(long, env = "prometheusUrl", value_name = "URL")]
+    pub prometheus_url: Option<String>,
     /// Current replicas, for use by hand: stdin is not read.
     #[arg(long, value_name = "N")]
     pub replicas: Option<u32>,
