@@ -1,5 +1,6 @@
-//! The example workload's executable: serves [`fibonacci_service::router`] on
-//! `0.0.0.0:$PORT` (default 8080) until SIGTERM or Ctrl-C.
+//! The example workload's executable: serves [`fibonacci_service::app`] (the
+//! routes, every request counted, and `GET /metrics`) on `0.0.0.0:$PORT`
+//! (default 8080) until SIGTERM or Ctrl-C.
 
 use std::net::SocketAddr;
 
@@ -15,7 +16,8 @@ async fn main() -> std::io::Result<()> {
     };
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port))).await?;
     eprintln!("fibonacci-service listening on {}", listener.local_addr()?);
-    axum::serve(listener, fibonacci_service::router())
+    let metrics = fibonacci_service::metrics::RequestMetrics::new();
+    axum::serve(listener, fibonacci_service::app(&metrics))
         .with_graceful_shutdown(shutdown())
         .await
 }
