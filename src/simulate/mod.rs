@@ -25,6 +25,7 @@ pub mod interval;
 pub mod oracle;
 pub mod output;
 pub mod profile;
+pub mod prometheus;
 pub mod scaling;
 pub mod settings;
 pub mod shadow;
@@ -114,6 +115,15 @@ pub enum SimulateError {
     /// The chart could not be drawn.
     #[error(transparent)]
     Chart(#[from] chart::ChartError),
+    /// `--prometheus` without a `prometheus` executable on the PATH.
+    #[error(
+        "--prometheus: no prometheus executable on the PATH; expected Prometheus 2.x installed, \
+         e.g. `apt-get install -y --no-install-recommends prometheus` (Debian, Ubuntu)"
+    )]
+    NoPrometheus,
+    /// The Prometheus of `--prometheus` did not start.
+    #[error("--prometheus: starting Prometheus failed: {0}")]
+    Prometheus(String),
 }
 
 /// Runs a whole simulation and writes its chart and timeline into the output
@@ -141,6 +151,8 @@ pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError
     log_target(target.as_ref(), &files.evaluation_config);
     let capacity = Capacity::start(settings.capacity, settings.initial_replicas);
     let (base_url, server) = serve(&capacity).await?;
+    let prometheus = prometheus::start_if_asked(settings, &base_url, &files).await?;
+    let settings = &prometheus::with_url(settings, prometheus.as_ref());
     log_service(settings, &base_url, &profile);
 
     let start = Instant::now();
@@ -162,6 +174,9 @@ pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError
     let _ = traffic.await;
     let samples = samples.await.unwrap_or_default();
     server.abort();
+    if let Some(prometheus) = prometheus {
+        prometheus.stop().await;
+    }
     let run_seconds = start.elapsed().as_secs_f64();
 
     let traffic_seconds = log.snapshot();
@@ -246,7 +261,9 @@ async fn serve(capacity: &Capacity) -> Result<(String, JoinHandle<()>), Simulate
         .await
         .map_err(SimulateError::Listen)?;
     let address = listener.local_addr().map_err(SimulateError::Listen)?;
-    let app = capacity.layer(fibonacci_service::router());
+    // The counter wraps the capacity model, so it counts the 503s too.
+    let metrics = fibonacci_service::metrics::RequestMetrics::new();
+    let app = metrics.serve(capacity.layer(fibonacci_service::router()));
     let server = tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, app).await {
             tracing::error!("the simulated service stopped: {err}");
