@@ -1,0 +1,290 @@
+//! The metric stage's Prometheus query against a real Prometheus (Debian's
+//! `prometheus` package), started on 127.0.0.1 with a 1 s scrape interval
+//! and temporary storage, scraping a local server whose counter rises at a
+//! known rate. Also: Prometheus down, a server that never answers, no
+//! series, two series, a syntax error the server rejects, NaN and a scalar.
+//!
+//! Without the `prometheus` executable these tests print how to install it
+//! and pass, except under CI (env `CI` set), where they fail.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::Router;
+use axum::routing::get;
+use goose_pod_autoscaler::metric::prometheus::{Auth, InstantQuery, QueryError};
+use goose_pod_autoscaler::simulate::prometheus::{PrometheusServer, find_executable};
+use reqwest::Url;
+
+/// The test counter's slope, per second.
+const RATE_PER_SECOND: f64 = 20.0;
+
+/// True when the `prometheus` executable is on the PATH. Without it: a
+/// failure under CI, else a note on how to install it (the test passes).
+fn prometheus_installed() -> bool {
+    if find_executable(std::env::var_os("PATH").as_deref()).is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "the prometheus executable is not on the PATH, and CI needs it: \
+         apt-get install -y --no-install-recommends prometheus"
+    );
+    eprintln!(
+        "prometheus not installed: test skipped; install it with \
+         `apt-get install -y --no-install-recommends prometheus`"
+    );
+    false
+}
+
+/// A server on 127.0.0.1 whose `/metrics` holds `test_requests_total`,
+/// rising by [`RATE_PER_SECOND`] every second of wall time (whatever the
+/// machine's load), and two series of `test_two_series`.
+async fn counter_server() -> SocketAddr {
+    let started = Instant::now();
+    let exposition = move || async move {
+        let count = (started.elapsed().as_secs_f64() * RATE_PER_SECOND).floor();
+        format!(
+            "# HELP test_requests_total Requests, rising at a known rate.\n\
+             # TYPE test_requests_total counter\n\
+             test_requests_total {count}\n\
+             # HELP test_two_series A metric with two series.\n\
+             # TYPE test_two_series gauge\n\
+             test_two_series{{kind=\"a\"}} 1\n\
+             test_two_series{{kind=\"b\"}} 2\n"
+        )
+    };
+    let app = Router::new().route("/metrics", get(exposition));
+    serve(app).await
+}
+
+async fn serve(app: Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    address
+}
+
+fn query(url: &str, text: &str) -> InstantQuery {
+    InstantQuery {
+        url: Url::parse(url).unwrap(),
+        query: text.to_string(),
+        timeout: Duration::from_secs(2),
+        auth: Auth::None,
+    }
+}
+
+/// Waits (at most 60 s) until Prometheus holds at least `samples` samples
+/// of the counter within the last 10 s.
+async fn wait_for_samples(url: &str, samples: f64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let count = query(url, "count_over_time(test_requests_total[10s])");
+    loop {
+        if let Ok(n) = count.run(SystemTime::now()).await
+            && n >= samples
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Prometheus at {url} did not scrape {samples} samples within 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_prometheus_answers_the_rate_and_names_what_is_not_one_number() {
+    if !prometheus_installed() {
+        return;
+    }
+    let target = counter_server().await;
+    let prometheus = PrometheusServer::start(target).await.unwrap();
+    let url = prometheus.url().to_string();
+    // rate() divides by the whole range, so the range must be full of
+    // samples: 9 s of them, for a range of 6 s.
+    wait_for_samples(&url, 9.0).await;
+
+    // The rate, over 6 s of 1 s scrapes: 20/s. A scrape handled late on a
+    // busy machine shifts a sample by its delay; 15 % allows 0.9 s of skew
+    // over the 6 s range, far more than it takes.
+    let rate = query(&url, "sum(rate(test_requests_total[6s])) or vector(0)")
+        .run(SystemTime::now())
+        .await
+        .unwrap();
+    assert!(
+        (rate - RATE_PER_SECOND).abs() <= 0.15 * RATE_PER_SECOND,
+        "rate {rate}, expected {RATE_PER_SECOND} within 15 %"
+    );
+
+    // The `or vector(0)` idiom: a counter nobody has yet reads 0 ...
+    let quiet = "sum(rate(not_there_total[10s])) or vector(0)";
+    assert_eq!(query(&url, quiet).run(SystemTime::now()).await, Ok(0.0));
+    // ... and without it the query has no series.
+    let missing = "sum(rate(not_there_total[10s]))";
+    assert_eq!(
+        query(&url, missing).run(SystemTime::now()).await,
+        Err(QueryError::NoSeries {
+            query: missing.into()
+        })
+    );
+
+    let two = query(&url, "test_two_series").run(SystemTime::now()).await;
+    let err = two.unwrap_err();
+    assert!(
+        matches!(&err, QueryError::SeveralSeries { count: 2, series, .. }
+            if series.contains("kind=\"a\"") && series.contains("kind=\"b\"")),
+        "{err}"
+    );
+
+    // A syntax error: Prometheus answers 400 with its own message.
+    let err = query(&url, "sum(rate(test_requests_total[10s])")
+        .run(SystemTime::now())
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(&err, QueryError::Http { status: 400, .. })
+            && text.contains("bad_data")
+            && text.contains("parse error")
+            && !text.contains('\n'),
+        "{text}"
+    );
+
+    let err = query(&url, "vector(0) / 0")
+        .run(SystemTime::now())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        QueryError::BadValue {
+            query: "vector(0) / 0".into(),
+            value: "NaN".into()
+        }
+    );
+    let err = query(&url, "1 + 1")
+        .run(SystemTime::now())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, QueryError::NotVector { result_type, .. } if result_type == "scalar"),
+        "{err}"
+    );
+
+    // Evaluated at an instant before the first scrape, the counter has no
+    // sample yet: the query's range ends at `time`, not when it is sent.
+    let before = SystemTime::now() - Duration::from_secs(3600);
+    assert_eq!(
+        query(&url, "count(test_requests_total) or vector(0)")
+            .run(before)
+            .await,
+        Ok(0.0)
+    );
+    prometheus.stop().await;
+}
+
+#[tokio::test]
+async fn prometheus_down_is_named_with_the_query_and_the_url() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let err = query(&url, "up").run(SystemTime::now()).await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, QueryError::Down { .. }), "{text}");
+    assert!(
+        text.starts_with(&format!(
+            "prometheus query 'up' at {url}/: Prometheus is down: "
+        )),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_is_a_timeout_within_its_bound() {
+    let app = Router::new().route(
+        "/api/v1/query",
+        get(|| async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            "late"
+        }),
+    );
+    let address = serve(app).await;
+    let slow = InstantQuery {
+        timeout: Duration::from_millis(300),
+        ..query(&format!("http://{address}"), "up")
+    };
+    let started = Instant::now();
+    let err = slow.run(SystemTime::now()).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "prometheus query 'up' at http://{address}/: no answer within 300 ms; expected an \
+             answer within the timeout (load.prometheus.timeoutMs)"
+        )
+    );
+}
+
+#[tokio::test]
+async fn credentials_are_read_from_their_files_at_each_query_and_sent() {
+    use axum::http::HeaderMap;
+    let app = Router::new().route(
+        "/api/v1/query",
+        get(|headers: HeaderMap| async move {
+            let authorization = headers
+                .get("authorization")
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let value = match authorization.as_str() {
+                "Bearer s3cret-token" => "1",
+                // gpa:pa55word
+                "Basic Z3BhOnBhNTV3b3Jk" => "2",
+                _ => "-1",
+            };
+            format!(
+                r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{}},"value":[1,"{value}"]}}]}}}}"#
+            )
+        }),
+    );
+    let address = serve(app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret-token\n").unwrap();
+    let password = dir.path().join("password");
+    std::fs::write(&password, "pa55word\n").unwrap();
+    let base = query(&format!("http://{address}"), "up");
+    let bearer = InstantQuery {
+        auth: Auth::BearerTokenFile(token),
+        ..base.clone()
+    };
+    assert_eq!(bearer.run(SystemTime::now()).await, Ok(1.0));
+    let basic = InstantQuery {
+        auth: Auth::Basic {
+            username: "gpa".into(),
+            password_file: password,
+        },
+        ..base.clone()
+    };
+    assert_eq!(basic.run(SystemTime::now()).await, Ok(2.0));
+    let missing = InstantQuery {
+        auth: Auth::BearerTokenFile(dir.path().join("no-such-token")),
+        ..base
+    };
+    let text = missing
+        .run(SystemTime::now())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.starts_with("prometheus query 'up': cannot read load.prometheus.bearerTokenFile '")
+            && text.contains("no-such-token"),
+        "{text}"
+    );
+}
