@@ -407,6 +407,7 @@ pub fn latency_report(
         request_timeout_ms: None,
         stopped_early: None,
         max_run_time_seconds: None,
+        load: None,
     }
 }
 

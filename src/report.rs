@@ -47,6 +47,11 @@ pub struct LatencyReport {
     /// seconds. Written with `stoppedEarly`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_run_time_seconds: Option<f64>,
+    /// The service's load as the platform measured it before the probe ran
+    /// (see [`crate::metric::load`]): present when the CPA's
+    /// `kubernetesMetrics` carried a cpu metric.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<crate::metric::load::Load>,
 }
 
 /// What `gpa-metric` prints: the report, and in shadow mode
@@ -176,6 +181,7 @@ impl LatencyReport {
             request_timeout_ms: None,
             stopped_early: None,
             max_run_time_seconds: None,
+            load: None,
         }
     }
 
@@ -401,6 +407,7 @@ impl<'de> Visitor<'de> for Keep<'_> {
                 "requestTimeoutMs" => report.request_timeout_ms = map.next_value()?,
                 "stoppedEarly" => report.stopped_early = map.next_value()?,
                 "maxRunTimeSeconds" => report.max_run_time_seconds = map.next_value()?,
+                "load" => report.load = map.next_value()?,
                 "requests" => {
                     let requests = map.next_value_seed(Requests(self))?;
                     (report.requests, names) = (requests.0, Some(requests.1));
@@ -489,6 +496,7 @@ mod tests {
             request_timeout_ms: None,
             stopped_early: None,
             max_run_time_seconds: None,
+            load: None,
         }
     }
 

@@ -724,6 +724,27 @@ struct WireReport {
     /// Present with `stoppedEarly`.
     #[serde(default)]
     max_run_time_seconds: Option<f64>,
+    /// Present when stdin's `kubernetesMetrics` carried a cpu metric.
+    #[serde(default)]
+    load: Option<WireLoad>,
+}
+
+/// The report's `load` (docs/metric.md, "Load"): the CPU keys.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct WireLoad {
+    cpu_utilization: f64,
+    scale_up_cpu_utilization: f64,
+    scale_down_cpu_utilization: f64,
+    /// Absent without a CPU limit in the pod template.
+    #[serde(default)]
+    cpu_limit_utilization: Option<f64>,
+    pods_measured: u32,
+    pods_ready: u32,
+    pods_ignored: u32,
+    pods_missing: u32,
+    sampled_at: String,
+    window_seconds: f64,
 }
 
 /// One targeted statistic's interval, present only with early stop.
@@ -800,6 +821,7 @@ fn the_report_on_stdout_has_exactly_the_documented_fields() {
         "no early stop without an evaluation config"
     );
     assert!(stats.confidence_intervals.is_none());
+    assert!(report.load.is_none(), "no kubernetesMetrics, no load");
     assert_eq!(
         report.request_timeout_ms,
         Some(1000.0),
@@ -868,6 +890,77 @@ fn the_report_on_stdout_has_exactly_the_documented_fields() {
     assert!(
         matches!(p90.trend.as_deref(), Some("rising" | "falling" | "steady")),
         "{p90:?}"
+    );
+}
+
+#[test]
+fn the_cpu_the_cpa_gathered_reaches_the_report_as_load_and_bad_metrics_only_cost_the_key() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), &single_get("/x?delayMs=2"));
+    // The metric stage's stdin as CPA 2.12.2 writes it with
+    // kubernetesMetricSpecs for cpu and memory: 45m and 15m used by two pods
+    // requesting 50m each, a third ignored and a fourth missing.
+    let input =
+        std::fs::read_to_string(common::fixture("kubernetes-metrics/cpa-2.12.2.json")).unwrap();
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &file);
+    let out = run(cmd, &input);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let report: WireReport = serde_json::from_str(&out.stdout).expect("the documented fields only");
+    assert_eq!(report.current_replicas, 4);
+    let load = report.load.expect("a load object");
+    assert!((load.cpu_utilization - 0.6).abs() < 1e-9, "{load:?}");
+    assert!(
+        (load.scale_up_cpu_utilization - 0.3).abs() < 1e-9,
+        "{load:?}"
+    );
+    assert!(
+        (load.scale_down_cpu_utilization - 110.0 / 150.0).abs() < 1e-9,
+        "{load:?}"
+    );
+    assert_eq!(load.cpu_limit_utilization, Some(2.0));
+    assert_eq!(
+        (
+            load.pods_measured,
+            load.pods_ready,
+            load.pods_ignored,
+            load.pods_missing
+        ),
+        (2, 2, 1, 1)
+    );
+    assert_eq!(
+        (load.sampled_at.as_str(), load.window_seconds),
+        ("2026-12-04T16:30:15Z", 15.0)
+    );
+    assert!(
+        out.stderr.contains(
+            "load: CPU 0.60 of the request per pod over 2 pod(s) (1 missing, 1 ignored; limit 2.00)"
+        ),
+        "{}",
+        out.stderr
+    );
+    // A malformed kubernetesMetrics: one line, no load, the latency still measured.
+    let mut broken: serde_json::Value = serde_json::from_str(&input).unwrap();
+    broken["kubernetesMetrics"][1]["resource"]["pod_metrics_info"] = serde_json::json!("oops");
+    let mut cmd = gpa_metric();
+    quick(&mut cmd, &server.url, &file);
+    let out = run(cmd, &broken.to_string());
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let report: WireReport = serde_json::from_str(&out.stdout).expect("the documented fields only");
+    assert!(report.load.is_none());
+    assert!(report.requests["GET /x?delayMs=2"].count > 0);
+    let lines: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|line| line.contains("kubernetesMetrics"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", out.stderr);
+    assert!(
+        lines[0].contains("kubernetesMetrics: field '[1].resource.pod_metrics_info': invalid type: string \"oops\"")
+            && lines[0].ends_with("the report has no load"),
+        "{}",
+        lines[0]
     );
 }
 

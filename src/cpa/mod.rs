@@ -7,6 +7,7 @@
 //! first by its `strict` module: one JSON document, each key at most once per object.
 //! Decoding errors name the JSON path at fault and what was expected.
 
+pub mod metrics;
 mod strict;
 
 use std::fmt;

@@ -662,6 +662,7 @@ mod tests {
             request_timeout_ms: None,
             stopped_early: None,
             max_run_time_seconds: None,
+            load: None,
         }
     }
 

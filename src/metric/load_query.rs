@@ -21,6 +21,7 @@ use std::time::{Duration, SystemTime};
 use reqwest::Url;
 use serde::Deserialize;
 
+use super::load::Load;
 use super::prometheus::{Auth, DEFAULT_TIMEOUT_MS, InstantQuery, MAX_TIMEOUT_MS, QueryError};
 use super::settings::{DEFAULT_EVALUATION_CONFIG, EVALUATION_CONFIG, MetricArgs};
 use crate::evaluate::config::EvaluationConfig;
@@ -300,6 +301,18 @@ impl PendingQuery {
     }
 }
 
+/// `load` with the query's value added (a `load` of its own when the
+/// platform gave no other figure); unchanged without a value.
+pub fn with_query_value(load: Option<Load>, query_value: Option<f64>) -> Option<Load> {
+    match (load, query_value) {
+        (load, None) => load,
+        (load, Some(value)) => Some(Load {
+            query_value: Some(value),
+            ..load.unwrap_or_default()
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,6 +455,34 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!secret.contains("pw"), "{secret}");
+    }
+
+    #[test]
+    fn the_query_value_sits_in_load_beside_the_cpu_keys_or_alone() {
+        assert_eq!(with_query_value(None, None), None);
+        let alone = with_query_value(None, Some(12.5)).unwrap();
+        assert_eq!(
+            serde_json::to_value(&alone).unwrap(),
+            serde_json::json!({"queryValue": 12.5})
+        );
+        let read_back: Load =
+            serde_json::from_value(serde_json::json!({"queryValue": 12.5})).unwrap();
+        assert_eq!(read_back, alone);
+        let with_cpu: Load = serde_json::from_value(serde_json::json!({
+            "cpuUtilization": 0.5, "scaleUpCpuUtilization": 0.5, "scaleDownCpuUtilization": 0.5,
+            "podsMeasured": 2, "podsReady": 2, "podsIgnored": 0, "podsMissing": 0,
+            "sampledAt": "2026-12-04T16:00:00Z", "windowSeconds": 15.0
+        }))
+        .unwrap();
+        let both = with_query_value(Some(with_cpu.clone()), Some(3.0)).unwrap();
+        assert_eq!(both.cpu, with_cpu.cpu);
+        let json = serde_json::to_value(&both).unwrap();
+        assert_eq!(json["queryValue"], 3.0);
+        assert_eq!(json["cpuUtilization"], 0.5);
+        assert_eq!(
+            with_query_value(Some(with_cpu.clone()), None),
+            Some(with_cpu)
+        );
     }
 
     #[test]

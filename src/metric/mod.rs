@@ -11,6 +11,7 @@
 //! and ends it once every verdict ([`verdict`]) holds.
 
 pub mod early_stop;
+pub mod load;
 pub mod load_query;
 pub mod prometheus;
 pub mod run_time;
@@ -238,10 +239,10 @@ pub fn run_stage(
     stdin: impl Read,
 ) -> anyhow::Result<ReportWithShadow> {
     let mut settings = Settings::resolve(args, env)?;
+    let mut input = Vec::new();
     let asked = match settings.replicas {
         Some(current) => Observed::current(current),
         None => {
-            let mut input = Vec::new();
             let mut stdin = stdin;
             stdin.read_to_end(&mut input).context("reading stdin")?;
             replicas_from_input(&input)?
@@ -309,7 +310,9 @@ pub fn run_stage(
             (run.metrics, report)
         }
     };
-    let _query_value = load_query.and_then(load_query::PendingQuery::finish);
+    let query_value = load_query.and_then(load_query::PendingQuery::finish);
+    let load = load_query::with_query_value(load::from_metric_input(&input), query_value);
+    let report = load::attach(report, load);
     for line in load_test::failure_summary(&load_test::goose_errors(&metrics), &causes.counts()) {
         tracing::warn!("{line}");
     }
