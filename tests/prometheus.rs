@@ -4,14 +4,22 @@
 //! known rate. Also: Prometheus down, a server that never answers, no
 //! series, two series, a syntax error the server rejects, NaN and a scalar.
 //!
-//! Without the `prometheus` executable these tests print how to install it
-//! and pass, except under CI (env `CI` set), where they fail.
+//! And `gpa-metric` itself: the query's value reaches the report as
+//! `load.queryValue`; a failed query is one line, the key left out and the
+//! latency reported; bad Prometheus settings are one line and exit 1; a
+//! bearer token never reaches the log, even at trace level.
+//!
+//! Without the `prometheus` executable the real-Prometheus test prints how
+//! to install it and passes, except under CI (env `CI` set), where it fails.
+
+mod common;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
 use axum::routing::get;
+use common::{TestServer, cpa_input, gpa_metric, refused_url, run, scenario_file, single_get};
 use goose_pod_autoscaler::metric::prometheus::{Auth, InstantQuery, QueryError};
 use goose_pod_autoscaler::simulate::prometheus::{PrometheusServer, find_executable};
 use reqwest::Url;
@@ -180,7 +188,176 @@ async fn a_real_prometheus_answers_the_rate_and_names_what_is_not_one_number() {
             .await,
         Ok(0.0)
     );
+    // The metric stage's report carries the query's value.
+    let report = tokio::task::spawn_blocking(move || {
+        metric_with_query(&url, "sum(rate(test_requests_total[6s])) or vector(0)")
+    })
+    .await
+    .unwrap();
+    let value = report["load"]["queryValue"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("load.queryValue in {report}"));
+    assert!(
+        (value - RATE_PER_SECOND).abs() <= 0.15 * RATE_PER_SECOND,
+        "load.queryValue {value}, expected {RATE_PER_SECOND} within 15 %"
+    );
+    assert!(report["requests"]["GET /"]["count"].as_u64().unwrap() > 0);
     prometheus.stop().await;
+}
+
+/// An evaluation config with one target and `load.prometheus.query`
+/// `query` (its url from the prometheusUrl setting), in `dir`.
+fn config_with_query(dir: &std::path::Path, query: &str, extra: &str) -> std::path::PathBuf {
+    let path = dir.join("evaluation_config.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "targets:\n  - {{method: GET, endpoint: /, type: mean, target: 1000}}\n\
+             load:\n  prometheus:\n    query: '{query}'\n{extra}"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// `gpa-metric` for 1 s against a local server, with the query `query` at
+/// the Prometheus `url`, and `envs` added: its run.
+fn metric_run(url: &str, query: &str, extra: &str, envs: &[(&str, &str)]) -> common::Run {
+    let dir = tempfile::tempdir().unwrap();
+    let service = TestServer::start();
+    let mut cmd = gpa_metric();
+    cmd.env("gooseHost", &service.url)
+        .env("gooseUsers", "2")
+        .env("gooseRunTime", "1")
+        .env("gooseEarlyStop", "false")
+        .env(
+            "scenarioFilePath",
+            scenario_file(dir.path(), &single_get("/")),
+        )
+        .env(
+            "evaluationConfigFilePath",
+            config_with_query(dir.path(), query, extra),
+        )
+        .env("prometheusUrl", url);
+    for (name, value) in envs {
+        cmd.env(name, value);
+    }
+    run(cmd, &cpa_input(1))
+}
+
+/// The report of a successful [`metric_run`].
+fn metric_with_query(url: &str, query: &str) -> serde_json::Value {
+    let run = metric_run(url, query, "", &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    serde_json::from_str(&run.stdout).unwrap()
+}
+
+#[test]
+fn a_failed_query_is_one_line_the_key_left_out_and_the_latency_reported() {
+    let down = refused_url();
+    let run = metric_run(&down, "sum(rate(x[1m])) or vector(0)", "", &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(report.get("load").is_none(), "{report}");
+    assert!(report["requests"]["GET /"]["count"].as_u64().unwrap() > 0);
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|line| line.contains("prometheus query"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", run.stderr);
+    assert!(
+        lines[0].contains(&format!(
+            "prometheus query 'sum(rate(x[1m])) or vector(0)' at {down}/: Prometheus is down"
+        )) && lines[0].contains("load.queryValue left out of the report"),
+        "{}",
+        lines[0]
+    );
+}
+
+#[test]
+fn bad_prometheus_settings_are_one_line_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "prometheus:9090",
+            "",
+            "setting prometheusUrl (--prometheus-url) 'prometheus:9090': not an http(s) URL; expected",
+        ),
+        (
+            "http://gpa:s3cret@prometheus:9090",
+            "",
+            "setting prometheusUrl (--prometheus-url) '(not shown)': it holds credentials",
+        ),
+        (
+            "http://127.0.0.1:9",
+            "    timeoutMs: 0\n",
+            "load.prometheus.timeoutMs '0' is out of range; expected 1 to 60000 milliseconds",
+        ),
+    ];
+    for (url, extra, want) in cases {
+        let run = metric_run(url, "up", extra, &[]);
+        assert_eq!(run.code, Some(1), "{url}: {}", run.stderr);
+        assert!(run.stdout.is_empty());
+        let last = run.stderr.lines().last().unwrap_or_default();
+        assert!(last.contains(want), "{url}: {}", run.stderr);
+        assert!(!run.stderr.contains("s3cret"), "{}", run.stderr);
+    }
+    // A query with no url from the config nor the setting.
+    let service = TestServer::start();
+    let mut cmd = gpa_metric();
+    cmd.env("gooseHost", &service.url)
+        .env(
+            "scenarioFilePath",
+            scenario_file(dir.path(), &single_get("/")),
+        )
+        .env(
+            "evaluationConfigFilePath",
+            config_with_query(dir.path(), "up", ""),
+        );
+    let run = run(cmd, &cpa_input(1));
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "load.prometheus has no url and the setting prometheusUrl (--prometheus-url) is not set"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_bearer_token_is_sent_and_never_logged_even_at_trace_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret-token-42\n").unwrap();
+    // A server that records what it gets and is no Prometheus.
+    let fake = TestServer::start();
+    let run = metric_run(
+        &fake.url,
+        "up",
+        &format!("    bearerTokenFile: {}\n", token.display()),
+        &[("GPA_LOG", "trace")],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let sent: Vec<_> = fake
+        .record
+        .seen()
+        .into_iter()
+        .filter(|seen| seen.target.starts_with("/api/v1/query?"))
+        .collect();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].authorization.as_deref(),
+        Some("Bearer s3cret-token-42")
+    );
+    assert!(!run.stderr.contains("s3cret"), "the token is in the log");
+    assert!(
+        run.stderr
+            .contains("prometheus query 'up': the answer is not Prometheus JSON"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[tokio::test]
