@@ -4,7 +4,7 @@
 //! [`PrometheusServer::start`] runs the `prometheus` executable found on the
 //! PATH (Debian's `prometheus` package) on a free port of 127.0.0.1, with a
 //! config file and its storage in a temporary folder, and waits until it is
-//! ready. The stages get its URL as the `prometheusUrl` setting, and the
+//! ready and has scraped the service once. The stages get its URL as the `prometheusUrl` setting, and the
 //! built-in evaluation config gets a `load.prometheus` query
 //! ([`PROMETHEUS_LOAD_SECTION`]) with a 5 s range, to fit the simulation's
 //! time scale. [`PrometheusServer::stop`] ends it when the run ends; dropped
@@ -13,7 +13,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::process::{Child, Command};
 use tokio::time::Instant;
@@ -22,6 +22,7 @@ use super::SimulateError;
 use super::output::PluginFiles;
 use super::settings::Settings;
 use crate::evaluate::config::EvaluationConfig;
+use crate::metric::prometheus::{Auth, InstantQuery};
 
 /// The `load` section `--prometheus` adds to the built-in evaluation config
 /// (`simulate/load-prometheus.yaml`).
@@ -33,7 +34,10 @@ pub const EXECUTABLE: &str = "prometheus";
 /// How often Prometheus scrapes the simulated service.
 pub const SCRAPE_INTERVAL: Duration = Duration::from_secs(1);
 
-/// How long Prometheus may take to become ready.
+/// The scrape job's name.
+const JOB: &str = "simulated-service";
+
+/// How long Prometheus may take to become ready, and then to scrape once.
 const READY_WITHIN: Duration = Duration::from_secs(30);
 
 /// The built-in evaluation config, with the `load.prometheus` query when
@@ -104,7 +108,7 @@ pub fn config_text(target: SocketAddr) -> String {
     format!(
         "# Written by gpa simulate --prometheus.\n\
          global:\n  scrape_interval: {every}s\n  scrape_timeout: {every}s\n  evaluation_interval: {every}s\n\
-         scrape_configs:\n  - job_name: simulated-service\n    static_configs:\n      - targets: ['{target}']\n"
+         scrape_configs:\n  - job_name: {JOB}\n    static_configs:\n      - targets: ['{target}']\n"
     )
 }
 
@@ -155,6 +159,7 @@ impl PrometheusServer {
             folder,
         };
         server.wait_until_ready().await?;
+        server.wait_for_first_scrape().await?;
         tracing::info!(
             "Prometheus ({}) on {}, scraping {target}/metrics every {} s",
             executable.display(),
@@ -198,6 +203,33 @@ impl PrometheusServer {
                 )));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until Prometheus has scraped the service once (it applies a
+    /// new target only after about 5 s): from then on the stages' query
+    /// reads the service, not an empty database.
+    async fn wait_for_first_scrape(&mut self) -> Result<(), SimulateError> {
+        let up = InstantQuery {
+            url: reqwest::Url::parse(&self.url)
+                .map_err(|err| SimulateError::Prometheus(format!("its URL: {err}")))?,
+            query: format!("sum(up{{job=\"{JOB}\"}}) or vector(0)"),
+            timeout: Duration::from_secs(1),
+            auth: Auth::None,
+        };
+        let deadline = Instant::now() + READY_WITHIN;
+        loop {
+            if up.run(SystemTime::now()).await == Ok(1.0) {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(SimulateError::Prometheus(format!(
+                    "it did not scrape the simulated service within {} s{}",
+                    READY_WITHIN.as_secs(),
+                    last_log_line(&self.folder.path().join("prometheus.log"))
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 

@@ -112,6 +112,11 @@ pub struct IntervalRecord {
     /// decided on the same samples (see [`super::shadow`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub early_stop_shadow: Option<ShadowDecision>,
+    /// The metric stage's `load.queryValue`: what the evaluation config's
+    /// Prometheus query read (requests/s with `--prometheus`'s built-in
+    /// query). Absent without a query, or when it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured_query_value: Option<f64>,
 }
 
 /// A latency target read from the evaluation config, used to judge the
@@ -674,6 +679,7 @@ mod tests {
             metric_seconds: None,
             evaluate_seconds: None,
             early_stop_shadow: None,
+            measured_query_value: None,
         }
     }
 
@@ -748,6 +754,7 @@ mod tests {
             metric_seconds: Some(2.1),
             evaluate_seconds: Some(0.01),
             early_stop_shadow: None,
+            measured_query_value: None,
         };
         let csv = intervals_csv(&[interval]);
         let lines: Vec<&str> = csv.lines().collect();
