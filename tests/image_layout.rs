@@ -234,6 +234,7 @@ const CPA_SETTINGS: &[&str] = &[
     "initialReadinessDelay",
     "cpuInitializationPeriod",
     "requireKubernetesMetrics",
+    "kubernetesMetricSpecs",
 ];
 
 fn help_of(binary: &str) -> String {
@@ -278,6 +279,49 @@ fn every_setting_in_the_example_cr_is_one_the_cpa_or_our_executables_read() {
             "CR config values are strings: {name}"
         );
     }
+}
+
+#[test]
+fn the_example_cr_asks_the_cpa_for_cpu_utilisation_and_the_image_does_not() {
+    let cr = objects("example/cpa.yaml");
+    let cpa = cr.iter().find(|o| o.kind == "CustomPodAutoscaler").unwrap();
+    assert_eq!(
+        cpa.spec["roleRequiresMetricsServer"], true,
+        "the operator grants metrics.k8s.io only with it"
+    );
+    let setting = |name: &str| {
+        cpa.spec["config"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|entry| entry["name"] == name)
+            .and_then(|entry| entry["value"].as_str())
+            .unwrap_or_else(|| panic!("example/cpa.yaml sets {name}"))
+            .to_string()
+    };
+    assert_eq!(setting("requireKubernetesMetrics"), "false");
+    // The CPA decodes the string as YAML into autoscaling/v2 MetricSpecs.
+    let specs: serde_json::Value =
+        serde_saphyr::from_str(&setting("kubernetesMetricSpecs")).unwrap();
+    assert_eq!(
+        specs,
+        serde_json::json!([{"type": "Resource", "resource": {"name": "cpu",
+            "target": {"type": "Utilization"}}}])
+    );
+    // The metric stage reads exactly that spec when the CPA sends it back.
+    let spec: goose_pod_autoscaler::cpa::metrics::MetricSpec =
+        serde_json::from_value(specs[0].clone()).unwrap();
+    assert_eq!(spec.resource.unwrap().target.kind, "Utilization");
+    // Every autoscaler of the base image would log a metrics error each
+    // interval without the role: the image leaves the specs out.
+    let base = read("config.yaml");
+    assert!(!base.contains("kubernetesMetricSpecs:"), "{base}");
+    // Without requests there is no utilisation: the example's pods have one.
+    let workload = read("example/deployment.yaml");
+    assert!(
+        workload.contains("requests:\n              cpu: 50m"),
+        "{workload}"
+    );
 }
 
 #[test]

@@ -796,3 +796,132 @@ fn prometheus_without_the_executable_is_an_error_saying_how_to_install_it() {
     );
     assert!(!dir.path().join("out").exists(), "nothing is written");
 }
+
+#[test]
+fn the_metric_stage_gets_kubernetes_metrics_and_reports_the_load_the_evaluate_stage_never_sees_them()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = "steps:\n  - durationSeconds: 11\n    requestsPerSecond: 60\n";
+    let inputs = dir.path().join("inputs");
+    std::fs::create_dir(&inputs).unwrap();
+    // Both stages are the real executables behind a script that keeps their stdin.
+    let keep_and_run = |stage: &str, executable: &str| {
+        let path = executable_beside_gpa(executable);
+        write_script(
+            dir.path(),
+            stage,
+            &format!(
+                "file='{}'/{stage}-$(date +%s%N).json\ncat > \"$file\"\nexec '{}' < \"$file\"",
+                inputs.display(),
+                path.display()
+            ),
+        )
+    };
+    let metric = keep_and_run("metric", "gpa-metric");
+    let evaluate = keep_and_run("evaluate", "gpa-evaluate");
+    let output = simulate(
+        dir.path(),
+        profile,
+        &[
+            "--metrics-window-ms",
+            "1500",
+            "--metric-command",
+            metric.to_str().unwrap(),
+            "--evaluate-command",
+            evaluate.to_str().unwrap(),
+        ],
+    );
+    let (_, timeline) = finished(dir.path(), &output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut metric_inputs = Vec::new();
+    let mut evaluate_inputs = Vec::new();
+    for entry in std::fs::read_dir(&inputs).unwrap() {
+        let path = entry.unwrap().path();
+        let input: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("metric-") {
+            metric_inputs.push(input);
+        } else {
+            evaluate_inputs.push(input);
+        }
+    }
+    assert_eq!(metric_inputs.len(), timeline.intervals.len(), "{stderr}");
+    // The CPA 2.12.2 shape: one cpu metric whose pods each request 50m.
+    let gathered: Vec<&serde_json::Value> = metric_inputs
+        .iter()
+        .filter_map(|input| input.get("kubernetesMetrics"))
+        .collect();
+    assert!(
+        !gathered.is_empty(),
+        "no interval got kubernetesMetrics:\n{stderr}"
+    );
+    for metrics in &gathered {
+        let metric = &metrics[0];
+        assert_eq!(metric["spec"]["resource"]["name"], "cpu");
+        let resource = &metric["resource"];
+        for key in [
+            "pod_metrics_info",
+            "requests",
+            "ready_pod_count",
+            "ignored_pods",
+            "missing_pods",
+            "total_pods",
+            "timestamp",
+        ] {
+            assert!(resource.get(key).is_some(), "{key} missing from {resource}");
+        }
+        let requests = resource["requests"].as_object().unwrap();
+        assert!(requests.values().all(|request| request == 50), "{resource}");
+        assert_eq!(
+            requests.len() as u64,
+            resource["total_pods"].as_u64().unwrap()
+        );
+        for sample in resource["pod_metrics_info"].as_object().unwrap().values() {
+            // The time since the sample before: about 1.5 s, as timers fire on a busy machine.
+            let window_ns = sample["Window"].as_u64().unwrap();
+            assert!(
+                (1_000_000_000..4_000_000_000).contains(&window_ns),
+                "{sample}"
+            );
+            assert!(
+                (0..=100).contains(&sample["Value"].as_i64().unwrap()),
+                "{sample}"
+            );
+        }
+    }
+    // The evaluate stage never gets them; the report it reads carries the load.
+    let loads: Vec<serde_json::Value> = evaluate_inputs
+        .iter()
+        .map(|input| {
+            assert!(input.get("kubernetesMetrics").is_none(), "{input}");
+            let report: serde_json::Value =
+                serde_json::from_str(input["metrics"][0]["value"].as_str().unwrap()).unwrap();
+            report.get("load").cloned().unwrap_or_default()
+        })
+        .filter(|load| !load.is_null())
+        .collect();
+    assert_eq!(loads.len(), gathered.len(), "{stderr}");
+    for load in &loads {
+        let utilization = load["cpuUtilization"].as_f64().unwrap();
+        assert!((0.0..=2.0).contains(&utilization), "{load}");
+        assert_eq!(load["cpuLimitUtilization"], 2.0, "{load}");
+        let window = load["windowSeconds"].as_f64().unwrap();
+        assert!((1.0..4.0).contains(&window), "{load}");
+    }
+    // 60 requests/s keep some slots busy: a sample shows it.
+    assert!(
+        loads
+            .iter()
+            .any(|load| load["cpuUtilization"].as_f64().unwrap() > 0.0),
+        "{loads:?}"
+    );
+    // The timeline records what each interval's report carried.
+    let recorded: Vec<f64> = timeline
+        .intervals
+        .iter()
+        .filter_map(|interval| interval.cpu_utilization)
+        .collect();
+    assert_eq!(recorded.len(), loads.len(), "{stderr}");
+    assert!(stderr.contains(" ms cpu "), "{stderr}");
+}

@@ -13,8 +13,10 @@
 //! `startupDelay`. A scale-down removes starting replicas first, then serving
 //! ones; a removed replica finishes the requests it holds.
 //!
-//! [`Replicas`] is the pure part (which replicas exist and from when they
+//! [`Replicas`] is the pure part (which pods exist, named, and from when they
 //! serve, and the [`DeploymentStatus`] the API server would report of them);
+//! [`BusyTime`] counts each pod's busy slot-seconds, the simulated CPU the
+//! metrics server samples ([`super::metrics_server`]);
 //! [`Capacity`] turns it into the permits of a tokio `Semaphore` that
 //! an axum middleware ([`Capacity::layer`]) takes one of per request.
 
@@ -77,30 +79,71 @@ fn is_zero(count: &u32) -> bool {
     *count == 0
 }
 
-/// The replicas of the simulated Deployment: for each, the moment (since the
-/// simulation started) from which it serves. Pure; the clock is an argument.
+/// One pod of the simulated Deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pod {
+    /// Its name, unique within the run: `fibonacci-00001`, ...
+    pub name: String,
+    /// When it was created (since the simulation started); `None` for the
+    /// pods the simulation starts with, which have run for long.
+    pub created_at: Option<Duration>,
+    /// From when it serves (its readiness probe passes).
+    pub ready_at: Duration,
+}
+
+impl Pod {
+    /// True when it serves at `now`.
+    pub fn is_ready(&self, now: Duration) -> bool {
+        self.ready_at <= now
+    }
+}
+
+/// The replicas of the simulated Deployment: its pods, each with the moment
+/// (since the simulation started) from which it serves. Pure; the clock is an
+/// argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replicas {
-    /// Ready times, oldest first (non-decreasing).
-    ready_at: Vec<Duration>,
+    /// The pods, oldest first; ready times non-decreasing.
+    pods: Vec<Pod>,
+    /// Pods created so far, for the next name.
+    created: u64,
 }
 
 impl Replicas {
     /// `count` replicas, all serving from the start.
     pub fn new(count: u32) -> Self {
-        Replicas {
-            ready_at: vec![Duration::ZERO; count as usize],
+        let mut replicas = Replicas {
+            pods: Vec::new(),
+            created: 0,
+        };
+        for _ in 0..count {
+            replicas.add(None, Duration::ZERO);
         }
+        replicas
+    }
+
+    fn add(&mut self, created_at: Option<Duration>, ready_at: Duration) {
+        self.created += 1;
+        self.pods.push(Pod {
+            name: format!("fibonacci-{:05}", self.created),
+            created_at,
+            ready_at,
+        });
+    }
+
+    /// The pods, oldest first.
+    pub fn pods(&self) -> &[Pod] {
+        &self.pods
     }
 
     /// Replicas that exist, serving or starting: the Deployment's `spec.replicas`.
     pub fn desired(&self) -> u32 {
-        self.ready_at.len() as u32
+        self.pods.len() as u32
     }
 
     /// Replicas serving at `now`.
     pub fn serving(&self, now: Duration) -> u32 {
-        self.ready_at.iter().filter(|ready| **ready <= now).count() as u32
+        self.pods.iter().filter(|pod| pod.is_ready(now)).count() as u32
     }
 
     /// The status the API server reports at `now`.
@@ -116,18 +159,59 @@ impl Replicas {
 
     /// The next moment after `now` at which a starting replica begins serving.
     pub fn next_ready(&self, now: Duration) -> Option<Duration> {
-        self.ready_at.iter().copied().find(|ready| *ready > now)
+        self.pods
+            .iter()
+            .map(|pod| pod.ready_at)
+            .find(|ready| *ready > now)
     }
 
     /// Scales to `count` at `now`: new replicas serve from `now + startup_delay`;
     /// on a scale-down the replicas that would serve last go first.
     pub fn scale_to(&mut self, count: u32, now: Duration, startup_delay: Duration) {
         let count = count as usize;
-        if count > self.ready_at.len() {
-            self.ready_at.resize(count, now + startup_delay);
-        } else {
-            self.ready_at.truncate(count);
+        while self.pods.len() < count {
+            self.add(Some(now), now + startup_delay);
         }
+        self.pods.truncate(count);
+    }
+}
+
+/// Each pod's busy time: the slot-seconds its requests held, the simulated
+/// counterpart of the kubelet's cumulative CPU counter. The busy slots are
+/// spread evenly over the serving pods, as a Service balances requests.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BusyTime {
+    /// Slots held now.
+    busy: usize,
+    /// When the counters were last brought up to date.
+    last: Duration,
+    /// Slot-seconds per pod name.
+    per_pod: std::collections::HashMap<String, f64>,
+}
+
+impl BusyTime {
+    /// Brings the counters up to `now`: since the last update `busy` slots
+    /// were held, shared by the pods of `replicas` serving then (at most
+    /// `concurrency` each; the rest are a removed pod's last requests).
+    fn advance(&mut self, now: Duration, replicas: &Replicas, concurrency: u32) {
+        let elapsed = now.saturating_sub(self.last).as_secs_f64();
+        let serving: Vec<&Pod> = replicas
+            .pods()
+            .iter()
+            .filter(|pod| pod.is_ready(self.last))
+            .collect();
+        if self.busy > 0 && !serving.is_empty() && elapsed > 0.0 {
+            let each = (self.busy as f64 / serving.len() as f64).min(f64::from(concurrency));
+            for pod in serving {
+                *self.per_pod.entry(pod.name.clone()).or_default() += each * elapsed;
+            }
+        }
+        self.last = self.last.max(now);
+    }
+
+    /// The slot-seconds `pod` has been busy so far.
+    pub fn of(&self, pod: &str) -> f64 {
+        self.per_pod.get(pod).copied().unwrap_or(0.0)
     }
 }
 
@@ -158,6 +242,7 @@ struct Shared {
 struct Pool {
     replicas: Replicas,
     granted: usize,
+    busy: BusyTime,
 }
 
 /// One request's slot: returned to the pool when dropped, or taken out of
@@ -170,10 +255,27 @@ pub struct Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        if let Some(permit) = self.permit.take()
-            && take_one(&self.shared.debt)
-        {
-            permit.forget();
+        if let Some(permit) = self.permit.take() {
+            self.shared.busy_change(false);
+            if take_one(&self.shared.debt) {
+                permit.forget();
+            }
+        }
+    }
+}
+
+impl Shared {
+    /// Counts a slot taken (`true`) or given back, after bringing the busy
+    /// time up to now.
+    fn busy_change(&self, taken: bool) {
+        let now = self.start.elapsed();
+        let mut state = lock(&self.state);
+        let Pool { replicas, busy, .. } = &mut *state;
+        busy.advance(now, replicas, self.settings.concurrency_per_replica);
+        if taken {
+            busy.busy += 1;
+        } else {
+            busy.busy = busy.busy.saturating_sub(1);
         }
     }
 }
@@ -206,7 +308,11 @@ impl Capacity {
             semaphore: Arc::new(Semaphore::new(granted)),
             debt: AtomicUsize::new(0),
             queued: AtomicUsize::new(0),
-            state: Mutex::new(Pool { replicas, granted }),
+            state: Mutex::new(Pool {
+                replicas,
+                granted,
+                busy: BusyTime::default(),
+            }),
             changed: Arc::new(Notify::new()),
         });
         tokio::spawn(controller(
@@ -253,11 +359,26 @@ impl Capacity {
         (slots as f64 * rounds).floor() as usize
     }
 
+    /// The pods now, and each one's busy slot-seconds so far.
+    pub fn pods(&self) -> Vec<(Pod, f64)> {
+        let now = self.elapsed();
+        let mut state = self.state();
+        let Pool { replicas, busy, .. } = &mut *state;
+        busy.advance(now, replicas, self.shared.settings.concurrency_per_replica);
+        replicas
+            .pods()
+            .iter()
+            .map(|pod| (pod.clone(), busy.of(&pod.name)))
+            .collect()
+    }
+
     /// Scales the Deployment to `count` replicas.
     pub fn scale_to(&self, count: u32) {
         let now = self.elapsed();
         {
             let mut state = self.state();
+            let Pool { replicas, busy, .. } = &mut *state;
+            busy.advance(now, replicas, self.shared.settings.concurrency_per_replica);
             state
                 .replicas
                 .scale_to(count, now, self.shared.settings.startup_delay);
@@ -275,6 +396,9 @@ impl Capacity {
             .acquire_owned()
             .await
             .ok();
+        if permit.is_some() {
+            self.shared.busy_change(true);
+        }
         Slot {
             permit,
             shared: Arc::clone(&self.shared),
@@ -299,8 +423,11 @@ fn lock(state: &Mutex<Pool>) -> MutexGuard<'_, Pool> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Brings the permits in line with the replicas serving at `now`.
+/// Brings the permits in line with the replicas serving at `now` (and the
+/// busy time up to `now`, before the serving pods change).
 fn reconcile(shared: &Shared, state: &mut Pool, now: Duration) {
+    let Pool { replicas, busy, .. } = &mut *state;
+    busy.advance(now, replicas, shared.settings.concurrency_per_replica);
     let target =
         state.replicas.serving(now) as usize * shared.settings.concurrency_per_replica as usize;
     if target > state.granted {
@@ -418,6 +545,54 @@ mod tests {
             serde_json::to_value(Replicas::new(0).status(secs(0))).unwrap(),
             serde_json::json!({})
         );
+    }
+
+    #[test]
+    fn busy_slots_are_shared_by_the_serving_pods_and_capped_at_their_slots() {
+        let mut replicas = Replicas::new(2);
+        replicas.scale_to(3, secs(0), secs(10));
+        let names: Vec<String> = replicas.pods().iter().map(|p| p.name.clone()).collect();
+        assert_eq!(
+            names,
+            ["fibonacci-00001", "fibonacci-00002", "fibonacci-00003"]
+        );
+        assert_eq!(replicas.pods()[2].created_at, Some(secs(0)));
+        let mut busy = BusyTime {
+            busy: 6,
+            ..BusyTime::default()
+        };
+        // 6 busy slots over the 2 serving pods for 10 s; the starting one has none.
+        busy.advance(secs(10), &replicas, 4);
+        assert_eq!(
+            names.iter().map(|n| busy.of(n)).collect::<Vec<_>>(),
+            [30.0, 30.0, 0.0]
+        );
+        // Then over 3 for 3 s.
+        busy.advance(secs(13), &replicas, 4);
+        assert_eq!(busy.of(&names[2]), 6.0);
+        // More busy slots than the serving pods have (a removed pod's last
+        // requests): each is capped at its own 4.
+        replicas.scale_to(1, secs(13), secs(10));
+        busy.advance(secs(14), &replicas, 4);
+        assert_eq!(busy.of(&names[0]), 30.0 + 6.0 + 4.0);
+        // A new pod gets a new name.
+        replicas.scale_to(2, secs(14), secs(10));
+        assert_eq!(replicas.pods()[1].name, "fibonacci-00004");
+    }
+
+    #[tokio::test]
+    async fn a_held_slot_counts_as_busy_time_of_a_serving_pod() {
+        let capacity = Capacity::start(settings(Duration::ZERO), 1);
+        let held = futures_admit(&capacity, 2).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(held);
+        let pods = capacity.pods();
+        assert_eq!(pods.len(), 1);
+        // Two slots for at least 100 ms.
+        assert!(pods[0].1 >= 0.2, "{pods:?}");
+        let before = pods[0].1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(capacity.pods()[0].1, before, "no slot held since");
     }
 
     #[test]

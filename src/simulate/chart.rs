@@ -417,6 +417,7 @@ mod tests {
             evaluate_seconds: Some(0.01),
             early_stop_shadow: None,
             measured_query_value: None,
+            cpu_utilization: None,
         }];
         let target = LatencyTarget {
             method: "GET".into(),

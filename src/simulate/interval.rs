@@ -11,12 +11,14 @@ use tokio::time::Instant;
 
 use super::capacity::{Capacity, DeploymentStatus};
 use super::cpa_runner::{MethodError, MethodOutput, last_line};
+use super::metrics_server::{self, MetricsServer, POD_CPU_LIMIT_MILLI, POD_CPU_REQUEST_MILLI};
 use super::output::PluginFiles;
 use super::scaling::{self, Scaling, Stabilization};
 use super::settings::Settings;
 use super::shadow::{self, ShadowDecision};
 use super::timeline::{IntervalOutcome, IntervalRecord, LatencyTarget};
 use super::{DEFAULT_PLUGIN_ENV, RESOURCE_NAME};
+use crate::cpa::metrics::KubernetesMetric;
 use crate::cpa::{self, Evaluation, RunType};
 use crate::report::{LatencyReport, RequestStats};
 
@@ -65,22 +67,44 @@ pub fn plugin_env(
 }
 
 /// The simulated Deployment as the CPA reads it from the API server:
-/// `spec.replicas` and the `status` the capacity model gives.
+/// `spec.replicas`, the pod template with `example/deployment.yaml`'s CPU
+/// request and limit, and the `status` the capacity model gives.
 fn deployment(status: DeploymentStatus) -> serde_json::Value {
+    let cpu = |milli: i64| format!("{milli}m");
     serde_json::json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": RESOURCE_NAME, "namespace": "default"},
-        "spec": {"replicas": status.replicas},
+        "spec": {
+            "replicas": status.replicas,
+            "selector": {"matchLabels": {"app": RESOURCE_NAME}},
+            "template": {
+                "metadata": {"labels": {"app": RESOURCE_NAME}},
+                "spec": {"containers": [{
+                    "name": RESOURCE_NAME,
+                    "resources": {
+                        "requests": {"cpu": cpu(POD_CPU_REQUEST_MILLI)},
+                        "limits": {"cpu": cpu(POD_CPU_LIMIT_MILLI)},
+                    },
+                }]},
+            },
+        },
         "status": status,
     })
 }
 
-/// The metric stage's stdin (`metric.Info`).
-fn metric_input(resource: &serde_json::Value, run_type: RunType) -> Vec<u8> {
-    serde_json::json!({"resource": resource, "runType": run_type})
-        .to_string()
-        .into_bytes()
+/// The metric stage's stdin (`metric.Info`), with `kubernetesMetrics` when
+/// the CPA gathered them (Go's `omitempty` leaves an empty list out).
+fn metric_input(
+    resource: &serde_json::Value,
+    run_type: RunType,
+    kubernetes_metrics: Option<&KubernetesMetric>,
+) -> Vec<u8> {
+    let mut input = serde_json::json!({"resource": resource, "runType": run_type});
+    if let Some(metric) = kubernetes_metrics {
+        input["kubernetesMetrics"] = serde_json::json!([metric]);
+    }
+    input.to_string().into_bytes()
 }
 
 /// The evaluate stage's stdin (`evaluate.Info`): the metric stage's stdout
@@ -121,6 +145,9 @@ fn evaluate_env(
 pub struct Cpa<'a> {
     settings: &'a Settings,
     capacity: &'a Capacity,
+    /// Where `kubernetesMetrics` come from; `None`: the CPA config has no
+    /// `kubernetesMetricSpecs`.
+    metrics_server: Option<MetricsServer>,
     env: Vec<(String, OsString)>,
     target: Option<&'a LatencyTarget>,
     stabilization: Stabilization,
@@ -144,6 +171,7 @@ impl<'a> Cpa<'a> {
         Cpa {
             settings,
             capacity,
+            metrics_server: None,
             env,
             target,
             stabilization: Stabilization::new(settings.downscale_stabilization),
@@ -151,6 +179,45 @@ impl<'a> Cpa<'a> {
             start,
             clock_start: settings.start_at.unwrap_or_else(jiff::Timestamp::now),
         }
+    }
+
+    /// This CPA with `kubernetesMetricSpecs` for cpu: each interval it
+    /// gathers the latest of `server`'s samples for the metric stage.
+    pub fn with_metrics_server(self, server: MetricsServer) -> Self {
+        Cpa {
+            metrics_server: Some(server),
+            ..self
+        }
+    }
+
+    /// What the CPA gathers for `kubernetesMetrics` now, before the metric
+    /// stage runs.
+    fn kubernetes_metrics(&self) -> Option<KubernetesMetric> {
+        let server = self.metrics_server.as_ref()?;
+        let now = self.start.elapsed();
+        let pods: Vec<_> = self
+            .capacity
+            .pods()
+            .into_iter()
+            .map(|(pod, _)| pod)
+            .collect();
+        let replicas = i32::try_from(pods.len()).unwrap_or(i32::MAX);
+        let clock_start = self.clock_start;
+        let clock = move |at: Duration| {
+            jiff::SignedDuration::try_from(at)
+                .ok()
+                .and_then(|elapsed| clock_start.checked_add(elapsed).ok())
+                .unwrap_or(clock_start)
+        };
+        let metric = metrics_server::gather(&pods, server.latest().as_ref(), now, replicas, clock);
+        if metric.is_none() {
+            tracing::info!(
+                "kubernetesMetrics: no pod has a cpu sample yet (the metrics server samples every {} ms): \
+                 the CPA sends none",
+                self.settings.metrics_window.as_millis()
+            );
+        }
+        metric
     }
 
     /// The replica changes so far: `(seconds since start, replicas from then
@@ -179,6 +246,7 @@ impl<'a> Cpa<'a> {
             evaluate_seconds: None,
             early_stop_shadow: None,
             measured_query_value: None,
+            cpu_utilization: None,
         };
         match self.stages(status, &mut record).await {
             Ok(evaluated) => self.apply(evaluated, replicas, &mut record),
@@ -264,7 +332,11 @@ impl<'a> Cpa<'a> {
         resource: &serde_json::Value,
         record: &mut IntervalRecord,
     ) -> Result<MethodOutput, String> {
-        let json = metric_input(resource, self.settings.run_type);
+        let json = metric_input(
+            resource,
+            self.settings.run_type,
+            self.kubernetes_metrics().as_ref(),
+        );
         let metric = self
             .settings
             .metric
@@ -295,6 +367,10 @@ impl<'a> Cpa<'a> {
                     record.measured_mean_ms = Some(stats.mean_ms);
                     record.measured_p95_ms = Some(stats.p95_ms);
                 }
+                record.cpu_utilization = report
+                    .load
+                    .and_then(|load| load.cpu)
+                    .map(|cpu| cpu.cpu_utilization);
             }
             // The CPA hands stdout on verbatim; the evaluate stage will refuse it.
             Err(err) => tracing::warn!("the metric stage printed no latency report: {err}"),
@@ -383,13 +459,16 @@ impl<'a> Cpa<'a> {
             (outcome, _, _) => outcome.as_str().to_string(),
         };
         tracing::info!(
-            "t={:>4.0}s load {:>5.0} rps replicas {:>2} ({} serving) mean {:>7} ms p95 {:>7} ms {:<10} {}",
+            "t={:>4.0}s load {:>5.0} rps replicas {:>2} ({} serving) mean {:>7} ms p95 {:>7} ms cpu {:>4} {:<10} {}",
             record.at_seconds,
             record.offered_requests_per_second,
             record.replicas,
             record.serving_replicas,
             ms(record.measured_mean_ms),
             ms(record.measured_p95_ms),
+            record
+                .cpu_utilization
+                .map_or_else(|| "-".to_string(), |cpu| format!("{cpu:.2}")),
             decision,
             record.reason
         );
@@ -508,13 +587,17 @@ mod tests {
             available_replicas: 1,
             updated_replicas: 3,
         };
-        let input = metric_input(&deployment(status), RunType::Scaler);
+        let input = metric_input(&deployment(status), RunType::Scaler, None);
         let json: serde_json::Value = serde_json::from_slice(&input).unwrap();
         assert_eq!(
             json,
             serde_json::json!({"resource": {"apiVersion": "apps/v1", "kind": "Deployment",
                 "metadata": {"name": "fibonacci", "namespace": "default"},
-                "spec": {"replicas": 3}, "status": {"replicas": 3, "readyReplicas": 1,
+                "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "fibonacci"}},
+                    "template": {"metadata": {"labels": {"app": "fibonacci"}},
+                    "spec": {"containers": [{"name": "fibonacci", "resources": {
+                        "requests": {"cpu": "50m"}, "limits": {"cpu": "100m"}}}]}}},
+                "status": {"replicas": 3, "readyReplicas": 1,
                 "availableReplicas": 1, "updatedReplicas": 3}}, "runType": "scaler"})
         );
         let parsed = cpa::parse_metric_input(&input).unwrap();
@@ -531,5 +614,51 @@ mod tests {
         assert_eq!(json["metrics"][0]["value"], "{\"requests\": {}}\n");
         assert_eq!(json["resource"]["status"]["readyReplicas"], 1);
         assert_eq!(json["runType"], "api");
+    }
+
+    #[test]
+    fn the_metric_stage_gets_the_cpa_s_kubernetes_metrics_and_reads_them_as_load() {
+        use super::super::capacity::Pod;
+        let pods = [Pod {
+            name: "fibonacci-00001".into(),
+            created_at: None,
+            ready_at: Duration::ZERO,
+        }];
+        let latest =
+            metrics_server::sample(None, Duration::from_secs(15), &[(pods[0].clone(), 45.0)], 4);
+        let clock = |_| "2026-12-04T16:30:15Z".parse().unwrap();
+        let metric =
+            metrics_server::gather(&pods, Some(&latest), Duration::from_secs(16), 1, clock);
+        let status = DeploymentStatus {
+            replicas: 1,
+            ready_replicas: 1,
+            available_replicas: 1,
+            updated_replicas: 1,
+        };
+        let input = metric_input(&deployment(status), RunType::Scaler, metric.as_ref());
+        let json: serde_json::Value = serde_json::from_slice(&input).unwrap();
+        let sent = &json["kubernetesMetrics"][0];
+        assert_eq!(sent["current_replicas"], 1);
+        assert_eq!(
+            sent["spec"],
+            serde_json::json!({"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization"}}})
+        );
+        // 45 of 60 slot-seconds busy: 75 % of the 100m limit, 1.5 of the 50m request.
+        assert_eq!(
+            sent["resource"]["pod_metrics_info"]["fibonacci-00001"],
+            serde_json::json!({"Timestamp": "2026-12-04T16:30:15Z", "Window": 15_000_000_000u64, "Value": 75})
+        );
+        let load = crate::metric::load::from_metric_input(&input)
+            .unwrap()
+            .cpu
+            .unwrap();
+        assert_eq!(
+            (load.cpu_utilization, load.cpu_limit_utilization),
+            (1.5, Some(2.0))
+        );
+        // The evaluate stage's input never carries them.
+        let input = evaluate_input(&deployment(status), "{}".into(), RunType::Scaler);
+        let json: serde_json::Value = serde_json::from_slice(&input).unwrap();
+        assert!(json.get("kubernetesMetrics").is_none());
     }
 }

@@ -22,6 +22,7 @@ pub mod chart;
 pub mod compare;
 pub mod cpa_runner;
 pub mod interval;
+pub mod metrics_server;
 pub mod oracle;
 pub mod output;
 pub mod profile;
@@ -41,6 +42,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use capacity::Capacity;
 use interval::Cpa;
+use metrics_server::MetricsServer;
 use output::PluginFiles;
 use profile::{LoadProfile, ProfileError};
 pub use settings::{Flags, Settings, sibling_executable};
@@ -165,10 +167,18 @@ pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError
         log.clone(),
     ));
     let samples = tokio::spawn(sample_replicas(capacity.clone(), start, profile.duration()));
+    let (metrics_server, sampling) = MetricsServer::start(
+        capacity.clone(),
+        settings.metrics_window,
+        settings.capacity.concurrency_per_replica,
+        start,
+    );
     let env = interval::plugin_env(settings, &base_url, &files);
-    let mut cpa = Cpa::new(settings, &capacity, env, target.as_ref(), start);
+    let mut cpa = Cpa::new(settings, &capacity, env, target.as_ref(), start)
+        .with_metrics_server(metrics_server);
     let intervals = run_intervals(&mut cpa, &profile, settings.interval, start).await;
     let changes = cpa.into_changes();
+    sampling.abort();
 
     // The profile is over: let the last requests finish, then stop.
     let _ = traffic.await;

@@ -66,6 +66,11 @@ pub struct Flags {
     /// milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1500)]
     pub max_queue_ms: u64,
+    /// The metrics server's window, milliseconds: how often it samples each
+    /// pod's CPU, and what each sample averages over (the CPA hands the
+    /// metric stage the latest in kubernetesMetrics).
+    #[arg(long, value_name = "MS", default_value_t = 15000)]
+    pub metrics_window_ms: u64,
     /// Most background requests waiting at once; more are dropped.
     #[arg(long, value_name = "N", default_value_t = 2000)]
     pub max_in_flight: usize,
@@ -154,6 +159,9 @@ pub struct Settings {
     pub run_type: RunType,
     /// The simulated workload's capacity.
     pub capacity: CapacitySettings,
+    /// The metrics server's window: its sampling period, and what each CPU
+    /// sample averages over.
+    pub metrics_window: Duration,
     /// How the background traffic is sent.
     pub traffic: TrafficSettings,
     /// The CPA's `metric` shell method (`gpa-metric`).
@@ -207,6 +215,7 @@ impl From<Flags> for Settings {
                 startup_delay: Duration::from_millis(flags.startup_delay_ms),
                 max_queue_time: Duration::from_millis(flags.max_queue_ms),
             },
+            metrics_window: Duration::from_millis(flags.metrics_window_ms),
             traffic: TrafficSettings {
                 max_in_flight: flags.max_in_flight,
                 request_timeout: Duration::from_millis(flags.request_timeout_ms),
@@ -294,6 +303,13 @@ impl Settings {
                 "1 to 10000",
             );
         }
+        if self.metrics_window < Duration::from_secs(1) {
+            return invalid(
+                "metricsWindow",
+                format!("{} ms", self.metrics_window.as_millis()),
+                "at least 1000 ms",
+            );
+        }
         if self.traffic.max_in_flight == 0 {
             return invalid("maxInFlight", "0".into(), "at least 1");
         }
@@ -343,6 +359,7 @@ mod tests {
         assert_eq!(settings.capacity.concurrency_per_replica, 4);
         assert_eq!(settings.capacity.service_time, Duration::from_millis(50));
         assert_eq!(settings.evaluate.timeout, Duration::from_millis(2500));
+        assert_eq!(settings.metrics_window, Duration::from_secs(15));
         assert!(settings.metric.entrypoint.ends_with("gpa-metric"));
         assert!(settings.evaluate.entrypoint.ends_with("gpa-evaluate"));
         assert!(settings.plugin_env.is_empty());

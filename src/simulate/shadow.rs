@@ -144,6 +144,7 @@ mod tests {
                 }
             }),
             measured_query_value: None,
+            cpu_utilization: None,
         }
     }
 

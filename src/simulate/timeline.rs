@@ -117,6 +117,12 @@ pub struct IntervalRecord {
     /// query). Absent without a query, or when it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measured_query_value: Option<f64>,
+    /// The report's `load.cpuUtilization`: the CPU per pod over its request
+    /// from the `kubernetesMetrics` the CPA gathered before the metric stage
+    /// ran (a fraction, up to 2.0 with the simulated 50m request and 100m
+    /// limit); absent when there were none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_utilization: Option<f64>,
 }
 
 /// A latency target read from the evaluation config, used to judge the
@@ -512,12 +518,12 @@ pub fn seconds_csv(seconds: &[SecondRecord]) -> String {
 /// The intervals as CSV, with a header row.
 pub fn intervals_csv(intervals: &[IntervalRecord]) -> String {
     let mut out = String::from(
-        "atSeconds,offeredRequestsPerSecond,replicas,servingReplicas,measuredMeanMs,measuredP95Ms,evaluatedReplicas,decidedReplicas,outcome,reason,metricSeconds,evaluateSeconds\n",
+        "atSeconds,offeredRequestsPerSecond,replicas,servingReplicas,measuredMeanMs,measuredP95Ms,evaluatedReplicas,decidedReplicas,outcome,reason,metricSeconds,evaluateSeconds,cpuUtilization,measuredQueryValue\n",
     );
     for i in intervals {
         let _ = writeln!(
             out,
-            "{:.3},{:.3},{},{},{},{},{},{},{},{},{},{}",
+            "{:.3},{:.3},{},{},{},{},{},{},{},{},{},{},{},{}",
             i.at_seconds,
             i.offered_requests_per_second,
             i.replicas,
@@ -531,7 +537,9 @@ pub fn intervals_csv(intervals: &[IntervalRecord]) -> String {
             i.outcome.as_str(),
             quoted(&i.reason),
             cell(i.metric_seconds),
-            cell(i.evaluate_seconds)
+            cell(i.evaluate_seconds),
+            cell(i.cpu_utilization),
+            cell(i.measured_query_value)
         );
     }
     out
@@ -680,6 +688,7 @@ mod tests {
             evaluate_seconds: None,
             early_stop_shadow: None,
             measured_query_value: None,
+            cpu_utilization: None,
         }
     }
 
@@ -755,12 +764,13 @@ mod tests {
             evaluate_seconds: Some(0.01),
             early_stop_shadow: None,
             measured_query_value: None,
+            cpu_utilization: None,
         };
         let csv = intervals_csv(&[interval]);
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(
             lines[1],
-            "5.000,20.000,1,1,51.250,,2,2,scaled,\"scale up 1 -> 2: mean \"\"51\"\" ms, > 50\",2.100,0.010"
+            "5.000,20.000,1,1,51.250,,2,2,scaled,\"scale up 1 -> 2: mean \"\"51\"\" ms, > 50\",2.100,0.010,,"
         );
     }
 }
