@@ -283,7 +283,7 @@ impl PendingQuery {
     pub fn finish(self) -> Option<f64> {
         match self.thread.join() {
             Ok(Ok(value)) => {
-                tracing::info!("load: prometheus query '{}' = {value}", self.query);
+                tracing::info!("load: prometheus query '{}' = {value:.3}", self.query);
                 Some(value)
             }
             Ok(Err(err)) => {
