@@ -745,10 +745,6 @@ struct WireLoad {
     pods_missing: u32,
     sampled_at: String,
     window_seconds: f64,
-    /// With a `load.prometheus` query only (docs/prometheus.md; pinned in
-    /// tests/prometheus.rs).
-    #[serde(default)]
-    query_value: Option<f64>,
 }
 
 /// One targeted statistic's interval, present only with early stop.
