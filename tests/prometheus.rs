@@ -3,6 +3,8 @@
 //! and temporary storage, scraping a local server whose counter rises at a
 //! known rate. Also: Prometheus down, a server that never answers, no
 //! series, two series, a syntax error the server rejects, NaN and a scalar.
+//! The simulated service counts its 503s and its `/metrics` passes
+//! `promtool check metrics`.
 //!
 //! And `gpa-metric` itself: the query's value reaches the report as
 //! `load.queryValue`; a failed query is one line, the key left out and the
@@ -21,6 +23,8 @@ use axum::Router;
 use axum::routing::get;
 use common::{TestServer, cpa_input, gpa_metric, refused_url, run, scenario_file, single_get};
 use goose_pod_autoscaler::metric::prometheus::{Auth, InstantQuery, QueryError};
+use goose_pod_autoscaler::simulate;
+use goose_pod_autoscaler::simulate::capacity::{Capacity, CapacitySettings};
 use goose_pod_autoscaler::simulate::prometheus::{PrometheusServer, find_executable};
 use reqwest::Url;
 
@@ -469,4 +473,121 @@ async fn credentials_are_read_from_their_files_at_each_query_and_sent() {
             && text.contains("no-such-token"),
         "{text}"
     );
+}
+
+/// `promtool check metrics` of `text`; `None` (the test passes) when
+/// promtool is not installed, unless `CI` is set, where it must be.
+fn promtool_check(text: &str) -> Option<std::process::Output> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "promtool is not installed, and CI needs it: \
+                 apt-get install -y --no-install-recommends prometheus"
+            );
+            eprintln!(
+                "promtool not installed: check skipped; install it with \
+                 `apt-get install -y --no-install-recommends prometheus`"
+            );
+            return None;
+        }
+        Err(err) => panic!("starting promtool: {err}"),
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    Some(child.wait_with_output().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulated_service_counts_its_503s_and_its_exposition_passes_promtool() {
+    // One replica serving one request at a time for 200 ms, with a queue
+    // of what it gets through in 250 ms (one request): of six requests at
+    // once, one or two are served and the rest are answered 503.
+    let capacity = Capacity::start(
+        CapacitySettings {
+            concurrency_per_replica: 1,
+            service_time: Duration::from_millis(200),
+            startup_delay: Duration::ZERO,
+            max_queue_time: Duration::from_millis(250),
+        },
+        1,
+    );
+    let (url, server) = simulate::serve(&capacity).await.unwrap();
+    let client = reqwest::Client::new();
+    let sends = (0..6).map(|_| {
+        let request = client.get(format!("{url}/fibonacci?n=10")).send();
+        async move { request.await.unwrap().status().as_u16() }
+    });
+    let statuses = futures_join_all(sends).await;
+    let count = |status: u16| statuses.iter().filter(|s| **s == status).count();
+    assert!(count(503) >= 1 && count(200) >= 1, "{statuses:?}");
+    assert_eq!(count(200) + count(503), 6, "{statuses:?}");
+    // A request the probe sends is labelled.
+    let probe = client
+        .get(format!("{url}/healthz"))
+        .header("X-Load-Probe", "gpa")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(probe.status().as_u16(), 200);
+
+    let text = client
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let series = |labels: &str| -> usize {
+        text.lines()
+            .find_map(|line| line.strip_prefix(&format!("http_requests_total{{{labels}}} ")))
+            .map_or(0, |value| value.parse().unwrap())
+    };
+    assert_eq!(
+        series(r#"probe="false",status="200""#),
+        count(200),
+        "{text}"
+    );
+    assert_eq!(
+        series(r#"probe="false",status="503""#),
+        count(503),
+        "{text}"
+    );
+    assert_eq!(series(r#"probe="true",status="200""#), 1, "{text}");
+    server.abort();
+    let Some(output) = promtool_check(&text) else {
+        return;
+    };
+    assert!(
+        output.status.success(),
+        "promtool check metrics: {}{}\n{text}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Awaits every future, all at once.
+async fn futures_join_all<F: std::future::Future<Output = u16> + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<u16> {
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.unwrap());
+    }
+    out
 }

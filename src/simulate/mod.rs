@@ -265,8 +265,10 @@ fn log_service(settings: &Settings, base_url: &str, profile: &LoadProfile) {
 }
 
 /// Starts the example service behind `capacity` on a free port of
-/// 127.0.0.1; its base URL and the task serving it.
-async fn serve(capacity: &Capacity) -> Result<(String, JoinHandle<()>), SimulateError> {
+/// 127.0.0.1, with `GET /metrics` counting every request that reaches it
+/// (the 503s of the capacity model too); its base URL and the task serving
+/// it.
+pub async fn serve(capacity: &Capacity) -> Result<(String, JoinHandle<()>), SimulateError> {
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .map_err(SimulateError::Listen)?;
