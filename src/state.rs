@@ -21,6 +21,10 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+/// Where the evaluate stage keeps its state unless `decayInfoFilePath` says
+/// otherwise (the LPA's path).
+pub const DEFAULT_STATE_PATH: &str = "/decay_info.json";
+
 /// What the evaluate stage remembers between runs. Every field is optional so
 /// that a missing or empty file is a fresh start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -75,6 +79,72 @@ pub struct DecayState {
     /// compares its own miss with to see a queue growing or draining.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_miss: Option<LastMiss>,
+    /// The replicas our own answers added recently (a scale-up, and what a
+    /// schedule window or an alert boost raised our answer to), while they
+    /// are young enough to be starting: an unready replica counts as
+    /// starting only while it may be one of these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_replicas: Option<AddedReplicas>,
+    /// Ready replicas in the last run whose report was judged (known only
+    /// from the resource's status): a run whose every request failed with
+    /// fewer ready replicas than that lost its endpoints to readiness.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_ready_replicas: Option<u32>,
+}
+
+/// The replicas our answers added, and when the last of them was added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddedReplicas {
+    /// Replicas added by our answers since the first of them still within
+    /// the start-up allowance.
+    pub replicas: u32,
+    /// When the last of them was added, seconds since the Unix epoch.
+    pub at_unix_seconds: u64,
+}
+
+impl AddedReplicas {
+    /// The replicas still young at `now_seconds`: all of them while the
+    /// last was added within `allowance_seconds`, else none.
+    pub fn young(self, now_seconds: u64, allowance_seconds: u64) -> u32 {
+        // a time in the future (a clock stepped back) counts as just added
+        let age = now_seconds.saturating_sub(self.at_unix_seconds);
+        if age < allowance_seconds {
+            self.replicas
+        } else {
+            0
+        }
+    }
+}
+
+impl DecayState {
+    /// The replicas our answers added that are still young at
+    /// `now_seconds` (0 when none).
+    pub fn young_replicas(&self, now_seconds: u64, allowance_seconds: u64) -> u32 {
+        self.added_replicas
+            .map_or(0, |added| added.young(now_seconds, allowance_seconds))
+    }
+
+    /// The record after an answer of `target` at `current` replicas at
+    /// `now_seconds`: an answer above the current count adds its
+    /// difference to the young replicas (a fresh record once the older ones
+    /// are past the allowance).
+    pub fn added_after(
+        &self,
+        current: u32,
+        target: u32,
+        now_seconds: u64,
+        allowance_seconds: u64,
+    ) -> Option<AddedReplicas> {
+        if target <= current {
+            return self.added_replicas;
+        }
+        let young = self.young_replicas(now_seconds, allowance_seconds);
+        Some(AddedReplicas {
+            replicas: young.saturating_add(target - current),
+            at_unix_seconds: now_seconds,
+        })
+    }
 }
 
 /// A missed latency target's figure in one run, with the ready replicas that
@@ -489,14 +559,24 @@ mod tests {
                 ready_replicas: 3,
                 at_unix_ms: 1_700_000_001_250,
             }),
+            added_replicas: Some(AddedReplicas {
+                replicas: 2,
+                at_unix_seconds: 1_700_000_000,
+            }),
+            last_ready_replicas: Some(3),
             ..sample()
         };
         let text = serde_json::to_string(&full).unwrap();
         assert_eq!(
             text,
-            "{\"runsSinceChange\":2,\"lastSeenReplicas\":3,\"lastTargetReplicas\":4,\"lastScaleUpUnixSeconds\":1700000000,\"consecutiveFailedRuns\":2,\"decayedFromReplicas\":5,\"runsSinceDecay\":1,\"decayFloorReplicas\":4,\"decayFloorRunsLeft\":7,\"decayBackoffRuns\":8,\"settlingReplicas\":4,\"lastMiss\":{\"target\":0,\"ms\":986,\"readyReplicas\":3,\"atUnixMs\":1700000001250}}"
+            "{\"runsSinceChange\":2,\"lastSeenReplicas\":3,\"lastTargetReplicas\":4,\"lastScaleUpUnixSeconds\":1700000000,\"consecutiveFailedRuns\":2,\"decayedFromReplicas\":5,\"runsSinceDecay\":1,\"decayFloorReplicas\":4,\"decayFloorRunsLeft\":7,\"decayBackoffRuns\":8,\"settlingReplicas\":4,\"lastMiss\":{\"target\":0,\"ms\":986,\"readyReplicas\":3,\"atUnixMs\":1700000001250},\"addedReplicas\":{\"replicas\":2,\"atUnixSeconds\":1700000000},\"lastReadyReplicas\":3}"
         );
         assert_eq!(serde_json::from_str::<DecayState>(&text).unwrap(), full);
+        // both ways: a key this version does not know (one a later version
+        // writes) is ignored, as the versions before this one ignore the
+        // keys it added
+        let later = text.replace("}}", "},\"aKeyFromLater\":{\"x\":1}}");
+        assert_eq!(serde_json::from_str::<DecayState>(&later).unwrap(), full);
         let ours_before: DecayState = serde_json::from_str(
             "{\"runsSinceChange\":2,\"lastSeenReplicas\":3,\"lastTargetReplicas\":4,\"lastScaleUpUnixSeconds\":1700000000}",
         )
@@ -510,6 +590,25 @@ mod tests {
                 ..DecayState::default()
             }
         );
+    }
+
+    #[test]
+    fn added_replicas_are_young_within_the_allowance_and_add_up() {
+        let state = DecayState {
+            added_replicas: Some(AddedReplicas {
+                replicas: 2,
+                at_unix_seconds: 1000,
+            }),
+            ..DecayState::default()
+        };
+        assert_eq!(state.young_replicas(1119, 120), 2);
+        assert_eq!(state.young_replicas(1120, 120), 0, "the allowance is over");
+        assert_eq!(state.young_replicas(900, 120), 2, "a clock stepped back");
+        let more = state.added_after(4, 6, 1060, 120).unwrap();
+        assert_eq!((more.replicas, more.at_unix_seconds), (4, 1060));
+        let fresh = state.added_after(4, 5, 1200, 120).unwrap();
+        assert_eq!((fresh.replicas, fresh.at_unix_seconds), (1, 1200));
+        assert_eq!(state.added_after(4, 3, 1060, 120), state.added_replicas);
     }
 
     #[test]

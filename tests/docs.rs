@@ -329,3 +329,70 @@ fn the_anchor_of_a_heading_is_the_one_mkdocs_makes() {
         assert_eq!(slug(heading), anchor, "{heading}");
     }
 }
+
+/// The rule names listed under `heading` (a line of docs/evaluate.md's
+/// "The rules, in order" section), in their order: each numbered item's
+/// first code span.
+fn listed_rules(section: &str, heading: &str) -> Vec<String> {
+    let start = section
+        .find(heading)
+        .unwrap_or_else(|| panic!("'{heading}' is not in the rules section"));
+    let mut names = Vec::new();
+    let mut started = false;
+    for line in section[start + heading.len()..].lines().skip(1) {
+        let item = line
+            .split_once(". `")
+            .filter(|(number, _)| !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()));
+        match item {
+            Some((_, rest)) => {
+                started = true;
+                names.push(rest.split('`').next().unwrap().to_owned());
+            }
+            // a list ends at the first line that is neither an item nor
+            // its indented continuation
+            None if started && !line.starts_with(' ') => break,
+            None => {}
+        }
+    }
+    names
+}
+
+#[test]
+fn the_docs_list_the_rules_and_limits_in_the_order_the_decision_tries_them() {
+    use goose_pod_autoscaler::evaluate::overrides::{LIMITS, Limit};
+    use goose_pod_autoscaler::evaluate::rules::{MET_RULES, MISS_RULES, OTHER_RULES, Rule};
+    let page = read(Path::new("docs/evaluate.md"));
+    let start = page
+        .find("## The rules, in order")
+        .expect("the rules section");
+    let end = start
+        + page[start..]
+            .find("\n## Starting replicas")
+            .expect("its end");
+    let section = &page[start..end];
+    let names = |rules: &[Rule]| {
+        rules
+            .iter()
+            .map(|rule| rule.name().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        listed_rules(section, "Before the report is judged:"),
+        names(&OTHER_RULES)
+    );
+    assert_eq!(
+        listed_rules(section, "A target missed:"),
+        names(&MISS_RULES)
+    );
+    assert_eq!(
+        listed_rules(section, "Every target met:"),
+        names(&MET_RULES)
+    );
+    assert_eq!(
+        listed_rules(section, "The limits, in order"),
+        LIMITS
+            .iter()
+            .map(|limit: &Limit| limit.name().to_owned())
+            .collect::<Vec<_>>()
+    );
+}

@@ -95,7 +95,7 @@ fn three_quiet_runs_pass_the_fourth_decays_and_the_state_file_shows_each_step() 
     // kept; the decay from 3 is watched for a miss for 4 runs
     assert_eq!(
         text,
-        "{\"runsSinceChange\":1,\"lastSeenReplicas\":2,\"lastTargetReplicas\":2,\"decayedFromReplicas\":3,\"runsSinceDecay\":1}\n"
+        "{\"runsSinceChange\":1,\"lastSeenReplicas\":2,\"lastTargetReplicas\":2,\"decayedFromReplicas\":3,\"runsSinceDecay\":1,\"lastReadyReplicas\":2}\n"
     );
 }
 

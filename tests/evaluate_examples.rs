@@ -92,24 +92,41 @@ fn the_quick_start_scales_the_example_up_by_one() {
 /// docs/evaluate.md shows.
 #[test]
 fn the_starting_and_saturated_examples_decide_as_documented() {
-    for (input, stdout, line) in [
+    // evaluate-starting.json at 05:00:00 with the state our scale-up 1 -> 4
+    // at 04:59:45 left: the 3 unready replicas are ours and young
+    let after_scale_up = std::fs::read(example("inputs/decay-info-after-scale-up.json")).unwrap();
+    for (input, state, stdout, line) in [
         (
             "inputs/evaluate-starting.json",
+            Some(&after_scale_up),
             "{\"targetReplicas\":4}\n",
-            "hold 4: 3 of 4 replicas still starting; GET /fibonacci?n=10 mean 12.314 ms > target 7 ms",
+            "hold 4: 3 of 4 replicas still starting; GET /fibonacci?n=10 mean 12.314 ms > target 7 ms (rule: hold-while-starting)",
+        ),
+        (
+            "inputs/evaluate-starting.json",
+            None,
+            "{\"targetReplicas\":5}\n",
+            "scale up 4 -> 5: GET /fibonacci?n=10 mean 12.314 ms > target 7 ms; 3 of 4 replicas unready and not added by us within startupAllowanceSeconds 120: not counted (rule: scale-up)",
         ),
         (
             "inputs/evaluate-saturated.json",
+            None,
             "{\"targetReplicas\":4}\n",
             "scale up 3 -> 4: GET /fibonacci?n=10 mean 5000.2 ms > target 7 ms (saturated: 60 of 60 requests timed out, timeout 5000 ms)",
         ),
     ] {
         let dir = tempfile::tempdir().unwrap();
+        let state_path = dir.path().join("decay_info.json");
+        if let Some(state) = state {
+            std::fs::write(&state_path, state).unwrap();
+        }
         bare_command()
             .arg("--config")
             .arg(example("evaluation_config.yaml"))
             .arg("--state")
-            .arg(dir.path().join("decay_info.json"))
+            .arg(&state_path)
+            .arg("--now")
+            .arg("2026-11-22T05:00:00Z")
             .pipe_stdin(example(input))
             .unwrap()
             .assert()

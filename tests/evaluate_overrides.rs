@@ -172,7 +172,7 @@ fn an_add_boost_counts_from_the_replicas_at_its_first_evaluation_and_is_forgotte
     assert_eq!(answer, 5, "{line}");
     assert!(
         line.ends_with(
-            "3 raised to 5 by alert boost 'latency-page' (HighLatency, addReplicas 2 on 3)"
+            "3 raised to 5 by alert boost 'latency-page' (HighLatency, addReplicas 2 on 3) (rule: quiet-run)"
         ),
         "{line}"
     );

@@ -31,9 +31,22 @@ fn evaluate(fixture: &Fixture, input: String) -> (Option<i32>, String, String) {
     )
 }
 
+/// A state whose last answer, `seconds_ago`, scaled `from` up to `to`.
+fn after_our_scale_up(fixture: &Fixture, from: u32, to: u32, seconds_ago: u64) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let at = now - seconds_ago;
+    let state = json!({"lastSeenReplicas": from, "lastTargetReplicas": to,
+        "lastScaleUpUnixSeconds": at, "addedReplicas": {"replicas": to - from, "atUnixSeconds": at}});
+    std::fs::write(&fixture.state, state.to_string()).unwrap();
+}
+
 #[test]
-fn a_miss_while_replicas_are_still_starting_holds_and_says_so() {
+fn a_miss_while_our_replicas_are_still_starting_holds_and_says_so() {
     let fixture = Fixture::new(&lpa_config(3));
+    after_our_scale_up(&fixture, 1, 4, 15);
     let status = json!({"replicas": 4, "readyReplicas": 1, "updatedReplicas": 4});
     let input = v2_input_with_status(&report(Some(4), 9.0, 100, 0), 4, status, "scaler");
     let (code, stdout, stderr) = evaluate(&fixture, input);
@@ -41,7 +54,7 @@ fn a_miss_while_replicas_are_still_starting_holds_and_says_so() {
     assert_eq!(stdout, "{\"targetReplicas\":4}\n");
     assert!(
         stderr.contains(
-            "hold 4: 3 of 4 replicas still starting; GET /fibonacci?n=10 mean 9 ms > target 7 ms"
+            "hold 4: 3 of 4 replicas still starting; GET /fibonacci?n=10 mean 9 ms > target 7 ms (rule: hold-while-starting)"
         ),
         "{stderr}"
     );
@@ -54,7 +67,29 @@ fn a_miss_while_replicas_are_still_starting_holds_and_says_so() {
 }
 
 #[test]
-fn a_status_without_ready_replicas_means_none_is_ready_yet() {
+fn unready_replicas_we_did_not_add_recently_hold_nothing() {
+    for (what, seconds_ago) in [
+        ("never ours", None),
+        ("ours, past the allowance", Some(121)),
+    ] {
+        let fixture = Fixture::new(&lpa_config(3));
+        if let Some(seconds_ago) = seconds_ago {
+            after_our_scale_up(&fixture, 1, 4, seconds_ago);
+        }
+        let status = json!({"replicas": 4, "readyReplicas": 3});
+        let input = v2_input_with_status(&report(Some(4), 9.0, 100, 0), 4, status, "scaler");
+        let (code, stdout, stderr) = evaluate(&fixture, input);
+        assert_eq!(code, Some(0), "{what}: {stderr}");
+        assert_eq!(stdout, "{\"targetReplicas\":5}\n", "{what}: {stderr}");
+        assert!(
+            stderr.contains("1 of 4 replicas unready and not added by us within startupAllowanceSeconds 120: not counted (rule: scale-up)"),
+            "{what}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_status_without_ready_replicas_while_the_probe_is_answered_lags() {
     let fixture = Fixture::new(&lpa_config(0));
     let input = v2_input_with_status(
         &report(Some(2), 5.0, 100, 0),
@@ -65,13 +100,45 @@ fn a_status_without_ready_replicas_means_none_is_ready_yet() {
     let (code, stdout, stderr) = evaluate(&fixture, input);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(
-        stdout, "{\"targetReplicas\":2}\n",
-        "no decay while replicas start"
+        stdout, "{\"targetReplicas\":1}\n",
+        "decided as without a status: the quiet run decays"
     );
     assert!(
-        stderr.contains("hold 2: 2 of 2 replicas still starting"),
+        stderr.contains("0 of 2 replicas ready while the probe was answered: readiness unknown (the status lags) (rule: decay)"),
         "{stderr}"
     );
+}
+
+#[test]
+fn every_request_failing_as_replicas_drop_out_of_readiness_scales_up_once() {
+    let fixture = Fixture::new(&lpa_config(3));
+    let answered = v2_input_with_status(
+        &report(Some(4), 5.0, 100, 0),
+        4,
+        json!({"replicas": 4, "readyReplicas": 4}),
+        "scaler",
+    );
+    let (code, _, stderr) = evaluate(&fixture, answered);
+    assert_eq!(code, Some(0), "{stderr}");
+    let mut refused = report(Some(4), 1.0, 40, 40);
+    refused["requests"]["GET /fibonacci?n=10"]["connectionErrors"] = json!(40);
+    let dropped = v2_input_with_status(
+        &refused,
+        4,
+        json!({"replicas": 4, "readyReplicas": 1}),
+        "scaler",
+    );
+    let (code, stdout, stderr) = evaluate(&fixture, dropped.clone());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout, "{\"targetReplicas\":5}\n");
+    assert!(
+        stderr.contains("1 of 4 replicas ready, 4 in the last answered run: the service lost its endpoints to readiness, one step up (rule: lost-endpoints)"),
+        "{stderr}"
+    );
+    // still failing: a broken service is not scaled again
+    let (code, stdout, stderr) = evaluate(&fixture, dropped);
+    assert_eq!((code, stdout.as_str()), (Some(1), ""), "{stderr}");
+    assert!(stderr.contains("every request of targets[0]"), "{stderr}");
 }
 
 #[test]
@@ -153,6 +220,6 @@ fn the_state_file_keeps_the_new_keys_across_runs() {
     );
     assert_eq!(
         fixture.state_text().unwrap(),
-        "{\"runsSinceChange\":4,\"lastSeenReplicas\":4,\"lastTargetReplicas\":4,\"decayFloorReplicas\":4,\"decayFloorRunsLeft\":4,\"decayBackoffRuns\":8}\n"
+        "{\"runsSinceChange\":4,\"lastSeenReplicas\":4,\"lastTargetReplicas\":4,\"decayFloorReplicas\":4,\"decayFloorRunsLeft\":4,\"decayBackoffRuns\":8,\"lastReadyReplicas\":4}\n"
     );
 }

@@ -64,11 +64,22 @@ fn a_service_far_over_its_target_is_stopped_early_and_the_report_says_so() {
 #[test]
 fn a_miss_while_replicas_start_runs_the_whole_run_time() {
     // The same clear miss as above, but the Deployment's status says 2 of
-    // its 3 replicas are not ready: they would add capacity during the
-    // test, so a miss is no reason to stop.
+    // its 3 replicas are not ready, and the evaluate stage's state says our
+    // answer added them 15 s ago: they would add capacity during the test,
+    // so a miss is no reason to stop.
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
     let (scenario, config) = clear_miss(dir.path());
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 15;
+    std::fs::write(
+        dir.path().join("decay_info.json"),
+        format!(r#"{{"lastSeenReplicas": 1, "lastTargetReplicas": 3, "addedReplicas": {{"replicas": 2, "atUnixSeconds": {at}}}}}"#),
+    )
+    .unwrap();
     let out = run(
         early_stop_metric(&server.url, &scenario, &config, "3"),
         &cpa_input_with_ready(3, 1),
@@ -92,6 +103,23 @@ fn a_miss_while_replicas_start_runs_the_whole_run_time() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn a_miss_with_unready_replicas_we_did_not_add_stops_early() {
+    // The evaluate stage does not count unready replicas our answers did
+    // not add recently (no state file here): they hold nothing, so early
+    // stop does not wait for them either.
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (scenario, config) = clear_miss(dir.path());
+    let out = run(
+        early_stop_metric(&server.url, &scenario, &config, "6"),
+        &cpa_input_with_ready(3, 1),
+    );
+    let report = out.report();
+    assert_eq!(report.stopped_early, Some(true), "{}", out.stderr);
+    assert!(!out.stderr.contains("still starting"), "{}", out.stderr);
 }
 
 #[test]

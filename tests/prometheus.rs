@@ -522,6 +522,7 @@ async fn the_simulated_service_counts_its_503s_and_its_exposition_passes_promtoo
             service_time: Duration::from_millis(200),
             startup_delay: Duration::ZERO,
             max_queue_time: Duration::from_millis(250),
+            never_ready_replicas: 0,
         },
         1,
     );

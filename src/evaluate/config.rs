@@ -61,6 +61,19 @@ pub struct EvaluationConfig {
     /// a Prometheus query (new; see [`crate::metric::load_query`]).
     #[serde(default)]
     pub load: crate::metric::load_query::LoadConfig,
+    /// How long replicas our answers added may take to get ready, seconds:
+    /// within it an unready one is *starting* (a miss waits for it, a decay
+    /// waits until it is ready); past it, or when we did not add it, it is
+    /// *unready* (not counted, holds nothing). Default 120.
+    #[serde(default = "default_startup_allowance_seconds")]
+    pub startup_allowance_seconds: u64,
+}
+
+/// The default start-up allowance: 2 minutes.
+pub const DEFAULT_STARTUP_ALLOWANCE_SECONDS: u64 = 120;
+
+fn default_startup_allowance_seconds() -> u64 {
+    DEFAULT_STARTUP_ALLOWANCE_SECONDS
 }
 
 /// One target: a statistic of one request that must stay at or under a value.

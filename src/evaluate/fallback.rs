@@ -11,8 +11,10 @@
 //! (the CPA skips the interval).
 
 use crate::evaluate::config::{Bounds, EvaluationConfig};
-use crate::evaluate::decision::{Decision, DecisionError, direction};
+use crate::evaluate::decision::{Decision, DecisionError, line};
+use crate::evaluate::next_state::{Answer, next_state};
 use crate::evaluate::overrides::Overrides;
+use crate::evaluate::rules::Rule;
 use crate::state::DecayState;
 
 /// What a report that could not be judged leads to.
@@ -37,7 +39,7 @@ pub fn after_failure(
     config: &EvaluationConfig,
     bounds: Bounds,
     overrides: &Overrides,
-    current: u32,
+    (current, now_seconds): (u32, u64),
     state: &DecayState,
     error: &DecisionError,
 ) -> AfterFailure {
@@ -48,38 +50,40 @@ pub fn after_failure(
         };
     };
     let failed_runs = state.consecutive_failed_runs.saturating_add(1);
-    let mut next = DecayState {
-        consecutive_failed_runs: failed_runs,
-        ..*state
-    };
+    let allowance = config.startup_allowance_seconds;
     if failed_runs < fallback.failed_runs {
+        let counted = Answer::FailureCounted { failed_runs };
         return AfterFailure::Fail {
-            state: Some(next),
+            state: Some(next_state(
+                state,
+                current,
+                current,
+                now_seconds,
+                allowance,
+                counted,
+            )),
             failed_runs,
         };
     }
-    let (target, notes) = overrides.apply(bounds, fallback.replicas);
-    let verdict = direction(current, target);
-    let limited = if notes.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", notes.join("; "))
-    };
-    let explanation = format!(
-        "{verdict}: fallback.replicas {}{limited} after {failed_runs} failed evaluations in a row (fallback.failedRuns {}); the last: {error}",
+    let (target, limits) = overrides.apply(bounds, fallback.replicas);
+    let reason = format!(
+        "fallback.replicas {} after {failed_runs} failed evaluations in a row (fallback.failedRuns {}); the last: {error}",
         fallback.replicas, fallback.failed_runs
     );
-    if target != current {
-        next.runs_since_change = 0;
-        next.decayed_from_replicas = None;
-        next.runs_since_decay = 0;
-    }
-    next.last_seen_replicas = Some(current);
-    next.last_target_replicas = Some(target);
+    let answer = Answer::Fallback { failed_runs };
     AfterFailure::Answer(Decision {
         target_replicas: target,
-        state: Some(next),
-        explanation,
+        state: Some(next_state(
+            state,
+            current,
+            target,
+            now_seconds,
+            allowance,
+            answer,
+        )),
+        rule: Rule::Fallback,
+        explanation: line(current, target, Rule::Fallback, &reason, &limits, &[]),
+        limits,
     })
 }
 
@@ -121,7 +125,7 @@ mod tests {
             &config(""),
             BOUNDS,
             &Overrides::default(),
-            3,
+            (3, 0),
             &failed(5),
             &error(),
         );
@@ -144,7 +148,7 @@ mod tests {
                 &config,
                 BOUNDS,
                 &Overrides::default(),
-                3,
+                (3, 0),
                 &failed(before),
                 &error(),
             );
@@ -180,7 +184,7 @@ mod tests {
             &config,
             BOUNDS,
             &Overrides::default(),
-            10,
+            (10, 0),
             &failed(0),
             &error(),
         ) else {
@@ -190,7 +194,7 @@ mod tests {
         assert!(
             decision
                 .explanation
-                .starts_with("hold 10: fallback.replicas 20 (20 limited to maxReplicas 10) after 1 failed evaluations"),
+                .starts_with("hold 10: fallback.replicas 20 after 1 failed evaluations"),
             "{}",
             decision.explanation
         );
@@ -208,15 +212,18 @@ mod tests {
             ..Overrides::default()
         };
         let AfterFailure::Answer(decision) =
-            after_failure(&config, BOUNDS, &overrides, 3, &failed(0), &error())
+            after_failure(&config, BOUNDS, &overrides, (3, 0), &failed(0), &error())
         else {
             panic!("the first failure answers the fallback");
         };
         assert_eq!(decision.target_replicas, 4, "the window's floor wins");
         assert!(
-            decision.explanation.starts_with(
-                "scale up 3 -> 4: fallback.replicas 2 (2 raised to 4 by schedule 'business-hours' (minReplicas 4)) after 1 failed"
-            ),
+            decision
+                .explanation
+                .starts_with("scale up 3 -> 4: fallback.replicas 2 after 1 failed")
+                && decision.explanation.ends_with(
+                    "; 2 raised to 4 by schedule 'business-hours' (minReplicas 4) (rule: fallback)"
+                ),
             "{}",
             decision.explanation
         );

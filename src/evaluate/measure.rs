@@ -137,12 +137,6 @@ impl Measurement<'_> {
         )
     }
 
-    /// `measured / limit` of a missed latency target, for the readiness
-    /// rule; `None` for an `errorRate` target or a met one.
-    pub fn latency_ratio_to_limit(&self) -> Option<f64> {
-        (self.target.kind.is_latency() && self.missed()).then(|| self.measured / self.limit)
-    }
-
     /// `GET /x mean 12.3 ms > target 7 ms`, with the timeouts when saturated.
     pub fn describe(&self) -> String {
         let op = if self.missed() { ">" } else { "<=" };

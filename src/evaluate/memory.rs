@@ -14,6 +14,9 @@
 //! decay period after it, a miss at the restored count with every replica
 //! ready (known from the resource's status) holds while that queue drains,
 //! instead of scaling up on the backlog.
+//!
+//! The settle hold ([`Settle`]) is the other memory a run leaves: after our
+//! scale-up, whether its replicas have all been ready in a run yet.
 
 use crate::evaluate::config::EvaluationConfig;
 use crate::state::DecayState;
@@ -37,41 +40,162 @@ pub(crate) enum Step {
     Hold,
 }
 
+impl Step {
+    /// What the run did once the limits applied: a decay the limits turned
+    /// into a hold (or a rise) is no decay to watch.
+    pub fn landed(self, current: u32, target: u32) -> Step {
+        match self {
+            Step::Decay if target >= current => Step::Hold,
+            step => step,
+        }
+    }
+}
+
+/// The settle hold: after our scale-up (with readiness known), the first
+/// run in which all its replicas are ready may still measure the queue
+/// built before they served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Settle {
+    /// No scale-up of ours is awaited.
+    Idle,
+    /// Our scale-up to `replicas` is awaited: its replicas have not all
+    /// been ready in a run yet.
+    Awaiting {
+        /// The count of that scale-up.
+        replicas: u32,
+    },
+}
+
+impl Settle {
+    /// The settle hold `state` holds.
+    pub fn recall(state: &DecayState) -> Settle {
+        match state.settling_replicas {
+            Some(replicas) => Settle::Awaiting { replicas },
+            None => Settle::Idle,
+        }
+    }
+
+    /// The state's `settlingReplicas`.
+    pub fn replicas(self) -> Option<u32> {
+        match self {
+            Settle::Awaiting { replicas } => Some(replicas),
+            Settle::Idle => None,
+        }
+    }
+}
+
+/// Our last decay, while a miss can still show it went too far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Watch {
+    /// No decay is watched.
+    Idle,
+    /// A decay from `from` replicas, `runs` runs ago (this one included).
+    Watching {
+        /// The count before the decay.
+        from: u32,
+        /// Runs since it, this one included.
+        runs: u32,
+    },
+}
+
+/// The back-off after a failed decay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Backoff {
+    /// No failed decay to remember.
+    Clear,
+    /// No decay goes below `floor` for `runs_left` more runs (this one
+    /// included); `backoff_runs` is the back-off that set it.
+    Floor {
+        /// The count the failed decay fell from.
+        floor: u32,
+        /// Runs it still holds, this one included.
+        runs_left: u32,
+        /// The back-off that set it, runs.
+        backoff_runs: u32,
+    },
+    /// The floor is over; the next failed decay doubles `backoff_runs`,
+    /// and a successful decay forgets it.
+    Remembered {
+        /// The last back-off, runs.
+        backoff_runs: u32,
+    },
+}
+
+impl Backoff {
+    /// The back-off in runs (0 when clear).
+    fn runs(self) -> u32 {
+        match self {
+            Backoff::Clear => 0,
+            Backoff::Floor { backoff_runs, .. } | Backoff::Remembered { backoff_runs } => {
+                backoff_runs
+            }
+        }
+    }
+
+    /// What is left after the floor's run is over: the floor one run
+    /// shorter, else the back-off remembered.
+    fn aged(self) -> Backoff {
+        match self {
+            Backoff::Floor {
+                floor,
+                runs_left,
+                backoff_runs,
+            } if runs_left > 1 => Backoff::Floor {
+                floor,
+                runs_left: runs_left - 1,
+                backoff_runs,
+            },
+            backoff if backoff.runs() > 0 => Backoff::Remembered {
+                backoff_runs: backoff.runs(),
+            },
+            _ => Backoff::Clear,
+        }
+    }
+}
+
 /// The failed-decay memory at the start of a run, aged by this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Memory {
-    /// The count before our last decay and the runs since it, this one
-    /// included, while that decay can still fail.
-    decay: Option<(u32, u32)>,
-    /// The floor and the runs it still holds, this one included.
-    floor: Option<(u32, u32)>,
-    /// The back-off of the last failed decay, runs.
-    backoff: u32,
+    /// Our last decay, while it can still fail.
+    watch: Watch,
+    /// The back-off of the last failed decay.
+    backoff: Backoff,
     /// `decay.unchangedRuns + 1`: the runs a decay is watched for.
     period: u32,
 }
 
 impl Memory {
-    /// The memory `state` holds, as seen by this run.
+    /// The memory `state` holds, as seen by this run; a replica count
+    /// changed by someone else forgets it all.
     pub fn recall(config: &EvaluationConfig, state: &DecayState, external_change: bool) -> Self {
         let period = config.decay.unchanged_runs.saturating_add(1);
         if external_change {
             return Memory {
-                decay: None,
-                floor: None,
-                backoff: 0,
+                watch: Watch::Idle,
+                backoff: Backoff::Clear,
                 period,
             };
         }
+        let watch = match state.decayed_from_replicas {
+            Some(from) => Watch::Watching {
+                from,
+                runs: state.runs_since_decay.saturating_add(1),
+            },
+            None => Watch::Idle,
+        };
+        let backoff_runs = state.decay_backoff_runs;
+        let backoff = match state.decay_floor_replicas {
+            Some(floor) if state.decay_floor_runs_left > 0 => Backoff::Floor {
+                floor,
+                runs_left: state.decay_floor_runs_left,
+                backoff_runs,
+            },
+            _ if backoff_runs > 0 => Backoff::Remembered { backoff_runs },
+            _ => Backoff::Clear,
+        };
         Memory {
-            decay: state
-                .decayed_from_replicas
-                .map(|from| (from, state.runs_since_decay.saturating_add(1))),
-            floor: state
-                .decay_floor_replicas
-                .filter(|_| state.decay_floor_runs_left > 0)
-                .map(|floor| (floor, state.decay_floor_runs_left)),
-            backoff: state.decay_backoff_runs,
+            watch,
+            backoff,
             period,
         }
     }
@@ -80,23 +204,34 @@ impl Memory {
     /// (to answer) and the runs since it, this one included. Only within
     /// the decay's period and when that count is above `current`.
     pub fn failed_decay(&self, current: u32) -> Option<(u32, u32)> {
-        self.decay
-            .filter(|&(from, runs)| runs <= self.period && from > current)
+        match self.watch {
+            Watch::Watching { from, runs } if runs <= self.period && from > current => {
+                Some((from, runs))
+            }
+            _ => None,
+        }
     }
 
     /// The floor no decay may go below this run: (floor, runs it still
     /// holds, the back-off that set it).
     pub fn floor(&self) -> Option<(u32, u32, u32)> {
-        self.floor.map(|(floor, runs)| (floor, runs, self.backoff))
+        match self.backoff {
+            Backoff::Floor {
+                floor,
+                runs_left,
+                backoff_runs,
+            } => Some((floor, runs_left, backoff_runs)),
+            _ => None,
+        }
     }
 
     /// After a failed decay was undone: the restored count and the runs
     /// since the restore, this one included, while the queue the failed
     /// decay built may still be draining (fewer runs than the decay period).
     pub fn draining(&self) -> Option<(u32, u32)> {
-        let (floor, runs_left) = self.floor?;
+        let (floor, runs_left, backoff_runs) = self.floor()?;
         // the restore set the floor for `backoff + 1` runs, counting itself
-        let since = self.backoff.saturating_add(1).checked_sub(runs_left)?;
+        let since = backoff_runs.saturating_add(1).checked_sub(runs_left)?;
         (since >= 1 && since < self.period).then_some((floor, since))
     }
 
@@ -104,45 +239,58 @@ impl Memory {
     pub fn next_backoff(&self) -> u32 {
         let first = self.period.saturating_mul(FIRST_BACKOFF_PERIODS);
         let most = self.period.saturating_mul(MAX_BACKOFF_PERIODS);
-        if self.backoff == 0 {
-            first
-        } else {
-            self.backoff.saturating_mul(2).min(most)
+        match self.backoff.runs() {
+            0 => first,
+            runs => runs.saturating_mul(2).min(most),
         }
     }
 
     /// Writes what the run leaves behind into `state`: `step` is what it
     /// did, `met` whether it missed no target, `current` the count it saw.
     pub fn remember(self, step: Step, met: bool, current: u32, state: &mut DecayState) {
-        let mut decay = self.decay;
-        let mut floor = self.floor;
+        let mut watch = self.watch;
         let mut backoff = self.backoff;
-        if let Some((_, runs)) = decay
+        if let Watch::Watching { runs, .. } = watch
             && runs >= self.period
         {
             // the decay's period is over; without a miss it succeeded
-            decay = None;
-            if met && floor.is_none() {
-                backoff = 0;
+            watch = Watch::Idle;
+            if met && self.floor().is_none() {
+                backoff = Backoff::Clear;
             }
         }
         match step {
             Step::Restore => {
                 let from = self.failed_decay(current).map_or(current, |(from, _)| from);
-                backoff = self.next_backoff();
-                floor = Some((from, backoff.saturating_add(1)));
-                decay = None;
+                let backoff_runs = self.next_backoff();
+                backoff = Backoff::Floor {
+                    floor: from,
+                    runs_left: backoff_runs.saturating_add(1),
+                    backoff_runs,
+                };
+                watch = Watch::Idle;
             }
-            Step::Decay => decay = Some((current, 0)),
-            Step::ScaleUp => decay = None,
+            Step::Decay => {
+                watch = Watch::Watching {
+                    from: current,
+                    runs: 0,
+                }
+            }
+            Step::ScaleUp => watch = Watch::Idle,
             Step::Hold => {}
         }
-        state.decayed_from_replicas = decay.map(|(from, _)| from);
-        state.runs_since_decay = decay.map_or(0, |(_, runs)| runs);
+        (state.decayed_from_replicas, state.runs_since_decay) = match watch {
+            Watch::Watching { from, runs } => (Some(from), runs),
+            Watch::Idle => (None, 0),
+        };
         // the floor holds one run fewer from the next run on
-        let floor = floor.filter(|&(_, runs)| runs > 1);
-        state.decay_floor_replicas = floor.map(|(floor, _)| floor);
-        state.decay_floor_runs_left = floor.map_or(0, |(_, runs)| runs - 1);
-        state.decay_backoff_runs = backoff;
+        let backoff = backoff.aged();
+        (state.decay_floor_replicas, state.decay_floor_runs_left) = match backoff {
+            Backoff::Floor {
+                floor, runs_left, ..
+            } => (Some(floor), runs_left),
+            _ => (None, 0),
+        };
+        state.decay_backoff_runs = backoff.runs();
     }
 }

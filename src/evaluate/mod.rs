@@ -15,12 +15,15 @@ mod backlog;
 pub mod bounds;
 pub mod config;
 pub mod decision;
+mod facts;
 pub mod fallback;
 mod listing;
 mod measure;
 mod memory;
+mod next_state;
 pub mod overrides;
 mod policy;
+pub mod rules;
 pub mod schedule;
 pub mod settings;
 
@@ -129,7 +132,7 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
             &config,
             bounds,
             &overrides,
-            current,
+            (current, decision::unix_seconds(now)),
             &loaded.state,
             error,
             |state| match &lock {
@@ -222,7 +225,7 @@ fn fall_back(
     config: &EvaluationConfig,
     bounds: Bounds,
     overrides: &Overrides,
-    current: u32,
+    current: (u32, u64),
     state: &DecayState,
     error: DecisionError,
     save: impl FnOnce(&DecayState) -> Result<(), StateError>,

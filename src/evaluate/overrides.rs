@@ -16,7 +16,6 @@
 //! the caller from the config, the boosts file and the state.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -25,7 +24,6 @@ use super::bounds::Bounds;
 use super::config::EvaluationConfig;
 use super::schedule::{Problem, Schedule};
 use crate::boosts::{Boost, BoostsFile};
-use crate::state::DecayState;
 
 /// `budget:` in the evaluation config: a replica ceiling from a cost limit.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
@@ -104,6 +102,68 @@ pub struct Overrides {
     pub cpa: Option<Bounds>,
 }
 
+/// A limit step, in the order they apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// The static bounds (the config's `minReplicas`/`maxReplicas`, else
+    /// the CPA's), when no schedule window is open.
+    Bounds,
+    /// The open schedule window's bounds.
+    Schedule,
+    /// The highest floor among the active alert boosts.
+    AlertBoost,
+    /// The budget's ceiling.
+    Budget,
+    /// The CPA's own bounds, when an override is configured.
+    CpaBounds,
+}
+
+impl Limit {
+    /// The name in the docs: `alert-boost`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Limit::Bounds => "bounds",
+            Limit::Schedule => "schedule",
+            Limit::AlertBoost => "alert-boost",
+            Limit::Budget => "budget",
+            Limit::CpaBounds => "cpa-bounds",
+        }
+    }
+}
+
+/// The limit steps, in the order they apply.
+pub const LIMITS: [Limit; 5] = [
+    Limit::Bounds,
+    Limit::Schedule,
+    Limit::AlertBoost,
+    Limit::Budget,
+    Limit::CpaBounds,
+];
+
+/// One limit step that changed the count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limited {
+    /// The step.
+    pub limit: Limit,
+    /// The count before it.
+    pub from: u32,
+    /// The count after it.
+    pub to: u32,
+    /// What it did, for the decision line: `12 limited to maxReplicas 10`.
+    pub note: String,
+}
+
+impl Limited {
+    fn new(limit: Limit, from: u32, to: u32, note: String) -> Self {
+        Limited {
+            limit,
+            from,
+            to,
+            note,
+        }
+    }
+}
+
 /// `x.clamp(lo, hi)` that never panics: `hi` wins when `lo > hi`.
 fn clamp(x: u32, lo: u32, hi: u32) -> u32 {
     x.max(lo).min(hi)
@@ -143,45 +203,48 @@ impl Overrides {
         (overrides, bases)
     }
 
-    /// `proposal` through the steps in order, and a note per step that
-    /// changed it (`4 raised to 8 by alert boost ...`).
-    pub fn apply(&self, bounds: Bounds, proposal: u32) -> (u32, Vec<String>) {
-        let mut notes = Vec::new();
-        let mut x = self.schedule_step(bounds, proposal, &mut notes);
+    /// `proposal` through the steps in order, and each step that changed
+    /// it, named (`4 raised to 8 by alert boost ...`).
+    pub fn apply(&self, bounds: Bounds, proposal: u32) -> (u32, Vec<Limited>) {
+        let mut steps = Vec::new();
+        let mut x = self.schedule_step(bounds, proposal, &mut steps);
         if let Some(boost) = self.strongest_boost()
             && boost.floor > x
         {
-            notes.push(format!(
+            let note = format!(
                 "{x} raised to {} by alert boost '{}' ({}, {})",
                 boost.floor, boost.rule, boost.alert, boost.how
-            ));
+            );
+            steps.push(Limited::new(Limit::AlertBoost, x, boost.floor, note));
             x = boost.floor;
         }
         if let Some(budget) = self.budget
             && x > budget.ceiling()
         {
-            notes.push(format!(
+            let note = format!(
                 "{x} limited to {} by budget (maxCostPerHour {} / costPerReplicaHour {})",
                 budget.ceiling(),
                 budget.max_cost_per_hour,
                 budget.cost_per_replica_hour
-            ));
+            );
+            steps.push(Limited::new(Limit::Budget, x, budget.ceiling(), note));
             x = budget.ceiling();
         }
         if let Some(cpa) = self.cpa {
             let limited = clamp(x, cpa.min, cpa.max);
             if limited != x {
                 let key = if limited == cpa.max { "max" } else { "min" };
-                notes.push(format!("{x} limited to the CPA's {key}Replicas {limited}"));
+                let note = format!("{x} limited to the CPA's {key}Replicas {limited}");
+                steps.push(Limited::new(Limit::CpaBounds, x, limited, note));
                 x = limited;
             }
         }
-        (x, notes)
+        (x, steps)
     }
 
     /// Step 1: the open window's bounds where it sets them, else the static
-    /// ones (named as before overrides existed).
-    fn schedule_step(&self, bounds: Bounds, proposal: u32, notes: &mut Vec<String>) -> u32 {
+    /// ones.
+    fn schedule_step(&self, bounds: Bounds, proposal: u32, steps: &mut Vec<Limited>) -> u32 {
         let Some(window) = &self.window else {
             let x = proposal.clamp(bounds.min, bounds.max);
             if x != proposal {
@@ -190,7 +253,8 @@ impl Overrides {
                 } else {
                     format!("minReplicas {}", bounds.min)
                 };
-                notes.push(format!("{proposal} limited to {bound}"));
+                let note = format!("{proposal} limited to {bound}");
+                steps.push(Limited::new(Limit::Bounds, proposal, x, note));
             }
             return x;
         };
@@ -207,13 +271,15 @@ impl Overrides {
                 Some(min) => format!("by schedule '{name}' (minReplicas {min})"),
                 None => format!("to minReplicas {lo}, schedule '{name}' open"),
             };
-            notes.push(format!("{proposal} raised to {x} {from}"));
+            let note = format!("{proposal} raised to {x} {from}");
+            steps.push(Limited::new(Limit::Schedule, proposal, x, note));
         } else if x < proposal {
             let from = match window.max {
                 Some(max) => format!("by schedule '{name}' (maxReplicas {max})"),
                 None => format!("to maxReplicas {hi}, schedule '{name}' open"),
             };
-            notes.push(format!("{proposal} limited to {x} {from}"));
+            let note = format!("{proposal} limited to {x} {from}");
+            steps.push(Limited::new(Limit::Schedule, proposal, x, note));
         }
         x
     }
@@ -231,43 +297,24 @@ impl Overrides {
     /// The answer at 0 replicas when an override is configured and the CPA
     /// scales from 0 (its `minReplicas` is 0): the floor in force (the open
     /// window's, else the static one, raised by boosts), through the later
-    /// steps. Nothing was measured (the metric stage does not load-test 0
+    /// steps, with the reason, the limit steps and the notes for the line.
+    /// Nothing was measured (the metric stage does not load-test 0
     /// replicas), and that must not block the scale-up when a window that
-    /// scaled to zero closes. A hold at 0 changes no state. `None` without
-    /// overrides or when the CPA keeps 0 replicas as "autoscaling disabled":
-    /// the decision goes on as before.
-    pub fn at_zero(
-        &self,
-        bounds: Bounds,
-        state: &DecayState,
-        now_seconds: u64,
-    ) -> Option<(u32, String, Option<DecayState>)> {
+    /// scaled to zero closes. `None` without overrides or when the CPA keeps
+    /// 0 replicas as "autoscaling disabled".
+    pub fn at_zero(&self, bounds: Bounds) -> Option<(u32, String, Vec<Limited>, Vec<String>)> {
         if self.cpa?.min > 0 {
             return None;
         }
-        let (target, notes) = self.apply(bounds, 0);
-        let mut line = if target > 0 {
-            format!("scale up 0 -> {target}: no replicas, so nothing was measured")
-        } else {
-            "hold 0: no replicas, so nothing was measured".to_string()
-        };
-        for note in notes {
-            let _ = write!(line, "; {note}");
+        let (target, steps) = self.apply(bounds, 0);
+        let mut notes = Vec::new();
+        if target == 0
+            && let Some(window) = &self.window
+        {
+            notes.push(format!("schedule '{}' open", window.name));
         }
-        if target == 0 {
-            if let Some(window) = &self.window {
-                let _ = write!(line, "; schedule '{}' open", window.name);
-            }
-            return Some((0, line, None));
-        }
-        let state = DecayState {
-            runs_since_change: 0,
-            last_seen_replicas: Some(0),
-            last_target_replicas: Some(target),
-            last_scale_up_unix_seconds: Some(now_seconds),
-            ..*state
-        };
-        Some((target, line, Some(state)))
+        let reason = "no replicas, so nothing was measured".to_owned();
+        Some((target, reason, steps, notes))
     }
 }
 
@@ -447,12 +494,25 @@ mod tests {
             let (got, notes) = overrides.apply(BOUNDS, proposal);
             assert_eq!(got, want, "{what}: {notes:?}");
             assert_eq!(notes.len(), want_notes.len(), "{what}: {notes:?}");
-            for (note, want_note) in notes.iter().zip(want_notes) {
+            for (step, want_note) in notes.iter().zip(want_notes) {
+                let note = &step.note;
                 assert!(
                     note.starts_with(want_note),
                     "{what}:\n got: {note}\nwant: {want_note}"
                 );
             }
+        }
+    }
+
+    fn alert(id: &str, min: Option<u32>, add: Option<u32>) -> Boost {
+        Boost {
+            id: id.into(),
+            rule: "rule".into(),
+            alert: "HighLatency".into(),
+            min_replicas: min,
+            add_replicas: add,
+            starts_at: "2026-03-29T00:00:00Z".parse().unwrap(),
+            expires_at: "2026-03-29T01:00:00Z".parse().unwrap(),
         }
     }
 
@@ -469,86 +529,6 @@ mod tests {
         );
         assert!(budget(0.1, f64::NAN).unwrap().problem().is_some());
         assert!(budget(0.1, 0.0).unwrap().problem().is_none());
-    }
-
-    #[test]
-    fn at_zero_replicas_the_floor_in_force_is_answered_when_the_cpa_scales_from_zero() {
-        let state = DecayState::default();
-        let cpa = Some(Bounds { min: 0, max: 10 });
-        let opened = Overrides {
-            window: window("day", Some(3), None),
-            cpa,
-            ..Overrides::default()
-        };
-        let (target, line, next) = opened.at_zero(BOUNDS, &state, 100).unwrap();
-        assert_eq!(target, 3);
-        assert_eq!(
-            line,
-            "scale up 0 -> 3: no replicas, so nothing was measured; 0 raised to 3 by schedule 'day' (minReplicas 3)"
-        );
-        let next = next.unwrap();
-        assert_eq!(
-            (next.last_target_replicas, next.last_scale_up_unix_seconds),
-            (Some(3), Some(100))
-        );
-        let closed = Overrides {
-            cpa,
-            ..Overrides::default()
-        };
-        let (target, line, _) = closed.at_zero(BOUNDS, &state, 100).unwrap();
-        assert_eq!(
-            (target, line.as_str()),
-            (
-                1,
-                "scale up 0 -> 1: no replicas, so nothing was measured; 0 limited to minReplicas 1"
-            )
-        );
-        let boosted = Overrides {
-            boosts: vec![boost("page", 2)],
-            cpa,
-            ..Overrides::default()
-        };
-        assert_eq!(boosted.at_zero(BOUNDS, &state, 100).unwrap().0, 2);
-        let night = Overrides {
-            window: window("night", Some(0), Some(0)),
-            cpa,
-            ..Overrides::default()
-        };
-        assert_eq!(
-            night.at_zero(BOUNDS, &state, 100),
-            Some((
-                0,
-                "hold 0: no replicas, so nothing was measured; schedule 'night' open".into(),
-                None
-            ))
-        );
-        let disabled = Overrides {
-            window: window("day", Some(3), None),
-            cpa: Some(BOUNDS),
-            ..Overrides::default()
-        };
-        assert_eq!(
-            disabled.at_zero(BOUNDS, &state, 100),
-            None,
-            "the CPA's minReplicas 1: disabled at 0, as before"
-        );
-        assert_eq!(
-            Overrides::default().at_zero(BOUNDS, &state, 100),
-            None,
-            "no overrides: as before"
-        );
-    }
-
-    fn alert(id: &str, min: Option<u32>, add: Option<u32>) -> Boost {
-        Boost {
-            id: id.into(),
-            rule: "rule".into(),
-            alert: "HighLatency".into(),
-            min_replicas: min,
-            add_replicas: add,
-            starts_at: "2026-03-29T00:00:00Z".parse().unwrap(),
-            expires_at: "2026-03-29T01:00:00Z".parse().unwrap(),
-        }
     }
 
     #[test]
@@ -596,10 +576,93 @@ mod tests {
 
         use super::*;
         use crate::evaluate::decision::{Observed, decide, decide_with};
+        use crate::evaluate::rules::Rule;
         use crate::report::LatencyReport;
+        use crate::state::DecayState;
 
         const LPA: &str = "targets:\n  - {method: GET, endpoint: /fib, type: mean, target: 7}\n";
         const CPA: Bounds = Bounds { min: 0, max: 20 };
+
+        #[test]
+        fn at_zero_replicas_the_floor_in_force_is_answered_when_the_cpa_scales_from_zero() {
+            let config = config("boostsFile: /unused\n");
+            let bounds = BOUNDS;
+            let empty = LatencyReport::empty(0);
+            let at_zero = |overrides: &Overrides| {
+                decide_with(
+                    &config,
+                    bounds,
+                    overrides,
+                    &empty,
+                    Observed::current(0),
+                    &DecayState::default(),
+                    SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(100),
+                )
+                .unwrap()
+            };
+            let cpa = Some(Bounds { min: 0, max: 10 });
+            let opened = at_zero(&Overrides {
+                window: window("day", Some(3), None),
+                cpa,
+                ..Overrides::default()
+            });
+            assert_eq!(opened.target_replicas, 3);
+            assert_eq!(opened.rule, Rule::ScaleFromZero);
+            assert_eq!(
+                opened.explanation,
+                "scale up 0 -> 3: no replicas, so nothing was measured; 0 raised to 3 by schedule 'day' (minReplicas 3) (rule: scale-from-zero)"
+            );
+            assert_eq!(
+                opened.limits.iter().map(|l| l.limit).collect::<Vec<_>>(),
+                [Limit::Schedule]
+            );
+            let next = opened.state.unwrap();
+            assert_eq!(
+                (next.last_target_replicas, next.last_scale_up_unix_seconds),
+                (Some(3), Some(100))
+            );
+            let closed = at_zero(&Overrides {
+                cpa: Some(Bounds { min: 0, max: 10 }),
+                ..Overrides::default()
+            });
+            assert_eq!(
+                (closed.target_replicas, closed.explanation.as_str()),
+                (
+                    1,
+                    "scale up 0 -> 1: no replicas, so nothing was measured; 0 limited to minReplicas 1 (rule: scale-from-zero)"
+                )
+            );
+            let boosted = at_zero(&Overrides {
+                boosts: vec![boost("page", 2)],
+                cpa,
+                ..Overrides::default()
+            });
+            assert_eq!(boosted.target_replicas, 2);
+            let night = at_zero(&Overrides {
+                window: window("night", Some(0), Some(0)),
+                cpa,
+                ..Overrides::default()
+            });
+            assert_eq!(
+                (
+                    night.target_replicas,
+                    night.explanation.as_str(),
+                    night.state
+                ),
+                (
+                    0,
+                    "hold 0: no replicas, so nothing was measured; schedule 'night' open (rule: scale-from-zero)",
+                    None
+                )
+            );
+            let fixed = Overrides {
+                window: window("day", Some(3), None),
+                cpa: Some(Bounds { min: 1, max: 10 }),
+                ..Overrides::default()
+            };
+            assert_eq!(fixed.at_zero(BOUNDS), None, "the CPA keeps 0 as disabled");
+            assert_eq!(Overrides::default().at_zero(BOUNDS), None, "no overrides");
+        }
 
         fn config(extra: &str) -> EvaluationConfig {
             EvaluationConfig::parse_str(&format!("{LPA}{extra}"), Path::new("t.yaml")).unwrap()

@@ -7,27 +7,21 @@
 use std::fmt::Write as _;
 
 use crate::evaluate::config::{EvaluationConfig, ScaleUpPolicy};
-use crate::evaluate::measure::{Measurement, round};
+use crate::evaluate::measure::round;
 
-/// The scale-up proposal by the policy (before the step cap and bounds) and
-/// how it was reached.
+/// The scale-up proposal by the policy (before the step cap and bounds) on
+/// `current` replicas, with `worst_ratio` the worst `measured / target` of a
+/// missed latency target, and how it was reached.
 pub(crate) fn scale_up(
     config: &EvaluationConfig,
     current: u32,
-    missed: &[&Measurement],
+    worst_ratio: Option<f64>,
 ) -> (u32, String) {
     let step_up = current.saturating_add(config.scale_up.replicas);
     if config.scale_up.policy == ScaleUpPolicy::Step {
         return (step_up, String::new());
     }
-    let ratio = missed
-        .iter()
-        .filter(|m| m.target.kind.is_latency())
-        .map(|m| m.measured / m.target.target)
-        .fold(None, |worst: Option<f64>, ratio| {
-            Some(worst.map_or(ratio, |worst| worst.max(ratio)))
-        });
-    match ratio {
+    match worst_ratio {
         Some(ratio) => {
             // `as` saturates: an absurd ratio cannot wrap around
             let proportional = (f64::from(current) * ratio).ceil() as u32;

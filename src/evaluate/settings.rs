@@ -20,7 +20,7 @@ pub const DEFAULT_CONFIG_PATH: &str = "/evaluation_config.yaml";
 
 /// Where the decay state is kept when no setting names it (the Locust Pod
 /// Autoscaler's default).
-pub const DEFAULT_STATE_PATH: &str = "/decay_info.json";
+pub use crate::state::DEFAULT_STATE_PATH;
 
 /// How long an evaluation waits for another one holding the state lock when
 /// no setting says otherwise: well under the evaluate method's timeout.

@@ -24,10 +24,11 @@ use crate::report::ReportWithShadow;
 /// (`load.cpuUtilization`), so a second source adds its own keys beside
 /// them (e.g. a Prometheus query's `queryValue`) without reshaping the
 /// object. Present when at least one source gave figures.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Load {
-    /// CPU utilisation from the CPA's `kubernetesMetrics`; `None` without it.
+    /// CPU utilisation from the CPA's `kubernetesMetrics`; `None` without
+    /// it. Read when `load` has `cpuUtilization`, and then strictly.
     #[serde(flatten)]
     pub cpu: Option<CpuLoad>,
     /// `queryValue`: the value of the evaluation config's
@@ -37,6 +38,35 @@ pub struct Load {
     /// failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_value: Option<f64>,
+}
+
+impl<'de> Deserialize<'de> for Load {
+    /// Each source's keys are read when its first key is there, and a
+    /// source whose keys are malformed is an error naming the key (serde's
+    /// own flattened `Option` would silently read it as absent).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let keys = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        let query_value = match keys.get("queryValue") {
+            None => None,
+            Some(value) => Some(value.as_f64().ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "queryValue: '{value}' is not a number; expected the query's value"
+                ))
+            })?),
+        };
+        let cpu = if keys.contains_key("cpuUtilization") {
+            let cpu = serde_path_to_error::deserialize(serde_json::Value::Object(keys)).map_err(
+                |err| {
+                    let path = err.path().to_string();
+                    serde::de::Error::custom(format!("{path}: {}", err.into_inner()))
+                },
+            )?;
+            Some(cpu)
+        } else {
+            None
+        };
+        Ok(Load { cpu, query_value })
+    }
 }
 
 impl Load {
@@ -410,9 +440,51 @@ mod tests {
         let back: Load = serde_json::from_value(serde_json::to_value(&load).unwrap()).unwrap();
         assert_eq!(back, load);
         assert_eq!(
-            serde_json::from_str::<Load>("{}").unwrap(),
-            Load::default(),
+            serde_json::from_str::<Load>(r#"{"queryValue": 12.5}"#).unwrap(),
+            Load {
+                cpu: None,
+                query_value: Some(12.5)
+            },
             "a load without cpu keys has no cpu figures"
+        );
+        let err = serde_json::from_str::<Load>(r#"{"cpuUtilization": "high", "podsMeasured": 1}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("cpuUtilization: invalid type: string \"high\", expected f64"),
+            "{err}"
+        );
+        let err = serde_json::from_str::<Load>(r#"{"cpuUtilization": 0.5}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("missing field `scaleUpCpuUtilization`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_evaluate_stage_reads_the_load_back_and_refuses_a_malformed_one() {
+        let report = |load: serde_json::Value| {
+            serde_json::json!({"metrics": [{"value": serde_json::json!({"requests": {},
+                "load": load}).to_string()}], "runType": "scaler"})
+            .to_string()
+        };
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/kubernetes-metrics/cpa-2.12.2.json");
+        let load = from_metric_input(&std::fs::read(path).unwrap()).unwrap();
+        let input = report(serde_json::to_value(&load).unwrap());
+        let read = crate::cpa::parse_evaluate_input(input.as_bytes()).unwrap();
+        assert_eq!(read.report.load, Some(load));
+        let input = report(serde_json::json!({"cpuUtilization": true}));
+        let err = crate::cpa::parse_evaluate_input(input.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "metrics[0].value: field 'load': cpuUtilization: invalid type: boolean `true`"
+            ),
+            "{err}"
         );
     }
 

@@ -468,6 +468,13 @@ mod tests {
         let read_back: Load =
             serde_json::from_value(serde_json::json!({"queryValue": 12.5})).unwrap();
         assert_eq!(read_back, alone);
+        let err = serde_json::from_value::<Load>(serde_json::json!({"queryValue": "12"}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("queryValue: '\"12\"' is not a number"),
+            "{err}"
+        );
         let with_cpu: Load = serde_json::from_value(serde_json::json!({
             "cpuUtilization": 0.5, "scaleUpCpuUtilization": 0.5, "scaleDownCpuUtilization": 0.5,
             "podsMeasured": 2, "podsReady": 2, "podsIgnored": 0, "podsMissing": 0,

@@ -23,7 +23,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use goose::goose::Scenario;
@@ -42,6 +42,7 @@ pub use settings::{
 
 use crate::evaluate::config::EvaluationConfig;
 use crate::evaluate::decision::Observed;
+use crate::state::StateFile;
 use early_stop::EarlyStop;
 
 /// The default log filter: our own info lines, goose's errors only. goose
@@ -204,10 +205,38 @@ fn log_probe_load(load: &LoadTestSettings, scenarios: &[Scenario]) {
     }
 }
 
+/// The replicas a miss waits for, as the evaluate stage counts them: the
+/// unready ones our answers added within the start-up allowance (read from
+/// the evaluate stage's state file, never written). A status with no replica
+/// ready counts none: the evaluate stage treats it as unknown when the probe
+/// is answered, and without an answer there is no verdict to stop on. An
+/// unreadable state file counts none, with a warning.
+fn starting_replicas(asked: Observed, settings: &Settings, allowance_seconds: u64) -> u32 {
+    let not_ready = asked.not_ready();
+    if not_ready == 0 || asked.ready == Some(0) {
+        return 0;
+    }
+    let now = settings
+        .now
+        .map_or_else(SystemTime::now, SystemTime::from)
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    match StateFile::new(&settings.state_path).load() {
+        Ok(loaded) => not_ready.min(loaded.state.young_replicas(now, allowance_seconds)),
+        Err(err) => {
+            tracing::warn!("{err}; counting no replica as starting");
+            0
+        }
+    }
+}
+
 /// The targets early stop watches: `None` when early stop is off, or when
 /// no evaluation config was named and none is at the default path. A named
 /// config must load.
-fn load_early_stop(setting: Option<&EarlyStopSetting>) -> anyhow::Result<Option<EarlyStop>> {
+fn load_early_stop(
+    setting: Option<&EarlyStopSetting>,
+    starting: impl FnOnce(&EvaluationConfig) -> u32,
+) -> anyhow::Result<Option<EarlyStop>> {
     let Some(setting) = setting else {
         return Ok(None);
     };
@@ -217,7 +246,10 @@ fn load_early_stop(setting: Option<&EarlyStopSetting>) -> anyhow::Result<Option<
         return Ok(None);
     }
     let config = EvaluationConfig::load(path)?;
-    let stop = EarlyStop::new(&config, setting.settings.clone());
+    let stop = EarlyStop {
+        starting: starting(&config),
+        ..EarlyStop::new(&config, setting.settings.clone())
+    };
     tracing::info!(
         "early stop: watching {} target(s) of '{}'; stops once every verdict holds at {} % confidence, after {} s and {} requests per target at the least",
         stop.targets.len(),
@@ -257,10 +289,9 @@ pub fn run_stage(
         tracing::info!("current replicas 0: no load test");
         return Ok(LatencyReport::empty(0).into());
     }
-    let early_stop = load_early_stop(settings.early_stop.as_ref())?.map(|stop| EarlyStop {
-        starting: asked.starting(),
-        ..stop
-    });
+    let early_stop = load_early_stop(settings.early_stop.as_ref(), |config| {
+        starting_replicas(asked, &settings, config.startup_allowance_seconds)
+    })?;
     if let Some(stop) = early_stop.as_ref().filter(|stop| stop.starting > 0) {
         tracing::info!(
             "early stop: {} of {replicas} replicas still starting: the test stops early only if every target is met (a miss waits for them)",
@@ -397,7 +428,7 @@ mod tests {
         let starting = br#"{"resource": {"kind": "Deployment", "metadata": {"name": "fib"}, "spec": {"replicas": 4}, "status": {"replicas": 4, "readyReplicas": 1}}, "runType": "scaler"}"#;
         let replicas = replicas_from_input(starting).unwrap();
         assert_eq!(
-            (replicas.current, replicas.ready, replicas.starting()),
+            (replicas.current, replicas.ready, replicas.not_ready()),
             (4, Some(1), 3)
         );
     }

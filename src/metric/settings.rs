@@ -63,6 +63,8 @@ const EARLY_STOP: Setting = Setting::new("early-stop", "gooseEarlyStop");
 const CONFIDENCE: Setting = Setting::new("verdict-confidence", "gooseVerdictConfidence");
 const MIN_RUN_TIME: Setting = Setting::new("min-run-time", "gooseMinRunTime");
 const MIN_REQUESTS: Setting = Setting::new("min-requests", "gooseMinRequests");
+const STATE: Setting = Setting::new("state", "decayInfoFilePath");
+const NOW: Setting = Setting::new("now", "gpaNow");
 
 /// The slowest hatch rate accepted for `users`: a ramp-up of at most
 /// [`MAX_RAMP_UP_SECONDS`], and never below goose's own floor of one user a
@@ -141,6 +143,12 @@ pub struct MetricArgs {
     /// Current replicas, for use by hand: stdin is not read.
     #[arg(long, value_name = "N")]
     pub replicas: Option<u32>,
+    /// The evaluate stage's decay state file, read (never written) to tell the replicas our answers added recently, which a miss waits for [default: /decay_info.json].
+    #[arg(long = "state", env = "decayInfoFilePath", value_name = "PATH")]
+    pub state: Option<String>,
+    /// The instant the run starts, RFC 3339 with an offset, as gpa-evaluate's --now; `gpa simulate` sets it [default: the system clock].
+    #[arg(long = "now", env = "gpaNow", value_name = "RFC3339")]
+    pub now: Option<String>,
 }
 
 /// Early stop as configured: where the evaluation config is, and when a
@@ -187,6 +195,10 @@ pub struct Settings {
     pub replicas: Option<u32>,
     /// Early stop, unless `gooseEarlyStop` is false.
     pub early_stop: Option<EarlyStopSetting>,
+    /// The evaluate stage's decay state file (`decayInfoFilePath`).
+    pub state_path: PathBuf,
+    /// The instant the run starts (`gpaNow`); the system clock when unset.
+    pub now: Option<jiff::Timestamp>,
 }
 
 impl Settings {
@@ -239,6 +251,18 @@ impl Settings {
             ca_cert_path,
             replicas: args.replicas,
             early_stop,
+            state_path: STATE.lookup(args.state.as_deref(), &env).map_or_else(
+                || crate::state::DEFAULT_STATE_PATH.into(),
+                |given| given.value.into(),
+            ),
+            now: match NOW.lookup(args.now.as_deref(), &env) {
+                Some(given) => Some(given.parse(
+                    |_| true,
+                    "not an instant",
+                    "an RFC 3339 time with an offset, e.g. 2026-03-30T08:00:00+02:00",
+                )?),
+                None => None,
+            },
         })
     }
 }

@@ -44,6 +44,10 @@ pub struct CapacitySettings {
     pub startup_delay: Duration,
     /// Longest a request waits for a slot before it is answered 503.
     pub max_queue_time: Duration,
+    /// Replicas of the Deployment that never get ready (a Pod stuck
+    /// crash-looping on a bad node): they count in `spec.replicas` and serve
+    /// nothing.
+    pub never_ready_replicas: u32,
 }
 
 impl CapacitySettings {
@@ -87,7 +91,8 @@ pub struct Pod {
     /// When it was created (since the simulation started); `None` for the
     /// pods the simulation starts with, which have run for long.
     pub created_at: Option<Duration>,
-    /// From when it serves (its readiness probe passes).
+    /// From when it serves (its readiness probe passes); `Duration::MAX` for
+    /// a pod that never gets ready.
     pub ready_at: Duration,
 }
 
@@ -103,11 +108,17 @@ impl Pod {
 /// argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replicas {
-    /// The pods, oldest first; ready times non-decreasing.
+    /// The pods, oldest first; ready times non-decreasing, [`NEVER`] for a
+    /// pod that never gets ready.
     pods: Vec<Pod>,
     /// Pods created so far, for the next name.
     created: u64,
+    /// Replicas that never get ready, as long as there are that many.
+    never_ready: u32,
 }
+
+/// The ready time of a replica that never gets ready.
+const NEVER: Duration = Duration::MAX;
 
 impl Replicas {
     /// `count` replicas, all serving from the start.
@@ -115,11 +126,25 @@ impl Replicas {
         let mut replicas = Replicas {
             pods: Vec::new(),
             created: 0,
+            never_ready: 0,
         };
         for _ in 0..count {
             replicas.add(None, Duration::ZERO);
         }
         replicas
+    }
+
+    /// These replicas with `count` of them never ready: the newest.
+    /// After every scaling as many as there are replicas, up to `count`,
+    /// never get ready: new pods that replace them.
+    pub fn with_never_ready(mut self, count: u32) -> Self {
+        self.never_ready = count;
+        let bad = (count as usize).min(self.pods.len());
+        let first_bad = self.pods.len() - bad;
+        for pod in &mut self.pods[first_bad..] {
+            pod.ready_at = NEVER;
+        }
+        self
     }
 
     fn add(&mut self, created_at: Option<Duration>, ready_at: Duration) {
@@ -162,17 +187,25 @@ impl Replicas {
         self.pods
             .iter()
             .map(|pod| pod.ready_at)
-            .find(|ready| *ready > now)
+            .find(|ready| *ready > now && *ready != NEVER)
     }
 
     /// Scales to `count` at `now`: new replicas serve from `now + startup_delay`;
     /// on a scale-down the replicas that would serve last go first.
+    /// The replicas that never get ready stay as many (the ReplicaSet
+    /// deletes them first on a scale-down, and they come back).
     pub fn scale_to(&mut self, count: u32, now: Duration, startup_delay: Duration) {
         let count = count as usize;
-        while self.pods.len() < count {
+        self.pods.retain(|pod| pod.ready_at != NEVER);
+        let bad = (self.never_ready as usize).min(count);
+        let good = count - bad;
+        self.pods.truncate(good);
+        while self.pods.len() < good {
             self.add(Some(now), now + startup_delay);
         }
-        self.pods.truncate(count);
+        for _ in 0..bad {
+            self.add(Some(now), NEVER);
+        }
     }
 }
 
@@ -300,8 +333,9 @@ impl Capacity {
     /// and spawns the task that brings starting replicas into service. Needs
     /// a tokio runtime.
     pub fn start(settings: CapacitySettings, initial: u32) -> Self {
-        let replicas = Replicas::new(initial);
-        let granted = initial as usize * settings.concurrency_per_replica as usize;
+        let replicas = Replicas::new(initial).with_never_ready(settings.never_ready_replicas);
+        let granted =
+            replicas.serving(Duration::ZERO) as usize * settings.concurrency_per_replica as usize;
         let shared = Arc::new(Shared {
             settings,
             start: Instant::now(),
@@ -524,6 +558,25 @@ mod tests {
     }
 
     #[test]
+    fn replicas_that_never_get_ready_stay_as_many_through_scaling() {
+        let mut replicas = Replicas::new(3).with_never_ready(1);
+        assert_eq!((replicas.desired(), replicas.serving(secs(0))), (3, 2));
+        assert_eq!(replicas.next_ready(secs(0)), None, "never is not a time");
+        replicas.scale_to(5, secs(10), secs(5));
+        assert_eq!(replicas.serving(secs(14)), 2);
+        assert_eq!(
+            replicas.serving(secs(15)),
+            4,
+            "new ones serve, one stays bad"
+        );
+        assert_eq!(replicas.status(secs(15)).ready_replicas, 4);
+        replicas.scale_to(2, secs(20), secs(5));
+        assert_eq!((replicas.desired(), replicas.serving(secs(20))), (2, 1));
+        replicas.scale_to(1, secs(30), secs(5));
+        assert_eq!(replicas.serving(secs(30)), 0, "the one left is the bad one");
+    }
+
+    #[test]
     fn the_status_counts_starting_replicas_as_not_ready_and_omits_zeros() {
         let mut replicas = Replicas::new(1);
         replicas.scale_to(4, secs(10), secs(5));
@@ -614,6 +667,7 @@ mod tests {
             service_time: Duration::from_millis(50),
             startup_delay: Duration::ZERO,
             max_queue_time: Duration::from_secs(1),
+            never_ready_replicas: 0,
         };
         assert_eq!(settings.requests_per_second_per_replica(), 80.0);
     }
@@ -624,6 +678,7 @@ mod tests {
             service_time: Duration::from_millis(10),
             startup_delay,
             max_queue_time: Duration::from_millis(300),
+            never_ready_replicas: 0,
         }
     }
 
@@ -703,6 +758,7 @@ mod tests {
                 service_time: Duration::from_millis(200),
                 startup_delay: Duration::ZERO,
                 max_queue_time: Duration::from_millis(300),
+                never_ready_replicas: 0,
             },
             1,
         );

@@ -123,7 +123,7 @@ fn evaluate_input(
     .into_bytes()
 }
 
-/// The evaluate stage's environment `at_seconds` into a run whose simulated
+/// The stages' environment `at_seconds` into a run whose simulated
 /// clock started at `clock_start`: the stages' `env` plus `gpaNow`, the
 /// simulated instant (unless `env` sets gpaNow, from --set, which then holds
 /// for every interval).
@@ -340,7 +340,10 @@ impl<'a> Cpa<'a> {
         let metric = self
             .settings
             .metric
-            .run(&json, &self.env)
+            .run(
+                &json,
+                &evaluate_env(&self.env, self.clock_start, record.at_seconds),
+            )
             .await
             .map_err(|err| stage_failed("metric", &err))?;
         record.metric_seconds = Some(metric.elapsed.as_secs_f64());

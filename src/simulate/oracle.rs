@@ -147,6 +147,7 @@ mod tests {
             service_time: Duration::from_millis(50),
             startup_delay: Duration::from_secs(2),
             max_queue_time: Duration::from_millis(1500),
+            never_ready_replicas: 0,
         }
     }
 

@@ -82,6 +82,9 @@ pub struct CapacityOverrides {
     /// Longest a request waits for a free replica (1 to 600000 ms).
     #[serde(default, rename = "maxQueueMs", deserialize_with = "max_queue")]
     pub max_queue_time: Option<Duration>,
+    /// Replicas that never get ready (0 to 100).
+    #[serde(default, deserialize_with = "never_ready")]
+    pub never_ready_replicas: Option<u32>,
 }
 
 impl CapacityOverrides {
@@ -94,6 +97,9 @@ impl CapacityOverrides {
             service_time: self.service_time.unwrap_or(capacity.service_time),
             startup_delay: self.startup_delay.unwrap_or(capacity.startup_delay),
             max_queue_time: self.max_queue_time.unwrap_or(capacity.max_queue_time),
+            never_ready_replicas: self
+                .never_ready_replicas
+                .unwrap_or(capacity.never_ready_replicas),
         }
     }
 }
@@ -342,6 +348,10 @@ fn concurrency<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>
     whole(deserializer, "capacity.concurrencyPerReplica", 1..=10_000).map(Some)
 }
 
+fn never_ready<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    whole(deserializer, "capacity.neverReadyReplicas", 0..=100).map(Some)
+}
+
 fn milliseconds<'de, D: Deserializer<'de>>(
     deserializer: D,
     key: &str,
@@ -423,6 +433,7 @@ steps:
             service_time: Duration::from_millis(50),
             startup_delay: Duration::from_secs(2),
             max_queue_time: Duration::from_millis(1500),
+            never_ready_replicas: 0,
         };
         assert_eq!(
             profile.capacity.apply(flags),

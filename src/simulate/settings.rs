@@ -71,6 +71,10 @@ pub struct Flags {
     /// metric stage the latest in kubernetesMetrics).
     #[arg(long, value_name = "MS", default_value_t = 15000)]
     pub metrics_window_ms: u64,
+    /// Replicas that never get ready (a Pod crash-looping on a bad node):
+    /// they count in the Deployment's replicas and serve nothing.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub never_ready_replicas: u32,
     /// Most background requests waiting at once; more are dropped.
     #[arg(long, value_name = "N", default_value_t = 2000)]
     pub max_in_flight: usize,
@@ -214,6 +218,7 @@ impl From<Flags> for Settings {
                 service_time: Duration::from_millis(flags.service_time_ms),
                 startup_delay: Duration::from_millis(flags.startup_delay_ms),
                 max_queue_time: Duration::from_millis(flags.max_queue_ms),
+                never_ready_replicas: flags.never_ready_replicas,
             },
             metrics_window: Duration::from_millis(flags.metrics_window_ms),
             traffic: TrafficSettings {

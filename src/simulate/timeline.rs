@@ -764,13 +764,18 @@ mod tests {
             evaluate_seconds: Some(0.01),
             early_stop_shadow: None,
             measured_query_value: None,
-            cpu_utilization: None,
+            cpu_utilization: Some(1.25),
         };
         let csv = intervals_csv(&[interval]);
         let lines: Vec<&str> = csv.lines().collect();
+        assert!(
+            lines[0].ends_with(",evaluateSeconds,cpuUtilization,measuredQueryValue"),
+            "{}",
+            lines[0]
+        );
         assert_eq!(
             lines[1],
-            "5.000,20.000,1,1,51.250,,2,2,scaled,\"scale up 1 -> 2: mean \"\"51\"\" ms, > 50\",2.100,0.010,,"
+            "5.000,20.000,1,1,51.250,,2,2,scaled,\"scale up 1 -> 2: mean \"\"51\"\" ms, > 50\",2.100,0.010,1.250,"
         );
     }
 }

@@ -350,7 +350,11 @@ pub fn early_stop_metric(
         .env("gooseRequestTimeout", "2000")
         .env("gooseMinRunTime", "1")
         .env("scenarioFilePath", scenario)
-        .env("evaluationConfigFilePath", config);
+        .env("evaluationConfigFilePath", config)
+        .env(
+            "decayInfoFilePath",
+            config.with_file_name("decay_info.json"),
+        );
     cmd
 }
 
