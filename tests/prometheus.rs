@@ -124,6 +124,7 @@ async fn a_real_prometheus_answers_the_rate_and_names_what_is_not_one_number() {
         .run(SystemTime::now())
         .await
         .unwrap();
+    eprintln!("rate over 6 s: {rate} (expected {RATE_PER_SECOND})");
     assert!(
         (rate - RATE_PER_SECOND).abs() <= 0.15 * RATE_PER_SECOND,
         "rate {rate}, expected {RATE_PER_SECOND} within 15 %"
@@ -206,6 +207,7 @@ async fn a_real_prometheus_answers_the_rate_and_names_what_is_not_one_number() {
         .collect();
     assert_eq!(keys, ["queryValue"], "{report}");
     let value = report["load"]["queryValue"].as_f64().unwrap();
+    eprintln!("load.queryValue: {value} (expected {RATE_PER_SECOND})");
     assert!(
         (value - RATE_PER_SECOND).abs() <= 0.15 * RATE_PER_SECOND,
         "load.queryValue {value}, expected {RATE_PER_SECOND} within 15 %"
