@@ -7,12 +7,15 @@
 //!   (with `cpa::strict`, the one pass that rejects keys given twice).
 //! - [`scenario`]: scenario files (YAML) turned into a request plan, and the
 //!   goose transactions that send it.
-//! - [`load_test`]: runs goose quietly and turns its metrics into the report.
 //! - [`metric`]: the metric stage: its settings, the run-time parser, the CPA
 //!   input and [`metric::main_with`], the entry point for compiled scenarios;
-//!   early stop, which ends the test once every target's verdict is sure.
+//!   the quiet goose run, goose's metrics turned into the report, its failures
+//!   sorted, stdout guarded; early stop, which ends the test once every
+//!   target's verdict is sure.
 //! - [`report`]: the latency report, the JSON the metric stage prints and the
-//!   evaluate stage reads.
+//!   evaluate stage reads, with its verdicts and trends.
+//! - [`target`]: the targets both stages read: a request's statistic, its
+//!   limit, and the figure of the report it compares.
 //! - [`evaluate`]: the evaluate stage: its settings and config, the bounds,
 //!   the pure scaling decision (with the measurement, fallback and
 //!   failed-decay rules it uses), and the run that ties input, config, state
@@ -27,7 +30,8 @@
 //! - [`settings`]: flags, environment variables and aliases, resolved alike
 //!   by both stages.
 //! - [`logging`]: logs and explanations on stderr, never stdout.
-//! - [`yaml`]: YAML parse errors as one line with file line and column.
+//! - [`yaml`]: YAML files read and parsed, parse errors as one line with
+//!   file line and column.
 //! - `simulate` (cargo feature `simulate`, on by default): `gpa simulate`, the
 //!   whole CPA loop on one machine around the real stage executables, as an
 //!   executable specification of the CPA, scored against an oracle. The stage
@@ -42,7 +46,6 @@ pub mod boosts;
 pub mod cli;
 pub mod cpa;
 pub mod evaluate;
-pub mod load_test;
 pub mod logging;
 pub mod metric;
 pub mod report;
@@ -51,4 +54,5 @@ pub mod settings;
 #[cfg(feature = "simulate")]
 pub mod simulate;
 pub mod state;
+pub mod target;
 pub mod yaml;

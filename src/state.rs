@@ -544,7 +544,7 @@ mod tests {
     }
 
     #[test]
-    fn the_new_keys_round_trip_and_older_files_still_load() {
+    fn every_key_round_trips_and_older_files_still_load() {
         let full = DecayState {
             consecutive_failed_runs: 2,
             decayed_from_replicas: Some(5),

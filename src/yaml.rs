@@ -1,6 +1,32 @@
-//! The one way we report a YAML file that does not parse: scenario files,
-//! evaluation configs and load profiles all go through [`describe`], so every
-//! parse error is one line with the file's line and column.
+//! The one way we read a YAML file and report one that does not parse:
+//! evaluation configs, alerts configs and load profiles load through
+//! [`load_file`] (text through [`parse_str`]), scenario files through
+//! [`describe`], so every parse error is one line with the file's line and
+//! column. Each caller words its own error around these.
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+
+/// A YAML file that did not load.
+#[derive(Debug)]
+pub enum FileError {
+    /// The file could not be read.
+    Read(std::io::Error),
+    /// Its text did not parse into the expected shape.
+    Parse(YamlError),
+}
+
+/// Reads the file at `path` and parses it as a `T`.
+pub fn load_file<T: DeserializeOwned>(path: &Path) -> Result<T, FileError> {
+    let text = std::fs::read_to_string(path).map_err(FileError::Read)?;
+    parse_str(&text).map_err(FileError::Parse)
+}
+
+/// Parses `text` as a `T`, the fault located.
+pub fn parse_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
+    serde_saphyr::from_str(text).map_err(|err| describe(&err))
+}
 
 /// A YAML parse error, reduced to what a one-line message needs.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,8 +8,9 @@ mod evaluate_support;
 use std::path::{Path, PathBuf};
 
 use evaluate_support::bare_command;
-use goose_pod_autoscaler::cpa::parse_evaluate_input;
+use goose_pod_autoscaler::cpa::parse_evaluate_input_for;
 use goose_pod_autoscaler::evaluate::config::EvaluationConfig;
+use goose_pod_autoscaler::report::Keep;
 
 fn example(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -51,8 +52,8 @@ fn every_example_evaluate_input_decodes_and_meets_the_example_config() {
     assert!(!inputs.is_empty());
     for path in inputs {
         let bytes = std::fs::read(&path).unwrap();
-        let request =
-            parse_evaluate_input(&bytes).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+        let request = parse_evaluate_input_for(&bytes, Keep::All)
+            .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
         assert!(request.current_replicas().is_some(), "{}", path.display());
         for target in &config.targets {
             assert!(

@@ -1,7 +1,7 @@
-//! The rules of issue 10 through the real gpa-evaluate process: replicas
-//! still starting hold a miss, a report whose requests time out scales up,
-//! a fallback answers after failed runs, and the state file keeps the new
-//! keys across runs.
+//! Readiness, saturation, fallback and the state file through the real
+//! gpa-evaluate process: replicas still starting hold a miss, a report whose
+//! requests time out scales up, a fallback answers after failed runs, and
+//! the state file keeps its keys across runs.
 
 mod evaluate_support;
 
@@ -203,7 +203,7 @@ fn a_fallback_is_answered_after_the_configured_failed_runs_and_a_success_resets_
 }
 
 #[test]
-fn the_state_file_keeps_the_new_keys_across_runs() {
+fn the_state_file_keeps_the_decay_floor_and_back_off_keys_across_runs() {
     let fixture = Fixture::new(&lpa_config(3));
     std::fs::write(
         &fixture.state,

@@ -2,7 +2,7 @@
 //! server on 127.0.0.1. A service far over its target is stopped early and
 //! the report says so; one whose verdict cannot be settled runs its whole
 //! run time, and so does a miss while replicas start; without early stop
-//! the report is as before. The assertions are on the report's structure,
+//! the report has no early-stop keys. The assertions are on the report's structure,
 //! not on how long anything took.
 
 mod common;
@@ -145,7 +145,7 @@ fn a_service_whose_verdict_cannot_be_settled_runs_the_whole_run_time() {
 }
 
 #[test]
-fn early_stop_off_or_no_config_leaves_the_report_as_before() {
+fn early_stop_off_or_no_config_leaves_no_early_stop_keys_in_the_report() {
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
     let scenario = scenario_file(dir.path(), &single_get("/x?delayMs=30"));

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::process::Command;
 
-use goose_pod_autoscaler::load_test::StdoutGuard;
+use goose_pod_autoscaler::metric::stdout_guard::StdoutGuard;
 
 const CHILD: &str = "GPA_STDOUT_GUARD_CHILD";
 

@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::yaml::{self, FileError, YamlError};
+
 /// Where the server listens unless `listenAddress` says otherwise.
 pub const DEFAULT_LISTEN_ADDRESS: &str = "0.0.0.0:9095";
 
@@ -137,35 +139,51 @@ pub enum ConfigError {
     Token(String),
 }
 
+impl ConfigError {
+    /// The alerts config at `path` did not load as YAML.
+    fn from_file(path: &Path, error: FileError) -> Self {
+        let path = path.to_owned();
+        match error {
+            FileError::Read(error) => ConfigError::Read { path, error },
+            FileError::Parse(YamlError {
+                line,
+                column,
+                message,
+            }) => ConfigError::Parse {
+                path,
+                line: line.unwrap_or(0),
+                column: column.unwrap_or(0),
+                message,
+            },
+        }
+    }
+}
+
 impl AlertsConfig {
     /// Reads and validates the config file at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
-            path: path.to_owned(),
-            error,
-        })?;
-        Self::parse_str(&text, path)
+        let parsed: AlertsConfig =
+            yaml::load_file(path).map_err(|error| ConfigError::from_file(path, error))?;
+        parsed.checked(path)
     }
 
     /// Parses and validates `text`; `path` names the file in errors.
     pub fn parse_str(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        let config: AlertsConfig = serde_saphyr::from_str(text).map_err(|err| {
-            let described = crate::yaml::describe(&err);
-            ConfigError::Parse {
-                path: path.to_owned(),
-                line: described.line.unwrap_or(0),
-                column: described.column.unwrap_or(0),
-                message: described.message,
-            }
-        })?;
-        config.problem().map_or(Ok(()), |(key, problem)| {
-            Err(ConfigError::Invalid {
+        let config: AlertsConfig = yaml::parse_str(text)
+            .map_err(|error| ConfigError::from_file(path, FileError::Parse(error)))?;
+        config.checked(path)
+    }
+
+    /// `self` as parsed from `path`, checked.
+    fn checked(self, path: &Path) -> Result<Self, ConfigError> {
+        match self.problem() {
+            Some((key, problem)) => Err(ConfigError::Invalid {
                 path: path.to_owned(),
                 key,
                 problem,
-            })
-        })?;
-        Ok(config)
+            }),
+            None => Ok(self),
+        }
     }
 
     /// The first thing wrong with the config, as (key path, problem).

@@ -8,6 +8,7 @@
 //! Decoding errors name the JSON path at fault and what was expected.
 
 pub mod metrics;
+mod replicas;
 mod strict;
 
 use std::fmt;
@@ -16,6 +17,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess
 use serde::{Deserialize, Serialize};
 
 use crate::report::{Keep, LatencyReport, ReadReport, RequestNames};
+pub use replicas::{DEFAULT_STARTUP_ALLOWANCE_SECONDS, Observed};
 use strict::{ScanError, Shape};
 
 /// Why the CPA ran us this time. Its names (`scaler`, `api`, `api_dry_run`)
@@ -316,11 +318,6 @@ pub fn parse_metric_input(input: &[u8]) -> Result<MetricInfo, InputError> {
     }
 }
 
-/// Decodes the evaluate stage's stdin with every request of the report.
-pub fn parse_evaluate_input(input: &[u8]) -> Result<EvaluateRequest, InputError> {
-    parse_evaluate_input_for(input, Keep::All)
-}
-
 /// Decodes the evaluate stage's stdin: CPA 2.x `evaluate.Info`, the CPA 0.x
 /// shape with `run_type`, or a bare latency report (run type `scaler`). Only
 /// the report's requests that `keep` names are decoded and checked.
@@ -506,7 +503,7 @@ mod tests {
 
     #[test]
     fn decodes_v2_evaluate_input_with_a_trailing_newline_in_the_value() {
-        let req = parse_evaluate_input(v2("runType", "api").as_bytes()).unwrap();
+        let req = parse_evaluate_input_for(v2("runType", "api").as_bytes(), Keep::All).unwrap();
         assert_eq!(req.run_type, RunType::Api);
         assert_eq!(req.report.users, 10);
         assert_eq!(req.current_replicas(), Some(3));
@@ -515,13 +512,14 @@ mod tests {
 
     #[test]
     fn decodes_legacy_evaluate_input() {
-        let req = parse_evaluate_input(v2("run_type", "api_dry_run").as_bytes()).unwrap();
+        let req =
+            parse_evaluate_input_for(v2("run_type", "api_dry_run").as_bytes(), Keep::All).unwrap();
         assert!(req.run_type.is_dry_run());
     }
 
     #[test]
     fn decodes_a_bare_report_as_a_scaler_run() {
-        let req = parse_evaluate_input(REPORT.as_bytes()).unwrap();
+        let req = parse_evaluate_input_for(REPORT.as_bytes(), Keep::All).unwrap();
         assert_eq!(req.run_type, RunType::Scaler);
         assert!(req.resource.is_none());
     }
@@ -531,7 +529,7 @@ mod tests {
         let report = REPORT.replace("\"currentReplicas\": 3,", "");
         let input = serde_json::json!({"metrics": [{"value": report}],
             "resource": {"spec": {"replicas": 7}}, "runType": "scaler"});
-        let req = parse_evaluate_input(input.to_string().as_bytes()).unwrap();
+        let req = parse_evaluate_input_for(input.to_string().as_bytes(), Keep::All).unwrap();
         assert_eq!(req.current_replicas(), Some(7));
     }
 
@@ -540,7 +538,7 @@ mod tests {
         let ready = |resource: serde_json::Value| {
             let input = serde_json::json!({"metrics": [{"value": REPORT}],
                 "resource": resource, "runType": "scaler"});
-            parse_evaluate_input(input.to_string().as_bytes())
+            parse_evaluate_input_for(input.to_string().as_bytes(), Keep::All)
                 .unwrap()
                 .ready_replicas()
         };
@@ -623,7 +621,7 @@ mod tests {
             ),
         ];
         for (input, expected) in cases {
-            let err = parse_evaluate_input(input.as_bytes())
+            let err = parse_evaluate_input_for(input.as_bytes(), Keep::All)
                 .unwrap_err()
                 .to_string();
             assert!(

@@ -46,13 +46,6 @@ impl Bounds {
         check(path, Some((min, min_from)), Some((max, max_from)))?;
         Ok(Bounds { min, max })
     }
-
-    /// An evaluation's `targetReplicas` clamped into the bounds, as the CPA
-    /// clamps it before scaling (a negative target counts as 0).
-    pub fn clamp(self, target: i32) -> u32 {
-        let target = u32::try_from(target).unwrap_or(0);
-        target.clamp(self.min, self.max)
-    }
 }
 
 /// Checks a maximum's range and a minimum against the maximum; each bound
@@ -169,14 +162,6 @@ mod tests {
             resolve((None, None), (None, Some(0))),
             "invalid evaluation config 'c.yaml': maxReplicas (CPA setting) '0' is out of range; expected 1 to 2147483647"
         );
-    }
-
-    #[test]
-    fn an_evaluation_is_clamped_as_the_cpa_clamps_it() {
-        let bounds = Bounds { min: 2, max: 5 };
-        let clamped: Vec<u32> = [-3, 0, 2, 4, 5, 9].map(|t| bounds.clamp(t)).to_vec();
-        assert_eq!(clamped, [2, 2, 2, 4, 5, 5]);
-        assert_eq!(Bounds { min: 0, max: 3 }.clamp(0), 0);
     }
 
     #[test]

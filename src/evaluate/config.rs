@@ -6,21 +6,22 @@
 //! Read from YAML (or JSON, which is YAML too) with `serde-saphyr`, then
 //! validated once; later code trusts it. A config written for the Locust Pod
 //! Autoscaler (`targets` with `method`/`endpoint`/`type`/`target`, `decay`)
-//! loads unchanged and behaves as it did there. Every key added since
-//! (`tolerance`, `downTolerance`, `scaleUp`, `decay.percent`, `fallback`,
-//! `minReplicas`, `maxReplicas`, `schedules`, `boostsFile`, `budget`)
-//! defaults to the old behaviour.
+//! loads as it is and behaves as it does there: every key the LPA does not
+//! have (`tolerance`, `downTolerance`, `scaleUp`, `decay.percent`,
+//! `fallback`, `minReplicas`, `maxReplicas`, `schedules`, `boostsFile`,
+//! `budget`) defaults to the LPA's behaviour.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::bounds;
 pub use super::bounds::{Bounds, CpaFileBounds, DEFAULT_MAX_REPLICAS, DEFAULT_MIN_REPLICAS};
 pub use super::overrides::Budget;
 use super::schedule::{Schedule, WindowConfig};
+use crate::target::check_targets;
+pub use crate::target::{ConfigError, Target, TargetKind};
+use crate::yaml::{self, FileError};
 
 /// The whole evaluation config file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -31,7 +32,7 @@ pub struct EvaluationConfig {
     /// When and by how much to scale down after quiet runs (LPA-compatible).
     #[serde(default)]
     pub decay: Decay,
-    /// How far and how often to scale up when a target is missed (new).
+    /// How far and how often to scale up when a target is missed.
     #[serde(default)]
     pub scale_up: ScaleUp,
     /// The count to answer after evaluations fail in a row, like KEDA's
@@ -39,22 +40,25 @@ pub struct EvaluationConfig {
     #[serde(default)]
     pub fallback: Option<Fallback>,
     /// Lowest replica count ever answered; overrides the `minReplicas`
-    /// environment variable (new).
+    /// environment variable.
     #[serde(default)]
     pub min_replicas: Option<u32>,
     /// Highest replica count ever answered; overrides the `maxReplicas`
-    /// environment variable (new).
+    /// environment variable.
     #[serde(default)]
     pub max_replicas: Option<u32>,
     /// Schedule windows: replica bounds that hold at certain times of day
-    /// (new; the `schedule` module). Later windows win where they overlap.
+    /// (the `schedule` module). Later windows win where they overlap.
     #[serde(default)]
     pub schedules: Vec<WindowConfig>,
-    /// The alert boosts file `gpa alerts` writes, read on every run (new);
-    /// a missing file means no boost.
+    /// `schedules` checked, built once when the config is loaded.
+    #[serde(skip)]
+    schedule: Schedule,
+    /// The alert boosts file `gpa alerts` writes, read on every run; a
+    /// missing file means no boost.
     #[serde(default)]
     pub boosts_file: Option<PathBuf>,
-    /// A replica ceiling from a cost limit (new).
+    /// A replica ceiling from a cost limit.
     #[serde(default)]
     pub budget: Option<Budget>,
     /// Where the metric stage reads the service's load besides the probe:
@@ -69,192 +73,10 @@ pub struct EvaluationConfig {
     pub startup_allowance_seconds: u64,
 }
 
-/// The default start-up allowance: 2 minutes.
-pub const DEFAULT_STARTUP_ALLOWANCE_SECONDS: u64 = 120;
+pub use crate::cpa::DEFAULT_STARTUP_ALLOWANCE_SECONDS;
 
 fn default_startup_allowance_seconds() -> u64 {
     DEFAULT_STARTUP_ALLOWANCE_SECONDS
-}
-
-/// One target: a statistic of one request that must stay at or under a value.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Target {
-    /// HTTP method of the request, any case (`GET`, `post`).
-    pub method: String,
-    /// The request's name in the report: its path with the query, e.g.
-    /// `/fibonacci?n=10` (the LPA's key).
-    #[serde(default)]
-    pub endpoint: Option<String>,
-    /// Same as `endpoint`, for requests a scenario names explicitly; give one
-    /// of the two.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Which statistic to compare.
-    #[serde(rename = "type")]
-    pub kind: TargetKind,
-    /// The highest acceptable value: milliseconds for latency types, a
-    /// fraction from 0 to 1 for `errorRate`.
-    pub target: f64,
-    /// Slack as a fraction of `target`: missed only when the measured value is
-    /// above `target × (1 + tolerance)`. Default 0 (new).
-    #[serde(default)]
-    pub tolerance: f64,
-    /// The lower edge of the tolerance band, as a fraction of `target`: a run
-    /// counts as quiet (towards a decay) only when the measured value is at
-    /// or below `target × (1 − downTolerance)`. From 0 to below 1; absent, a
-    /// run that misses nothing is quiet (new).
-    #[serde(default)]
-    pub down_tolerance: Option<f64>,
-}
-
-/// The statistic a target compares, as named in the config's `type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-pub enum TargetKind {
-    /// Mean response time, ms.
-    #[serde(rename = "mean")]
-    Mean,
-    /// Median response time, ms.
-    #[serde(rename = "median")]
-    Median,
-    /// Fastest response time, ms.
-    #[serde(rename = "min")]
-    Min,
-    /// Slowest response time, ms.
-    #[serde(rename = "max")]
-    Max,
-    /// 50th percentile (the median), ms.
-    #[serde(rename = "p50")]
-    P50,
-    /// 75th percentile, ms.
-    #[serde(rename = "p75")]
-    P75,
-    /// 90th percentile, ms.
-    #[serde(rename = "p90")]
-    P90,
-    /// 95th percentile, ms.
-    #[serde(rename = "p95")]
-    P95,
-    /// 99th percentile, ms.
-    #[serde(rename = "p99")]
-    P99,
-    /// Failed requests as a fraction of all requests, 0 to 1.
-    #[serde(rename = "errorRate")]
-    ErrorRate,
-}
-
-impl TargetKind {
-    /// The name used in the config and in explanations.
-    pub fn name(self) -> &'static str {
-        match self {
-            TargetKind::Mean => "mean",
-            TargetKind::Median => "median",
-            TargetKind::Min => "min",
-            TargetKind::Max => "max",
-            TargetKind::P50 => "p50",
-            TargetKind::P75 => "p75",
-            TargetKind::P90 => "p90",
-            TargetKind::P95 => "p95",
-            TargetKind::P99 => "p99",
-            TargetKind::ErrorRate => "errorRate",
-        }
-    }
-
-    /// True for the latency types (milliseconds), false for `errorRate`.
-    pub fn is_latency(self) -> bool {
-        self != TargetKind::ErrorRate
-    }
-}
-
-impl fmt::Display for TargetKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl Target {
-    /// The request's name (`endpoint`, else `name`); validation guarantees one.
-    pub fn request_name(&self) -> &str {
-        self.endpoint
-            .as_deref()
-            .or(self.name.as_deref())
-            .unwrap_or_default()
-    }
-
-    /// `"<METHOD> <name>"`, the report's key for this target's request.
-    pub fn request_key(&self) -> String {
-        crate::report::LatencyReport::key(&self.method, self.request_name())
-    }
-
-    /// The first thing wrong with this target, as (field, problem and
-    /// expectation); the field is empty when the target as a whole is at fault.
-    fn problem(&self) -> Option<(&'static str, String)> {
-        if self.method.trim().is_empty() {
-            return Some((
-                "method",
-                "is empty; expected an HTTP method such as GET".into(),
-            ));
-        }
-        match (&self.endpoint, &self.name) {
-            (Some(_), Some(_)) => {
-                return Some((
-                    "name",
-                    "is given together with 'endpoint'; expected one of the two".into(),
-                ));
-            }
-            (None, None) => {
-                return Some((
-                    "",
-                    "has neither 'endpoint' nor 'name'; expected the request's name, e.g. endpoint: \"/fibonacci?n=10\"".into(),
-                ));
-            }
-            (Some(value), None) | (None, Some(value)) if value.is_empty() => {
-                let field = if self.endpoint.is_some() {
-                    "endpoint"
-                } else {
-                    "name"
-                };
-                return Some((
-                    field,
-                    "is empty; expected the request's name as the report shows it".into(),
-                ));
-            }
-            _ => {}
-        }
-        let target = self.target;
-        if self.kind.is_latency() && !(target.is_finite() && target > 0.0) {
-            return Some((
-                "target",
-                format!("'{target}' is out of range; expected milliseconds above 0"),
-            ));
-        }
-        if !self.kind.is_latency() && !(0.0..=1.0).contains(&target) {
-            return Some((
-                "target",
-                format!("'{target}' is out of range; expected an errorRate fraction from 0 to 1"),
-            ));
-        }
-        let tolerance = self.tolerance;
-        if !(tolerance.is_finite() && tolerance >= 0.0) {
-            return Some((
-                "tolerance",
-                format!(
-                    "'{tolerance}' is out of range; expected a fraction of 0 or more (0.1 = 10 %)"
-                ),
-            ));
-        }
-        if let Some(down) = self.down_tolerance
-            && !(0.0..1.0).contains(&down)
-        {
-            return Some((
-                "downTolerance",
-                format!(
-                    "'{down}' is out of range; expected a fraction from 0 to below 1 (0.1 = 10 %)"
-                ),
-            ));
-        }
-        None
-    }
 }
 
 /// Scale-down after quiet runs, exactly as the LPA did it.
@@ -266,7 +88,7 @@ pub struct Decay {
     #[serde(default = "Decay::default_replicas")]
     pub replicas: u32,
     /// Percent of the current replicas removed by one decay (rounded down),
-    /// at least `replicas`; none by default (new).
+    /// at least `replicas`; none by default.
     #[serde(default)]
     pub percent: Option<u32>,
     /// Quiet runs (no change, no target missed) that must pass before a
@@ -294,7 +116,7 @@ impl Default for Decay {
     }
 }
 
-/// How to scale up when a target is missed (new; the defaults are the LPA's
+/// How to scale up when a target is missed (the defaults are the LPA's
 /// rule: one replica per run, no cooldown).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -360,11 +182,6 @@ impl ScaleUp {
             (None, percent) => percent,
         }
     }
-
-    /// `cooldownSeconds` as a duration.
-    pub fn cooldown(&self) -> Duration {
-        Duration::from_secs(self.cooldown_seconds)
-    }
 }
 
 /// How many replicas a scale-up adds.
@@ -379,7 +196,7 @@ pub enum ScaleUpPolicy {
     Proportional,
 }
 
-/// What to answer when evaluations keep failing (new; KEDA's `fallback`).
+/// What to answer when evaluations keep failing (KEDA's `fallback`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Fallback {
@@ -391,66 +208,19 @@ pub struct Fallback {
     pub replicas: u32,
 }
 
-/// A config that cannot be read, parsed or accepted.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The file cannot be read.
-    #[error(
-        "cannot read evaluation config '{path}': {error}; expected a readable YAML file (set evaluationConfigFilePath or --config)"
-    )]
-    Read {
-        /// The config path.
-        path: PathBuf,
-        /// The OS error (part of the message, so not a chained source).
-        error: std::io::Error,
-    },
-    /// Not YAML, an unknown key, a wrong type or an unknown target type.
-    #[error("invalid evaluation config '{path}' at line {line} column {column}: {message}")]
-    Parse {
-        /// The config path.
-        path: PathBuf,
-        /// 1-based line of the fault (0 when unknown).
-        line: u64,
-        /// 1-based column of the fault (0 when unknown).
-        column: u64,
-        /// The parser's message, on one line.
-        message: String,
-    },
-    /// Parsed, but a value is out of range or keys contradict each other.
-    #[error("invalid evaluation config '{path}': {key} {problem}")]
-    Invalid {
-        /// The config path.
-        path: PathBuf,
-        /// Key path at fault, e.g. `targets[1].target`.
-        key: String,
-        /// What is wrong with it and what was expected.
-        problem: String,
-    },
-}
-
 impl EvaluationConfig {
     /// Reads, parses and validates the config at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
-            path: path.to_owned(),
-            error,
-        })?;
-        Self::parse_str(&text, path)
+        let config: EvaluationConfig =
+            yaml::load_file(path).map_err(|error| ConfigError::from_file(path, error))?;
+        config.validated(path)
     }
 
     /// Parses and validates config text; `path` names it in errors.
     pub fn parse_str(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        let config: EvaluationConfig = serde_saphyr::from_str(text).map_err(|err| {
-            let described = crate::yaml::describe(&err);
-            ConfigError::Parse {
-                path: path.to_owned(),
-                line: described.line.unwrap_or(0),
-                column: described.column.unwrap_or(0),
-                message: described.message,
-            }
-        })?;
-        config.validate(path)?;
-        Ok(config)
+        let config: EvaluationConfig = yaml::parse_str(text)
+            .map_err(|error| ConfigError::from_file(path, FileError::Parse(error)))?;
+        config.validated(path)
     }
 
     /// The replica bounds: the config's keys, else the CPA's settings
@@ -469,9 +239,9 @@ impl EvaluationConfig {
         )
     }
 
-    /// The checked schedule windows (validated when the config was loaded).
-    pub fn schedule(&self) -> Schedule {
-        Schedule::parse(&self.schedules).unwrap_or_default()
+    /// The checked schedule windows, built when the config was loaded.
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
     }
 
     /// True when any bound override is configured (`schedules`,
@@ -480,27 +250,20 @@ impl EvaluationConfig {
         !self.schedules.is_empty() || self.boosts_file.is_some() || self.budget.is_some()
     }
 
-    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+    /// The config as parsed from `path`, checked, with its schedule built.
+    fn validated(mut self, path: &Path) -> Result<Self, ConfigError> {
+        self.schedule = self.validate(path)?;
+        Ok(self)
+    }
+
+    /// The first fault of the config, else its checked schedule.
+    fn validate(&self, path: &Path) -> Result<Schedule, ConfigError> {
         let invalid = |key: String, problem: String| ConfigError::Invalid {
             path: path.to_owned(),
             key,
             problem,
         };
-        if self.targets.is_empty() {
-            return Err(invalid(
-                "targets".into(),
-                "is empty; expected at least one target".into(),
-            ));
-        }
-        for (index, target) in self.targets.iter().enumerate() {
-            if let Some((field, problem)) = target.problem() {
-                let key = match field {
-                    "" => format!("targets[{index}]"),
-                    field => format!("targets[{index}].{field}"),
-                };
-                return Err(invalid(key, problem));
-            }
-        }
+        check_targets(&self.targets, path)?;
         if let Some(percent) = self.decay.percent {
             if !(1..=100).contains(&percent) {
                 return Err(invalid(
@@ -542,9 +305,8 @@ impl EvaluationConfig {
                 }
             }
         }
-        if let Err((key, problem)) = Schedule::parse(&self.schedules) {
-            return Err(invalid(key, problem));
-        }
+        let schedule =
+            Schedule::parse(&self.schedules).map_err(|(key, problem)| invalid(key, problem))?;
         if let Some((key, problem)) = self.budget.as_ref().and_then(Budget::problem) {
             return Err(invalid(key, problem));
         }
@@ -553,7 +315,7 @@ impl EvaluationConfig {
             self.min_replicas.map(|min| (min, "minReplicas")),
             self.max_replicas.map(|max| (max, "maxReplicas")),
         )?;
-        Ok(())
+        Ok(schedule)
     }
 }
 
@@ -568,7 +330,7 @@ mod tests {
     }
 
     #[test]
-    fn an_lpa_config_loads_unchanged_with_the_old_behaviour_as_defaults() {
+    fn an_lpa_config_loads_with_the_lpa_s_behaviour_as_defaults() {
         let config = parse(LPA).unwrap();
         assert_eq!(config.targets[0].request_key(), "GET /fibonacci?n=10");
         assert_eq!(config.targets[0].kind, TargetKind::Mean);
@@ -599,7 +361,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(config.targets[0].request_key(), "POST login");
-        assert_eq!(config.scale_up.cooldown(), Duration::from_secs(60));
+        assert_eq!(config.scale_up.cooldown_seconds, 60);
         assert_eq!(config.scale_up.max_step, Some(4));
         assert_eq!(config.scale_up.replicas, 2);
         assert_eq!(config.scale_up.max_percent, Some(50));

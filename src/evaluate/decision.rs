@@ -31,6 +31,7 @@ use crate::evaluate::rules::{MET_RULES, MISS_RULES, Rule, first_applying};
 use crate::report::LatencyReport;
 use crate::state::DecayState;
 
+pub use crate::cpa::Observed;
 pub use crate::evaluate::measure::DecisionError;
 
 /// What to answer, what to remember, and which rule decided.
@@ -48,34 +49,6 @@ pub struct Decision {
     /// One human line: the verdict, why, and the rule, e.g.
     /// `scale up 3 -> 4: GET /fibonacci?n=10 mean 12.3 ms > target 7 ms (rule: scale-up)`.
     pub explanation: String,
-}
-
-/// The replica counts this run sees (the metric stage's too, which reads
-/// them from the resource to hold a miss while replicas start).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Observed {
-    /// Current replicas: the report's `currentReplicas`, else `spec.replicas`
-    /// (the metric stage has only the latter).
-    pub current: u32,
-    /// Ready replicas from the resource's `status`; `None` without a status,
-    /// which decides as the LPA does.
-    pub ready: Option<u32>,
-}
-
-impl Observed {
-    /// `current` replicas with readiness unknown.
-    pub fn current(current: u32) -> Self {
-        Observed {
-            current,
-            ready: None,
-        }
-    }
-
-    /// Replicas not ready (`current - ready`); 0 when unknown.
-    pub fn not_ready(&self) -> u32 {
-        self.ready
-            .map_or(0, |ready| self.current.saturating_sub(ready))
-    }
 }
 
 /// Decides the replica count for one run.
@@ -1172,7 +1145,7 @@ mod tests {
                 .state(missed_before(1000, 3, 5))
                 .rule(Rule::ScaleUpOnReady)
                 .says("(3 ready x 30 = 90 > 4)"),
-            case("a queue draining too slowly scales up as before", 800.0, 3, 10)
+            case("a queue draining too slowly to meet the limit by the next run scales up by the policy", 800.0, 3, 10)
                 .config(slow())
                 .ready(3)
                 .state(missed_before(1000, 3, 5))
@@ -1372,7 +1345,7 @@ mod tests {
                 .state(serde_json::from_str("{\"runs_since_change\": 3}").unwrap())
                 .rule(Rule::Decay)
                 .says("scale down 3 -> 2: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change"),
-            case("a state file from before the new keys decays as before", 5.0, 3, 2)
+            case("a state file without the memory keys decays by the LPA's rule", 5.0, 3, 2)
                 .state(serde_json::from_str("{\"runsSinceChange\":3,\"lastSeenReplicas\":3,\"lastTargetReplicas\":3}").unwrap())
                 .memory(None, 0, 0, Some(3))
                 .rule(Rule::Decay)

@@ -20,7 +20,7 @@ pub const DAYS: i64 = 7;
 /// The listing for `config` as of `now`; empty without overrides.
 pub fn overrides(config: &EvaluationConfig, settings: &Settings, now: SystemTime) -> String {
     let now = Timestamp::try_from(now).unwrap_or(Timestamp::UNIX_EPOCH);
-    let mut out = windows(&config.schedule(), now);
+    let mut out = windows(config.schedule(), now);
     if let Some(budget) = config.budget {
         let _ = writeln!(
             out,

@@ -3,18 +3,14 @@
 //! (they fail outright), which decides whether the report can be judged.
 //!
 //! A target is **saturated** when timeouts are the majority of its failures
-//! and at least [`SATURATED_PERCENT`] % of its requests: it is missed, and a
+//! and at least [`SATURATED_PERCENT`](crate::target::SATURATED_PERCENT) % of its requests: it is missed, and a
 //! latency figure counts as at least the request timeout. A target whose
 //! every request failed without being saturated (connection or status
 //! errors), or that made no request, cannot be judged: [`DecisionError`].
 
-use crate::evaluate::config::{EvaluationConfig, Target, TargetKind};
+use crate::evaluate::config::EvaluationConfig;
 use crate::report::{LatencyReport, RequestNames, RequestStats, Trend};
-
-/// Timeouts must be at least this share of a target's requests, in percent,
-/// for it to count as saturated: a lone timeout among thousands of requests
-/// is noise, not overload.
-pub const SATURATED_PERCENT: u64 = 1;
+use crate::target::{Target, judgeable, saturated};
 
 /// The report cannot be judged: the run fails and nothing is scaled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -182,36 +178,6 @@ pub(crate) fn round(value: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-fn figure(kind: TargetKind, stats: &RequestStats) -> f64 {
-    match kind {
-        TargetKind::Mean => stats.mean_ms,
-        TargetKind::Median | TargetKind::P50 => stats.median_ms,
-        TargetKind::Min => stats.min_ms,
-        TargetKind::Max => stats.max_ms,
-        TargetKind::P75 => stats.p75_ms,
-        TargetKind::P90 => stats.p90_ms,
-        TargetKind::P95 => stats.p95_ms,
-        TargetKind::P99 => stats.p99_ms,
-        TargetKind::ErrorRate => stats.error_rate,
-    }
-}
-
-/// Timeouts are more than half of the failures and at least
-/// [`SATURATED_PERCENT`] % of the `count` requests: the service is saturated.
-fn saturated(count: u64, failures: u64, timeouts: u64) -> bool {
-    timeouts > 0
-        && timeouts.saturating_mul(2) > failures
-        && timeouts.saturating_mul(100) >= count.saturating_mul(SATURATED_PERCENT)
-}
-
-/// Whether a request's results can be judged: it was made, and not every
-/// request failed unless the service is saturated. A report with a target
-/// that cannot is refused ([`DecisionError::AllFailed`]); early stop keeps
-/// such a target undecided, so that the test runs on.
-pub(crate) fn judgeable(count: u64, failures: u64, timeouts: u64) -> bool {
-    count > 0 && (failures < count || saturated(count, failures, timeouts))
-}
-
 /// The saturation of a request's results ([`saturated`]).
 fn saturation(report: &LatencyReport, stats: &RequestStats) -> Option<Saturation> {
     let timeouts = stats.timeouts;
@@ -252,14 +218,14 @@ pub(crate) fn measure<'a>(
                     status_errors: stats.status_errors,
                 });
             }
-            let mut measured = figure(target.kind, stats);
+            let mut measured = target.kind.figure(stats);
             if let (Some(saturation), true) = (saturation, target.kind.is_latency()) {
                 measured = measured.max(saturation.timeout_ms);
             }
             Ok(Measurement {
                 target,
                 measured,
-                limit: target.target * (1.0 + target.tolerance),
+                limit: target.limit(),
                 quiet_limit: target
                     .down_tolerance
                     .map(|down| target.target * (1.0 - down)),

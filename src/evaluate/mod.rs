@@ -28,7 +28,6 @@ pub mod schedule;
 pub mod settings;
 
 pub use bounds::Bounds;
-pub(crate) use measure::judgeable;
 pub use settings::{Args, DEFAULT_CONFIG_PATH, DEFAULT_STATE_PATH, Settings};
 
 use std::collections::BTreeMap;

@@ -10,7 +10,8 @@
 //!    lowers it;
 //! 4. the CPA's bounds (its `minReplicas`/`maxReplicas` settings, else its
 //!    defaults 1 and 10), which the CPA applies to any answer; only when an
-//!    override is configured, so a config without one decides as before.
+//!    override is configured, so a config without one decides on the static
+//!    bounds alone.
 //!
 //! Pure: [`Overrides`] holds what holds at this run's instant, gathered by
 //! the caller from the config, the boosts file and the state.
@@ -98,7 +99,7 @@ pub struct Overrides {
     /// The budget, if configured.
     pub budget: Option<Budget>,
     /// The CPA's bounds, applied last; `None` when no override is
-    /// configured (then the static bounds are the last word, as before).
+    /// configured (then the static bounds are the last word).
     pub cpa: Option<Bounds>,
 }
 
@@ -195,7 +196,7 @@ impl Overrides {
         let active = boosts.active(now).filter(|_| config.boosts_file.is_some());
         let (floors, bases) = boost_floors(active, bases, current);
         let overrides = Overrides {
-            window: Overrides::window_at(&config.schedule(), now),
+            window: Overrides::window_at(config.schedule(), now),
             boosts: floors,
             budget: config.budget,
             cpa: config.has_overrides().then_some(cpa),
@@ -388,7 +389,7 @@ mod tests {
         let cpa = Some(Bounds { min: 0, max: 12 });
         let cases: Vec<(&str, Overrides, u32, u32, &[&str])> = vec![
             (
-                "no overrides: the static bounds, worded as before",
+                "no overrides: the static bounds, worded by their keys",
                 Overrides::default(),
                 14,
                 10,
@@ -782,10 +783,11 @@ mod tests {
             }
         }
 
-        /// LPA compatibility: without the new keys, resolving the overrides
-        /// at any instant, with any boosts file, decides exactly as before.
+        /// LPA compatibility: without schedules, boosts or a budget, resolving
+        /// the overrides at any instant, with any boosts file, decides
+        /// exactly as the static bounds alone.
         #[test]
-        fn without_the_new_keys_every_decision_is_exactly_the_old_one() {
+        fn without_overrides_every_decision_is_the_static_bounds_one() {
             let config = config("minReplicas: 2\nmaxReplicas: 5\n");
             let boosts = BoostsFile {
                 boosts: vec![alert("p/page", Some(9), None)],

@@ -1,7 +1,7 @@
 //! The rules of the decision, as two ordered tables: one for a run that
 //! misses a target ([`MISS_RULES`]), one for a run that meets every target
 //! ([`MET_RULES`]). Each rule has a name ([`Rule`]), a condition on the
-//! [`Facts`] and a proposal with its reason; the first rule that applies
+//! facts (the `facts` module) and a proposal with its reason; the first rule that applies
 //! wins, and the decision line names it. `docs/evaluate.md` lists the rules
 //! in this order (a test compares the two).
 //!

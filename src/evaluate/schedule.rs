@@ -47,7 +47,7 @@ pub struct WindowConfig {
 }
 
 /// One checked window.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Window {
     /// Its name, for decision lines.
     pub name: String,
@@ -75,7 +75,7 @@ pub struct Opening {
 }
 
 /// All windows, in config order (later ones win where they overlap).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Schedule {
     /// The windows, in config order.
     pub windows: Vec<Window>,

@@ -14,9 +14,7 @@ use clap::Parser;
 use super::bounds::CpaFileBounds;
 use crate::settings::{Setting, SettingsError};
 
-/// Where the evaluation config is read when no setting names it (the Locust
-/// Pod Autoscaler's default).
-pub const DEFAULT_CONFIG_PATH: &str = "/evaluation_config.yaml";
+pub use crate::target::DEFAULT_CONFIG_PATH;
 
 /// Where the decay state is kept when no setting names it (the Locust Pod
 /// Autoscaler's default).

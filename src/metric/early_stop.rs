@@ -48,7 +48,7 @@
 //! clients (closing their connections), runs `test_stop` and returns its
 //! metrics, exactly as at the end of `RunTime`. Its history then reads
 //! `Maintaining` → `Canceling` → `Finished`, so the report's window
-//! ([`crate::load_test::measured_window`]) runs from the start of
+//! ([`super::goose_report::measured_window`]) runs from the start of
 //! `Maintaining` to the stop and the report covers exactly the measured
 //! window. The killswitch is process-wide: one load test per process, which
 //! is how `gpa-metric` and a compiled-scenario executable run; a library
@@ -63,11 +63,12 @@ use goose::goose::{GooseUser, Scenario, Transaction, TransactionFunction};
 use goose::logger::GooseLog;
 use goose::metrics::{GooseMetrics, GooseRequestMetric};
 
-use super::verdict::{Interval, Judgement, Samples, Verdict, verdict, wilson_interval};
-use crate::evaluate::config::{EvaluationConfig, TargetKind};
-use crate::evaluate::judgeable;
-use crate::load_test::{self, FailureKinds, LoadTestError, LoadTestSettings};
+use super::failures::FailureKinds;
+use super::load_test::{self, LoadTestError, LoadTestSettings};
+use super::verdict::{Interval, Judgement, Samples, verdict, wilson_interval};
+use crate::report::Verdict;
 use crate::report::{ConfidenceInterval, LatencyReport};
+use crate::target::{Target, TargetKind, judgeable};
 
 /// Default confidence of a verdict (`gooseVerdictConfidence`).
 pub const DEFAULT_CONFIDENCE: f64 = 0.95;
@@ -133,21 +134,21 @@ pub struct EarlyStop {
 }
 
 impl EarlyStop {
-    /// Watches every target of `config`.
-    pub fn new(config: &EvaluationConfig, settings: EarlyStopSettings) -> Self {
-        let targets = config
-            .targets
+    /// Watches every one of `targets` (the evaluation config's), with
+    /// `starting` replicas starting when the test begins.
+    pub fn new(targets: &[Target], settings: EarlyStopSettings, starting: u32) -> Self {
+        let targets = targets
             .iter()
             .map(|target| Watched {
                 key: target.request_key(),
                 kind: target.kind,
-                limit: target.target * (1.0 + target.tolerance),
+                limit: target.limit(),
             })
             .collect();
         EarlyStop {
             settings,
             targets,
-            starting: 0,
+            starting,
         }
     }
 }
@@ -595,12 +596,12 @@ mod tests {
 
     #[test]
     fn targets_are_watched_with_their_tolerance() {
-        let config = EvaluationConfig::parse_str(
+        let config = crate::metric::evaluation_config::WatchedConfig::parse_str(
             "targets:\n  - {method: get, endpoint: /x, type: p95, target: 100, tolerance: 0.1}\n",
             std::path::Path::new("c.yaml"),
         )
         .unwrap();
-        let watched = EarlyStop::new(&config, EarlyStopSettings::default());
+        let watched = EarlyStop::new(&config.targets, EarlyStopSettings::default(), 0);
         assert_eq!(watched.targets.len(), 1);
         assert_eq!(watched.targets[0].key, "GET /x");
         assert!((watched.targets[0].limit - 110.0).abs() < 1e-9);

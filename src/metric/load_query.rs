@@ -24,8 +24,8 @@ use serde::Deserialize;
 use super::load::Load;
 use super::prometheus::{Auth, DEFAULT_TIMEOUT_MS, InstantQuery, MAX_TIMEOUT_MS, QueryError};
 use super::settings::{DEFAULT_EVALUATION_CONFIG, EVALUATION_CONFIG, MetricArgs};
-use crate::evaluate::config::EvaluationConfig;
 use crate::settings::{Setting, SettingsError};
+use crate::target::ConfigError;
 
 /// The setting that overrides `load.prometheus.url` per deployment.
 pub const PROMETHEUS_URL: Setting = Setting::new("prometheus-url", "prometheusUrl");
@@ -39,6 +39,16 @@ pub struct LoadConfig {
     /// request rate in requests/s.
     #[serde(default)]
     pub prometheus: Option<PrometheusConfig>,
+}
+
+/// The evaluation config's key the query needs. The file's other keys are
+/// the evaluate stage's and early stop's: they are not read here (the
+/// evaluate stage checks them, and this section too).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LoadSection {
+    #[serde(default)]
+    load: LoadConfig,
 }
 
 /// `load.prometheus`: the query, where to send it and how.
@@ -221,8 +231,9 @@ pub fn resolve(
         None if Path::new(DEFAULT_EVALUATION_CONFIG).exists() => DEFAULT_EVALUATION_CONFIG.into(),
         None => return Ok(no_query(setting_url.as_ref())),
     };
-    let config = EvaluationConfig::load(&path)?;
-    let Some(prometheus) = config.load.prometheus else {
+    let section: LoadSection =
+        crate::yaml::load_file(&path).map_err(|error| ConfigError::from_file(&path, error))?;
+    let Some(prometheus) = section.load.prometheus else {
         return Ok(no_query(setting_url.as_ref()));
     };
     let Some(url) = setting_url.or(prometheus.url) else {
@@ -316,6 +327,8 @@ pub fn with_query_value(load: Option<Load>, query_value: Option<f64>) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The evaluate stage reads the same section, and must refuse the same.
+    use crate::evaluate::config::EvaluationConfig;
 
     /// The `load` section `text` as the evaluation config reads it, or its
     /// one-line error.

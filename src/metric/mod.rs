@@ -11,12 +11,17 @@
 //! and ends it once every verdict ([`verdict`]) holds.
 
 pub mod early_stop;
+pub mod evaluation_config;
+pub mod failures;
+pub mod goose_report;
 pub mod load;
 pub mod load_query;
+pub mod load_test;
 pub mod prometheus;
 pub mod run_time;
 pub mod settings;
 pub mod shadow;
+pub mod stdout_guard;
 pub mod verdict;
 
 use std::io::Read;
@@ -29,9 +34,12 @@ use anyhow::Context;
 use goose::goose::Scenario;
 
 use crate::cpa::{self, Resource};
-use crate::load_test::{self, LoadTestSettings, StdoutGuard};
 use crate::report::{LatencyReport, ReportWithShadow};
 use crate::scenario::{NoResponseCauses, ScenarioFile};
+use failures::{failure_summary, goose_errors};
+use goose_report::report_from_metrics;
+use load_test::LoadTestSettings;
+use stdout_guard::StdoutGuard;
 
 pub use run_time::{MAX_RUN_TIME_SECONDS, parse_run_time};
 pub use settings::{
@@ -40,10 +48,10 @@ pub use settings::{
     MetricArgs, ScenarioFileSetting, Settings, SettingsError, slowest_hatch_rate,
 };
 
-use crate::evaluate::config::EvaluationConfig;
-use crate::evaluate::decision::Observed;
+use crate::cpa::Observed;
 use crate::state::StateFile;
 use early_stop::EarlyStop;
+use evaluation_config::WatchedConfig;
 
 /// The default log filter: our own info lines, goose's errors only. goose
 /// logs one WARN line per failed request (tens of thousands against a down
@@ -235,7 +243,7 @@ fn starting_replicas(asked: Observed, settings: &Settings, allowance_seconds: u6
 /// config must load.
 fn load_early_stop(
     setting: Option<&EarlyStopSetting>,
-    starting: impl FnOnce(&EvaluationConfig) -> u32,
+    starting: impl FnOnce(&WatchedConfig) -> u32,
 ) -> anyhow::Result<Option<EarlyStop>> {
     let Some(setting) = setting else {
         return Ok(None);
@@ -245,11 +253,8 @@ fn load_early_stop(
         tracing::debug!(file = %path.display(), "no evaluation config: no early stop");
         return Ok(None);
     }
-    let config = EvaluationConfig::load(path)?;
-    let stop = EarlyStop {
-        starting: starting(&config),
-        ..EarlyStop::new(&config, setting.settings.clone())
-    };
+    let config = WatchedConfig::load(path)?;
+    let stop = EarlyStop::new(&config.targets, setting.settings.clone(), starting(&config));
     tracing::info!(
         "early stop: watching {} target(s) of '{}'; stops once every verdict holds at {} % confidence, after {} s and {} requests per target at the least",
         stop.targets.len(),
@@ -270,7 +275,7 @@ pub fn run_stage(
     env: impl Fn(&str) -> Option<String> + Copy,
     stdin: impl Read,
 ) -> anyhow::Result<ReportWithShadow> {
-    let mut settings = Settings::resolve(args, env)?;
+    let settings = Settings::resolve(args, env)?;
     let mut input = Vec::new();
     let asked = match settings.replicas {
         Some(current) => Observed::current(current),
@@ -281,9 +286,10 @@ pub fn run_stage(
         }
     };
     let replicas = asked.current;
-    if let Some(path) = &settings.ca_cert_path {
-        settings.load_test.tls.ca_certificates = read_ca_certificates(path)?;
-    }
+    let ca_certificates = match &settings.ca_cert_path {
+        Some(path) => read_ca_certificates(path)?,
+        None => Vec::new(),
+    };
     let (scenarios, causes) = collect_scenarios(&settings.scenario_file, compiled, env)?;
     if replicas == 0 {
         tracing::info!("current replicas 0: no load test");
@@ -298,12 +304,7 @@ pub fn run_stage(
             stop.starting
         );
     }
-    if let (Some(_), Some(setting)) = (&early_stop, &settings.early_stop)
-        && !setting.run_time_given
-    {
-        settings.load_test.run_time = Duration::from_secs(DEFAULT_EARLY_STOP_RUN_TIME_SECONDS);
-    }
-    let load = &settings.load_test;
+    let load = &settings.load_test_for(ca_certificates, early_stop.is_some());
     tracing::info!(
         host = %load.host, users = load.users, run_time_s = load.run_time.as_secs(),
         request_timeout_ms = load.request_timeout.as_millis() as u64, scenarios = scenarios.len(),
@@ -321,14 +322,14 @@ pub fn run_stage(
             let metrics = runtime.block_on(load_test::run(load, scenarios));
             runtime.shutdown_background();
             let metrics = metrics?;
-            let report = load_test::report_from_metrics(&metrics, replicas, load);
+            let report = report_from_metrics(&metrics, replicas, load);
             (metrics, report.into())
         }
         Some(stop) => {
             let run = runtime.block_on(early_stop::run(load, scenarios, stop));
             runtime.shutdown_background();
             let run = run?;
-            let mut report = load_test::report_from_metrics(&run.metrics, replicas, load);
+            let mut report = report_from_metrics(&run.metrics, replicas, load);
             early_stop::annotate(&mut report, &run, stop, load.run_time);
             let early_stop_shadow = stop
                 .settings
@@ -344,7 +345,7 @@ pub fn run_stage(
     let query_value = load_query.and_then(load_query::PendingQuery::finish);
     let load = load_query::with_query_value(load::from_metric_input(&input), query_value);
     let report = load::attach(report, load);
-    for line in load_test::failure_summary(&load_test::goose_errors(&metrics), &causes.counts()) {
+    for line in failure_summary(&goose_errors(&metrics), &causes.counts()) {
         tracing::warn!("{line}");
     }
     for (key, stats) in &report.report.requests {

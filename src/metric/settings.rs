@@ -16,8 +16,8 @@ use clap::Parser;
 use super::early_stop::{
     DEFAULT_CONFIDENCE, DEFAULT_MIN_REQUESTS, DEFAULT_MIN_RUN_TIME_SECONDS, EarlyStopSettings,
 };
+use super::load_test::{LoadTestSettings, TlsSettings};
 use super::run_time::{MAX_RUN_TIME_SECONDS, RUN_TIME_EXPECTED, parse_run_time};
-use crate::load_test::{LoadTestSettings, TlsSettings};
 use crate::settings::{Setting, non_empty};
 
 pub use crate::settings::SettingsError;
@@ -33,7 +33,7 @@ pub const DEFAULT_RUN_TIME_SECONDS: u64 = 20;
 pub const DEFAULT_EARLY_STOP_RUN_TIME_SECONDS: u64 = 10;
 /// Where the evaluation config is read when no setting names it (the
 /// evaluate stage's default).
-pub const DEFAULT_EVALUATION_CONFIG: &str = crate::evaluate::DEFAULT_CONFIG_PATH;
+pub const DEFAULT_EVALUATION_CONFIG: &str = crate::target::DEFAULT_CONFIG_PATH;
 /// Default per-request timeout, milliseconds.
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 5000;
 /// Largest accepted `gooseMinRequests`.
@@ -185,7 +185,9 @@ impl ScenarioFileSetting {
 /// The resolved, validated settings of one metric run.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Load test settings (TLS certificates not yet read).
+    /// Load test settings as the flags and variables give them: no CA
+    /// certificates read yet, and the run time given or the default. The run
+    /// uses [`Settings::load_test_for`].
     pub load_test: LoadTestSettings,
     /// The scenario file.
     pub scenario_file: ScenarioFileSetting,
@@ -202,6 +204,34 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The load test this run makes, built once: these settings with the
+    /// `ca_certificates` read from `ca_cert_path`, and, when early stop
+    /// watches targets (`early_stop_on`) and no run time was given,
+    /// [`DEFAULT_EARLY_STOP_RUN_TIME_SECONDS`] as the run time's cap.
+    pub fn load_test_for(
+        &self,
+        ca_certificates: Vec<reqwest::Certificate>,
+        early_stop_on: bool,
+    ) -> LoadTestSettings {
+        let early_stop_run_time = early_stop_on
+            && self
+                .early_stop
+                .as_ref()
+                .is_some_and(|setting| !setting.run_time_given);
+        LoadTestSettings {
+            run_time: if early_stop_run_time {
+                Duration::from_secs(DEFAULT_EARLY_STOP_RUN_TIME_SECONDS)
+            } else {
+                self.load_test.run_time
+            },
+            tls: TlsSettings {
+                ca_certificates,
+                insecure_skip_verify: self.load_test.tls.insecure_skip_verify,
+            },
+            ..self.load_test.clone()
+        }
+    }
+
     /// Resolves and validates the settings: flag > primary variable (both
     /// given by clap in `args`) > alias variable (looked up with `env`) >
     /// default. The first bad setting is the error.

@@ -11,7 +11,7 @@
 //!
 //! - when early stop **would have stopped**, each targeted request's figures
 //!   come from the samples seen up to that moment ([`totals`]), passed
-//!   through the same [`load_test::latency_report`] as goose's figures; its
+//!   through the same [`latency_report`] as goose's figures; its
 //!   `runTimeSeconds` is the window up to that moment and `stoppedEarly` is
 //!   true. Percentiles are exact nearest-rank values of the samples (goose's
 //!   rule, without its histogram buckets, under 0.8 % apart). A real early
@@ -25,9 +25,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::early_stop::{self, EarlyStop, Outcomes, WouldStop};
+use super::goose_report::{RequestTotals, latency_report};
 use super::verdict::Samples;
-use crate::load_test::{self, RequestTotals};
-use crate::report::LatencyReport;
+use crate::report::{LatencyReport, nearest_rank};
 
 /// The report early stop would have printed for a run that `full` reports
 /// (already annotated), with `would_stop` from shadow mode and `cap` the
@@ -60,7 +60,7 @@ pub fn report(
     let replicas = full.current_replicas.unwrap_or_default();
     let mut shadow = LatencyReport {
         request_timeout_ms: full.request_timeout_ms,
-        ..load_test::latency_report(&totals, would_stop.window, replicas, full.users)
+        ..latency_report(&totals, would_stop.window, replicas, full.users)
     };
     early_stop::annotate_with(&mut shadow, tracker, true, stop, cap);
     shadow
@@ -72,8 +72,8 @@ fn is_targeted(stop: &EarlyStop, key: &str) -> bool {
 
 /// The totals goose would have reported for the request `key`
 /// (`"<METHOD> <name>"`) with these `samples` and `outcomes`: count, exact
-/// minimum, maximum and sum, nearest-rank percentiles (goose's rank,
-/// `round(n × p)`, taken on the sorted samples rather than its buckets),
+/// minimum, maximum and sum, nearest-rank percentiles ([`nearest_rank`], goose's rank
+/// taken on the sorted samples rather than its buckets),
 /// and failures as goose counts them (the samples' failures, plus those a
 /// scenario's rule marked failed, minus those it marked succeeded).
 pub fn totals(key: &str, samples: &Samples, outcomes: Outcomes) -> RequestTotals {
@@ -96,31 +96,20 @@ pub fn totals(key: &str, samples: &Samples, outcomes: Outcomes) -> RequestTotals
         min_us: us.first().copied().unwrap_or_default(),
         max_us: us.last().copied().unwrap_or_default(),
         total_us: us.iter().sum(),
-        percentiles_us: [0.5, 0.75, 0.9, 0.95, 0.99].map(|p| nearest_rank(&us, p)),
+        percentiles_us: [0.5, 0.75, 0.9, 0.95, 0.99]
+            .map(|p| nearest_rank(&us, p).unwrap_or_default()),
         failure_kinds: outcomes.kinds,
     }
-}
-
-/// goose's percentile of `sorted` values: the value at rank
-/// `round(n × p)`, the first value at or below rank 1 and the last at or
-/// above rank n; 0 without values.
-pub fn nearest_rank(sorted: &[u64], p: f64) -> u64 {
-    let n = sorted.len();
-    if n == 0 {
-        return 0;
-    }
-    let rank = ((n as f64 * p).round() as usize).clamp(1, n);
-    sorted[rank - 1]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evaluate::config::TargetKind;
-    use crate::load_test::FailureKinds;
     use crate::metric::early_stop::{EarlyStopSettings, Tracker, Watched};
+    use crate::metric::failures::FailureKinds;
     use crate::metric::verdict::verdict;
     use crate::report::{RequestStats, Verdict};
+    use crate::target::TargetKind;
 
     fn stop() -> EarlyStop {
         EarlyStop {
@@ -143,18 +132,6 @@ mod tests {
             let ms = (i * 37 % 100 + 1) as f64;
             tracker.record("GET /x", ms, i >= failures);
         }
-    }
-
-    #[test]
-    fn goose_s_percentile_is_the_sample_at_the_rounded_rank() {
-        let sorted: Vec<u64> = (1..=10).collect();
-        // 10 × 0.95 = 9.5 rounds up to rank 10; 10 × 0.75 = 7.5 to rank 8.
-        let ranks = [(0.5, 5), (0.75, 8), (0.9, 9), (0.95, 10), (0.99, 10)];
-        for (p, want) in ranks {
-            assert_eq!(nearest_rank(&sorted, p), want, "p{p}");
-        }
-        assert_eq!(nearest_rank(&[7], 0.5), 7);
-        assert_eq!(nearest_rank(&[], 0.5), 0);
     }
 
     #[test]
@@ -183,7 +160,7 @@ mod tests {
             totals.percentiles_us,
             [50_000, 75_000, 90_000, 95_000, 99_000]
         );
-        let report = load_test::latency_report(&[totals], Duration::from_millis(2_500), 3, 8);
+        let report = latency_report(&[totals], Duration::from_millis(2_500), 3, 8);
         let stats = &report.requests["GET /x"];
         assert_eq!(
             (stats.mean_ms, stats.median_ms, stats.p95_ms, stats.p99_ms),
@@ -226,8 +203,7 @@ mod tests {
         let mut other = totals("GET /x", samples, Outcomes::default());
         other.name = "/untargeted".into();
         let targeted = totals("GET /x", samples, Outcomes::default());
-        let mut report =
-            load_test::latency_report(&[targeted, other], Duration::from_secs(10), 3, 8);
+        let mut report = latency_report(&[targeted, other], Duration::from_secs(10), 3, 8);
         report.request_timeout_ms = Some(3000.0);
         early_stop::annotate_with(
             &mut report,
@@ -269,7 +245,7 @@ mod tests {
             (Some(3), 8, Some(3000.0))
         );
         let stats: &RequestStats = &shadow.requests["GET /x"];
-        let expected = load_test::latency_report(
+        let expected = latency_report(
             &[totals(
                 "GET /x",
                 seen.samples("GET /x").unwrap(),

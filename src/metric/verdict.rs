@@ -35,10 +35,10 @@
 //! slope of the batch means, by Student's t) is undecided too, since the
 //! figure a longer test would report is not the one measured so far.
 
-use serde::{Deserialize, Serialize};
 use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, Normal, StudentsT};
 
-use crate::evaluate::config::TargetKind;
+use crate::report::{Trend, Verdict};
+use crate::target::{Statistic, TargetKind};
 
 /// A confidence interval; a bound that the samples cannot give is `None`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -60,19 +60,6 @@ impl Interval {
     pub fn contains(&self, value: f64) -> bool {
         self.low.is_none_or(|low| low <= value) && self.high.is_none_or(|high| value <= high)
     }
-}
-
-/// What an interval says about a target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Verdict {
-    /// The whole interval lies above the limit.
-    Missed,
-    /// The whole interval lies at or below the limit.
-    Met,
-    /// The limit lies inside the interval, or the figure still drifts
-    /// ([`drifts`]).
-    Undecided,
 }
 
 /// The verdict of `interval` against `limit` (`target × (1 + tolerance)`).
@@ -135,18 +122,6 @@ fn batch_means(values: &[f64], k: usize) -> Vec<f64> {
     (0..k)
         .map(|i| mean_and_sd(&values[i * n / k..(i + 1) * n / k]).0)
         .collect()
-}
-
-/// Which way response times moved during the test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Trend {
-    /// They rose: a queue growing.
-    Rising,
-    /// They fell: a queue draining.
-    Falling,
-    /// No slope at the stated confidence.
-    Steady,
 }
 
 /// True when `values`, in arrival order, still rise or fall ([`trend`]). A
@@ -327,22 +302,18 @@ impl Samples {
         let extreme = |fold: fn(f64, f64) -> f64, start: f64| {
             (!values.is_empty()).then(|| values.iter().copied().fold(start, fold))
         };
-        match kind {
-            TargetKind::Mean => batch_means_interval(values, confidence),
-            TargetKind::Median | TargetKind::P50 => quantile(0.5),
-            TargetKind::P75 => quantile(0.75),
-            TargetKind::P90 => quantile(0.9),
-            TargetKind::P95 => quantile(0.95),
-            TargetKind::P99 => quantile(0.99),
-            TargetKind::Min => Interval {
+        match kind.statistic() {
+            Statistic::Mean => batch_means_interval(values, confidence),
+            Statistic::Quantile(p) if p <= 0.0 => Interval {
                 low: None,
                 high: extreme(f64::min, f64::INFINITY),
             },
-            TargetKind::Max => Interval {
+            Statistic::Quantile(p) if p >= 1.0 => Interval {
                 low: extreme(f64::max, f64::NEG_INFINITY),
                 high: None,
             },
-            TargetKind::ErrorRate => wilson_interval(self.failures, self.count(), confidence),
+            Statistic::Quantile(p) => quantile(p),
+            Statistic::ErrorRate => wilson_interval(self.failures, self.count(), confidence),
         }
     }
 }

@@ -611,7 +611,7 @@ mod tests {
             RunType::Api,
         );
         // The evaluate stage reads the starting replicas from what we write.
-        let request = cpa::parse_evaluate_input(&input).unwrap();
+        let request = cpa::parse_evaluate_input_for(&input, crate::report::Keep::All).unwrap();
         assert_eq!(request.ready_replicas(), Some(1));
         let json: serde_json::Value = serde_json::from_slice(&input).unwrap();
         assert_eq!(json["metrics"][0]["value"], "{\"requests\": {}}\n");

@@ -22,6 +22,7 @@ pub mod chart;
 pub mod compare;
 pub mod cpa_runner;
 pub mod interval;
+pub mod latency_target;
 pub mod metrics_server;
 pub mod oracle;
 pub mod output;

@@ -20,7 +20,7 @@
 //! (`λ < cμ`), since the model's only failures are the 503s of an overflowing
 //! queue. Pure functions: no clock, no I/O.
 
-use crate::evaluate::config::TargetKind;
+use crate::target::{Statistic, TargetKind};
 
 use super::capacity::CapacitySettings;
 
@@ -71,16 +71,14 @@ pub fn steady_state(
             (wait_probability / (1.0 - q)).ln() / (2.0 * spare)
         }
     };
-    let wait_s = match kind {
-        TargetKind::ErrorRate => return Some(0.0),
-        TargetKind::Min => 0.0,
-        TargetKind::Mean => wait_probability / spare / 2.0,
-        TargetKind::Median | TargetKind::P50 => quantile_wait(0.5),
-        TargetKind::P75 => quantile_wait(0.75),
-        TargetKind::P90 => quantile_wait(0.9),
-        TargetKind::P95 => quantile_wait(0.95),
-        TargetKind::P99 => quantile_wait(0.99),
-        TargetKind::Max => quantile_wait(0.999),
+    let wait_s = match kind.statistic() {
+        Statistic::ErrorRate => return Some(0.0),
+        Statistic::Mean => wait_probability / spare / 2.0,
+        Statistic::Quantile(p) if p <= 0.0 => 0.0,
+        // The slowest of an unbounded queue has no finite value: its 99.9th
+        // percentile stands for it.
+        Statistic::Quantile(p) if p >= 1.0 => quantile_wait(0.999),
+        Statistic::Quantile(p) => quantile_wait(p),
     };
     Some((service_s + wait_s) * 1000.0)
 }

@@ -31,6 +31,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 
 use super::capacity::CapacitySettings;
+use crate::yaml::{self, FileError, YamlError};
 
 /// Largest rate a step may ask for, requests per second. The traffic is
 /// generated on the same 2-core machine as everything else; beyond this the
@@ -165,35 +166,51 @@ pub enum ProfileError {
     },
 }
 
+impl ProfileError {
+    /// The profile at `path` did not load as YAML.
+    fn from_file(path: &Path, error: FileError) -> Self {
+        let path = path.to_owned();
+        match error {
+            FileError::Read(source) => ProfileError::Read { path, source },
+            FileError::Parse(YamlError {
+                line,
+                column,
+                message,
+            }) => ProfileError::Invalid {
+                path,
+                line: line.unwrap_or(0),
+                column: column.unwrap_or(0),
+                message,
+            },
+        }
+    }
+}
+
 impl LoadProfile {
     /// Reads and validates the profile at `path`.
     pub fn load(path: &Path) -> Result<Self, ProfileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::parse_str(&text, path)
+        let parsed: LoadProfile =
+            yaml::load_file(path).map_err(|error| ProfileError::from_file(path, error))?;
+        parsed.checked(path)
     }
 
     /// Parses and validates profile text; `path` names it in errors.
     pub fn parse_str(text: &str, path: &Path) -> Result<Self, ProfileError> {
-        let profile: LoadProfile = serde_saphyr::from_str(text).map_err(|err| {
-            let described = crate::yaml::describe(&err);
-            ProfileError::Invalid {
-                path: path.to_owned(),
-                line: described.line.unwrap_or(0),
-                column: described.column.unwrap_or(0),
-                message: described.message,
-            }
-        })?;
-        let seconds = profile.duration().as_secs_f64();
+        let profile: LoadProfile = yaml::parse_str(text)
+            .map_err(|error| ProfileError::from_file(path, FileError::Parse(error)))?;
+        profile.checked(path)
+    }
+
+    /// `self` as parsed from `path`, checked.
+    fn checked(self, path: &Path) -> Result<Self, ProfileError> {
+        let seconds = self.duration().as_secs_f64();
         if seconds > MAX_PROFILE_SECONDS {
             return Err(ProfileError::TooLong {
                 path: path.to_owned(),
                 seconds,
             });
         }
-        Ok(profile)
+        Ok(self)
     }
 
     /// How long the whole profile lasts.

@@ -13,6 +13,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use super::profile::LoadProfile;
+use crate::report::nearest_rank;
 
 /// How the background traffic is sent.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,15 +53,12 @@ impl SecondTraffic {
     }
 }
 
-/// Nearest-rank percentile `p` (0 to 1) of `values`; `None` when empty.
+/// Nearest-rank percentile `p` (0 to 1) of `values` in any order, ranked as
+/// the report ranks them ([`nearest_rank`]); `None` when empty.
 pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
-    let rank = (p * sorted.len() as f64).ceil().max(1.0) as usize;
-    Some(sorted[rank.min(sorted.len()) - 1])
+    nearest_rank(&sorted, p)
 }
 
 /// The traffic seen so far, one entry per second since the start; shared

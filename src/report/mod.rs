@@ -12,7 +12,11 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-pub use crate::metric::verdict::{Trend, Verdict};
+mod load;
+mod verdict;
+
+pub use load::{CpuLoad, Load};
+pub use verdict::{Trend, Verdict};
 
 /// One load test's results: what `gpa-metric` prints on stdout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,7 +55,7 @@ pub struct LatencyReport {
     /// (see [`crate::metric::load`]): present when the CPA's
     /// `kubernetesMetrics` carried a cpu metric.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load: Option<crate::metric::load::Load>,
+    pub load: Option<Load>,
 }
 
 /// What `gpa-metric` prints: the report, and in shadow mode
@@ -459,9 +463,35 @@ impl<'de> Visitor<'de> for Requests<'_> {
     }
 }
 
+/// The report's percentile, as goose ranks it: the value of `sorted`
+/// (ascending) at rank `round(n × p)`, the first value at or below rank 1
+/// and the last at or above rank n; `None` without values. Every percentile
+/// we compute from samples ourselves uses this rank, so that it reads as
+/// goose's own figures do.
+pub fn nearest_rank<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let rank = ((n as f64 * p).round() as usize).clamp(1, n);
+    Some(sorted[rank - 1])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn goose_s_percentile_is_the_sample_at_the_rounded_rank() {
+        let sorted: Vec<u64> = (1..=10).collect();
+        // 10 × 0.95 = 9.5 rounds up to rank 10; 10 × 0.75 = 7.5 to rank 8.
+        let ranks = [(0.5, 5), (0.75, 8), (0.9, 9), (0.95, 10), (0.99, 10)];
+        for (p, want) in ranks {
+            assert_eq!(nearest_rank(&sorted, p), Some(want), "p{p}");
+        }
+        assert_eq!(nearest_rank(&[7], 0.5), Some(7));
+        assert_eq!(nearest_rank::<u64>(&[], 0.5), None);
+    }
 
     fn sample() -> LatencyReport {
         let mut requests = BTreeMap::new();
