@@ -594,3 +594,35 @@ async fn futures_join_all<F: std::future::Future<Output = u16> + Send + 'static>
     }
     out
 }
+
+#[test]
+fn the_evaluate_stage_accepts_the_load_section_and_refuses_a_bad_one_the_same_way() {
+    use goose_pod_autoscaler::evaluate::config::EvaluationConfig;
+    let config = |load: &str| {
+        format!(
+            "targets:\n  - {{method: GET, endpoint: /, type: mean, target: 100}}\nload:\n{load}"
+        )
+    };
+    let path = std::path::Path::new("evaluation_config.yaml");
+    let good = EvaluationConfig::parse_str(
+        &config(
+            "  prometheus:\n    query: sum(rate(x[1m])) or vector(0)\n    bearerTokenFile: /t\n",
+        ),
+        path,
+    )
+    .unwrap();
+    let prometheus = good.load.prometheus.unwrap();
+    assert_eq!(prometheus.query, "sum(rate(x[1m])) or vector(0)");
+    assert_eq!(prometheus.auth, Auth::BearerTokenFile("/t".into()));
+    let err = EvaluationConfig::parse_str(
+        &config("  prometheus:\n    query: up\n    timeoutMs: 0\n"),
+        path,
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        "invalid evaluation config 'evaluation_config.yaml' at line 5 column 5: \
+         load.prometheus.timeoutMs '0' is out of range; expected 1 to 60000 milliseconds"
+    );
+}

@@ -327,19 +327,21 @@ pub fn with_query_value(load: Option<Load>, query_value: Option<f64>) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    // The evaluate stage reads the same section, and must refuse the same.
-    use crate::evaluate::config::EvaluationConfig;
 
-    /// The `load` section `text` as the evaluation config reads it, or its
-    /// one-line error.
+    /// The `load` section `text`, in an evaluation config, as the metric
+    /// stage reads it, or its one-line error (tests/prometheus.rs checks
+    /// that the evaluate stage refuses the same).
     fn parse(text: &str) -> Result<LoadConfig, String> {
         let indented: String = text.lines().map(|line| format!("  {line}\n")).collect();
-        EvaluationConfig::parse_str(
-            &format!("{TARGETS}load:\n{indented}"),
-            Path::new("config.yaml"),
-        )
-        .map(|config| config.load)
-        .map_err(|err| err.to_string())
+        crate::yaml::parse_str::<LoadSection>(&format!("{TARGETS}load:\n{indented}"))
+            .map(|section| section.load)
+            .map_err(|error| {
+                ConfigError::from_file(
+                    Path::new("config.yaml"),
+                    crate::yaml::FileError::Parse(error),
+                )
+                .to_string()
+            })
     }
 
     #[test]
