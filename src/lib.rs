@@ -26,10 +26,16 @@
 //!   Alertmanager sidecar that records those boosts and asks the CPA to
 //!   evaluate at once.
 //! - [`state`]: the decay state kept between evaluations, saved atomically
-//!   under a bounded lock.
+//!   under a bounded lock; [`leftovers`]: the temporary files an interrupted
+//!   save leaves, removed by the next one.
+//! - [`status`]: the evaluation status file the evaluate stage leaves for
+//!   `gpa alerts`' `/metrics`.
 //! - [`settings`]: flags, environment variables and aliases, resolved alike
-//!   by both stages.
+//!   by both stages; [`setting_names`]: every setting name, in one table, and
+//!   the near misses of them that are warned about or refused.
 //! - [`logging`]: logs and explanations on stderr, never stdout.
+//! - [`escape`]: outside values (alert labels, ...) escaped and shortened to
+//!   fit one log or decision line.
 //! - [`yaml`]: YAML files read and parsed, parse errors as one line with
 //!   file line and column.
 //! - `simulate` (cargo feature `simulate`, on by default): `gpa simulate`, the
@@ -45,14 +51,18 @@ pub mod alerts;
 pub mod boosts;
 pub mod cli;
 pub mod cpa;
+pub mod escape;
 pub mod evaluate;
+pub mod leftovers;
 pub mod logging;
 pub mod metric;
 pub mod report;
 pub mod scenario;
+pub mod setting_names;
 pub mod settings;
 #[cfg(feature = "simulate")]
 pub mod simulate;
 pub mod state;
+pub mod status;
 pub mod target;
 pub mod yaml;

@@ -32,6 +32,9 @@ pub fn init(default_filter: &str) {
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .without_time()
+        // a closed stderr drops log lines; by default tracing-subscriber
+        // reports that with eprintln!, which panics on a closed stderr
+        .log_internal_errors(false)
         .try_init();
     if let Some(err) = rejected {
         tracing::warn!(

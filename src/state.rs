@@ -175,9 +175,10 @@ fn is_zero(count: &u32) -> bool {
 struct StateDocument {
     #[serde(flatten)]
     state: DecayState,
-    /// Per active `addReplicas` boost id: the replica count seen at the
-    /// first evaluation that applied it; the boost's floor is that plus N.
-    /// Forgotten once the boost is no longer active.
+    /// Per `addReplicas` alert rule with an active boost (by rule name;
+    /// by boost id in files of earlier versions): the replica count seen at
+    /// the first evaluation that applied it; the rule's floor is that plus
+    /// N. Forgotten once the rule has no active boost.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     boost_bases: BTreeMap<String, u32>,
 }
@@ -187,8 +188,8 @@ struct StateDocument {
 pub struct LoadedState {
     /// The state; fresh when the file was missing, empty or unparseable.
     pub state: DecayState,
-    /// `boostBases`: per active `addReplicas` alert boost id, the replica
-    /// count its floor counts from; empty when fresh.
+    /// `boostBases`: per `addReplicas` alert rule with an active boost, the
+    /// replica count its floor counts from; empty when fresh.
     pub boost_bases: BTreeMap<String, u32>,
     /// Why the file's content was discarded, if it was.
     pub warning: Option<String>,
@@ -373,7 +374,7 @@ impl StateFile {
                 state: DecayState::default(),
                 boost_bases: BTreeMap::new(),
                 warning: Some(format!(
-                    "decay state file '{}' is not valid state JSON ({err}); starting fresh and overwriting it",
+                    "decay state file '{}' is not valid state JSON ({err}); starting fresh",
                     self.path.display()
                 )),
             }),
@@ -459,6 +460,7 @@ pub(crate) fn replace_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<(
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|err| err.error)?;
+    crate::leftovers::remove(folder, &name);
     File::open(folder)?.sync_all()
 }
 

@@ -35,6 +35,13 @@ pub const TOKEN_ENV: &str = "alertsToken";
 /// Longest hold accepted, in minutes (7 days): a boost is a temporary raise.
 pub const MAX_HOLD_MINUTES: u32 = 7 * 24 * 60;
 
+/// A token shorter than this many characters starts the server with a
+/// warning: it can be guessed.
+pub const MIN_TOKEN_CHARS: usize = 16;
+
+/// Longest rule name accepted, in characters.
+pub const MAX_RULE_NAME_CHARS: usize = 63;
+
 /// The whole `gpa alerts` config file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -55,6 +62,11 @@ pub struct AlertsConfig {
     /// Without it, the token is read from the [`TOKEN_ENV`] variable.
     #[serde(default)]
     pub token_file: Option<PathBuf>,
+    /// The evaluation status file the evaluate stage writes on the shared
+    /// volume (its config's `statusFile`), exported on `/metrics`. Without
+    /// it, `/metrics` has the sidecar's own metrics only.
+    #[serde(default)]
+    pub status_file: Option<PathBuf>,
 }
 
 /// One rule: alerts whose labels match get a boost.
@@ -225,9 +237,11 @@ impl AlertsConfig {
         None
     }
 
-    /// The bearer token: the first line of `tokenFile`, else the
-    /// [`TOKEN_ENV`] variable as `env` returns it. Surrounding whitespace
-    /// (a Secret's trailing newline) is dropped; an empty token is an error.
+    /// The bearer token: the content of `tokenFile`, else the [`TOKEN_ENV`]
+    /// variable as `env` returns it. Surrounding whitespace (a Secret's
+    /// trailing newline) is dropped. An empty token is an error, and so is
+    /// one that cannot travel in an `Authorization` header: anything but
+    /// visible ASCII (`!` to `~`), a space or a newline inside included.
     pub fn token(&self, env: impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
         let (token, source) = match &self.token_file {
             Some(path) => {
@@ -254,8 +268,30 @@ impl AlertsConfig {
                 "{source} is empty; expected the bearer token Alertmanager sends"
             )));
         }
+        if let Some((at, c)) = token
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_graphic())
+        {
+            // the character's code only: the token is a secret
+            return Err(ConfigError::Token(format!(
+                "{source} holds a character that cannot travel in an Authorization header ({} at character {}); expected visible ASCII only, without spaces, e.g. the output of 'openssl rand -hex 32'",
+                c.escape_unicode(),
+                at + 1
+            )));
+        }
         Ok(token.to_owned())
     }
+}
+
+/// The warning for a `token` shorter than [`MIN_TOKEN_CHARS`], if it is.
+pub fn short_token_warning(token: &str) -> Option<String> {
+    let chars = token.chars().count();
+    (chars < MIN_TOKEN_CHARS).then(|| {
+        format!(
+            "the bearer token is {chars} character(s) long; use at least {MIN_TOKEN_CHARS} (e.g. 'openssl rand -hex 32' gives 64), a short one can be guessed"
+        )
+    })
 }
 
 impl Rule {
@@ -265,6 +301,17 @@ impl Rule {
             return Some((
                 "name",
                 "is empty; expected a name such as latency-page".into(),
+            ));
+        }
+        if self.name.chars().count() > MAX_RULE_NAME_CHARS
+            || crate::escape::one_line(&self.name, MAX_RULE_NAME_CHARS) != self.name
+        {
+            return Some((
+                "name",
+                format!(
+                    "'{}' is longer than {MAX_RULE_NAME_CHARS} characters or holds a control character; expected a short name on one line such as latency-page",
+                    crate::escape::one_line(&self.name, MAX_RULE_NAME_CHARS)
+                ),
             ));
         }
         if self.name.contains('/') {
@@ -464,5 +511,62 @@ mod tests {
         config.token_file = Some(dir.path().join("missing"));
         let err = config.token(env(None)).unwrap_err().to_string();
         assert!(err.starts_with("cannot read tokenFile"), "{err}");
+    }
+
+    #[test]
+    fn a_token_that_cannot_travel_in_a_header_is_refused_without_showing_it() {
+        let config = parse(&format!(
+            "boostsFile: /b\nrules:\n{RULE}    minReplicas: 4\n    holdMinutes: 30\n"
+        ))
+        .unwrap();
+        let cases = [
+            ("first-line-secret\nsecond", "\\u{a} at character 18"),
+            ("tab\tsecret-secret", "\\u{9} at character 4"),
+            ("with space-secret", "\\u{20} at character 5"),
+            ("caf\u{e9}-secret-secret", "\\u{e9} at character 4"),
+            ("del\u{7f}-secret-secret", "\\u{7f} at character 4"),
+        ];
+        for (token, want) in cases {
+            let token = token.to_string();
+            let err = config
+                .token(|_| Some(token.clone()))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with("environment variable alertsToken holds a character that cannot travel in an Authorization header"),
+                "{err}"
+            );
+            assert!(err.contains(want), "{err}");
+            assert!(!err.contains("secret"), "the token is not shown: {err}");
+        }
+        let printable: String = (b'!'..=b'~').map(char::from).collect();
+        assert_eq!(
+            config.token(|_| Some(printable.clone())).unwrap(),
+            printable
+        );
+    }
+
+    #[test]
+    fn a_token_shorter_than_16_characters_is_warned_about() {
+        assert_eq!(short_token_warning("0123456789abcdef"), None);
+        let warning = short_token_warning("abc").unwrap();
+        assert!(
+            warning.starts_with("the bearer token is 3 character(s) long; use at least 16"),
+            "{warning}"
+        );
+        assert!(!warning.contains("abc"), "{warning}");
+    }
+
+    #[test]
+    fn a_rule_name_must_be_short_and_on_one_line() {
+        for name in ["\"a\\nb\"", &"n".repeat(64)] {
+            let err = parse(&format!(
+                "boostsFile: /b\nrules:\n  - name: {name}\n    matchers: {{a: b}}\n    minReplicas: 4\n    holdMinutes: 30\n"
+            ))
+            .unwrap_err();
+            assert!(err.contains("rules[0].name"), "{err}");
+            assert!(err.contains("expected a short name on one line"), "{err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
     }
 }

@@ -1,16 +1,26 @@
 //! What one notification does to the boosts: a pure function of (boosts,
-//! notification, rules, now). A firing alert that matches a rule records or
-//! refreshes the boost `<fingerprint>/<rule>`, expiring `holdMinutes` after
-//! `now`; a resolved alert ends every boost with its fingerprint; expired
-//! boosts are pruned. The caller loads and saves the file around it.
+//! notification, rules, now). Expired boosts are pruned first. A firing
+//! alert that matches a rule records or refreshes the boost
+//! `<fingerprint>/<rule>`, expiring `holdMinutes` after `now`, unless the
+//! file already holds [`MAX_BOOSTS`]; a resolved alert ends every boost with
+//! its fingerprint. The caller loads and saves the file around it.
+//!
+//! Bounded time: each alert costs a hash lookup per matching rule, and the
+//! resolved ones one pass over the (capped) boosts.
 
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use jiff::{SignedDuration, Timestamp};
 
 use super::config::Rule;
 use super::webhook::{Alert, Notification, Status};
-use crate::boosts::{Boost, BoostsFile};
+use crate::boosts::{Boost, BoostsFile, MAX_BOOSTS, MAX_NAME_CHARS};
+use crate::escape::one_line;
+
+/// Boosts named one by one in a line, per kind of change; the rest are
+/// counted, so the line stays short however large the notification.
+pub const MAX_LISTED: usize = 10;
 
 /// What [`apply`] changed, for the log line and the response.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,6 +35,13 @@ pub struct Changes {
     pub pruned: usize,
     /// Firing alerts that matched no rule.
     pub unmatched: usize,
+    /// Boosts not recorded because the file held [`MAX_BOOSTS`].
+    pub refused: usize,
+    /// True when a recorded or refreshed boost sets a floor that no boost
+    /// active before the notification set: a rule newly active, or a rule
+    /// whose `minReplicas`/`addReplicas` changed. Only then is an evaluation
+    /// worth asking for.
+    pub floor_changed: bool,
 }
 
 impl Changes {
@@ -36,8 +53,7 @@ impl Changes {
             && self.pruned == 0)
     }
 
-    /// True when a firing alert recorded or refreshed a boost: the CPA is
-    /// asked to evaluate at once.
+    /// True when a firing alert recorded or refreshed a boost.
     pub fn boosted(&self) -> bool {
         !(self.recorded.is_empty() && self.refreshed.is_empty())
     }
@@ -47,12 +63,18 @@ impl fmt::Display for Changes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = Vec::new();
         for (verb, list) in [("recorded", &self.recorded), ("refreshed", &self.refreshed)] {
-            for (id, floor, expires) in list {
+            for (id, floor, expires) in list.iter().take(MAX_LISTED) {
                 parts.push(format!("{verb} boost {id} ({floor} until {expires})"));
             }
+            if let Some(more) = list.len().checked_sub(MAX_LISTED).filter(|&n| n > 0) {
+                parts.push(format!("{verb} {more} more boost(s)"));
+            }
         }
-        for id in &self.ended {
+        for id in self.ended.iter().take(MAX_LISTED) {
             parts.push(format!("ended boost {id} (alert resolved)"));
+        }
+        if let Some(more) = self.ended.len().checked_sub(MAX_LISTED).filter(|&n| n > 0) {
+            parts.push(format!("ended {more} more boost(s) (alerts resolved)"));
         }
         if self.pruned > 0 {
             parts.push(format!("pruned {} expired boost(s)", self.pruned));
@@ -63,12 +85,21 @@ impl fmt::Display for Changes {
                 self.unmatched
             ));
         }
+        if self.refused > 0 {
+            parts.push(format!(
+                "{} boost(s) not recorded: the boosts file holds its maximum of {MAX_BOOSTS}",
+                self.refused
+            ));
+        }
         if parts.is_empty() {
             parts.push("no boost changed".into());
         }
         f.write_str(&parts.join("; "))
     }
 }
+
+/// A rule's floor as a boost carries it: (rule, minReplicas, addReplicas).
+type Floor = (String, Option<u32>, Option<u32>);
 
 /// Applies `notification` to `file` at `now` (the time it was received).
 pub fn apply(
@@ -78,30 +109,56 @@ pub fn apply(
     now: Timestamp,
 ) -> Changes {
     let mut changes = Changes::default();
-    for alert in &notification.alerts {
-        match alert.status {
-            Status::Firing => fire(file, alert, rules, now, &mut changes),
-            Status::Resolved => {
-                let prefix = format!("{}/", alert.fingerprint);
-                file.boosts.retain(|boost| {
-                    let ends = boost.id.starts_with(&prefix);
-                    if ends {
-                        changes.ended.push(boost.id.clone());
-                    }
-                    !ends
-                });
-            }
-        }
-    }
     let before = file.boosts.len();
     file.boosts.retain(|boost| boost.expires_at > now);
     changes.pruned = before - file.boosts.len();
+    let floors_before: HashSet<Floor> = file.boosts.iter().map(floor_of).collect();
+    let mut index: HashMap<String, usize> = file
+        .boosts
+        .iter()
+        .enumerate()
+        .map(|(at, boost)| (boost.id.clone(), at))
+        .collect();
+    let mut resolved = BTreeSet::new();
+    for alert in &notification.alerts {
+        match alert.status {
+            Status::Firing => fire(file, &mut index, alert, rules, now, &mut changes),
+            Status::Resolved => {
+                resolved.insert(alert.fingerprint.as_str());
+            }
+        }
+    }
+    if !resolved.is_empty() {
+        file.boosts.retain(|boost| {
+            let fingerprint = boost.id.split('/').next().unwrap_or("");
+            let ends = resolved.contains(fingerprint);
+            if ends {
+                changes.ended.push(boost.id.clone());
+            }
+            !ends
+        });
+    }
+    let touched: HashSet<&str> = (changes.recorded.iter())
+        .chain(&changes.refreshed)
+        .map(|(id, ..)| id.as_str())
+        .collect();
+    changes.floor_changed = file
+        .boosts
+        .iter()
+        .filter(|boost| touched.contains(boost.id.as_str()))
+        .any(|boost| !floors_before.contains(&floor_of(boost)));
     changes
+}
+
+/// The floor `boost` sets.
+fn floor_of(boost: &Boost) -> Floor {
+    (boost.rule.clone(), boost.min_replicas, boost.add_replicas)
 }
 
 /// Records or refreshes the boosts of one firing alert.
 fn fire(
     file: &mut BoostsFile,
+    index: &mut HashMap<String, usize>,
     alert: &Alert,
     rules: &[Rule],
     now: Timestamp,
@@ -118,16 +175,19 @@ fn fire(
             (None, add) => format!("{} more replicas", add.unwrap_or(0)),
         };
         let entry = (id.clone(), floor, expires_at);
-        if let Some(boost) = file.boosts.iter_mut().find(|boost| boost.id == id) {
+        if let Some(boost) = index.get(&id).and_then(|&at| file.boosts.get_mut(at)) {
             boost.min_replicas = rule.min_replicas;
             boost.add_replicas = rule.add_replicas;
             boost.expires_at = expires_at;
             changes.refreshed.push(entry);
+        } else if file.boosts.len() >= MAX_BOOSTS {
+            changes.refused += 1;
         } else {
+            index.insert(id.clone(), file.boosts.len());
             file.boosts.push(Boost {
                 id,
                 rule: rule.name.clone(),
-                alert: alert.name().to_owned(),
+                alert: one_line(alert.name(), MAX_NAME_CHARS),
                 min_replicas: rule.min_replicas,
                 add_replicas: rule.add_replicas,
                 // Alertmanager's clock may run ahead of ours: a boost must
@@ -307,5 +367,110 @@ mod tests {
         assert_eq!(changes.pruned, 1);
         assert!(changes.changed_file() && !changes.boosted());
         assert!(file.boosts.is_empty());
+    }
+
+    #[test]
+    fn only_a_rule_newly_active_or_with_a_new_floor_changes_a_floor() {
+        let mut file = BoostsFile::default();
+        let now = at("2026-11-22T20:00:00Z");
+        let firing = |fingerprint: &str, name: &str| {
+            notification(vec![alert(
+                Status::Firing,
+                name,
+                fingerprint,
+                "2026-11-22T19:58:00Z",
+            )])
+        };
+        let changes = apply(&mut file, &firing("aa", "HighLatency"), &rules(), now);
+        assert!(changes.floor_changed, "a rule newly active");
+        let changes = apply(&mut file, &firing("aa", "HighLatency"), &rules(), now);
+        assert!(changes.boosted() && !changes.floor_changed, "a refresh");
+        let changes = apply(&mut file, &firing("bb", "HighLatency"), &rules(), now);
+        assert!(
+            !changes.recorded.is_empty() && !changes.floor_changed,
+            "the same rule"
+        );
+        let mut raised = rules();
+        raised[0].min_replicas = Some(8);
+        let changes = apply(&mut file, &firing("aa", "HighLatency"), &raised, now);
+        assert!(changes.floor_changed, "the rule's floor changed");
+        let changes = apply(&mut file, &firing("cc", "HighErrors"), &rules(), now);
+        assert!(changes.floor_changed, "another rule");
+        // once the rule's boosts have expired, it is newly active again
+        let later = at("2026-11-22T20:40:00Z");
+        let changes = apply(&mut file, &firing("aa", "HighLatency"), &rules(), later);
+        assert!(changes.pruned > 0 && changes.floor_changed, "{changes}");
+    }
+
+    #[test]
+    fn at_max_boosts_new_ones_are_refused_and_others_still_apply() {
+        let mut file = BoostsFile::default();
+        let now = at("2026-11-22T20:00:00Z");
+        let alerts = (0..MAX_BOOSTS + 5)
+            .map(|n| {
+                alert(
+                    Status::Firing,
+                    "HighLatency",
+                    &format!("f{n}"),
+                    "2026-11-22T19:58:00Z",
+                )
+            })
+            .collect();
+        let changes = apply(&mut file, &notification(alerts), &rules(), now);
+        assert_eq!((file.boosts.len(), changes.refused), (MAX_BOOSTS, 5));
+        let line = changes.to_string();
+        assert!(line.contains("recorded 990 more boost(s)"), "{line}");
+        assert!(line.len() < 2000, "one short line: {} bytes", line.len());
+        assert!(
+            changes
+                .to_string()
+                .ends_with("5 boost(s) not recorded: the boosts file holds its maximum of 1000")
+        );
+        let changes = apply(
+            &mut file,
+            &notification(vec![alert(
+                Status::Resolved,
+                "HighLatency",
+                "f0",
+                "2026-11-22T19:58:00Z",
+            )]),
+            &rules(),
+            now,
+        );
+        assert_eq!(changes.ended, ["f0/page".to_string()]);
+        let changes = apply(
+            &mut file,
+            &notification(vec![alert(
+                Status::Firing,
+                "HighLatency",
+                "new",
+                "2026-11-22T19:58:00Z",
+            )]),
+            &rules(),
+            now,
+        );
+        assert_eq!((changes.recorded.len(), changes.refused), (1, 0));
+    }
+
+    #[test]
+    fn the_stored_alert_name_is_escaped_and_shortened() {
+        let mut file = BoostsFile::default();
+        let name = format!("High\nLatency{}", "x".repeat(500));
+        let mut rules = rules();
+        rules[0].matchers = BTreeMap::from([("alertname".to_string(), name.clone())]);
+        apply(
+            &mut file,
+            &notification(vec![alert(
+                Status::Firing,
+                &name,
+                "aa",
+                "2026-11-22T19:58:00Z",
+            )]),
+            &rules,
+            at("2026-11-22T20:00:00Z"),
+        );
+        let stored = &file.boosts[0].alert;
+        assert!(stored.starts_with("High\\nLatencyxxx"), "{stored}");
+        assert_eq!(stored.chars().count(), MAX_NAME_CHARS);
     }
 }

@@ -5,14 +5,37 @@
 //! Only what `gpa alerts` uses is typed; the other keys (`groupLabels`,
 //! `commonLabels`, `externalURL`, `generatorURL`, ...) are accepted and
 //! ignored, so a newer Alertmanager that adds keys keeps working.
+//!
+//! Bounded: a fingerprint of more than [`MAX_FINGERPRINT_CHARS`] letters
+//! and digits, or an alert with more than [`MAX_LABELS`] labels or a label
+//! longer than [`MAX_LABEL_NAME_BYTES`] / [`MAX_LABEL_VALUE_BYTES`], makes
+//! the payload one that is refused, naming the field.
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::Deserialize;
 
+use crate::escape::one_line;
+
 /// The payload version this server understands.
 pub const VERSION: &str = "4";
+
+/// Longest fingerprint accepted, in characters. Alertmanager's are 16 hex
+/// digits.
+pub const MAX_FINGERPRINT_CHARS: usize = 64;
+
+/// Most labels an alert may carry.
+pub const MAX_LABELS: usize = 100;
+
+/// Longest label name accepted, in bytes.
+pub const MAX_LABEL_NAME_BYTES: usize = 256;
+
+/// Longest label value accepted, in bytes.
+pub const MAX_LABEL_VALUE_BYTES: usize = 4096;
+
+/// Longest part of a parse error quoted from the payload, in characters.
+const MAX_MESSAGE_CHARS: usize = 200;
 
 /// One webhook notification: a group of alerts Alertmanager routed to the
 /// receiver.
@@ -80,9 +103,12 @@ pub struct PayloadError(pub String);
 /// Parses a webhook body. The error names the key path at fault
 /// (`alerts[0].status`) and what was expected.
 pub fn parse(body: &[u8]) -> Result<Notification, PayloadError> {
-    let not_a_notification = |err| {
+    // serde's messages quote the values sent (`unknown variant ...`), and a
+    // key path names the keys sent: both escaped and shortened
+    let not_a_notification = |err: serde_json::Error| {
         PayloadError(format!(
-            "payload is not an Alertmanager webhook notification: {err}"
+            "payload is not an Alertmanager webhook notification: {}",
+            one_line(&err.to_string(), MAX_MESSAGE_CHARS)
         ))
     };
     let mut json = serde_json::Deserializer::from_slice(body);
@@ -93,31 +119,70 @@ pub fn parse(body: &[u8]) -> Result<Notification, PayloadError> {
             if path == "." || path == "?" {
                 not_a_notification(inner)
             } else {
-                PayloadError(format!("payload field '{path}': {inner}"))
+                PayloadError(format!(
+                    "payload field '{}': {}",
+                    one_line(&path, MAX_MESSAGE_CHARS),
+                    one_line(&inner.to_string(), MAX_MESSAGE_CHARS)
+                ))
             }
         })?;
     json.end().map_err(not_a_notification)?;
     if notification.version != VERSION {
         return Err(PayloadError(format!(
             "payload field 'version' is '{}'; expected \"{VERSION}\" (Alertmanager's webhook payload version 4)",
-            notification.version.escape_debug()
+            one_line(&notification.version, 16)
         )));
     }
     for (index, alert) in notification.alerts.iter().enumerate() {
-        let fingerprint = &alert.fingerprint;
-        if fingerprint.is_empty() {
+        if let Some(problem) = alert_problem(alert) {
             return Err(PayloadError(format!(
-                "payload field 'alerts[{index}].fingerprint' is empty; expected Alertmanager's fingerprint of the alert"
-            )));
-        }
-        if !fingerprint.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(PayloadError(format!(
-                "payload field 'alerts[{index}].fingerprint' is '{}'; expected Alertmanager's fingerprint, letters and digits such as 1a30ba71cca2921f",
-                fingerprint.escape_debug()
+                "payload field 'alerts[{index}].{problem}"
             )));
         }
     }
     Ok(notification)
+}
+
+/// What is wrong with an alert's fingerprint or labels, as `<key>' <problem>`
+/// (the caller prefixes `payload field 'alerts[i].`).
+fn alert_problem(alert: &Alert) -> Option<String> {
+    let fingerprint = &alert.fingerprint;
+    if fingerprint.is_empty() {
+        return Some(
+            "fingerprint' is empty; expected Alertmanager's fingerprint of the alert".into(),
+        );
+    }
+    if fingerprint.len() > MAX_FINGERPRINT_CHARS
+        || !fingerprint.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        return Some(format!(
+            "fingerprint' is '{}'; expected Alertmanager's fingerprint, at most {MAX_FINGERPRINT_CHARS} letters and digits such as 1a30ba71cca2921f",
+            one_line(fingerprint, MAX_FINGERPRINT_CHARS + 1)
+        ));
+    }
+    if alert.labels.len() > MAX_LABELS {
+        return Some(format!(
+            "labels' has {} labels; expected at most {MAX_LABELS}",
+            alert.labels.len()
+        ));
+    }
+    for (name, value) in &alert.labels {
+        if name.len() > MAX_LABEL_NAME_BYTES {
+            return Some(format!(
+                "labels' has a label name of {} bytes ('{}'); expected at most {MAX_LABEL_NAME_BYTES}",
+                name.len(),
+                one_line(name, 32)
+            ));
+        }
+        if value.len() > MAX_LABEL_VALUE_BYTES {
+            return Some(format!(
+                "labels.{}' is {} bytes long; expected at most {MAX_LABEL_VALUE_BYTES}",
+                one_line(name, 64),
+                value.len()
+            ));
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -209,7 +274,7 @@ mod tests {
                     r#""fingerprint": "1a30ba71cca2921f""#,
                     r#""fingerprint": "a/b\n""#,
                 ),
-                "payload field 'alerts[0].fingerprint' is 'a/b\\n'; expected Alertmanager's fingerprint",
+                "payload field 'alerts[0].fingerprint' is 'a/b\\n'; expected Alertmanager's fingerprint, at most 64 letters and digits",
             ),
             (
                 &FIRING.replace(r#""receiver": "gpa-alerts","#, ""),
@@ -219,11 +284,28 @@ mod tests {
                 &format!("{FIRING} x"),
                 "payload is not an Alertmanager webhook notification: trailing characters",
             ),
+            (
+                &FIRING.replacen(
+                    r#""status": "firing","#,
+                    r#""status": "a\n ERROR forged","#,
+                    1,
+                ),
+                "payload field 'status': unknown variant `a\\n ERROR forged`",
+            ),
+            (
+                &FIRING.replacen(
+                    r#""status": "firing","#,
+                    &format!(r#""status": "{}","#, "x".repeat(5000)),
+                    1,
+                ),
+                "payload field 'status': unknown variant `xxx",
+            ),
         ];
         for (body, want) in cases {
             let got = parse(body.as_bytes()).unwrap_err().to_string();
             assert!(got.starts_with(want), "got:  {got}\nwant: {want}");
             assert!(!got.contains('\n'), "{got}");
+            assert!(got.len() < 600, "{got}");
         }
     }
 }

@@ -40,35 +40,55 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    cli::exit_code(run())
+    match run() {
+        Ok(code) => code,
+        Err(err) => cli::exit_code(Err(err)),
+    }
 }
 
-fn run() -> anyhow::Result<()> {
+fn run() -> anyhow::Result<ExitCode> {
     let Some(cli) = cli::parse::<Cli>()? else {
-        return Ok(());
+        return Ok(ExitCode::SUCCESS);
     };
     logging::init("info");
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
         #[cfg(feature = "simulate")]
         Command::Simulate(flags) => simulate_command(&runtime, Settings::from(*flags)),
-        Command::Alerts(flags) => runtime.block_on(alerts::run(&flags)),
+        Command::Alerts(flags) => runtime
+            .block_on(alerts::run(&flags))
+            .map(|()| ExitCode::SUCCESS),
     }
 }
 
+/// Runs `gpa simulate`; prints the summary (or the comparison's rows), then
+/// exits 130 or 143 when SIGINT or SIGTERM cut the run short, 1 when no
+/// interval decided (every one skipped), else 0.
 #[cfg(feature = "simulate")]
-fn simulate_command(runtime: &tokio::runtime::Runtime, settings: Settings) -> anyhow::Result<()> {
+fn simulate_command(
+    runtime: &tokio::runtime::Runtime,
+    settings: Settings,
+) -> anyhow::Result<ExitCode> {
     if settings.compare.is_empty() {
-        let summary = runtime
-            .block_on(simulate::run(&settings))
+        let finished = runtime
+            .block_on(simulate::run_recorded(&settings))
             .context("simulation failed")?;
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        println!("{}", serde_json::to_string_pretty(&finished.summary)?);
+        if let Some(signal) = finished.summary.interrupted_by {
+            return Ok(ExitCode::from(signal.exit_code()));
+        }
+        if let Some(why) = finished.undecided {
+            anyhow::bail!("simulation failed: {why}");
+        }
     } else {
         let rows = runtime
             .block_on(simulate::compare::run(&settings))
             .context("comparison failed")?;
         eprint!("{}", simulate::compare::table(&rows));
         println!("{}", serde_json::to_string_pretty(&rows)?);
+        if let Some(signal) = rows.iter().find_map(|row| row.interrupted_by) {
+            return Ok(ExitCode::from(signal.exit_code()));
+        }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

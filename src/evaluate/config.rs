@@ -71,6 +71,11 @@ pub struct EvaluationConfig {
     /// *unready* (not counted, holds nothing). Default 120.
     #[serde(default = "default_startup_allowance_seconds")]
     pub startup_allowance_seconds: u64,
+    /// The evaluation status file, on the volume shared with `gpa alerts`,
+    /// which exports it on `/metrics` (new; [`crate::status`]); written
+    /// after every run that is not a dry run. None: not written.
+    #[serde(default)]
+    pub status_file: Option<PathBuf>,
 }
 
 pub use crate::cpa::DEFAULT_STARTUP_ALLOWANCE_SECONDS;

@@ -26,6 +26,7 @@ mod policy;
 pub mod rules;
 pub mod schedule;
 pub mod settings;
+mod status;
 
 pub use bounds::Bounds;
 pub use settings::{Args, DEFAULT_CONFIG_PATH, DEFAULT_STATE_PATH, Settings};
@@ -59,6 +60,8 @@ pub struct Outcome {
     pub dry_run: bool,
     /// A discarded, unparseable state file, if there was one.
     pub warning: Option<String>,
+    /// The rule that decided.
+    pub rule: rules::Rule,
 }
 
 /// Why an evaluation failed; nothing was written.
@@ -160,6 +163,7 @@ pub fn run(settings: &Settings, stdin: &[u8], now: SystemTime) -> Result<Outcome
         explanation,
         dry_run,
         warning: loaded.warning,
+        rule: decision.rule,
     })
 }
 
@@ -287,6 +291,7 @@ pub fn main_with(
     mut stdout: impl Write,
 ) -> anyhow::Result<()> {
     logging::init("info");
+    crate::setting_names::warn_near_misses(crate::setting_names::Stage::Evaluate);
     let settings = Settings::resolve(args, env, CpaFileBounds::load)?;
     for warning in &settings.warnings {
         tracing::warn!("{warning}");
@@ -294,6 +299,19 @@ pub fn main_with(
     let now = settings.now.map_or_else(SystemTime::now, SystemTime::from);
     if args.check {
         let (config, bounds) = check(&settings)?;
+        match crate::scenario::coverage::check_evaluation_config(
+            &config.targets,
+            &settings.config_path,
+            env,
+        )? {
+            Some(scenario) => tracing::info!(
+                "every target is a request scenario file '{}' sends",
+                scenario.display()
+            ),
+            None => tracing::info!(
+                "no scenario file to check the targets against (scenarioFilePath unset, no /scenario.yaml)"
+            ),
+        }
         tracing::info!(
             "evaluation config '{}' is valid: {} target(s), replicas {}..={}",
             settings.config_path.display(),
@@ -312,7 +330,9 @@ pub fn main_with(
     stdin
         .read_to_end(&mut input)
         .context("cannot read stdin; expected the CPA evaluate JSON")?;
-    let outcome = run(&settings, &input, now)?;
+    let result = run(&settings, &input, now);
+    status::record(&settings, &input, &result, now);
+    let outcome = result?;
     tracing::info!("{}", outcome.explanation);
     let mut line = serde_json::to_string(&outcome.evaluation)?;
     line.push('\n');

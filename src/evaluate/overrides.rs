@@ -5,7 +5,9 @@
 //! 1. the schedule bounds: the open window's `minReplicas`/`maxReplicas`
 //!    where it sets them, else the static bounds (the config's keys, else the
 //!    CPA's settings, as without overrides);
-//! 2. alert boosts: the highest floor among the active boosts raises it;
+//! 2. alert boosts: the highest floor among the active boosts raises it, up
+//!    to the evaluation config's `maxReplicas` (or an open window's, when
+//!    larger);
 //! 3. the budget ceiling, `floor(maxCostPerHour / costPerReplicaHour)`,
 //!    lowers it;
 //! 4. the CPA's bounds (its `minReplicas`/`maxReplicas` settings, else its
@@ -209,15 +211,21 @@ impl Overrides {
     pub fn apply(&self, bounds: Bounds, proposal: u32) -> (u32, Vec<Limited>) {
         let mut steps = Vec::new();
         let mut x = self.schedule_step(bounds, proposal, &mut steps);
+        let ceiling = self.boost_ceiling(bounds);
         if let Some(boost) = self.strongest_boost()
-            && boost.floor > x
+            && boost.floor.min(ceiling) > x
         {
+            let floor = boost.floor.min(ceiling);
+            let capped = match floor < boost.floor {
+                true => format!(", {} limited to maxReplicas {ceiling}", boost.floor),
+                false => String::new(),
+            };
             let note = format!(
-                "{x} raised to {} by alert boost '{}' ({}, {})",
-                boost.floor, boost.rule, boost.alert, boost.how
+                "{x} raised to {floor} by alert boost '{}' ({}, {}{capped})",
+                boost.rule, boost.alert, boost.how
             );
-            steps.push(Limited::new(Limit::AlertBoost, x, boost.floor, note));
-            x = boost.floor;
+            steps.push(Limited::new(Limit::AlertBoost, x, floor, note));
+            x = floor;
         }
         if let Some(budget) = self.budget
             && x > budget.ceiling()
@@ -234,8 +242,11 @@ impl Overrides {
         if let Some(cpa) = self.cpa {
             let limited = clamp(x, cpa.min, cpa.max);
             if limited != x {
-                let key = if limited == cpa.max { "max" } else { "min" };
-                let note = format!("{x} limited to the CPA's {key}Replicas {limited}");
+                let note = if limited > x {
+                    format!("{x} raised to the CPA's minReplicas {limited}")
+                } else {
+                    format!("{x} limited to the CPA's maxReplicas {limited}")
+                };
                 steps.push(Limited::new(Limit::CpaBounds, x, limited, note));
                 x = limited;
             }
@@ -249,12 +260,12 @@ impl Overrides {
         let Some(window) = &self.window else {
             let x = proposal.clamp(bounds.min, bounds.max);
             if x != proposal {
-                let bound = if x == bounds.max {
-                    format!("maxReplicas {}", bounds.max)
+                // Say which way: an answer below the floor is raised to it.
+                let note = if x > proposal {
+                    format!("{proposal} raised to minReplicas {}", bounds.min)
                 } else {
-                    format!("minReplicas {}", bounds.min)
+                    format!("{proposal} limited to maxReplicas {}", bounds.max)
                 };
-                let note = format!("{proposal} limited to {bound}");
                 steps.push(Limited::new(Limit::Bounds, proposal, x, note));
             }
             return x;
@@ -283,6 +294,15 @@ impl Overrides {
             steps.push(Limited::new(Limit::Schedule, proposal, x, note));
         }
         x
+    }
+
+    /// The most a boost may raise the count to: the static maximum (the
+    /// config's `maxReplicas`, else the CPA's), or the open window's
+    /// `maxReplicas` when it is larger. A window's smaller maximum does not
+    /// cap a boost (an incident outranks a schedule).
+    fn boost_ceiling(&self, bounds: Bounds) -> u32 {
+        let window_max = self.window.as_ref().and_then(|window| window.max);
+        bounds.max.max(window_max.unwrap_or(0))
     }
 
     /// The boost with the highest floor (the first of equals).
@@ -320,9 +340,13 @@ impl Overrides {
 }
 
 /// The floors of the `active` boosts at `current` replicas, and the bases to
-/// remember: an `addReplicas` boost raises the floor to the replica count
-/// seen at the first evaluation that applied it (its base in `bases`, else
-/// `current`) plus N. Bases of boosts no longer active are forgotten.
+/// remember: an `addReplicas` rule raises the floor to the replica count
+/// seen at the first evaluation that applied any of its boosts (its base in
+/// `bases`, by rule name, else `current`) plus N, once: further alerts under
+/// the same rule while it is active share that base, so they do not
+/// compound. Bases of rules no longer active are forgotten. A state written
+/// before bases were kept by rule holds them by boost id
+/// (`<fingerprint>/<rule>`): the smallest of the rule's is its base.
 pub fn boost_floors<'a>(
     active: impl IntoIterator<Item = &'a Boost>,
     bases: &BTreeMap<String, u32>,
@@ -338,8 +362,10 @@ pub fn boost_floors<'a>(
             how.push(format!("minReplicas {min}"));
         }
         if let Some(add) = boost.add_replicas {
-            let base = bases.get(&boost.id).copied().unwrap_or(current);
-            next_bases.insert(boost.id.clone(), base);
+            let base = (bases.get(&boost.rule).copied())
+                .or_else(|| by_id_before(bases, &boost.rule))
+                .unwrap_or(current);
+            next_bases.insert(boost.rule.clone(), base);
             floor = floor.max(base.saturating_add(add));
             how.push(format!("addReplicas {add} on {base}"));
         }
@@ -351,6 +377,15 @@ pub fn boost_floors<'a>(
         });
     }
     (floors, next_bases)
+}
+
+/// The smallest base a state written before bases were kept by rule holds
+/// for `rule`, under a boost id `<fingerprint>/<rule>`.
+fn by_id_before(bases: &BTreeMap<String, u32>, rule: &str) -> Option<u32> {
+    (bases.iter())
+        .filter(|(id, _)| id.rsplit_once('/').is_some_and(|(_, of)| of == rule))
+        .map(|(_, base)| *base)
+        .min()
 }
 
 #[cfg(test)]
@@ -541,14 +576,63 @@ mod tests {
         let (floors, bases) = boost_floors(&boosts, &BTreeMap::new(), 3);
         let got: Vec<(u32, &str)> = floors.iter().map(|f| (f.floor, f.how.as_str())).collect();
         assert_eq!(got, [(5, "addReplicas 2 on 3"), (5, "minReplicas 5")]);
-        assert_eq!(bases, BTreeMap::from([("a/rule".to_string(), 3)]));
+        assert_eq!(bases, BTreeMap::from([("rule".to_string(), 3)]));
         // later, at 5 replicas, the base is still 3: no runaway
         let (floors, bases) = boost_floors(&boosts[..1], &bases, 5);
         assert_eq!(floors[0].floor, 5);
-        assert_eq!(bases["a/rule"], 3);
+        assert_eq!(bases["rule"], 3);
         // the boost is gone: its base is forgotten
         let (floors, bases) = boost_floors(&[], &bases, 5);
         assert!(floors.is_empty() && bases.is_empty());
+    }
+
+    #[test]
+    fn further_alerts_under_an_active_add_rule_share_its_base_and_do_not_compound() {
+        let first = [alert("a/rule", None, Some(2))];
+        let (_, bases) = boost_floors(&first, &BTreeMap::new(), 3);
+        // the CPA scaled to 5; a second and a third alert under the rule
+        let three = [
+            alert("a/rule", None, Some(2)),
+            alert("b/rule", None, Some(2)),
+            alert("c/rule", None, Some(2)),
+        ];
+        let (floors, bases) = boost_floors(&three, &bases, 5);
+        let got: Vec<u32> = floors.iter().map(|f| f.floor).collect();
+        assert_eq!(got, [5, 5, 5], "3 + 2 once");
+        assert_eq!(bases, BTreeMap::from([("rule".to_string(), 3)]));
+        // a state written by an earlier version, by boost id: the rule's
+        // smallest base carries over
+        let old = BTreeMap::from([
+            ("a/rule".to_string(), 3),
+            ("b/rule".to_string(), 5),
+            ("x/other".to_string(), 1),
+        ]);
+        let (floors, bases) = boost_floors(&three[1..], &old, 7);
+        assert_eq!(floors[0].floor, 5);
+        assert_eq!(bases, BTreeMap::from([("rule".to_string(), 3)]));
+    }
+
+    #[test]
+    fn a_boost_is_capped_by_the_config_s_max_or_an_open_window_s_larger_one() {
+        let overrides = |window| Overrides {
+            window,
+            boosts: vec![boost("page", 30)],
+            cpa: Some(Bounds { min: 1, max: 50 }),
+            ..Overrides::default()
+        };
+        let (x, steps) = overrides(None).apply(Bounds { min: 1, max: 6 }, 3);
+        assert_eq!(x, 6);
+        assert_eq!(
+            steps[0].note,
+            "3 raised to 6 by alert boost 'page' (HighLatency, minReplicas 30, 30 limited to maxReplicas 6)"
+        );
+        // a window that allows more: its maximum
+        let (x, _) = overrides(window("peak", None, Some(20))).apply(Bounds { min: 1, max: 6 }, 3);
+        assert_eq!(x, 20);
+        // a window that allows less (night: 0) does not cap an incident
+        let (x, _) =
+            overrides(window("night", Some(0), Some(0))).apply(Bounds { min: 1, max: 6 }, 3);
+        assert_eq!(x, 6);
     }
 
     #[test]
@@ -630,7 +714,7 @@ mod tests {
                 (closed.target_replicas, closed.explanation.as_str()),
                 (
                     1,
-                    "scale up 0 -> 1: no replicas, so nothing was measured; 0 limited to minReplicas 1 (rule: scale-from-zero)"
+                    "scale up 0 -> 1: no replicas, so nothing was measured; 0 raised to minReplicas 1 (rule: scale-from-zero)"
                 )
             );
             let boosted = at_zero(&Overrides {

@@ -7,14 +7,18 @@
 //! than `start`, else on the next day (a window may cross midnight, and
 //! `start` equal to `end` is a whole day). The day is the day the window
 //! opens: a `22:00`-`06:00` window on `[fri]` runs from Friday 22:00 to
-//! Saturday 06:00. Daylight-saving changes follow the time zone, through
-//! `jiff`: a time of day that does not exist that day (in the hour skipped in
-//! spring) is taken as the same time after the skip (02:30 is 03:30), and
-//! one that happens twice (in autumn) as the first of the two. Where windows
-//! overlap, the later one in the list wins.
+//! Saturday 06:00. Daylight-saving changes follow the time zone, with cron's and
+//! systemd's rule for both ends: a time of day that does not exist that day
+//! (in the hour skipped in spring) is the first instant after the skip
+//! (02:30 is 03:00 on 2026-03-29 in Europe/Berlin), and one that happens
+//! twice (in autumn) is the first of the two. A window that the rule would
+//! leave empty (both ends inside the skipped hour, as 02:00-03:00 or
+//! 02:15-02:45) opens at that first instant for its usual length, so every
+//! window opens on each of its days. Where windows overlap, the later one
+//! in the list wins.
 
-use jiff::civil::{Date, Time};
-use jiff::tz::TimeZone;
+use jiff::civil::{Date, DateTime, Time};
+use jiff::tz::{AmbiguousOffset, TimeZone};
 use jiff::{Timestamp, ToSpan, Zoned};
 use serde::Deserialize;
 
@@ -179,14 +183,18 @@ impl Window {
         } else {
             date.tomorrow().ok()?
         };
-        let opens = date
-            .to_datetime(self.start)
-            .to_zoned(self.zone.clone())
-            .ok()?;
-        let closes = close_date
-            .to_datetime(self.end)
-            .to_zoned(self.zone.clone())
-            .ok()?;
+        let opens = local_instant(&self.zone, date.to_datetime(self.start))?;
+        let mut closes = local_instant(&self.zone, close_date.to_datetime(self.end))?;
+        if closes.timestamp() <= opens.timestamp() {
+            // Both ends fell in a skipped hour: open for the usual length.
+            let length = (time_seconds(self.end) - time_seconds(self.start)).rem_euclid(86_400);
+            let length = if length == 0 { 86_400 } else { length };
+            closes = opens
+                .timestamp()
+                .checked_add(length.seconds())
+                .ok()?
+                .to_zoned(self.zone.clone());
+        }
         Some(Opening { opens, closes })
     }
 
@@ -256,6 +264,28 @@ impl Window {
 }
 
 /// `HH:MM` on a 24-hour clock, exactly two digits each.
+/// The instant of the local `datetime` in `zone`: itself when it exists
+/// once; the first instant after the skip when a daylight-saving change
+/// skips it; the first of the two when it happens twice.
+fn local_instant(zone: &TimeZone, datetime: DateTime) -> Option<Zoned> {
+    let ambiguous = zone.to_ambiguous_zoned(datetime);
+    match ambiguous.offset() {
+        AmbiguousOffset::Gap { after, .. } => {
+            // `datetime` read with the later offset is an instant before the
+            // skip; the zone's next transition is where the skip ends.
+            let before_skip = datetime.to_zoned(TimeZone::fixed(after)).ok()?.timestamp();
+            let transition = zone.following(before_skip).next()?;
+            Some(transition.timestamp().to_zoned(zone.clone()))
+        }
+        _ => ambiguous.earlier().ok(),
+    }
+}
+
+/// Seconds since midnight of a time of day.
+fn time_seconds(time: Time) -> i64 {
+    i64::from(time.hour()) * 3600 + i64::from(time.minute()) * 60 + i64::from(time.second())
+}
+
 fn parse_time(value: &str) -> Option<Time> {
     let (hours, minutes) = value.split_once(':')?;
     let two_digits = |part: &str| {
@@ -332,9 +362,14 @@ mod tests {
             // the night of the change: 02:00 CET becomes 03:00 CEST
             ("2026-03-29T00:30:00Z", Some("night"), "01:30 CET"),
             (
-                "2026-03-29T01:15:00Z",
+                "2026-03-29T00:59:00Z",
                 Some("night"),
-                "03:15 CEST: 02:30 did not exist, dst opens at 03:30",
+                "01:59 CET, the last minute before the skip",
+            ),
+            (
+                "2026-03-29T01:00:00Z",
+                Some("dst"),
+                "03:00 CEST: 02:30 did not exist, dst opens where the skip ends",
             ),
             ("2026-03-29T01:30:00Z", Some("dst"), "03:30 CEST"),
             ("2026-03-29T03:59:00Z", Some("night"), "05:59 CEST"),
@@ -357,18 +392,55 @@ mod tests {
     }
 
     #[test]
-    fn a_time_skipped_by_daylight_saving_opens_at_the_same_time_after_the_skip() {
+    fn a_time_skipped_by_daylight_saving_is_the_first_instant_after_the_skip() {
+        // On 2026-03-29 in Europe/Berlin the clocks go from 02:00 CET to
+        // 03:00 CEST (01:00 UTC): 02:00 to 02:59 do not exist.
+        let span = |start: &str, end: &str| {
+            let schedule = schedule(&[&format!(
+                "{{name: dst, timeZone: Europe/Berlin, days: [sun], start: '{start}', end: '{end}'}}"
+            )]);
+            let opening = schedule.windows[0]
+                .opening_at(at("2026-03-29T01:00:00Z"))
+                .unwrap_or_else(|| panic!("{start}-{end} is not open at 03:00 CEST"));
+            (format_local(&opening.opens), format_local(&opening.closes))
+        };
+        let cases = [
+            // The start in the skip: the window opens where the skip ends.
+            ("02:30", "04:00", "03:00 CEST", "04:00 CEST"),
+            ("02:30", "03:30", "03:00 CEST", "03:30 CEST"),
+            // Both ends in (or at the end of) the skip: the usual length.
+            ("02:00", "03:00", "03:00 CEST", "04:00 CEST"),
+            ("02:15", "02:45", "03:00 CEST", "03:30 CEST"),
+        ];
+        for (start, end, opens, closes) in cases {
+            let (got_opens, got_closes) = span(start, end);
+            assert!(got_opens.ends_with(opens), "{start}-{end}: {got_opens}");
+            assert!(got_closes.ends_with(closes), "{start}-{end}: {got_closes}");
+        }
+        // Not open before the skip.
         let schedule = schedule(&[
-            "{name: dst, timeZone: Europe/Berlin, days: [sun], start: '02:30', end: '04:00'}",
+            "{name: dst, timeZone: Europe/Berlin, days: [sun], start: '02:30', end: '03:30'}",
         ]);
-        // 02:30 does not exist on 2026-03-29: it opens at 03:30 CEST (01:30 UTC)
-        assert_eq!(
-            schedule.active(at("2026-03-29T01:15:00Z")).map(|w| &w.name),
-            None
-        );
-        assert!(schedule.active(at("2026-03-29T01:30:00Z")).is_some());
-        assert!(schedule.active(at("2026-03-29T01:59:00Z")).is_some());
-        assert!(schedule.active(at("2026-03-29T02:00:00Z")).is_none());
+        assert!(schedule.active(at("2026-03-29T00:59:59Z")).is_none());
+        assert!(schedule.active(at("2026-03-29T01:29:59Z")).is_some());
+        assert!(schedule.active(at("2026-03-29T01:30:00Z")).is_none());
+    }
+
+    #[test]
+    fn a_time_that_happens_twice_is_the_first_of_the_two() {
+        // On 2026-10-25 in Europe/Berlin 02:00 to 02:59 happen twice: first
+        // in CEST (00:00 UTC), then in CET (01:00 UTC).
+        let schedule = schedule(&[
+            "{name: fold, timeZone: Europe/Berlin, days: [sun], start: '02:30', end: '03:30'}",
+        ]);
+        let opening = schedule.windows[0]
+            .opening_at(at("2026-10-25T00:30:00Z"))
+            .expect("open from the first 02:30");
+        assert_eq!(opening.opens.timestamp(), at("2026-10-25T00:30:00Z"));
+        // 03:30 happens once, in CET: the window lasts two hours that night.
+        assert_eq!(opening.closes.timestamp(), at("2026-10-25T02:30:00Z"));
+        assert!(schedule.active(at("2026-10-25T00:29:59Z")).is_none());
+        assert!(schedule.active(at("2026-10-25T02:29:59Z")).is_some());
     }
 
     #[test]

@@ -24,20 +24,10 @@ pub use crate::state::DEFAULT_STATE_PATH;
 /// no setting says otherwise: well under the evaluate method's timeout.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_millis(1000);
 
-/// `--config`, `evaluationConfigFilePath`.
-pub const CONFIG: Setting = Setting::new("config", "evaluationConfigFilePath");
-/// `--state`, `decayInfoFilePath`.
-pub const STATE: Setting = Setting::new("state", "decayInfoFilePath");
-/// `--min-replicas`, `minReplicas`.
-pub const MIN_REPLICAS: Setting = Setting::new("min-replicas", "minReplicas");
-/// `--max-replicas`, `maxReplicas`.
-pub const MAX_REPLICAS: Setting = Setting::new("max-replicas", "maxReplicas");
-/// `--cpa-config`, `configPath`.
-pub const CPA_CONFIG: Setting = Setting::new("cpa-config", "configPath");
-/// `--now`, `gpaNow`.
-pub const NOW: Setting = Setting::new("now", "gpaNow");
-/// `--lock-timeout-ms`, `lockTimeoutMs`.
-pub const LOCK_TIMEOUT: Setting = Setting::new("lock-timeout-ms", "lockTimeoutMs");
+// The settings' names live in the one table of every setting name.
+pub use crate::setting_names::evaluate::{
+    CONFIG, CPA_CONFIG, LOCK_TIMEOUT, MAX_REPLICAS, MIN_REPLICAS, NOW, STATE,
+};
 
 /// Compares a gpa-metric latency report with the evaluation config's targets
 /// and prints the replica count the Custom Pod Autoscaler should scale to.

@@ -276,22 +276,13 @@ impl Tracker {
                     .outcomes
                     .get(&target.key)
                     .map_or(0, |outcomes| outcomes.kinds.timeouts);
-                // A report the evaluate stage would refuse (every request
-                // failed, not by timing out) decides nothing: run on. Nor
-                // does a figure made mostly of refusals (instant 503s,
-                // refused connections), which look fast: met needs most
-                // requests answered or timed out. A miss despite them stands.
-                let refused = samples.failures.saturating_sub(timeouts);
-                // While replicas start, the capacity grows under the test:
-                // a miss may be met once they serve, so it waits.
-                let verdict = if !judgeable(samples.count(), samples.failures, timeouts)
-                    || (verdict == Verdict::Met && refused * 2 >= samples.count())
-                    || (verdict == Verdict::Missed && stop.starting > 0)
-                {
-                    Verdict::Undecided
-                } else {
-                    verdict
-                };
+                let verdict = held_verdict(
+                    verdict,
+                    samples.count(),
+                    samples.failures,
+                    timeouts,
+                    stop.starting,
+                );
                 Judged {
                     count: samples.count(),
                     interval,
@@ -436,6 +427,32 @@ fn stop_now(stop: &EarlyStop, window: Duration, tracker: &Tracker) -> Option<Wou
     None
 }
 
+/// The verdict early stop holds to, from the statistic's own `verdict` and
+/// the request's `count`, `failures` and `timeouts`; the report says the
+/// same. A report the evaluate stage would refuse (every request failed,
+/// not by timing out) decides nothing: run on. Nor does a figure made
+/// mostly of refusals (instant 503s, refused connections), which look fast:
+/// met needs most requests answered or timed out; a miss despite them
+/// stands. While replicas start (`starting`), the capacity grows under the
+/// test: a miss may be met once they serve, so it waits.
+pub fn held_verdict(
+    verdict: Verdict,
+    count: u64,
+    failures: u64,
+    timeouts: u64,
+    starting: u32,
+) -> Verdict {
+    let refused = failures.saturating_sub(timeouts);
+    if !judgeable(count, failures, timeouts)
+        || (verdict == Verdict::Met && refused * 2 >= count)
+        || (verdict == Verdict::Missed && starting > 0)
+    {
+        Verdict::Undecided
+    } else {
+        verdict
+    }
+}
+
 /// Adds early stop's figures to `report`: `stoppedEarly`, the cap, and each
 /// target's interval (latency intervals from the samples; `errorRate` from
 /// the report's final counts, which include the scenario's own success
@@ -476,6 +493,15 @@ pub fn annotate_with(
                     .judge(kind, target.limit, confidence)
             }
         };
+        // The verdict early stop held to, not the statistic's alone: a
+        // figure of refused requests is no "met".
+        let verdict = held_verdict(
+            judged.verdict,
+            stats.count,
+            stats.failures,
+            stats.timeouts,
+            stop.starting,
+        );
         stats.confidence_intervals.insert(
             target.kind.name().to_owned(),
             ConfidenceInterval {
@@ -483,7 +509,7 @@ pub fn annotate_with(
                 low: judged.interval.low,
                 high: judged.interval.high,
                 limit: target.limit,
-                verdict: judged.verdict,
+                verdict,
                 trend: judged.trend,
             },
         );

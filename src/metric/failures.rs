@@ -138,12 +138,35 @@ pub fn failure_summary(errors: &[(String, usize)], causes: &BTreeMap<String, u64
 }
 
 /// goose's failure kinds and their occurrences.
+///
+/// Each kind is named as the report names its request (`GET
+/// /fibonacci?n=10: client error (Connect)`), not by goose's internal key
+/// (`client error (Connect).GET./fibonacci?n=10`).
 pub fn goose_errors(metrics: &GooseMetrics) -> Vec<(String, usize)> {
     metrics
         .errors
-        .iter()
-        .map(|(kind, error)| (kind.clone(), error.occurrences))
+        .values()
+        .map(|error| {
+            (
+                failure_line(error.method_label(), &error.name, &error.error),
+                error.occurrences,
+            )
+        })
         .collect()
+}
+
+/// `<METHOD> <name>: <error>`, the request named as the report names it;
+/// goose's status errors repeat the name (`404 Not Found: checkout`), which
+/// is said once.
+pub fn failure_line(method: &str, name: &str, error: &str) -> String {
+    let error = error
+        .strip_suffix(name)
+        .and_then(|rest| rest.strip_suffix(": "))
+        .unwrap_or(error);
+    format!(
+        "{}: {error}",
+        crate::report::LatencyReport::key(method, name)
+    )
 }
 
 /// The fix for a failure `cause` that is a rejected server certificate;
@@ -203,6 +226,18 @@ mod tests {
         for (error, kind) in cases {
             assert_eq!(failure_kind(error), kind, "{error}");
         }
+    }
+
+    #[test]
+    fn a_failure_kind_names_its_request_as_the_report_does() {
+        assert_eq!(
+            failure_line("GET", "/fibonacci?n=10", "client error (Connect)"),
+            "GET /fibonacci?n=10: client error (Connect)"
+        );
+        assert_eq!(
+            failure_line("POST", "checkout", "404 Not Found: checkout"),
+            "POST checkout: 404 Not Found"
+        );
     }
 
     #[test]

@@ -23,12 +23,13 @@ use serde::Deserialize;
 
 use super::load::Load;
 use super::prometheus::{Auth, DEFAULT_TIMEOUT_MS, InstantQuery, MAX_TIMEOUT_MS, QueryError};
-use super::settings::{DEFAULT_EVALUATION_CONFIG, EVALUATION_CONFIG, MetricArgs};
-use crate::settings::{Setting, SettingsError};
+use super::settings::{DEFAULT_EVALUATION_CONFIG, MetricArgs};
+use crate::setting_names::metric::EVALUATION_CONFIG;
+use crate::settings::SettingsError;
 use crate::target::ConfigError;
 
 /// The setting that overrides `load.prometheus.url` per deployment.
-pub const PROMETHEUS_URL: Setting = Setting::new("prometheus-url", "prometheusUrl");
+pub use crate::setting_names::metric::PROMETHEUS_URL;
 
 /// The evaluation config's `load` section: where the service's load is read
 /// besides the probe's latency.

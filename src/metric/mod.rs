@@ -35,7 +35,7 @@ use goose::goose::Scenario;
 
 use crate::cpa::{self, Resource};
 use crate::report::{LatencyReport, ReportWithShadow};
-use crate::scenario::{NoResponseCauses, ScenarioFile};
+use crate::scenario::{NoResponseCauses, ScenarioFile, coverage};
 use failures::{failure_summary, goose_errors};
 use goose_report::report_from_metrics;
 use load_test::LoadTestSettings;
@@ -112,9 +112,9 @@ fn replicas_of(resource: &Resource) -> Result<u32, StageError> {
 
 /// Reads the CA certificate file (PEM, one or more certificates).
 fn read_ca_certificates(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
-    let pem = std::fs::read(path).with_context(|| {
-        format!(
-            "setting gooseCaCertPath '{}': cannot read it",
+    let pem = std::fs::read(path).map_err(|err| {
+        anyhow::anyhow!(
+            "setting gooseCaCertPath '{}': cannot read it: {err}; expected a readable PEM CA certificate file",
             path.display()
         )
     })?;
@@ -197,18 +197,24 @@ pub fn probe_load(scenarios: &[Scenario], users: usize) -> ProbeLoad {
 }
 
 fn log_probe_load(load: &LoadTestSettings, scenarios: &[Scenario]) {
-    let run_s = load.run_time.as_secs();
-    match probe_load(scenarios, load.users) {
-        ProbeLoad::AtMost(per_second) => tracing::info!(
-            "probe load: at most {per_second:.1} requests/s ({} users, each waiting between requests), \
+    tracing::info!("{}", probe_load_line(load.users, load.run_time, scenarios));
+}
+
+/// The line saying what load the probe adds, with this run's figures: its
+/// users, run time and (back to back) what they send at a 50 ms response.
+fn probe_load_line(users: usize, run_time: Duration, scenarios: &[Scenario]) -> String {
+    let run_s = run_time.as_secs();
+    match probe_load(scenarios, users) {
+        ProbeLoad::AtMost(per_second) => format!(
+            "probe load: at most {per_second:.1} requests/s ({users} users, each waiting between requests), \
              about {:.0} requests in the {run_s} s run, added to the service's own traffic",
-            load.users,
             per_second * run_s as f64
         ),
-        ProbeLoad::BackToBack(name) => tracing::info!(
+        ProbeLoad::BackToBack(name) => format!(
             "probe load: scenario '{name}' has no waitTime, so its users send requests back to back: \
-             users / response time requests/s (10 users at 50 ms: 200 requests/s) for {run_s} s, \
-             added to the service's own traffic; set waitTime to probe more lightly"
+             users / response time requests/s ({users} users at 50 ms: {} requests/s) for {run_s} s, \
+             added to the service's own traffic; set waitTime to probe more lightly",
+            users * 20
         ),
     }
 }
@@ -266,6 +272,36 @@ fn load_early_stop(
     Ok(Some(stop))
 }
 
+/// The evaluation config early stop reads, when there is one (and its
+/// path), once checked against the scenario file: a target on a request the
+/// scenario never sends is an error before anything runs
+/// ([`coverage::check_before_run`]).
+fn check_targets_sent(
+    settings: &Settings,
+    has_compiled: bool,
+    env: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Option<(Vec<crate::target::Target>, PathBuf)>> {
+    let Some(setting) = &settings.early_stop else {
+        return Ok(None);
+    };
+    let path = setting.evaluation_config.path();
+    if matches!(setting.evaluation_config, ScenarioFileSetting::Default(_)) && !path.exists() {
+        return Ok(None);
+    }
+    let targets = WatchedConfig::load(path)?.targets;
+    let scenario = settings.scenario_file.path();
+    let file_used =
+        matches!(settings.scenario_file, ScenarioFileSetting::Explicit(_)) || scenario.exists();
+    coverage::check_before_run(
+        &targets,
+        path,
+        file_used.then_some(scenario),
+        has_compiled,
+        env,
+    )?;
+    Ok(Some((targets, path.to_owned())))
+}
+
 /// Runs the whole stage once and returns the report (with the shadow in
 /// shadow mode); the JSON goes to `guard` by the caller. `stdin` is read
 /// only without `--replicas`.
@@ -290,7 +326,9 @@ pub fn run_stage(
         Some(path) => read_ca_certificates(path)?,
         None => Vec::new(),
     };
+    let has_compiled = !compiled.is_empty();
     let (scenarios, causes) = collect_scenarios(&settings.scenario_file, compiled, env)?;
+    let targets = check_targets_sent(&settings, has_compiled, env)?;
     if replicas == 0 {
         tracing::info!("current replicas 0: no load test");
         return Ok(LatencyReport::empty(0).into());
@@ -345,6 +383,11 @@ pub fn run_stage(
     let query_value = load_query.and_then(load_query::PendingQuery::finish);
     let load = load_query::with_query_value(load::from_metric_input(&input), query_value);
     let report = load::attach(report, load);
+    if let Some((config, path)) = targets.as_ref().filter(|_| has_compiled) {
+        for line in coverage::unmeasured_after_run(config, path, &report.report) {
+            tracing::warn!("{line}");
+        }
+    }
     for line in failure_summary(&goose_errors(&metrics), &causes.counts()) {
         tracing::warn!("{line}");
     }
@@ -393,6 +436,7 @@ where
         return Ok(()); // --help or --version, printed by clap
     };
     crate::logging::init(DEFAULT_LOG_FILTER);
+    crate::setting_names::warn_near_misses(crate::setting_names::Stage::Metric);
     let mut guard = StdoutGuard::install().context("redirecting stdout during the load test")?;
     let env = |name: &str| std::env::var(name).ok();
     let report = run_stage(&args, compiled(), env, std::io::stdin().lock())?;
@@ -406,6 +450,24 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_probe_load_line_gives_this_run_s_users() {
+        let back_to_back = [Scenario::new("probe")];
+        let line = probe_load_line(2, Duration::from_secs(3), &back_to_back);
+        assert!(
+            line.contains("(2 users at 50 ms: 40 requests/s) for 3 s"),
+            "{line}"
+        );
+        let waiting = [Scenario::new("probe")
+            .set_wait_time(Duration::from_millis(100), Duration::from_millis(300))
+            .unwrap()];
+        let line = probe_load_line(4, Duration::from_secs(2), &waiting);
+        assert!(
+            line.starts_with("probe load: at most 20.0 requests/s (4 users, each waiting"),
+            "{line}"
+        );
+    }
 
     fn no_env(_: &str) -> Option<String> {
         None

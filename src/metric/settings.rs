@@ -47,24 +47,13 @@ pub const MAX_RAMP_UP_SECONDS: u64 = 86_400;
 
 /// The Locust Pod Autoscaler's locustfile setting. A locustfile cannot run
 /// here, so setting it is an error rather than silently ignored.
-pub const LOCUST_FILE_VARIABLE: &str = "locustFilePath";
+pub const LOCUST_FILE_VARIABLE: &str = crate::setting_names::metric::LOCUST_FILE;
 
-const HOST: Setting = Setting::with_alias("host", "gooseHost", "locustHost");
-const USERS: Setting = Setting::with_alias("users", "gooseUsers", "locustUsers");
-const HATCH_RATE: Setting = Setting::with_alias("hatch-rate", "gooseHatchRate", "locustHatchRate");
-const RUN_TIME: Setting = Setting::with_alias("run-time", "gooseRunTime", "locustRunTime");
-const REQUEST_TIMEOUT: Setting = Setting::new("request-timeout", "gooseRequestTimeout");
-const SCENARIO_FILE: Setting = Setting::new("scenario-file", "scenarioFilePath");
-const CA_CERT: Setting = Setting::new("ca-cert", "gooseCaCertPath");
-const INSECURE: Setting = Setting::new("insecure-skip-tls-verify", "gooseInsecureSkipTlsVerify");
-pub(crate) const EVALUATION_CONFIG: Setting =
-    Setting::new("evaluation-config", "evaluationConfigFilePath");
-const EARLY_STOP: Setting = Setting::new("early-stop", "gooseEarlyStop");
-const CONFIDENCE: Setting = Setting::new("verdict-confidence", "gooseVerdictConfidence");
-const MIN_RUN_TIME: Setting = Setting::new("min-run-time", "gooseMinRunTime");
-const MIN_REQUESTS: Setting = Setting::new("min-requests", "gooseMinRequests");
-const STATE: Setting = Setting::new("state", "decayInfoFilePath");
-const NOW: Setting = Setting::new("now", "gpaNow");
+// The settings' names live in the one table of every setting name.
+use crate::setting_names::metric::{
+    CA_CERT, CONFIDENCE, EARLY_STOP, EVALUATION_CONFIG, HATCH_RATE, HOST, INSECURE, MIN_REQUESTS,
+    MIN_RUN_TIME, NOW, REQUEST_TIMEOUT, RUN_TIME, SCENARIO_FILE, STATE, USERS,
+};
 
 /// The slowest hatch rate accepted for `users`: a ramp-up of at most
 /// [`MAX_RAMP_UP_SECONDS`], and never below goose's own floor of one user a

@@ -9,6 +9,7 @@
 //! and never sit in the file; their values are marked sensitive and never logged.
 //! See `docs/scenarios.md` for the reference.
 
+pub mod coverage;
 mod plan;
 mod request;
 
@@ -142,13 +143,14 @@ impl fmt::Debug for RequestPlan {
 pub enum ScenarioError {
     /// The file could not be read.
     #[error(
-        "scenario file '{path}': cannot read it: {source}; expected a readable YAML file (setting scenarioFilePath)"
+        "scenario file '{path}': cannot read it: {error}; expected a readable YAML file (setting scenarioFilePath)"
     )]
     Read {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (part of the message, so not a chained source:
+        /// the cause is said once).
+        error: std::io::Error,
     },
     /// The file is not valid YAML of the expected shape.
     #[error("scenario file '{path}': {message}")]
@@ -188,9 +190,9 @@ impl ScenarioFile {
     /// Reads and validates a scenario file; `env` looks up the variables that
     /// header values name.
     pub fn load(path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<Self, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ScenarioError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Self::parse(path, &text, env)
     }

@@ -1,10 +1,12 @@
 //! The chart of a simulation: three panels over the same time axis, drawn
 //! as SVG with plotters.
 //!
-//! 1. Load: the rate the profile offers and the requests actually sent.
+//! 1. Load: the rate the profile offers (a thin line) over the requests
+//!    actually sent (a wide band), so neither hides the other.
 //! 2. Replicas: the Deployment's replicas, those serving, and the oracle's
 //!    (the least that would have met the target; dashed).
-//! 3. Latency (log scale): the background traffic's mean and p95 per second,
+//! 3. Latency (log scale, labelled at 1-2-5 steps): the background traffic's
+//!    mean and p95 per second,
 //!    the metric stage's measured mean per interval (dots), and the target.
 
 use plotters::coord::Shift;
@@ -20,7 +22,7 @@ use super::timeline::{IntervalRecord, LatencyTarget, SecondRecord};
 const SIZE: (u32, u32) = (1000, 900);
 
 const LOAD: RGBColor = RGBColor(31, 119, 180);
-const SENT: RGBColor = RGBColor(140, 140, 140);
+const SENT: RGBColor = RGBColor(190, 190, 190);
 const REPLICAS: RGBColor = RGBColor(44, 160, 44);
 const SERVING: RGBColor = RGBColor(152, 223, 138);
 const ORACLE: RGBColor = RGBColor(23, 190, 207);
@@ -103,6 +105,24 @@ fn draw_load(area: &Area<'_>, seconds: &[SecondRecord], end: f64) -> Result<(), 
         .x_desc("seconds")
         .draw()
         .map_err(chart_error)?;
+    // The requests sent as a wide grey band drawn first, the profile's rate
+    // as a thin line on top: where they agree (most of the time) the band
+    // shows around the line instead of hiding under it.
+    let sent_style = SENT.stroke_width(6);
+    chart
+        .draw_series(LineSeries::new(
+            steps(seconds.iter().map(|s| {
+                (
+                    f64::from(s.second),
+                    f64::from(s.second) + 1.0,
+                    s.sent as f64,
+                )
+            })),
+            sent_style,
+        ))
+        .map_err(chart_error)?
+        .label("requests sent")
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], sent_style));
     chart
         .draw_series(LineSeries::new(
             steps(seconds.iter().map(|s| {
@@ -117,20 +137,6 @@ fn draw_load(area: &Area<'_>, seconds: &[SecondRecord], end: f64) -> Result<(), 
         .map_err(chart_error)?
         .label("profile rate")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], LOAD.stroke_width(2)));
-    chart
-        .draw_series(LineSeries::new(
-            steps(seconds.iter().map(|s| {
-                (
-                    f64::from(s.second),
-                    f64::from(s.second) + 1.0,
-                    s.sent as f64,
-                )
-            })),
-            SENT,
-        ))
-        .map_err(chart_error)?
-        .label("requests sent")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], SENT));
     legend(&mut chart)
 }
 
@@ -293,6 +299,34 @@ fn latency_range(
     ((low.min(high) * 0.8).max(0.1), high * 1.5)
 }
 
+/// The latency axis's labels: 1, 2 and 5 times each power of ten within
+/// `low..=high` (10, 20, 50, 100, 200, 500, ... ms), so a 50 ms service time
+/// or a 100 ms target reads off the axis.
+fn latency_ticks(low: f64, high: f64) -> Vec<f64> {
+    let mut ticks = Vec::new();
+    let mut decade = 10f64.powf(low.max(1e-3).log10().floor());
+    while decade <= high {
+        for step in [1.0, 2.0, 5.0] {
+            let tick = decade * step;
+            if (low..=high).contains(&tick) {
+                ticks.push(tick);
+            }
+        }
+        decade *= 10.0;
+    }
+    ticks
+}
+
+/// A latency tick as written on the axis: whole milliseconds, decimals only
+/// below 1 ms.
+fn tick_label(ms: f64) -> String {
+    if ms >= 1.0 {
+        format!("{ms:.0}")
+    } else {
+        format!("{ms}")
+    }
+}
+
 fn draw_latency(
     area: &Area<'_>,
     seconds: &[SecondRecord],
@@ -307,13 +341,17 @@ fn draw_latency(
         .margin(10)
         .x_label_area_size(30)
         .y_label_area_size(60)
-        .build_cartesian_2d(0f64..end, (low..high).log_scale())
+        .build_cartesian_2d(
+            0f64..end,
+            (low..high)
+                .log_scale()
+                .with_key_points(latency_ticks(low, high)),
+        )
         .map_err(chart_error)?;
     chart
         .configure_mesh()
         .light_line_style(LIGHT)
-        .y_labels(8)
-        .y_label_formatter(&|ms| format!("{ms:.0}"))
+        .y_label_formatter(&|ms| tick_label(*ms))
         .y_desc("milliseconds")
         .x_label_formatter(&|seconds| format!("{seconds:.0}"))
         .x_desc("seconds")
@@ -446,6 +484,21 @@ mod tests {
         ] {
             assert!(svg.contains(text), "the chart lacks {text:?}");
         }
+        // The latency axis labels 50 ms (the service time); only it does.
+        assert!(svg.contains(">\n50\n<"), "the latency axis lacks 50");
+        // The requests sent are a band wider than the profile's line.
+        assert!(svg.contains(r##"stroke="#BEBEBE" stroke-width="6""##));
+    }
+
+    #[test]
+    fn the_latency_axis_is_labelled_at_one_two_and_five_times_ten() {
+        assert_eq!(
+            latency_ticks(30.0, 1500.0),
+            [50.0, 100.0, 200.0, 500.0, 1000.0]
+        );
+        assert_eq!(latency_ticks(0.5, 3.0), [0.5, 1.0, 2.0]);
+        assert_eq!(tick_label(50.0), "50");
+        assert_eq!(tick_label(0.5), "0.5");
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub struct CompareRow {
     pub reversals: u32,
     /// Intervals in which a stage failed (nothing scaled).
     pub skipped_intervals: u32,
+    /// The signal that ended this run early (and the comparison with it:
+    /// the configs after it were not run); `null` for a whole run.
+    pub interrupted_by: Option<super::interrupt::Interruption>,
 }
 
 impl CompareRow {
@@ -54,6 +57,7 @@ impl CompareRow {
             reaction_seconds: summary.reaction_seconds,
             reversals: summary.reversals,
             skipped_intervals: summary.skipped_intervals,
+            interrupted_by: summary.interrupted_by,
         }
     }
 }
@@ -79,10 +83,16 @@ pub async fn run(settings: &Settings) -> Result<Vec<CompareRow>, SimulateError> 
             config.display(),
             one.output_dir.display()
         );
-        let Finished { summary, seconds } = super::run_recorded(&one).await?;
+        let Finished {
+            summary, seconds, ..
+        } = super::run_recorded(&one).await?;
         end = end.max(summary.profile_seconds);
         rows.push(CompareRow::new(config, &summary, one.output_dir));
         lines.push((name, seconds));
+        if summary.interrupted {
+            // The configs not run yet are left out; the chart shows the rest.
+            break;
+        }
     }
     let path = settings.output_dir.join("compare.svg");
     let svg = render(&lines, end)?;
@@ -185,7 +195,11 @@ pub fn render(runs: &[(String, Vec<SecondRecord>)], end: f64) -> Result<String, 
         root.fill(&WHITE).map_err(chart::chart_error)?;
         let mut plot = chart::replica_axes(&root, "replicas by evaluation config", end, top)?;
         for (index, (name, seconds)) in runs.iter().enumerate() {
-            let color = PALETTE[index % PALETTE.len()].stroke_width(2);
+            // Each config's line thinner than the one before, drawn on top
+            // of it: where configs agree the lines nest instead of hiding
+            // each other.
+            let width = 2 + 3 * (runs.len() - 1 - index) as u32;
+            let color = PALETTE[index % PALETTE.len()].stroke_width(width);
             plot.draw_series(LineSeries::new(
                 chart::steps(spans(seconds).into_iter()),
                 color,
@@ -233,6 +247,7 @@ mod tests {
             reaction_seconds: None,
             reversals: 1,
             skipped_intervals: 0,
+            interrupted_by: None,
         }
     }
 
@@ -294,5 +309,14 @@ mod tests {
             1,
             "one oracle line for runs with the same target"
         );
+        // Where the runs agree, the first is drawn wider than the second,
+        // so the second's line shows inside it.
+        let two_alike = render(
+            &[("eager".into(), seconds(2)), ("calm".into(), seconds(2))],
+            10.0,
+        )
+        .unwrap();
+        assert!(two_alike.contains(r#"stroke-width="5""#), "{two_alike}");
+        assert!(two_alike.contains(r#"stroke-width="2""#));
     }
 }

@@ -38,20 +38,22 @@ pub struct MethodOutput {
 #[derive(Debug, thiserror::Error)]
 pub enum MethodError {
     /// The entrypoint could not be started.
-    #[error("starting '{entrypoint}' failed: {source}; expected an executable file")]
+    #[error("starting '{entrypoint}' failed: {error}; expected an executable file")]
     Spawn {
         /// The entrypoint.
         entrypoint: PathBuf,
-        /// The operating system's error.
-        source: std::io::Error,
+        /// The operating system's error (said once: not a chained source).
+        error: std::io::Error,
     },
     /// Reading its output or waiting for it failed.
-    #[error("running '{entrypoint}' failed: {source}")]
+    #[error(
+        "running '{entrypoint}' failed: {error}; expected its stdin, stdout and stderr to stay open until it exits"
+    )]
     Io {
         /// The entrypoint.
         entrypoint: PathBuf,
-        /// The operating system's error.
-        source: std::io::Error,
+        /// The operating system's error (said once: not a chained source).
+        error: std::io::Error,
     },
     /// It ran past its timeout and was killed.
     #[error("'{entrypoint}' timed out after {} ms and was killed{}", timeout.as_millis(), last_line_suffix(stderr))]
@@ -137,9 +139,9 @@ impl ShellMethod {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|source| MethodError::Spawn {
+            .map_err(|error| MethodError::Spawn {
                 entrypoint: self.entrypoint.clone(),
-                source,
+                error,
             })
     }
 
@@ -153,9 +155,9 @@ impl ShellMethod {
         let started = Instant::now();
         let deadline = started + self.timeout;
         let mut child = self.spawn(env)?;
-        let io_error = |source| MethodError::Io {
+        let io_error = |error| MethodError::Io {
             entrypoint: self.entrypoint.clone(),
-            source,
+            error,
         };
         let (Some(mut stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())

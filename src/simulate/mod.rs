@@ -21,6 +21,7 @@ pub mod capacity;
 pub mod chart;
 pub mod compare;
 pub mod cpa_runner;
+pub mod interrupt;
 pub mod interval;
 pub mod latency_target;
 pub mod metrics_server;
@@ -105,12 +106,12 @@ pub enum SimulateError {
     #[error(transparent)]
     Profile(#[from] ProfileError),
     /// A file of the output folder could not be written or removed.
-    #[error("writing '{path}' failed: {source}")]
+    #[error("writing '{path}' failed: {error}; expected a writable output folder (--output-dir)")]
     Output {
         /// The file or folder.
         path: PathBuf,
-        /// The operating system's error.
-        source: std::io::Error,
+        /// The operating system's error (said once: not a chained source).
+        error: std::io::Error,
     },
     /// The simulated service could not listen on 127.0.0.1.
     #[error("starting the simulated service on 127.0.0.1 failed: {0}")]
@@ -127,6 +128,9 @@ pub enum SimulateError {
     /// The Prometheus of `--prometheus` did not start.
     #[error("--prometheus: starting Prometheus failed: {0}")]
     Prometheus(String),
+    /// SIGINT and SIGTERM could not be listened for.
+    #[error("listening for SIGINT and SIGTERM failed: {0}; expected a Unix system")]
+    Signals(std::io::Error),
 }
 
 /// Runs a whole simulation and writes its chart and timeline into the output
@@ -142,9 +146,17 @@ pub struct Finished {
     pub summary: Summary,
     /// One record per second, as in `timeline.json`.
     pub seconds: Vec<SecondRecord>,
+    /// Why the run counts as failed though it finished: every interval was
+    /// skipped, so nothing was decided (see [`undecided`]).
+    pub undecided: Option<String>,
 }
 
 /// [`run`], also returning the seconds recorded.
+///
+/// SIGINT or SIGTERM ends the run early ([`interrupt`]): the interval under
+/// way is abandoned (its stage processes killed), the traffic stops, and
+/// what was recorded up to then is written and summarised, with
+/// `interrupted` set.
 pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError> {
     settings.validate()?;
     let profile = load_profile(settings)?;
@@ -152,6 +164,7 @@ pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError
     let files = PluginFiles::prepare(settings)?;
     let target = timeline::read_target(&files.evaluation_config);
     log_target(target.as_ref(), &files.evaluation_config);
+    let mut interrupts = interrupt::Interrupts::listen().map_err(SimulateError::Signals)?;
     let capacity = Capacity::start(settings.capacity, settings.initial_replicas);
     let (base_url, server) = serve(&capacity).await?;
     let prometheus = prometheus::start_if_asked(settings, &base_url, &files).await?;
@@ -167,7 +180,13 @@ pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError
         start,
         log.clone(),
     ));
-    let samples = tokio::spawn(sample_replicas(capacity.clone(), start, profile.duration()));
+    let samples = Samples::default();
+    let replica_sampling = tokio::spawn(sample_replicas(
+        capacity.clone(),
+        start,
+        profile.duration(),
+        samples.clone(),
+    ));
     let (metrics_server, sampling) = MetricsServer::start(
         capacity.clone(),
         settings.metrics_window,
@@ -177,13 +196,31 @@ pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError
     let env = interval::plugin_env(settings, &base_url, &files);
     let mut cpa = Cpa::new(settings, &capacity, env, target.as_ref(), start)
         .with_metrics_server(metrics_server);
-    let intervals = run_intervals(&mut cpa, &profile, settings.interval, start).await;
+    let mut intervals = Vec::new();
+    let interrupted = tokio::select! {
+        () = run_intervals(&mut cpa, &profile, settings.interval, start, &mut intervals) => None,
+        signal = interrupts.received() => Some(signal),
+    };
     let changes = cpa.into_changes();
     sampling.abort();
 
-    // The profile is over: let the last requests finish, then stop.
-    let _ = traffic.await;
-    let samples = samples.await.unwrap_or_default();
+    match interrupted {
+        // The profile is over: let the last requests finish, then stop.
+        None => {
+            let _ = traffic.await;
+            let _ = replica_sampling.await;
+        }
+        Some(signal) => {
+            tracing::warn!(
+                "{}: stopping; writing what was measured in the {:.1} s so far",
+                signal.name(),
+                start.elapsed().as_secs_f64()
+            );
+            traffic.abort();
+            replica_sampling.abort();
+        }
+    }
+    let samples = samples.take();
     server.abort();
     if let Some(prometheus) = prometheus {
         prometheus.stop().await;
@@ -191,11 +228,15 @@ pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError
     let run_seconds = start.elapsed().as_secs_f64();
 
     let traffic_seconds = log.snapshot();
-    let end_seconds = profile.duration().as_secs_f64();
-    let oracle = target.as_ref().map_or_else(Vec::new, |target| {
+    let end_seconds = match interrupted {
+        None => profile.duration().as_secs_f64(),
+        Some(_) => run_seconds.min(profile.duration().as_secs_f64()),
+    };
+    let mut oracle = target.as_ref().map_or_else(Vec::new, |target| {
         timeline::oracle_replicas(target, &offered_rates(&profile), &settings.capacity)
     });
-    let summary = timeline::summarize(
+    oracle.truncate(end_seconds.ceil() as usize);
+    let mut summary = timeline::summarize(
         Recording {
             run_type: settings.run_type,
             intervals: &intervals,
@@ -208,6 +249,9 @@ pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError
         },
         output::output_files(&settings.output_dir),
     );
+    summary.interrupted = interrupted.is_some();
+    summary.interrupted_by = interrupted;
+    let undecided = undecided(&intervals);
     let seconds = second_records(&profile, &traffic_seconds, &samples, &oracle);
     output::write_results(
         settings,
@@ -218,7 +262,35 @@ pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError
         end_seconds,
     )?;
     log_done(&summary);
-    Ok(Finished { summary, seconds })
+    Ok(Finished {
+        summary,
+        seconds,
+        undecided,
+    })
+}
+
+/// Why a run decided nothing though it ran intervals: every one was skipped
+/// (a stage failed), with the first one's reason; `None` when an interval
+/// decided, or none was skipped (autoscaling disabled throughout, no
+/// interval at all). The summary then makes no claim about the target
+/// (see [`timeline::summarize`]).
+pub fn undecided(intervals: &[IntervalRecord]) -> Option<String> {
+    let skipped = intervals
+        .iter()
+        .filter(|i| i.outcome == timeline::IntervalOutcome::Skipped)
+        .count();
+    if skipped == 0 || intervals.iter().any(|i| i.outcome.decided()) {
+        return None;
+    }
+    Some(format!(
+        "no interval decided: {skipped} of {} interval(s) skipped, the first because {}; expected \
+         at least one interval in which both stages succeed (see intervals.csv and the log above)",
+        intervals.len(),
+        intervals
+            .iter()
+            .find(|i| i.outcome == timeline::IntervalOutcome::Skipped)
+            .map_or("", |i| i.reason.as_str())
+    ))
 }
 
 /// The load profile the settings name, else the built-in one.
@@ -285,14 +357,16 @@ pub async fn serve(capacity: &Capacity) -> Result<(String, JoinHandle<()>), Simu
     Ok((format!("http://{address}"), server))
 }
 
-/// Runs one CPA interval every `every` from `start` until the profile ends.
+/// Runs one CPA interval every `every` from `start` until the profile ends,
+/// pushing each onto `intervals` as it ends (so an interrupted run keeps the
+/// ones it finished).
 async fn run_intervals(
     cpa: &mut Cpa<'_>,
     profile: &LoadProfile,
     every: Duration,
     start: Instant,
-) -> Vec<IntervalRecord> {
-    let mut intervals = Vec::new();
+    intervals: &mut Vec<IntervalRecord>,
+) {
     let mut ticker = tokio::time::interval_at(start + every, every);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     loop {
@@ -303,13 +377,16 @@ async fn run_intervals(
         };
         intervals.push(cpa.interval(at, rate).await);
     }
-    intervals
 }
 
 fn log_done(summary: &Summary) {
     let or_unknown = |figure: Option<String>| figure.unwrap_or_else(|| "?".to_string());
+    let done = match summary.interrupted_by {
+        Some(signal) => format!("interrupted by {} after", signal.name()),
+        None => "done in".to_string(),
+    };
     tracing::info!(
-        "done in {:.0} s: {} scale event(s) ({} up, {} down, {} reversal(s)), peak {} replica(s), {:.0} replica-seconds (oracle {}, ratio {}), {} s over target, reaction {} s; chart in {}",
+        "{done} {:.0} s: {} scale event(s) ({} up, {} down, {} reversal(s)), peak {} replica(s), {:.0} replica-seconds (oracle {}, ratio {}), {} s over target, reaction {} s; chart in {}",
         summary.run_seconds,
         summary.scale_events,
         summary.scale_ups,
@@ -325,14 +402,32 @@ fn log_done(summary: &Summary) {
     );
 }
 
-/// Samples `(replicas, serving, queued)` at the start of every second until
-/// `duration` has passed.
-async fn sample_replicas(
-    capacity: Capacity,
-    start: Instant,
-    duration: Duration,
-) -> Vec<(u32, u32, u64)> {
-    let mut samples = Vec::new();
+/// `(replicas, serving, queued)` at the start of each second so far, shared
+/// with the task taking them so an interrupted run keeps them.
+#[derive(Debug, Clone, Default)]
+struct Samples(std::sync::Arc<std::sync::Mutex<Vec<(u32, u32, u64)>>>);
+
+impl Samples {
+    fn push(&self, sample: (u32, u32, u64)) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(sample);
+    }
+
+    fn take(&self) -> Vec<(u32, u32, u64)> {
+        std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
+
+/// Samples `(replicas, serving, queued)` at the start of every second into
+/// `samples` until `duration` has passed.
+async fn sample_replicas(capacity: Capacity, start: Instant, duration: Duration, samples: Samples) {
     let seconds = duration.as_secs_f64().ceil() as u64;
     for second in 0..seconds {
         tokio::time::sleep_until(start + Duration::from_secs(second)).await;
@@ -342,7 +437,6 @@ async fn sample_replicas(
             capacity.queued() as u64,
         ));
     }
-    samples
 }
 
 /// The rate the profile offers at the start of each of its seconds, the last

@@ -21,9 +21,9 @@ pub(super) fn write(path: &Path, contents: &str) -> Result<(), SimulateError> {
 }
 
 fn output_error(path: &Path) -> impl FnOnce(std::io::Error) -> SimulateError + '_ {
-    move |source| SimulateError::Output {
+    move |error| SimulateError::Output {
         path: path.to_owned(),
-        source,
+        error,
     }
 }
 

@@ -115,6 +115,10 @@ pub const SIMULATION_SETTINGS: [&str; 6] = [
     "maxReplicas",
 ];
 
+/// Where the settings the simulation sets itself come from, for messages.
+const SIMULATION_FLAGS: &str =
+    "the scenario, the evaluation config, the output folder and the bounds";
+
 /// One step of a load profile.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -135,12 +139,15 @@ pub struct LoadStep {
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
     /// The file could not be read.
-    #[error("reading load profile '{path}': {source}")]
+    #[error(
+        "cannot read load profile '{path}': {error}; expected a readable YAML file (--profile)"
+    )]
     Read {
         /// The file.
         path: PathBuf,
-        /// The operating system's error.
-        source: std::io::Error,
+        /// The operating system's error (part of the message, so not a
+        /// chained source: the cause is said once).
+        error: std::io::Error,
     },
     /// The file is not valid YAML or holds a value out of range.
     #[error("load profile '{path}' line {line} column {column}: {message}")]
@@ -171,7 +178,7 @@ impl ProfileError {
     fn from_file(path: &Path, error: FileError) -> Self {
         let path = path.to_owned();
         match error {
-            FileError::Read(source) => ProfileError::Read { path, source },
+            FileError::Read(error) => ProfileError::Read { path, error },
             FileError::Parse(YamlError {
                 line,
                 column,
@@ -389,6 +396,19 @@ fn max_queue<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Durati
     milliseconds(deserializer, "capacity.maxQueueMs", 1..=600_000)
 }
 
+/// Refuses a plugin setting name (a `pluginSettings` key, a `--set` name)
+/// the simulation sets itself or neither stage reads, with one line saying
+/// which and what was expected.
+pub fn check_plugin_setting_name(name: &str) -> Result<(), String> {
+    if SIMULATION_SETTINGS.contains(&name) {
+        return Err(format!(
+            "setting '{name}' is set by the simulation itself; expected a plugin setting such as \
+             gooseRequestTimeout or gooseUsers (set {SIMULATION_FLAGS} with gpa simulate's flags)"
+        ));
+    }
+    crate::setting_names::check_plugin_setting(name)
+}
+
 /// `pluginSettings`: names to scalar values (written as strings, as a CR's
 /// `spec.config` values are), none of them one the simulation sets itself.
 fn plugin_settings<'de, D: Deserializer<'de>>(
@@ -396,18 +416,8 @@ fn plugin_settings<'de, D: Deserializer<'de>>(
 ) -> Result<BTreeMap<String, String>, D::Error> {
     let settings = BTreeMap::<String, String>::deserialize(deserializer)?;
     for name in settings.keys() {
-        if SIMULATION_SETTINGS.contains(&name.as_str()) {
-            return Err(serde::de::Error::custom(format!(
-                "pluginSettings.{name} is set by the simulation itself; expected a plugin \
-                 setting such as gooseRequestTimeout or gooseUsers"
-            )));
-        }
-        if name.is_empty() || name.contains(['=', '\0']) {
-            return Err(serde::de::Error::custom(format!(
-                "pluginSettings name '{name}' is not a setting name; expected a name such as \
-                 gooseRequestTimeout"
-            )));
-        }
+        check_plugin_setting_name(name)
+            .map_err(|err| serde::de::Error::custom(format!("pluginSettings: {err}")))?;
     }
     Ok(settings)
 }
@@ -540,8 +550,15 @@ steps:
             ),
             (
                 &format!("{STEP}pluginSettings:\n  gooseHost: http://elsewhere\n"),
-                "pluginSettings.gooseHost is set by the simulation itself; expected a plugin \
-                 setting such as gooseRequestTimeout",
+                "line 8 column 3: pluginSettings: setting 'gooseHost' is set by the simulation \
+                 itself; expected a plugin setting such as gooseRequestTimeout",
+            ),
+            (
+                &format!("{STEP}pluginSettings:\n  gooseUser: 3\n"),
+                "line 8 column 3: pluginSettings: setting 'gooseUser' is not a setting of \
+                 gpa-metric or gpa-evaluate; expected one of their settings (docs/settings.md), or \
+                 an UPPER_CASE variable a scenario header names; tip: a similar setting exists: \
+                 'gooseUsers'",
             ),
             (
                 "steps: [\n",

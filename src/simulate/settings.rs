@@ -129,14 +129,22 @@ impl Default for Flags {
     }
 }
 
-/// A `--set NAME=VALUE` argument.
+/// A `--set NAME=VALUE` argument: a name either stage reads (or an
+/// UPPER_CASE variable for a scenario's headers), not one the simulation
+/// sets itself, and a value, which may be empty (an entry set to "").
 fn parse_setting(text: &str) -> Result<(String, String), String> {
-    match text.split_once('=') {
-        Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
-        _ => Err(format!(
+    let Some((name, value)) = text.split_once('=') else {
+        return Err(format!(
+            "setting '{text}' has no value; expected NAME=VALUE, e.g. {text}=4"
+        ));
+    };
+    if name.is_empty() {
+        return Err(format!(
             "setting '{text}' has no name; expected NAME=VALUE, e.g. gooseUsers=4"
-        )),
+        ));
     }
+    super::profile::check_plugin_setting_name(name)?;
+    Ok((name.to_string(), value.to_string()))
 }
 
 /// Everything a simulation needs, as parsed from the command line.
@@ -416,14 +424,29 @@ mod tests {
     }
 
     #[test]
-    fn a_setting_needs_a_name() {
+    fn a_setting_needs_a_name_and_a_value() {
         assert_eq!(
             parse_setting("gooseUsers=4"),
             Ok(("gooseUsers".into(), "4".into()))
         );
-        assert_eq!(parse_setting("a=b=c"), Ok(("a".into(), "b=c".into())));
-        assert!(parse_setting("=4").is_err());
-        assert!(parse_setting("gooseUsers").is_err());
+        assert_eq!(
+            parse_setting("API_TOKEN=b=c"),
+            Ok(("API_TOKEN".into(), "b=c".into()))
+        );
+        assert_eq!(parse_setting("gooseHost="), Err("setting 'gooseHost' is set by the simulation itself; expected a plugin setting such as gooseRequestTimeout or gooseUsers (set the scenario, the evaluation config, the output folder and the bounds with gpa simulate's flags)".into()));
+        assert!(
+            parse_setting("gooseUser=3")
+                .unwrap_err()
+                .ends_with("tip: a similar setting exists: 'gooseUsers'")
+        );
+        assert_eq!(
+            parse_setting("=4").unwrap_err(),
+            "setting '=4' has no name; expected NAME=VALUE, e.g. gooseUsers=4"
+        );
+        assert_eq!(
+            parse_setting("gooseUsers").unwrap_err(),
+            "setting 'gooseUsers' has no value; expected NAME=VALUE, e.g. gooseUsers=4"
+        );
     }
 
     #[test]

@@ -76,6 +76,15 @@ impl IntervalOutcome {
             IntervalOutcome::DryRun => "dryRun",
         }
     }
+
+    /// Did the interval decide a replica count (applied or, on a dry run,
+    /// only shown)?
+    pub fn decided(self) -> bool {
+        matches!(
+            self,
+            IntervalOutcome::Scaled | IntervalOutcome::Unchanged | IntervalOutcome::DryRun
+        )
+    }
 }
 
 /// One CPA interval: the metric stage, the evaluate stage, the scaling.
@@ -172,6 +181,17 @@ pub struct Summary {
     pub intervals: u32,
     /// Intervals in which a stage failed or timed out (nothing scaled).
     pub skipped_intervals: u32,
+    /// Intervals that decided a replica count (scaled, unchanged or a dry
+    /// run). With none, the summary makes no claim about the target:
+    /// `replicaSecondsRatio`, `secondsOverTarget` and `reactionSeconds` are
+    /// `null`.
+    pub decided_intervals: u32,
+    /// True when SIGINT or SIGTERM ended the run before its profile did:
+    /// every figure covers only the seconds run.
+    pub interrupted: bool,
+    /// The signal that ended the run early, `SIGINT` or `SIGTERM`; `null`
+    /// for a run that finished its profile.
+    pub interrupted_by: Option<super::interrupt::Interruption>,
     /// Changes of the replica count.
     pub scale_events: u32,
     /// Changes upwards.
@@ -318,6 +338,10 @@ pub fn summarize(run: Recording<'_>, files: OutputFiles) -> Summary {
             .map(|second| second_over_target(target, second))
             .collect()
     });
+    let decided_intervals = intervals.iter().filter(|i| i.outcome.decided()).count() as u32;
+    // A run that decided nothing says nothing about how the autoscaler met
+    // the target.
+    let over = over.filter(|_| decided_intervals > 0);
     let seconds_over_target = over
         .as_ref()
         .map(|over| over.iter().filter(|o| **o).count() as u32);
@@ -333,6 +357,9 @@ pub fn summarize(run: Recording<'_>, files: OutputFiles) -> Summary {
             .iter()
             .filter(|i| i.outcome == IntervalOutcome::Skipped)
             .count() as u32,
+        decided_intervals,
+        interrupted: false,
+        interrupted_by: None,
         scale_events: scale_ups + scale_downs,
         scale_ups,
         scale_downs,
@@ -342,7 +369,7 @@ pub fn summarize(run: Recording<'_>, files: OutputFiles) -> Summary {
         replica_seconds: tenths(replica_seconds),
         oracle_replica_seconds: oracle_replica_seconds.map(tenths),
         replica_seconds_ratio: oracle_replica_seconds
-            .filter(|oracle| *oracle > 0.0)
+            .filter(|oracle| *oracle > 0.0 && decided_intervals > 0)
             .map(|oracle| (replica_seconds / oracle * 100.0).round() / 100.0),
         target: run.target.cloned(),
         seconds_over_target,
@@ -549,10 +576,11 @@ mod tests {
         let traffic = [second(&[10.04, 20.0], 0), second(&[200.0], 1)];
         let changes = [(0.0, 1), (1.2345, 3), (1.9, 2)];
         let target = target(TargetKind::Mean, 100.0);
+        let decided = [interval(0, 1, IntervalOutcome::Scaled, 3)];
         let summary = summarize(
             Recording {
                 run_type: RunType::Api,
-                intervals: &[],
+                intervals: &decided,
                 changes: &changes,
                 traffic: &traffic,
                 target: Some(&target),
@@ -589,6 +617,31 @@ mod tests {
         let json = serde_json::to_value(&summary).unwrap();
         assert_eq!(json["runType"], "api");
         assert_eq!(json["runSeconds"].to_string(), "140.0");
+        assert_eq!(json["decidedIntervals"], 1);
+        assert_eq!(json["interrupted"], false);
+        assert!(json["interruptedBy"].is_null());
+
+        // The same run with its one interval skipped decided nothing: the
+        // summary says nothing of the target.
+        let skipped = [interval(0, 1, IntervalOutcome::Skipped, 1)];
+        let summary = summarize(
+            Recording {
+                run_type: RunType::Api,
+                intervals: &skipped,
+                changes: &changes,
+                traffic: &traffic,
+                target: Some(&target),
+                oracle: &[1, 2],
+                end_seconds: 2.0,
+                run_seconds: 140.0,
+            },
+            OutputFiles::default(),
+        );
+        assert_eq!(summary.decided_intervals, 0);
+        assert_eq!(summary.seconds_over_target, None);
+        assert_eq!(summary.replica_seconds_ratio, None);
+        assert_eq!(summary.reaction_seconds, None);
+        assert_eq!(summary.oracle_replica_seconds, Some(3.0));
     }
 
     fn interval(index: usize, replicas: u32, outcome: IntervalOutcome, to: u32) -> IntervalRecord {
