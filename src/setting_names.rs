@@ -58,6 +58,9 @@ pub mod metric {
     pub const STATE: Setting = Setting::new("state", "decayInfoFilePath");
     /// `--now`, `gpaNow`: the instant the run starts.
     pub const NOW: Setting = Setting::new("now", "gpaNow");
+    /// `--prometheus-url`, `prometheusUrl`: overrides the evaluation config's
+    /// `load.prometheus.url`.
+    pub const PROMETHEUS_URL: Setting = Setting::new("prometheus-url", "prometheusUrl");
 
     /// The Locust Pod Autoscaler's locustfile setting. A locustfile cannot
     /// run here, so setting it is an error rather than silently ignored.
@@ -80,6 +83,7 @@ pub mod metric {
         MIN_REQUESTS,
         STATE,
         NOW,
+        PROMETHEUS_URL,
     ];
 }
 

@@ -673,6 +673,135 @@ fn compare_refuses_a_missing_config_before_running() {
     );
 }
 
+/// True when the `prometheus` executable is on the PATH. Without it: a
+/// failure under CI, else a note on how to install it (the test passes).
+fn prometheus_installed() -> bool {
+    use goose_pod_autoscaler::simulate::prometheus::find_executable;
+    if find_executable(std::env::var_os("PATH").as_deref()).is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "the prometheus executable is not on the PATH, and CI needs it: \
+         apt-get install -y --no-install-recommends prometheus"
+    );
+    eprintln!(
+        "prometheus not installed: test skipped; install it with \
+         `apt-get install -y --no-install-recommends prometheus`"
+    );
+    false
+}
+
+#[test]
+fn with_prometheus_the_metric_stage_reads_the_background_rate_and_prometheus_stops_after() {
+    if !prometheus_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // 40 requests/s of background traffic: one replica serves 80.
+    let profile = write(
+        dir.path(),
+        "profile.yaml",
+        "steps:\n  - durationSeconds: 16\n    requestsPerSecond: 40\n",
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_gpa"))
+        .arg("simulate")
+        .args(QUICK)
+        .arg("--output-dir")
+        .arg(dir.path().join("out"))
+        .arg("--profile")
+        .arg(&profile)
+        .arg("--prometheus")
+        .env("GPA_LOG", "info")
+        .timeout(std::time::Duration::from_secs(100))
+        .output()
+        .unwrap();
+    let (_, timeline) = finished(dir.path(), &output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    // The built-in config, written out, carries the query.
+    let config = std::fs::read_to_string(dir.path().join("out/evaluation-config.yaml")).unwrap();
+    assert!(
+        config.contains(r#"query: sum(rate(http_requests_total{probe="false"}[5s])) or vector(0)"#),
+        "{config}"
+    );
+    // Every metric stage that ran read the query, and once Prometheus held
+    // 5 s of scrapes it read the background traffic, not the probe's
+    // requests (8 users, 40 requests/s or more while the probe runs).
+    let measured: Vec<(f64, f64)> = timeline
+        .intervals
+        .iter()
+        .filter(|i| i.metric_seconds.is_some())
+        .map(|i| {
+            let value = i
+                .measured_query_value
+                .unwrap_or_else(|| panic!("no load.queryValue at t={}\n{stderr}", i.at_seconds));
+            (i.at_seconds, value)
+        })
+        .collect();
+    assert!(measured.len() >= 4, "{measured:?}\n{stderr}");
+    assert!(
+        measured.iter().all(|(_, v)| v.is_finite() && *v >= 0.0),
+        "{measured:?}"
+    );
+    // From 6 s on the query's 5 s range is full of scrapes of the traffic
+    // (Prometheus scraped once before the run began). The median allows an
+    // interval or two disturbed by a busy machine.
+    let mut settled: Vec<f64> = measured
+        .iter()
+        .filter(|(at, _)| *at >= 6.0)
+        .map(|(_, v)| *v)
+        .collect();
+    settled.sort_by(f64::total_cmp);
+    let median = settled[settled.len() / 2];
+    assert!(
+        (30.0..=50.0).contains(&median),
+        "the query read a median of {median} requests/s from 6 s, expected the background's 40 \
+         within 25 % (the probe's own requests left out): {measured:?}\n{stderr}"
+    );
+    assert!(stderr.contains(", load query "), "{stderr}");
+
+    // Prometheus was stopped when the run ended: its port refuses.
+    let url = stderr
+        .lines()
+        .find_map(|line| {
+            line.split_once("Prometheus (")?
+                .1
+                .split_once(") on ")?
+                .1
+                .split(',')
+                .next()
+        })
+        .unwrap_or_else(|| panic!("no Prometheus line\n{stderr}"));
+    let address = url.trim_start_matches("http://");
+    assert!(
+        std::net::TcpStream::connect(address).is_err(),
+        "Prometheus still answers at {address}"
+    );
+}
+
+#[test]
+fn prometheus_without_the_executable_is_an_error_saying_how_to_install_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_gpa"))
+        .args(["simulate", "--prometheus", "--output-dir"])
+        .arg(dir.path().join("out"))
+        .env("PATH", dir.path())
+        .timeout(std::time::Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("--prometheus: no prometheus executable on the PATH")
+            && stderr.contains("apt-get install -y --no-install-recommends prometheus"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists(), "nothing is written");
+}
+
 #[test]
 fn the_metric_stage_gets_kubernetes_metrics_and_reports_the_load_the_evaluate_stage_never_sees_them()
  {

@@ -62,6 +62,10 @@ pub struct EvaluationConfig {
     /// A replica ceiling from a cost limit.
     #[serde(default)]
     pub budget: Option<Budget>,
+    /// Where the metric stage reads the service's load besides the probe:
+    /// a Prometheus query (new; see [`crate::metric::load_query`]).
+    #[serde(default)]
+    pub load: crate::metric::load_query::LoadConfig,
     /// How long replicas our answers added may take to get ready, seconds:
     /// within it an unready one is *starting* (a miss waits for it, a decay
     /// waits until it is ready); past it, or when we did not add it, it is

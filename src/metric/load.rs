@@ -127,7 +127,10 @@ pub fn from_metric_input(input: &[u8]) -> Option<Load> {
     match cpu_load(&read) {
         Ok(cpu) => {
             tracing::info!("{}", describe(&cpu));
-            Some(Load { cpu: Some(cpu) })
+            Some(Load {
+                cpu: Some(cpu),
+                ..Load::default()
+            })
         }
         Err(err) => {
             tracing::warn!("load: {err}; the report has no load");
@@ -321,7 +324,10 @@ mod tests {
         assert_eq!(back, load);
         assert_eq!(
             serde_json::from_str::<Load>(r#"{"queryValue": 12.5}"#).unwrap(),
-            Load::default(),
+            Load {
+                cpu: None,
+                query_value: Some(12.5)
+            },
             "a load without cpu keys has no cpu figures"
         );
         let err = serde_json::from_str::<Load>(r#"{"cpuUtilization": "high", "podsMeasured": 1}"#)

@@ -15,7 +15,9 @@ pub mod evaluation_config;
 pub mod failures;
 pub mod goose_report;
 pub mod load;
+pub mod load_query;
 pub mod load_test;
+pub mod prometheus;
 pub mod run_time;
 pub mod settings;
 pub mod shadow;
@@ -349,6 +351,7 @@ pub fn run_stage(
         "load test starting"
     );
     log_probe_load(load, &scenarios);
+    let load_query = load_query::resolve(args, env)?.map(load_query::PendingQuery::start);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -378,7 +381,9 @@ pub fn run_stage(
             (run.metrics, report)
         }
     };
-    let report = load::attach(report, load::from_metric_input(&input));
+    let query_value = load_query.and_then(load_query::PendingQuery::finish);
+    let load = load_query::with_query_value(load::from_metric_input(&input), query_value);
+    let report = load::attach(report, load);
     if let Some((config, path)) = targets.as_ref().filter(|_| has_compiled) {
         for line in coverage::unmeasured_after_run(config, path, &report.report) {
             tracing::warn!("{line}");

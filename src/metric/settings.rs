@@ -126,6 +126,9 @@ pub struct MetricArgs {
     /// No early stop before each target has this many requests [default: 30].
     #[arg(long, env = "gooseMinRequests", value_name = "N")]
     pub min_requests: Option<String>,
+    /// Base URL of the Prometheus that runs the evaluation config's load.prometheus query, overriding its url (per deployment), e.g. http://prometheus:9090.
+    #[arg(long, env = "prometheusUrl", value_name = "URL")]
+    pub prometheus_url: Option<String>,
     /// Current replicas, for use by hand: stdin is not read.
     #[arg(long, value_name = "N")]
     pub replicas: Option<u32>,

@@ -16,6 +16,13 @@ pub struct Load {
     /// it. Read when `load` has `cpuUtilization`, and then strictly.
     #[serde(flatten)]
     pub cpu: Option<CpuLoad>,
+    /// `queryValue`: the value of the evaluation config's
+    /// `load.prometheus.query`, in the query's unit (requests/s for a
+    /// request rate), evaluated at the instant the probe started (see
+    /// `crate::metric::load_query`); `None` without a query or when it
+    /// failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_value: Option<f64>,
 }
 
 impl<'de> Deserialize<'de> for Load {
@@ -24,6 +31,14 @@ impl<'de> Deserialize<'de> for Load {
     /// own flattened `Option` would silently read it as absent).
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let keys = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        let query_value = match keys.get("queryValue") {
+            None => None,
+            Some(value) => Some(value.as_f64().ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "queryValue: '{value}' is not a number; expected the query's value"
+                ))
+            })?),
+        };
         let cpu = if keys.contains_key("cpuUtilization") {
             let cpu = serde_path_to_error::deserialize(serde_json::Value::Object(keys)).map_err(
                 |err| {
@@ -35,14 +50,14 @@ impl<'de> Deserialize<'de> for Load {
         } else {
             None
         };
-        Ok(Load { cpu })
+        Ok(Load { cpu, query_value })
     }
 }
 
 impl Load {
     /// True when no source gave figures (the report then leaves `load` out).
     pub fn is_empty(&self) -> bool {
-        self.cpu.is_none()
+        self.cpu.is_none() && self.query_value.is_none()
     }
 }
 

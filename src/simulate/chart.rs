@@ -454,6 +454,7 @@ mod tests {
             metric_seconds: Some(2.0),
             evaluate_seconds: Some(0.01),
             early_stop_shadow: None,
+            measured_query_value: None,
             cpu_utilization: None,
         }];
         let target = LatencyTarget {

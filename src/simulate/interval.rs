@@ -245,6 +245,7 @@ impl<'a> Cpa<'a> {
             metric_seconds: None,
             evaluate_seconds: None,
             early_stop_shadow: None,
+            measured_query_value: None,
             cpu_utilization: None,
         };
         match self.stages(status, &mut record).await {
@@ -355,8 +356,14 @@ impl<'a> Cpa<'a> {
                 } else {
                     ""
                 };
+                record.measured_query_value =
+                    report.load.as_ref().and_then(|load| load.query_value);
+                let query = record
+                    .measured_query_value
+                    .map(|value| format!(", load query {value:.1}"))
+                    .unwrap_or_default();
                 tracing::info!(
-                    "metric stage: {probe_requests} probe requests in {:.2} s{early}",
+                    "metric stage: {probe_requests} probe requests in {:.2} s{early}{query}",
                     report.run_time_seconds
                 );
                 if let Some(stats) = measured(&report, self.target) {

@@ -28,6 +28,7 @@ pub mod metrics_server;
 pub mod oracle;
 pub mod output;
 pub mod profile;
+pub mod prometheus;
 pub mod scaling;
 pub mod settings;
 pub mod shadow;
@@ -118,6 +119,15 @@ pub enum SimulateError {
     /// The chart could not be drawn.
     #[error(transparent)]
     Chart(#[from] chart::ChartError),
+    /// `--prometheus` without a `prometheus` executable on the PATH.
+    #[error(
+        "--prometheus: no prometheus executable on the PATH; expected Prometheus 2.x installed, \
+         e.g. `apt-get install -y --no-install-recommends prometheus` (Debian, Ubuntu)"
+    )]
+    NoPrometheus,
+    /// The Prometheus of `--prometheus` did not start.
+    #[error("--prometheus: starting Prometheus failed: {0}")]
+    Prometheus(String),
     /// SIGINT and SIGTERM could not be listened for.
     #[error("listening for SIGINT and SIGTERM failed: {0}; expected a Unix system")]
     Signals(std::io::Error),
@@ -157,6 +167,8 @@ pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError
     let mut interrupts = interrupt::Interrupts::listen().map_err(SimulateError::Signals)?;
     let capacity = Capacity::start(settings.capacity, settings.initial_replicas);
     let (base_url, server) = serve(&capacity).await?;
+    let prometheus = prometheus::start_if_asked(settings, &base_url, &files).await?;
+    let settings = &prometheus::with_url(settings, prometheus.as_ref());
     log_service(settings, &base_url, &profile);
 
     let start = Instant::now();
@@ -210,6 +222,9 @@ pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError
     }
     let samples = samples.take();
     server.abort();
+    if let Some(prometheus) = prometheus {
+        prometheus.stop().await;
+    }
     let run_seconds = start.elapsed().as_secs_f64();
 
     let traffic_seconds = log.snapshot();
@@ -323,13 +338,17 @@ fn log_service(settings: &Settings, base_url: &str, profile: &LoadProfile) {
 }
 
 /// Starts the example service behind `capacity` on a free port of
-/// 127.0.0.1; its base URL and the task serving it.
-async fn serve(capacity: &Capacity) -> Result<(String, JoinHandle<()>), SimulateError> {
+/// 127.0.0.1, with `GET /metrics` counting every request that reaches it
+/// (the 503s of the capacity model too); its base URL and the task serving
+/// it.
+pub async fn serve(capacity: &Capacity) -> Result<(String, JoinHandle<()>), SimulateError> {
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .map_err(SimulateError::Listen)?;
     let address = listener.local_addr().map_err(SimulateError::Listen)?;
-    let app = capacity.layer(fibonacci_service::router());
+    // The counter wraps the capacity model, so it counts the 503s too.
+    let metrics = fibonacci_service::metrics::RequestMetrics::new();
+    let app = metrics.serve(capacity.layer(fibonacci_service::router()));
     let server = tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, app).await {
             tracing::error!("the simulated service stopped: {err}");

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::chart::{self, ChartData};
 use super::settings::Settings;
 use super::timeline::{self, IntervalRecord, OutputFiles, SecondRecord, Summary, Timeline};
-use super::{DEFAULT_EVALUATION_CONFIG, DEFAULT_SCENARIO, SimulateError};
+use super::{DEFAULT_SCENARIO, SimulateError};
 
 /// Writes `contents` to `path` through `<path>.tmp` and a rename, so a
 /// reader (a browser showing the chart, a script reading the CSV) never sees
@@ -53,7 +53,7 @@ impl PluginFiles {
         let evaluation_config = built_in(
             &settings.evaluation_config,
             "evaluation-config.yaml",
-            DEFAULT_EVALUATION_CONFIG,
+            &super::prometheus::built_in_evaluation_config(settings.prometheus),
         )?;
         let scenario = built_in(&settings.scenario, "scenario.yaml", DEFAULT_SCENARIO)?;
         let decay_info = dir.join("decay-info.json");

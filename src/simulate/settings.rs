@@ -108,6 +108,12 @@ pub struct Flags {
     /// be watched opening [default: the system clock].
     #[arg(long, value_name = "RFC3339")]
     pub start_at: Option<jiff::Timestamp>,
+    /// Start a real Prometheus (the `prometheus` executable on the PATH) on
+    /// 127.0.0.1 scraping the simulated service's /metrics every second; the
+    /// stages get its URL as prometheusUrl, and the built-in evaluation
+    /// config a load.prometheus query.
+    #[arg(long)]
+    pub prometheus: bool,
 }
 
 impl Default for Flags {
@@ -182,6 +188,9 @@ pub struct Settings {
     /// The simulated clock's start (`--start-at`); `None`: the system clock
     /// when the run starts.
     pub start_at: Option<jiff::Timestamp>,
+    /// Start a real Prometheus for the run (`--prometheus`; see
+    /// [`super::prometheus`]).
+    pub prometheus: bool,
 }
 
 impl Default for Settings {
@@ -233,6 +242,7 @@ impl From<Flags> for Settings {
             plugin_env: flags.set,
             compare: flags.compare,
             start_at: flags.start_at,
+            prometheus: flags.prometheus,
         }
     }
 }
@@ -321,6 +331,11 @@ impl Settings {
                 what: "evaluation config for --compare",
                 path: missing.clone(),
             });
+        }
+        if self.prometheus
+            && super::prometheus::find_executable(std::env::var_os("PATH").as_deref()).is_none()
+        {
+            return Err(SimulateError::NoPrometheus);
         }
         for (stage, method) in [("metric", &self.metric), ("evaluate", &self.evaluate)] {
             // A bare name is looked up on PATH when run; a path must exist.

@@ -143,6 +143,7 @@ mod tests {
                     agrees,
                 }
             }),
+            measured_query_value: None,
             cpu_utilization: None,
         }
     }

@@ -121,6 +121,11 @@ pub struct IntervalRecord {
     /// decided on the same samples (see [`super::shadow`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub early_stop_shadow: Option<ShadowDecision>,
+    /// The metric stage's `load.queryValue`: what the evaluation config's
+    /// Prometheus query read (requests/s with `--prometheus`'s built-in
+    /// query). Absent without a query, or when it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured_query_value: Option<f64>,
     /// The report's `load.cpuUtilization`: the CPU per pod over its request
     /// from the `kubernetesMetrics` the CPA gathered before the metric stage
     /// ran (a fraction, up to 2.0 with the simulated 50m request and 100m
@@ -459,12 +464,12 @@ pub fn seconds_csv(seconds: &[SecondRecord]) -> String {
 /// The intervals as CSV, with a header row.
 pub fn intervals_csv(intervals: &[IntervalRecord]) -> String {
     let mut out = String::from(
-        "atSeconds,offeredRequestsPerSecond,replicas,servingReplicas,measuredMeanMs,measuredP95Ms,evaluatedReplicas,decidedReplicas,outcome,reason,metricSeconds,evaluateSeconds,cpuUtilization\n",
+        "atSeconds,offeredRequestsPerSecond,replicas,servingReplicas,measuredMeanMs,measuredP95Ms,evaluatedReplicas,decidedReplicas,outcome,reason,metricSeconds,evaluateSeconds,cpuUtilization,measuredQueryValue\n",
     );
     for i in intervals {
         let _ = writeln!(
             out,
-            "{:.3},{:.3},{},{},{},{},{},{},{},{},{},{},{}",
+            "{:.3},{:.3},{},{},{},{},{},{},{},{},{},{},{},{}",
             i.at_seconds,
             i.offered_requests_per_second,
             i.replicas,
@@ -479,7 +484,8 @@ pub fn intervals_csv(intervals: &[IntervalRecord]) -> String {
             quoted(&i.reason),
             cell(i.metric_seconds),
             cell(i.evaluate_seconds),
-            cell(i.cpu_utilization)
+            cell(i.cpu_utilization),
+            cell(i.measured_query_value)
         );
     }
     out
@@ -654,6 +660,7 @@ mod tests {
             metric_seconds: None,
             evaluate_seconds: None,
             early_stop_shadow: None,
+            measured_query_value: None,
             cpu_utilization: None,
         }
     }
@@ -729,18 +736,19 @@ mod tests {
             metric_seconds: Some(2.1),
             evaluate_seconds: Some(0.01),
             early_stop_shadow: None,
+            measured_query_value: None,
             cpu_utilization: Some(1.25),
         };
         let csv = intervals_csv(&[interval]);
         let lines: Vec<&str> = csv.lines().collect();
         assert!(
-            lines[0].ends_with(",evaluateSeconds,cpuUtilization"),
+            lines[0].ends_with(",evaluateSeconds,cpuUtilization,measuredQueryValue"),
             "{}",
             lines[0]
         );
         assert_eq!(
             lines[1],
-            "5.000,20.000,1,1,51.250,,2,2,scaled,\"scale up 1 -> 2: mean \"\"51\"\" ms, > 50\",2.100,0.010,1.250"
+            "5.000,20.000,1,1,51.250,,2,2,scaled,\"scale up 1 -> 2: mean \"\"51\"\" ms, > 50\",2.100,0.010,1.250,"
         );
     }
 }

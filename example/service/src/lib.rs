@@ -2,7 +2,10 @@
 //!
 //! `GET /fibonacci?n=10` answers `{"n":10,"value":55}`; `GET /healthz` answers
 //! `ok`. The same router runs in the example's container (`src/main.rs`) and
-//! inside `gpa simulate`, which puts a capacity model in front of it.
+//! inside `gpa simulate`, which puts a capacity model in front of it. Both
+//! serve `GET /metrics`, a request counter for Prometheus ([`metrics`]).
+
+pub mod metrics;
 
 use axum::extract::Query;
 use axum::http::StatusCode;
@@ -38,6 +41,12 @@ pub fn fibonacci(n: u32) -> u64 {
         b = next;
     }
     a
+}
+
+/// The service as its container runs it: [`router`] with every request
+/// counted, and `GET /metrics`.
+pub fn app(metrics: &metrics::RequestMetrics) -> Router {
+    metrics.serve(router())
 }
 
 /// The service's routes: `GET /fibonacci?n=N` and `GET /healthz`.

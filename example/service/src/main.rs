@@ -1,4 +1,5 @@
-//! The example workload's executable: serves [`fibonacci_service::router`] on
+//! The example workload's executable: serves [`fibonacci_service::app`] (the
+//! routes, every request counted, and `GET /metrics`) on
 //! `$BIND_ADDRESS:$PORT` (default `0.0.0.0:8080`, every interface, as a
 //! container needs; `BIND_ADDRESS=127.0.0.1` for this machine only) until
 //! SIGTERM or Ctrl-C.
@@ -36,7 +37,8 @@ async fn serve() -> std::io::Result<()> {
     };
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(address, port)).await?;
     eprintln!("fibonacci-service listening on {}", listener.local_addr()?);
-    axum::serve(listener, fibonacci_service::router())
+    let metrics = fibonacci_service::metrics::RequestMetrics::new();
+    axum::serve(listener, fibonacci_service::app(&metrics))
         .with_graceful_shutdown(shutdown())
         .await
 }
