@@ -611,7 +611,7 @@ fn the_evaluate_stage_accepts_the_load_section_and_refuses_a_bad_one_the_same_wa
         path,
     )
     .unwrap();
-    let prometheus = good.load.prometheus.unwrap();
+    let prometheus = good.prometheus().cloned().unwrap();
     assert_eq!(prometheus.query, "sum(rate(x[1m])) or vector(0)");
     assert_eq!(prometheus.auth, Auth::BearerTokenFile("/t".into()));
     let err = EvaluationConfig::parse_str(

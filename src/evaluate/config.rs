@@ -62,18 +62,16 @@ pub struct EvaluationConfig {
     /// A replica ceiling from a cost limit.
     #[serde(default)]
     pub budget: Option<Budget>,
-    /// Where the metric stage reads the service's load besides the probe:
-    /// a Prometheus query (new; see [`crate::metric::load_query`]).
-    #[serde(default)]
-    pub load: crate::metric::load_query::LoadConfig,
     /// How long replicas our answers added may take to get ready, seconds:
     /// within it an unready one is *starting* (a miss waits for it, a decay
     /// waits until it is ready); past it, or when we did not add it, it is
     /// *unready* (not counted, holds nothing). Default 120.
     #[serde(default = "default_startup_allowance_seconds")]
     pub startup_allowance_seconds: u64,
-    /// `load:`: decide on the service's load beside its latency (the
-    /// `load` module); absent, every decision is the latency rules' alone.
+    /// `load:`: where the metric stage reads the service's load besides the
+    /// probe (`load.prometheus`, see [`crate::metric::load_query`]) and, with
+    /// `load.cpu`, the load rules of the decision (the `load` module);
+    /// without `load.cpu`, every decision is the latency rules' alone.
     #[serde(default)]
     pub load: Option<LoadDecisions>,
     /// The evaluation status file, on the volume shared with `gpa alerts`,
@@ -247,6 +245,16 @@ impl EvaluationConfig {
             (self.min_replicas, self.max_replicas),
             (cpa_min, cpa_max),
         )
+    }
+
+    /// The `load:` section when it turns the load rules on (`load.cpu`).
+    pub fn load_rules(&self) -> Option<&LoadDecisions> {
+        self.load.as_ref().filter(|load| load.cpu.is_some())
+    }
+
+    /// `load.prometheus`: the query the metric stage runs, if any.
+    pub fn prometheus(&self) -> Option<&crate::metric::load_query::PrometheusConfig> {
+        self.load.as_ref().and_then(|load| load.prometheus.as_ref())
     }
 
     /// The checked schedule windows, built when the config was loaded.

@@ -170,7 +170,7 @@ pub fn decide_with(
 /// did not: the load and the levels, or that the report had none and the
 /// latency rules decided alone.
 fn load_note(facts: &Facts, rule: Rule) -> Option<String> {
-    facts.config.load.as_ref()?;
+    facts.config.load_rules()?;
     let Some(load) = &facts.load else {
         return Some(
             "no CPU load in the report (load.cpu: is kubernetesMetrics configured?): the latency rules decided alone"
@@ -777,6 +777,7 @@ mod tests {
                 sampled_at: jiff::Timestamp::from_second(NOW as i64 - 5).unwrap(),
                 window_seconds: 15.0,
             }),
+            query_value: None,
         }
     }
 
@@ -944,7 +945,7 @@ mod tests {
     fn without_the_opt_in_the_load_changes_no_decision() {
         for case in cases()
             .into_iter()
-            .filter(|case| case.config.load.is_none())
+            .filter(|case| case.config.load_rules().is_none())
         {
             let decide_on = |report: &LatencyReport| {
                 decide(

@@ -204,7 +204,7 @@ impl<'a> Facts<'a> {
             tested_at_unix_ms,
         );
         let last_miss = backlog::last_miss(&measurements, replicas.ready, tested_at_unix_ms);
-        let load = config.load.as_ref().and_then(|decisions| {
+        let load = config.load_rules().and_then(|decisions| {
             let cpu = report.load.as_ref()?.cpu.as_ref()?;
             Some(LoadView::of(
                 decisions,

@@ -41,6 +41,7 @@
 use serde::Deserialize;
 
 use crate::evaluate::measure::round;
+use crate::metric::load_query::PrometheusConfig;
 use crate::report::CpuLoad;
 use crate::state::{DecayState, LearnedLoad};
 
@@ -62,8 +63,13 @@ const MILLI: f64 = 1000.0;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoadDecisions {
+    /// `prometheus`: the query the metric stage runs beside the probe (see
+    /// [`crate::metric::load_query`]); checked here, read there.
+    #[serde(default)]
+    pub prometheus: Option<PrometheusConfig>,
     /// `cpu: {}`: decide on the report's `load.cpuUtilization` (the CPA's
-    /// `kubernetesMetrics`). Required: it is the one source the rules read.
+    /// `kubernetesMetrics`): the load rules apply only with it.
+    #[serde(default)]
     pub cpu: Option<CpuSource>,
     /// `margin`: headroom under the level at which a target was missed, a
     /// fraction: no decay to, and a scale-up ahead at, a per-replica load of
@@ -108,12 +114,6 @@ impl LoadDecisions {
 
     /// The first fault of the section, as (key, problem and expectation).
     pub fn problem(&self) -> Option<(String, String)> {
-        if self.cpu.is_none() {
-            return Some((
-                "load.cpu".into(),
-                "is missing; expected 'cpu: {}' (the CPU utilisation of kubernetesMetrics), the source the load rules read".into(),
-            ));
-        }
         if let Some(target) = self.cpu.as_ref().and_then(|cpu| cpu.target_utilization)
             && !(target.is_finite() && target > 0.0)
         {
@@ -479,6 +479,7 @@ mod tests {
 
     fn config() -> LoadDecisions {
         LoadDecisions {
+            prometheus: None,
             cpu: Some(CpuSource::default()),
             margin: 0.1,
             target_per_replica: None,
@@ -662,10 +663,7 @@ mod tests {
 
     #[test]
     fn the_section_is_checked() {
-        let mut bad = config();
-        bad.cpu = None;
-        assert_eq!(bad.problem().unwrap().0, "load.cpu");
-        bad = LoadDecisions {
+        let mut bad = LoadDecisions {
             margin: 1.0,
             ..config()
         };

@@ -115,7 +115,7 @@ fn judged(facts: &Facts, step: Step, answered: &DecayState, target: u32) -> Deca
         last_ready_replicas: facts.replicas.ready,
         ..*answered
     };
-    if facts.config.load.is_some() {
+    if facts.config.load_rules().is_some() {
         learn(facts, target, &mut next);
     }
     let step = step.landed(current, target);

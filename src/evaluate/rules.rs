@@ -190,8 +190,7 @@ impl Rule {
             Rule::CpuUtilization => {
                 let target = facts
                     .config
-                    .load
-                    .as_ref()?
+                    .load_rules()?
                     .cpu
                     .as_ref()?
                     .target_utilization?;

@@ -33,8 +33,11 @@ pub use crate::setting_names::metric::PROMETHEUS_URL;
 
 /// The evaluation config's `load` section: where the service's load is read
 /// besides the probe's latency.
+///
+/// The section's other keys (`cpu`, `margin`, ...) are the evaluate stage's
+/// load rules: not read here, and checked there (with this one).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct LoadConfig {
     /// A PromQL query whose value is the service's total load, e.g. its
     /// request rate in requests/s.

@@ -45,7 +45,8 @@ const READY_WITHIN: Duration = Duration::from_secs(30);
 pub fn built_in_evaluation_config(prometheus: bool) -> String {
     let base = super::DEFAULT_EVALUATION_CONFIG;
     if prometheus {
-        format!("{base}\n{PROMETHEUS_LOAD_SECTION}")
+        // the built-in config ends in its `load:` section: the query joins it
+        format!("{base}{PROMETHEUS_LOAD_SECTION}")
     } else {
         base.to_string()
     }
@@ -69,7 +70,7 @@ pub async fn start_if_asked(
             SimulateError::Prometheus(format!("the service's address '{base_url}': {err}"))
         })?;
     let has_query = EvaluationConfig::load(&files.evaluation_config)
-        .is_ok_and(|config| config.load.prometheus.is_some());
+        .is_ok_and(|config| config.prometheus().is_some());
     if !has_query {
         tracing::warn!(
             "--prometheus: the evaluation config '{}' has no load.prometheus query: Prometheus runs, but the metric stage reads nothing from it",
@@ -283,7 +284,11 @@ mod tests {
     fn the_built_in_config_with_the_load_section_loads_and_reads_the_background_traffic() {
         let text = built_in_evaluation_config(true);
         let config = EvaluationConfig::parse_str(&text, Path::new("built-in")).unwrap();
-        let prometheus = config.load.prometheus.expect("a load.prometheus section");
+        let prometheus = config
+            .prometheus()
+            .cloned()
+            .expect("a load.prometheus section");
+        assert!(config.load_rules().is_some(), "the load rules stay on");
         assert_eq!(prometheus.url, None, "the url comes from prometheusUrl");
         assert_eq!(
             prometheus.query,
@@ -291,7 +296,7 @@ mod tests {
         );
         let plain = EvaluationConfig::parse_str(&built_in_evaluation_config(false), Path::new("b"))
             .unwrap();
-        assert_eq!(plain.load.prometheus, None);
+        assert_eq!(plain.prometheus(), None);
     }
 
     #[test]
