@@ -981,14 +981,11 @@ fn a_replica_that_never_gets_ready_neither_holds_a_miss_nor_blocks_a_decay() {
 }
 
 #[test]
-fn the_built_in_config_decides_on_load_and_its_lines_name_it() {
+fn the_load_aware_config_decides_on_load_and_its_lines_name_it() {
     let dir = tempfile::tempdir().unwrap();
     let profile = "steps:\n  - durationSeconds: 9\n    requestsPerSecond: 60\n";
-    let built_in = include_str!("../simulate/evaluation-config.yaml");
-    assert!(
-        built_in.contains("\nload:\n"),
-        "the built-in config opts in"
-    );
+    let built_in = include_str!("../simulate/load-aware.yaml");
+    assert!(built_in.contains("\nload:\n"), "the config opts in");
     let output = simulate_with(
         dir.path(),
         profile,
