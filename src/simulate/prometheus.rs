@@ -289,7 +289,10 @@ mod tests {
             .prometheus()
             .cloned()
             .expect("a load.prometheus section");
-        assert!(config.load_rules().is_some(), "the load rules stay on");
+        assert!(
+            config.load_rules().is_none(),
+            "a query alone turns no load rule on"
+        );
         assert_eq!(prometheus.url, None, "the url comes from prometheusUrl");
         assert_eq!(
             prometheus.query,
