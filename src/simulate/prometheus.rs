@@ -45,9 +45,9 @@ const READY_WITHIN: Duration = Duration::from_secs(30);
 pub fn built_in_evaluation_config(prometheus: bool) -> String {
     let base = super::DEFAULT_EVALUATION_CONFIG;
     if prometheus {
-        // the built-in config has no `load:` section: the query is one (a
-        // section with only a query decides on the latency alone)
-        format!("{base}load:\n{PROMETHEUS_LOAD_SECTION}")
+        // the built-in config has no `load:` section: the query's is its
+        // own (a section with only a query decides on the latency alone)
+        format!("{base}{PROMETHEUS_LOAD_SECTION}")
     } else {
         base.to_string()
     }
