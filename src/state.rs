@@ -95,6 +95,13 @@ pub struct DecayState {
     /// and missed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learned_load: Option<LearnedLoad>,
+    /// What the load rules learned of the Prometheus query (only with
+    /// `load.prometheus`): the same levels in the query's unit, thousandths
+    /// of it per serving replica (53000: 53 requests/s per replica), kept
+    /// apart from the CPU's. An older state file without it loads as
+    /// nothing learned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned_query_load: Option<LearnedLoad>,
     /// When the serving replicas last changed (our answer, someone else's,
     /// a replica turning ready or unready), seconds since the Unix epoch;
     /// only with `load:`. A CPU sample whose window began before it

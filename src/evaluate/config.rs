@@ -70,8 +70,9 @@ pub struct EvaluationConfig {
     pub startup_allowance_seconds: u64,
     /// `load:`: where the metric stage reads the service's load besides the
     /// probe (`load.prometheus`, see [`crate::metric::load_query`]) and, with
-    /// `load.cpu`, the load rules of the decision (the `load` module);
-    /// without `load.cpu`, every decision is the latency rules' alone.
+    /// `load.cpu` or `load.prometheus`, the load rules of the decision (the
+    /// `load` and `query_load` modules); without either, every decision is
+    /// the latency rules' alone.
     #[serde(default)]
     pub load: Option<LoadDecisions>,
     /// The evaluation status file, on the volume shared with `gpa alerts`,
@@ -247,9 +248,12 @@ impl EvaluationConfig {
         )
     }
 
-    /// The `load:` section when it turns the load rules on (`load.cpu`).
+    /// The `load:` section when it turns the load rules on (`load.cpu`, or
+    /// `load.prometheus`: the query's value is a source of its own).
     pub fn load_rules(&self) -> Option<&LoadDecisions> {
-        self.load.as_ref().filter(|load| load.cpu.is_some())
+        self.load
+            .as_ref()
+            .filter(|load| load.cpu.is_some() || load.prometheus.is_some())
     }
 
     /// `load.prometheus`: the query the metric stage runs, if any.

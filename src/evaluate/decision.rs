@@ -170,22 +170,35 @@ pub fn decide_with(
 /// did not: the load and the levels, or that the report had none and the
 /// latency rules decided alone.
 fn load_note(facts: &Facts, rule: Rule) -> Option<String> {
-    facts.config.load_rules()?;
-    let Some(load) = &facts.load else {
-        return Some(
-            "no CPU load in the report (load.cpu: is kubernetesMetrics configured?): the latency rules decided alone"
-                .to_owned(),
-        );
-    };
+    let decisions = facts.config.load_rules()?;
+    let mut missing = Vec::new();
+    if decisions.cpu.is_some() && facts.load.is_none() {
+        missing.push("no CPU load in the report (load.cpu: is kubernetesMetrics configured?)");
+    }
+    if decisions.prometheus.is_some() && facts.query_load.is_none() {
+        missing.push("no query value in the report (load.prometheus: see the metric stage's warning)");
+    }
+    if facts.loads().next().is_none() {
+        return Some(format!(
+            "{}: the latency rules decided alone",
+            missing.join(", ")
+        ));
+    }
     if LOAD_RULES.contains(&rule) {
         return None;
     }
-    Some(format!("load: {} ({})", load.describe(), load.levels()))
+    let loads: Vec<String> = facts
+        .loads()
+        .map(|load| format!("{} ({})", load.describe(), load.levels()))
+        .chain(missing.iter().map(|&missing| missing.to_owned()))
+        .collect();
+    Some(format!("load: {}", loads.join("; ")))
 }
 
 /// The rules whose reason names the load already.
-const LOAD_RULES: [Rule; 5] = [
+const LOAD_RULES: [Rule; 6] = [
     Rule::CpuUtilization,
+    Rule::QueryPerReplica,
     Rule::ScaleUpByLoad,
     Rule::ScaleAheadOfMiss,
     Rule::DecayToFit,
@@ -742,6 +755,7 @@ mod tests {
         cases.extend(policy_cases());
         cases.extend(settling_cases());
         cases.extend(load_cases());
+        cases.extend(query_cases());
         cases
     }
 
@@ -798,6 +812,14 @@ mod tests {
     }
 
     impl Case {
+        /// The query's value before this run's was `total`.
+        fn previous_query(mut self, total: f64) -> Self {
+            let mut learned = self.state.learned_query_load.unwrap_or_default();
+            learned.sample_total_milli = Some((total * 1000.0).round() as u32);
+            self.state.learned_query_load = Some(learned);
+            self
+        }
+
         /// The sample before this run's had a total of `total`.
         fn previous_total(mut self, total: f64) -> Self {
             let mut learned = self.state.learned_load.unwrap_or_default();
@@ -938,6 +960,154 @@ mod tests {
         ]
     }
 
+    /// The LPA example config with `load.prometheus` and `extra` lines of
+    /// the `load:` section.
+    fn with_query(extra: &str) -> EvaluationConfig {
+        config(
+            "  - {method: GET, endpoint: /fib, type: mean, target: 7}\n",
+            &format!(
+                "load:\n  prometheus: {{url: 'http://127.0.0.1:9090', query: 'sum(rate(x[1m]))'}}\n{extra}"
+            ),
+        )
+    }
+
+    /// `state` with the query's levels met up to `met` and missed at
+    /// `missed` (thousandths of req/s per replica), learned a minute ago.
+    fn learned_query(state: DecayState, met: Option<u32>, missed: Option<u32>) -> DecayState {
+        DecayState {
+            learned_query_load: Some(crate::state::LearnedLoad {
+                met_up_to_milli: met,
+                met_at_unix_seconds: met.map(|_| NOW - 60),
+                missed_at_milli: missed,
+                missed_at_unix_seconds: missed.map(|_| NOW - 60),
+                ..crate::state::LearnedLoad::default()
+            }),
+            ..state
+        }
+    }
+
+    impl Case {
+        /// The query's `value` in the report (beside a CPU load, if any),
+        /// with the value before it the same in the state (a steady load);
+        /// after `.state(...)`.
+        fn query(mut self, value: f64) -> Self {
+            let mut load = self.report.load.take().unwrap_or(crate::report::Load {
+                cpu: None,
+                query_value: None,
+            });
+            load.query_value = Some(value);
+            self.report.load = Some(load);
+            let mut learned = self.state.learned_query_load.unwrap_or_default();
+            learned.sample_at_unix_seconds = Some(NOW as i64 - 20);
+            learned.sample_total_milli = Some((value * 1000.0).round() as u32);
+            self.state.learned_query_load = Some(learned);
+            self
+        }
+    }
+
+    fn query_cases() -> Vec<Case> {
+        let proportional_query = |cpu: &str| {
+            config(
+                "  - {method: GET, endpoint: /fib, type: mean, target: 7}\n",
+                &format!(
+                    "scaleUp: {{policy: proportional}}\nload:\n{cpu}  prometheus: {{url: 'http://127.0.0.1:9090', query: 'q'}}\n"
+                ),
+            )
+        };
+        let keda_like = || with_query("  queryPerReplica: 50\n");
+        vec![
+            case("the query alone names its load on every line", 5.0, 4, 3)
+                .config(with_query(""))
+                .state(state(3, 4, 4, None))
+                .query(200.0)
+                .rule(Rule::Decay)
+                .says("(decay.unchangedRuns 3); load: query 200 req/s / 4 = 50 per replica (no level learned yet)"),
+            case("the query's load fits fewer replicas: decay to them in one step", 5.0, 4, 2)
+                .config(with_query(""))
+                .state(learned_query(state(3, 4, 4, None), Some(75_000), None))
+                .query(100.0)
+                .rule(Rule::DecayToFit)
+                .says("scale down 4 -> 2: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); query 100 req/s / 4 = 25 per replica fits 2 (met up to 75 per replica)"),
+            case("a rising query fits nothing: one decay step", 5.0, 4, 3)
+                .config(with_query(""))
+                .state(learned_query(state(3, 4, 4, None), Some(75_000), None))
+                .query(100.0)
+                .previous_query(50.0)
+                .rule(Rule::Decay),
+            case("no decay to a count whose query load reaches the level that missed", 5.0, 4, 4)
+                .config(with_query(""))
+                .state(learned_query(state(3, 4, 4, None), Some(50_000), Some(60_000)))
+                .query(200.0)
+                .rule(Rule::NoDecayIntoMiss)
+                .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); no decay to 3: 50 req/s per replica on 4 serving would be 66.667 per replica, at or above 54 (met up to 50 per replica, missed at 60, less margin 10%)"),
+            case("a miss is sized by the query", 70.0, 2, 4)
+                .config(proportional_query(""))
+                .state(learned_query(DecayState::default(), Some(50_000), None))
+                .query(200.0)
+                .rule(Rule::ScaleUpByLoad)
+                .says("scale up 2 -> 4: GET /fib mean 70 ms > target 7 ms; query 200 req/s / 2 = 100 per replica needs 4 at met up to 50 per replica; latency asks 20 (proportional: 2 x 10)"),
+            case("targets met at the query level that missed before: scale ahead", 5.0, 3, 4)
+                .config(with_query(""))
+                .state(learned_query(DecayState::default(), Some(40_000), Some(60_000)))
+                .query(165.0)
+                .rule(Rule::ScaleAheadOfMiss)
+                .says("scale up 3 -> 4: targets met (GET /fib mean 5 ms <= target 7 ms); query 165 req/s / 3 = 55 per replica reaches 54 per replica (met up to 40 per replica, missed at 60, less margin 10%): ahead of a miss, 4 keep it under"),
+            case("both sources: the query sizes the scale-up where the CPU is saturated", 70.0, 2, 4)
+                .config(proportional_query("  cpu: {}\n"))
+                .state(learned_query(learned(DecayState::default(), Some(450), None), Some(50_000), None))
+                .cpu(1.9, 2)
+                .query(200.0)
+                .rule(Rule::ScaleUpByLoad)
+                .says("query 200 req/s / 2 = 100 per replica needs 4 at met up to 50 per replica"),
+            case("both sources: the CPU's guard forbids a decay the query fits", 5.0, 4, 4)
+                .config(with_query("  cpu: {}\n"))
+                .state(learned_query(learned(state(3, 4, 4, None), Some(500), Some(600)), Some(75_000), None))
+                .cpu(0.5, 4)
+                .query(100.0)
+                .rule(Rule::NoDecayIntoMiss)
+                .says("no decay to 3: 0.5 per pod on 4 serving would be 0.667 per replica, at or above 0.54 (met up to 0.5 per replica, missed at 0.6, less margin 10%)"),
+            case("both sources: the query's guard forbids a decay the CPU fits", 5.0, 4, 4)
+                .config(with_query("  cpu: {}\n"))
+                .state(learned_query(learned(state(3, 4, 4, None), Some(620), None), Some(50_000), Some(60_000)))
+                .cpu(0.31, 4)
+                .query(200.0)
+                .rule(Rule::NoDecayIntoMiss)
+                .says("no decay to 3: 50 req/s per replica on 4 serving would be 66.667 per replica"),
+            case("both sources: decay to the larger of the two fits", 5.0, 5, 3)
+                .config(with_query("  cpu: {}\n"))
+                .state(learned_query(learned(state(3, 5, 5, None), Some(620), None), Some(75_000), None))
+                .cpu(0.248, 5)
+                .query(160.0)
+                .rule(Rule::DecayToFit)
+                .says("CPU 0.248 per pod x 5 = 1.24 fits 2 (met up to 0.62 per replica); query 160 req/s / 5 = 32 per replica fits 3 (met up to 75 per replica): the larger, 3"),
+            case("an old state file with the CPU's levels only: nothing learned of the query", 12.3, 3, 4)
+                .config(with_query("  cpu: {}\n"))
+                .state(learned(state(0, 3, 3, None), Some(620), None))
+                .query(90.0)
+                .rule(Rule::ScaleUp)
+                .says("load: query 90 req/s / 3 = 30 per replica (no level learned yet); no CPU load in the report (load.cpu: is kubernetesMetrics configured?)"),
+            case("queryPerReplica: scale up to ceil(queryValue / target)", 5.0, 3, 5)
+                .config(keda_like())
+                .query(212.0)
+                .rule(Rule::QueryPerReplica)
+                .says("scale up 3 -> 5: targets met (GET /fib mean 5 ms <= target 7 ms); query 212 req/s / (target 50 per replica x 3) = 1.413: ceil(212 / 50) = 5"),
+            case("queryPerReplica: scale down the same way, even on a latency miss", 12.0, 4, 2)
+                .config(keda_like())
+                .query(90.0)
+                .rule(Rule::QueryPerReplica)
+                .says("scale down 4 -> 2: GET /fib mean 12 ms > target 7 ms; query 90 req/s / (target 50 per replica x 4) = 0.45: ceil(90 / 50) = 2"),
+            case("queryPerReplica: within the tolerance 0.1 holds", 5.0, 4, 4)
+                .config(keda_like())
+                .query(218.0)
+                .rule(Rule::QueryPerReplica)
+                .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); query 218 req/s / (target 50 per replica x 4) = 1.09: within the tolerance 0.1"),
+            case("queryPerReplica: a run without the query's value holds and says why", 12.0, 4, 4)
+                .config(keda_like())
+                .rule(Rule::QueryPerReplica)
+                .says("hold 4: GET /fib mean 12 ms > target 7 ms; load.queryPerReplica 50: no query value in the report, holding"),
+        ]
+    }
+
     /// Without `load:`, a report carrying `load` decides exactly as one
     /// without it: the same count, line, rule and state, in every case of
     /// the table.
@@ -962,7 +1132,9 @@ mod tests {
                 )
             };
             let mut loaded = case.report.clone();
-            loaded.load = Some(cpu_load(1.9, case.current.max(1)));
+            let mut load = cpu_load(1.9, case.current.max(1));
+            load.query_value = Some(500.0);
+            loaded.load = Some(load);
             let with_load = decide_on(&loaded).unwrap();
             let without = decide_on(&case.report).unwrap();
             assert_eq!(with_load, without, "{}", case.what);

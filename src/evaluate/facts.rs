@@ -133,6 +133,13 @@ pub(crate) struct Facts<'a> {
     /// The load and the levels learned, with `load:` in the config and a
     /// CPU load in the report; `None` otherwise (the latency rules alone).
     pub load: Option<LoadView>,
+    /// The Prometheus query's load and its levels, with `load.prometheus`
+    /// in the config and `load.queryValue` in the report (the
+    /// `query_load` module); `None` otherwise.
+    pub query_load: Option<LoadView>,
+    /// The report's `load.queryValue` as it came, with `load:` in the
+    /// config (`load.queryPerReplica` reads it).
+    pub report_query_value: Option<f64>,
     /// A hash of the resource's `spec.template`, when the input had one.
     pub template_hash: Option<u64>,
 }
@@ -214,7 +221,26 @@ impl<'a> Facts<'a> {
                 now_seconds,
             ))
         });
+        let query_load = config.load_rules().and_then(|decisions| {
+            decisions.prometheus.as_ref()?;
+            let value = report.load.as_ref()?.query_value?;
+            // the serving replicas: the ready ones, else the counted ones
+            let serving = replicas.ready.map_or(replicas.counted(), |ready| ready.min(current));
+            Some(LoadView::of_query(
+                decisions,
+                value,
+                serving,
+                state,
+                observed.template_hash,
+                now_seconds,
+            ))
+        });
+        let report_query_value = config
+            .load_rules()
+            .and_then(|_| report.load.as_ref()?.query_value);
         Facts {
+            query_load,
+            report_query_value,
             config,
             state,
             now_seconds,

@@ -85,6 +85,15 @@ pub struct LoadDecisions {
     /// was last set, seconds. Default 3600; at least 1.
     #[serde(default = "LoadDecisions::default_forget_after_seconds")]
     pub forget_after_seconds: u64,
+    /// `queryPerReplica`: decide as KEDA's Prometheus scaler does with its
+    /// `threshold` (Kubernetes' HPA on an external metric with an
+    /// `AverageValue` target): `ceil(queryValue / queryPerReplica)` in both
+    /// directions, nothing while `queryValue / (queryPerReplica × current)`
+    /// is within [`HPA_TOLERANCE`] of 1; the latency rules then never decide.
+    /// In the query's unit per replica (requests/s per replica for a
+    /// request rate); needs `load.prometheus`. None by default.
+    #[serde(default)]
+    pub query_per_replica: Option<f64>,
 }
 
 /// `load.cpu`: the CPU source.
@@ -124,6 +133,24 @@ impl LoadDecisions {
                 ),
             ));
         }
+        if let Some(target) = self.query_per_replica {
+            if !(target.is_finite() && target > 0.0) {
+                return Some((
+                    "load.queryPerReplica".into(),
+                    format!(
+                        "'{target}' is out of range; expected the query's value per replica above 0, such as 50 (requests/s per replica: KEDA's threshold)"
+                    ),
+                ));
+            }
+            if self.prometheus.is_none() {
+                return Some((
+                    "load.queryPerReplica".into(),
+                    format!(
+                        "'{target}' has no query to compare with; expected load.prometheus beside it (url and query)"
+                    ),
+                ));
+            }
+        }
         if !(0.0..1.0).contains(&self.margin) {
             return Some((
                 "load.margin".into(),
@@ -156,7 +183,10 @@ impl LoadDecisions {
 /// What one run shows of the load, with the levels in force.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct LoadView {
-    /// CPU utilisation per measured pod: the load per serving replica.
+    /// Where the figure comes from: the CPU or the Prometheus query.
+    pub source: LoadSource,
+    /// CPU utilisation per measured pod, or the query's value divided by
+    /// the serving replicas: the load per serving replica.
     pub per_replica: f64,
     /// Pods measured.
     pub pods: u32,
@@ -189,6 +219,17 @@ pub(crate) struct LoadView {
     pub cpu_limit: Option<f64>,
 }
 
+/// The source of a [`LoadView`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LoadSource {
+    /// `load.cpuUtilization`: a per-pod average that saturates at the CPU
+    /// limit and lags by the metrics window.
+    Cpu,
+    /// `load.queryValue`: the service's total load (a request rate), taken
+    /// when the probe started; it never saturates.
+    Query,
+}
+
 impl LoadView {
     /// The view of `cpu` under `config`, with the levels of `state` for the
     /// resource whose `spec.template` hashes to `template_hash`, at
@@ -200,7 +241,7 @@ impl LoadView {
         template_hash: Option<u64>,
         now_seconds: u64,
     ) -> LoadView {
-        let learned = recall(config, state, template_hash, now_seconds);
+        let learned = recall(config, state.learned_load, template_hash, now_seconds);
         let per_replica = cpu.cpu_utilization.max(0.0);
         let window_start = cpu.window_start().as_second();
         let fresh = state
@@ -215,6 +256,7 @@ impl LoadView {
         }
         .map(from_milli);
         LoadView {
+            source: LoadSource::Cpu,
             complete: cpu.pods_ignored == 0 && cpu.pods_missing == 0,
             sample_pods: cpu
                 .pods_measured
@@ -331,14 +373,32 @@ impl LoadView {
         self.total() / f64::from(replicas.max(1))
     }
 
-    /// `CPU 0.31 per pod x 4 = 1.24`.
+    /// `CPU 0.31 per pod x 4 = 1.24`, or `query 212 req/s / 4 = 53 per
+    /// replica`.
     pub fn describe(&self) -> String {
-        format!(
-            "CPU {} per pod x {} = {}",
-            round(self.per_replica),
-            self.pods,
-            round(self.total())
-        )
+        match self.source {
+            LoadSource::Cpu => format!(
+                "CPU {} per pod x {} = {}",
+                round(self.per_replica),
+                self.pods,
+                round(self.total())
+            ),
+            LoadSource::Query => format!(
+                "query {} req/s / {} = {} per replica",
+                round(self.total()),
+                self.pods,
+                round(self.per_replica)
+            ),
+        }
+    }
+
+    /// What one replica's figure is: `per pod` (CPU), `req/s per replica`
+    /// (the query).
+    pub fn per_each(&self) -> &'static str {
+        match self.source {
+            LoadSource::Cpu => "per pod",
+            LoadSource::Query => "req/s per replica",
+        }
     }
 
     /// `met up to 0.62 per replica, missed at 0.9`: the levels in force.
@@ -416,13 +476,13 @@ impl LoadView {
 /// The levels `state` holds for this template, those older than
 /// `load.forgetAfterSeconds` forgotten; none after a template change (the
 /// samples seen are kept).
-fn recall(
+pub(super) fn recall(
     config: &LoadDecisions,
-    state: &DecayState,
+    learned: Option<LearnedLoad>,
     template_hash: Option<u64>,
     now_seconds: u64,
 ) -> LearnedLoad {
-    let learned = state.learned_load.unwrap_or_default();
+    let learned = learned.unwrap_or_default();
     if learned.template_hash != template_hash {
         // the samples describe the load, not the release: they stay
         return LearnedLoad {
@@ -464,7 +524,7 @@ fn to_milli(level: f64) -> u32 {
     (level * MILLI).round() as u32
 }
 
-fn from_milli(milli: u32) -> f64 {
+pub(super) fn from_milli(milli: u32) -> f64 {
     f64::from(milli) / MILLI
 }
 
@@ -484,6 +544,7 @@ mod tests {
             margin: 0.1,
             target_per_replica: None,
             forget_after_seconds: 3600,
+            query_per_replica: None,
         }
     }
 

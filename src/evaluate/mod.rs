@@ -24,6 +24,7 @@ mod memory;
 mod next_state;
 pub mod overrides;
 mod policy;
+mod query_load;
 pub mod rules;
 pub mod schedule;
 pub mod settings;

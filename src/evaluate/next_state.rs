@@ -146,6 +146,15 @@ fn learn(facts: &Facts, target: u32, next: &mut DecayState) {
             facts.now_seconds,
         ));
     }
+    if let Some(query) = &facts.query_load {
+        next.learned_query_load = Some(query.learn(
+            !facts.missed,
+            facts.replicas.starting,
+            facts.replicas.counted(),
+            facts.template_hash,
+            facts.now_seconds,
+        ));
+    }
 }
 
 /// The settle hold the next run sees: awaiting the count of a scale-up

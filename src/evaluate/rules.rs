@@ -11,7 +11,7 @@
 use crate::evaluate::backlog::Backlog;
 use crate::evaluate::config::ScaleUpPolicy;
 use crate::evaluate::facts::Facts;
-use crate::evaluate::load::HPA_TOLERANCE;
+use crate::evaluate::load::{HPA_TOLERANCE, LoadView};
 use crate::evaluate::measure::round;
 use crate::evaluate::memory::{Settle, Step};
 use crate::evaluate::policy::{cap, decay_size, scale_up};
@@ -24,6 +24,10 @@ pub enum Rule {
     /// target)` both ways, within the HPA's 0.1 tolerance a hold; a run
     /// without the CPU signal holds.
     CpuUtilization,
+    /// `load.queryPerReplica` (KEDA-like): `ceil(queryValue / target)` both
+    /// ways, within the HPA's 0.1 tolerance a hold; a run without the
+    /// query's value holds.
+    QueryPerReplica,
     /// Before measuring: 0 replicas and a minimum above 0 (autoscaling
     /// disabled), or 0 replicas and nothing measured: hold 0.
     AtZero,
@@ -91,8 +95,9 @@ pub enum Rule {
 }
 
 /// The rules for a run that misses a target, in the order they are tried.
-pub const MISS_RULES: [Rule; 10] = [
+pub const MISS_RULES: [Rule; 11] = [
     Rule::CpuUtilization,
+    Rule::QueryPerReplica,
     Rule::DrainAfterRestore,
     Rule::QueueDrains,
     Rule::HoldWhileStarting,
@@ -106,8 +111,9 @@ pub const MISS_RULES: [Rule; 10] = [
 
 /// The rules for a run that meets every target, in the order they are
 /// tried.
-pub const MET_RULES: [Rule; 13] = [
+pub const MET_RULES: [Rule; 14] = [
     Rule::CpuUtilization,
+    Rule::QueryPerReplica,
     Rule::ScaleAheadOfMiss,
     Rule::NotQuiet,
     Rule::NoDecayWhileStarting,
@@ -147,6 +153,7 @@ impl Rule {
         match self {
             Rule::AtZero => "at-zero",
             Rule::CpuUtilization => "cpu-utilization",
+            Rule::QueryPerReplica => "query-per-replica",
             Rule::ScaleFromZero => "scale-from-zero",
             Rule::LostEndpoints => "lost-endpoints",
             Rule::Fallback => "fallback",
@@ -228,6 +235,48 @@ impl Rule {
                     }
                 })
             }
+            Rule::QueryPerReplica => {
+                let target = facts.config.load_rules()?.query_per_replica?;
+                let verdict = if facts.missed { why } else { met };
+                let Some(value) = facts.report_query_value else {
+                    return Some(hold(format!(
+                        "{verdict}; load.queryPerReplica {}: no query value in the report, holding",
+                        round(target)
+                    )));
+                };
+                let value = value.max(0.0);
+                // the HPA's external AverageValue: the ratio on the
+                // replica count, the count from the total alone
+                let ratio = value / (target * f64::from(current.max(1)));
+                let described = format!(
+                    "query {} req/s / (target {} per replica x {current}) = {}",
+                    round(value),
+                    round(target),
+                    round(ratio)
+                );
+                if (ratio - 1.0).abs() <= HPA_TOLERANCE {
+                    return Some(hold(format!(
+                        "{verdict}; {described}: within the tolerance {HPA_TOLERANCE}"
+                    )));
+                }
+                // `as` saturates: an absurd value cannot wrap around
+                let desired = (value / target).ceil().max(1.0) as u32;
+                let reason = format!(
+                    "{verdict}; {described}: ceil({} / {}) = {desired}",
+                    round(value),
+                    round(target)
+                );
+                Some(if desired > current {
+                    scale_up_proposal(self, facts, desired, reason)
+                } else {
+                    Proposal {
+                        rule: self,
+                        replicas: desired,
+                        reason,
+                        step: if desired < current { Step::Decay } else { Step::Hold },
+                    }
+                })
+            }
             Rule::DrainAfterRestore => draining(facts).map(hold),
             Rule::QueueDrains => {
                 let backlog = facts.backlog.as_ref().filter(|b| b.drains_by_next_run())?;
@@ -279,8 +328,7 @@ impl Rule {
                 // a sample lags the probe: only at a steady load is it the
                 // load the probe missed at (a rising load's would undersize)
                 let load = facts
-                    .load
-                    .as_ref()
+                    .sizing_load()
                     .filter(|load| !load.saturated && load.steady())?;
                 let counted = facts.replicas.counted();
                 let need = load.fits()?;
@@ -306,8 +354,7 @@ impl Rule {
             }
             Rule::ScaleAheadOfMiss => {
                 let load = facts
-                    .load
-                    .as_ref()
+                    .sizing_load()
                     .filter(|load| load.fresh && load.complete && load.not_falling())?;
                 let guard = load.guard()?;
                 if starting > 0
@@ -377,38 +424,61 @@ impl Rule {
             }
             Rule::DecayToFit => {
                 let (stepped, reason) = decayed(facts)?;
-                let load = facts
-                    .load
-                    .as_ref()
-                    .filter(|load| !load.saturated && load.complete && load.not_rising())?;
-                let fits = load.fits()?;
+                // a load either source sees rising fits nothing
+                if facts.loads().any(|load| !load.not_rising()) {
+                    return None;
+                }
                 let floor = facts.memory.floor().map_or(1, |(floor, _, _)| floor);
-                let to = fits.max(load.clear_of_miss().unwrap_or(1)).max(floor);
+                // each source's fit (with its own guard), the larger wins;
+                // a source that cannot tell (saturated, pods unmeasured,
+                // nothing learned) fits nothing, but its guard still holds
+                let mut to = None::<u32>;
+                let mut said = Vec::new();
+                for load in facts.loads() {
+                    let clear = load.clear_of_miss().unwrap_or(1).max(floor);
+                    match load.fits().filter(|_| !load.saturated && load.complete) {
+                        Some(fits) => {
+                            let fits = fits.max(clear);
+                            said.push(format!("{} fits {fits} ({})", load.describe(), load.levels()));
+                            to = Some(to.map_or(fits, |to: u32| to.max(fits)));
+                        }
+                        None if clear > 1 => {
+                            said.push(format!("{} keeps {clear} ({})", load.describe(), load.levels()));
+                        }
+                        None => {}
+                    }
+                }
+                let to = to?;
+                // every guard, also of a source seen after the fit
+                let to = facts
+                    .loads()
+                    .filter_map(LoadView::clear_of_miss)
+                    .fold(to.max(floor), u32::max);
+                let larger = if said.len() > 1 { format!(": the larger, {to}") } else { String::new() };
                 (to < stepped).then(|| Proposal {
                     rule: self,
                     replicas: to,
-                    reason: format!(
-                        "{reason}; {} fits {to} ({})",
-                        load.describe(),
-                        load.levels()
-                    ),
+                    reason: format!("{reason}; {}{larger}", said.join("; ")),
                     step: Step::Decay,
                 })
             }
             Rule::NoDecayIntoMiss => {
                 let (stepped, reason) = decayed(facts)?;
-                let load = facts.load.as_ref()?;
-                let (guard, why_guard) = load.decay_guard()?;
-                let serving = facts.replicas.counted();
-                let on = load.moved_to(serving, stepped);
-                (stepped < current && on >= guard).then(|| {
-                    hold(format!(
-                        "{reason}; no decay to {stepped}: {} per pod on {} serving would be {} per replica, at or above {} ({why_guard})",
-                        round(load.per_replica),
-                        load.pods.max(serving),
-                        round(on),
-                        round(guard),
-                    ))
+                // each source's guard may forbid the decay
+                facts.loads().find_map(|load| {
+                    let (guard, why_guard) = load.decay_guard()?;
+                    let serving = facts.replicas.counted();
+                    let on = load.moved_to(serving, stepped);
+                    (stepped < current && on >= guard).then(|| {
+                        hold(format!(
+                            "{reason}; no decay to {stepped}: {} {} on {} serving would be {} per replica, at or above {} ({why_guard})",
+                            round(load.per_replica),
+                            load.per_each(),
+                            load.pods.max(serving),
+                            round(on),
+                            round(guard),
+                        ))
+                    })
                 })
             }
             Rule::Decay => {

@@ -7,7 +7,7 @@
 //! ready and has scraped the service once. The stages get its URL as the `prometheusUrl` setting, and the
 //! built-in evaluation config gets a `load.prometheus` query
 //! ([`PROMETHEUS_LOAD_SECTION`]) with a 5 s range, to fit the simulation's
-//! time scale. [`PrometheusServer::stop`] ends it when the run ends; dropped
+//! time scale: the opt-in that turns the load rules on, on the query. [`PrometheusServer::stop`] ends it when the run ends; dropped
 //! on an error path it is killed all the same, and its folder removed.
 
 use std::net::SocketAddr;
@@ -46,7 +46,7 @@ pub fn built_in_evaluation_config(prometheus: bool) -> String {
     let base = super::DEFAULT_EVALUATION_CONFIG;
     if prometheus {
         // the built-in config has no `load:` section: the query's is its
-        // own (a section with only a query decides on the latency alone)
+        // own, and turns the load rules on, on the query
         format!("{base}{PROMETHEUS_LOAD_SECTION}")
     } else {
         base.to_string()
@@ -289,10 +289,10 @@ mod tests {
             .prometheus()
             .cloned()
             .expect("a load.prometheus section");
-        assert!(
-            config.load_rules().is_none(),
-            "a query alone turns no load rule on"
-        );
+        let rules = config
+            .load_rules()
+            .expect("the query alone turns the load rules on, on the query");
+        assert!(rules.cpu.is_none(), "the built-in config reads no CPU");
         assert_eq!(prometheus.url, None, "the url comes from prometheusUrl");
         assert_eq!(
             prometheus.query,

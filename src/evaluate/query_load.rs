@@ -1,0 +1,138 @@
+//! The second load source: the evaluation config's Prometheus query
+//! (`load.prometheus`, the report's `load.queryValue`), seen as a
+//! [`LoadView`] beside the CPU's, and which source decides what when both
+//! are there.
+//!
+//! **The figure.** The query's value is the service's total load (its
+//! request rate, requests/s). Per replica it is that total divided by the
+//! *serving* replicas: the ready ones (the resource's status), or, with
+//! readiness unknown, the counted ones (all but those unready past the
+//! start-up allowance). A starting replica answers nothing, so it carries
+//! nothing. The levels learned (`metUpTo`, `missedAt`) are in the query's
+//! unit per replica and live apart from the CPU's, in the state's
+//! `learnedQueryLoad`.
+//!
+//! **Fresh and steady.** The value is taken at the instant the probe
+//! starts; its only lag is the query's own range (`rate(...[1m])` averages
+//! over a minute). A total request rate does not depend on how many
+//! replicas serve it (the counter counts what arrives, 503s included), and
+//! it is divided by the replicas serving now, so a replica change makes no
+//! sample stale: every value is *fresh*, and each run is a new sample.
+//! *Steady* (and rising, falling) compare the value with the one of the run
+//! before, as for the CPU: the range's lag makes a rising load read low and
+//! a falling one high, and the rules trust a value only the safe way. A
+//! query never saturates, and there is no limit guard for it.
+//!
+//! **Which source decides what, with both.** The query sizes scale-ups
+//! and scales ahead of a miss: it shows how far over capacity the service
+//! is where the CPU stops at its limit, and it does not lag by a metrics
+//! window. A decay must pass both: each source's guard may forbid it, a
+//! load either source sees rising fits nothing, and decay-to-fit goes to
+//! the larger of the two fits.
+
+use crate::evaluate::config::LoadDecisions;
+use crate::evaluate::facts::Facts;
+use crate::evaluate::load::{LoadSource, LoadView, from_milli, recall};
+use crate::state::DecayState;
+
+impl LoadView {
+    /// The view of the query's `value` (the service's total load) on
+    /// `serving` replicas under `config`, with the query's levels of
+    /// `state`, at `now_seconds` (the run: each run takes a new value).
+    pub fn of_query(
+        config: &LoadDecisions,
+        value: f64,
+        serving: u32,
+        state: &DecayState,
+        template_hash: Option<u64>,
+        now_seconds: u64,
+    ) -> LoadView {
+        let learned = recall(config, state.learned_query_load, template_hash, now_seconds);
+        let serving = serving.max(1);
+        let total = if value.is_finite() { value.max(0.0) } else { 0.0 };
+        let sampled_at = i64::try_from(now_seconds).unwrap_or(i64::MAX);
+        let previous_total = if learned.sample_at_unix_seconds == Some(sampled_at) {
+            learned.previous_total_milli
+        } else {
+            learned.sample_total_milli
+        }
+        .map(from_milli);
+        LoadView {
+            source: LoadSource::Query,
+            per_replica: total / f64::from(serving),
+            pods: serving,
+            saturated: false,
+            fresh: true,
+            complete: true,
+            sampled_at,
+            sample_pods: serving,
+            previous_total,
+            met_up_to: learned.met_up_to_milli.map(from_milli),
+            seeded: false,
+            missed_at: learned.missed_at_milli.map(from_milli),
+            learned,
+            margin: config.margin,
+            pods_ready: serving,
+            cpu_limit: None,
+        }
+    }
+}
+
+impl Facts<'_> {
+    /// The source that sizes a scale-up and scales ahead of a miss: the
+    /// query when the report has it (it does not saturate), else the CPU.
+    pub fn sizing_load(&self) -> Option<&LoadView> {
+        self.query_load.as_ref().or(self.load.as_ref())
+    }
+
+    /// Every source the report has, the CPU first: each may forbid a decay.
+    pub fn loads(&self) -> impl Iterator<Item = &LoadView> {
+        self.load.iter().chain(self.query_load.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::LearnedLoad;
+
+    fn config() -> LoadDecisions {
+        serde_json::from_str(r#"{"prometheus": {"url": "http://127.0.0.1:9090", "query": "x"}}"#)
+            .unwrap()
+    }
+
+    #[test]
+    fn the_query_is_divided_by_the_serving_replicas_and_learns_apart_from_the_cpu() {
+        let state = DecayState {
+            learned_load: Some(LearnedLoad {
+                met_up_to_milli: Some(620),
+                met_at_unix_seconds: Some(990),
+                ..LearnedLoad::default()
+            }),
+            learned_query_load: Some(LearnedLoad {
+                met_up_to_milli: Some(75_000),
+                met_at_unix_seconds: Some(990),
+                sample_at_unix_seconds: Some(990),
+                sample_total_milli: Some(200_000),
+                ..LearnedLoad::default()
+            }),
+            // a replica change just now makes no query value stale
+            replicas_changed_unix_seconds: Some(1000),
+            ..DecayState::default()
+        };
+        let view = LoadView::of_query(&config(), 212.0, 4, &state, None, 1000);
+        assert_eq!(view.per_replica, 53.0);
+        assert_eq!(view.met_up_to, Some(75.0), "the query's level, not the CPU's 0.62");
+        assert!(view.fresh && view.complete && !view.saturated && view.steady());
+        assert_eq!(view.fits(), Some(3), "212 / 75 = 2.8");
+        assert_eq!(view.describe(), "query 212 req/s / 4 = 53 per replica");
+        assert_eq!(view.levels(), "met up to 75 per replica");
+        let learned = view.learn(true, 0, 4, None, 1000);
+        assert_eq!(learned.met_up_to_milli, Some(75_000), "53 is under 75");
+        assert_eq!(learned.sample_total_milli, Some(212_000));
+        assert_eq!(learned.previous_total_milli, Some(200_000));
+        // no serving replica: the total stands for one, never a division by 0
+        let none = LoadView::of_query(&config(), 10.0, 0, &state, None, 1000);
+        assert_eq!((none.pods, none.per_replica), (1, 10.0));
+    }
+}
