@@ -760,6 +760,30 @@ fn with_prometheus_the_metric_stage_reads_the_background_rate_and_prometheus_sto
          within 25 % (the probe's own requests left out): {measured:?}\n{stderr}"
     );
     assert!(stderr.contains(", load query "), "{stderr}");
+    // The load section is the opt-in of the query's rules: every decision
+    // line names the query's figure, or says the report had none.
+    let decided: Vec<_> = timeline
+        .intervals
+        .iter()
+        .filter(|interval| interval.reason.contains("(rule: "))
+        .collect();
+    assert!(!decided.is_empty(), "{stderr}");
+    for interval in &decided {
+        match interval.measured_query_value {
+            Some(_) => assert!(
+                interval.reason.contains("query ")
+                    && interval.reason.contains(" req/s / ")
+                    && interval.reason.contains(" per replica"),
+                "{}",
+                interval.reason
+            ),
+            None => assert!(
+                interval.reason.contains("no query value in the report"),
+                "{}",
+                interval.reason
+            ),
+        }
+    }
 
     // Prometheus was stopped when the run ended: its port refuses.
     let url = stderr
@@ -1021,6 +1045,56 @@ fn the_load_aware_config_decides_on_load_and_its_lines_name_it() {
             .iter()
             .any(|interval| interval.cpu_utilization.is_some()),
         "no decision had the load:\n{stderr}"
+    );
+}
+
+#[test]
+fn the_keda_like_compare_config_loads_and_decides_on_the_query_alone() {
+    use goose_pod_autoscaler::evaluate::config::EvaluationConfig;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("simulate/keda-like.yaml");
+    let config = EvaluationConfig::load(&path).unwrap_or_else(|err| panic!("{err}"));
+    let load = config.load.expect("load");
+    assert_eq!(load.query_per_replica, Some(56.0));
+    assert_eq!(load.cpu, None);
+    let query = load.prometheus.expect("load.prometheus").query;
+    // the built-in query of --prometheus, so that --compare reads the same rate
+    let built_in = goose_pod_autoscaler::simulate::prometheus::PROMETHEUS_LOAD_SECTION;
+    assert!(built_in.contains(&format!("query: {query}\n")), "{query}");
+}
+
+/// Every file in `simulate/` is loaded by a test: each evaluation config
+/// here, the `--prometheus` load section (appended to the built-in config)
+/// and the built-in scenario.
+#[test]
+fn every_file_in_simulate_loads() {
+    use goose_pod_autoscaler::evaluate::config::EvaluationConfig;
+    use goose_pod_autoscaler::scenario::ScenarioFile;
+    use goose_pod_autoscaler::simulate::prometheus::built_in_evaluation_config;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("simulate");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        match name.as_str() {
+            "scenario.yaml" => {
+                ScenarioFile::load(&path, |_| None).unwrap_or_else(|err| panic!("{err}"));
+            }
+            "load-prometheus.yaml" => {
+                let text = built_in_evaluation_config(true);
+                let config =
+                    EvaluationConfig::parse_str(&text, &path).unwrap_or_else(|err| panic!("{err}"));
+                assert!(config.prometheus().is_some(), "{name}");
+            }
+            _ => {
+                EvaluationConfig::load(&path).unwrap_or_else(|err| panic!("{name}: {err}"));
+            }
+        }
+        names.push(name);
+    }
+    names.sort();
+    assert!(
+        names.contains(&"keda-like.yaml".to_owned()) && names.len() >= 6,
+        "{names:?}"
     );
 }
 

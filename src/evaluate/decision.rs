@@ -176,7 +176,8 @@ fn load_note(facts: &Facts, rule: Rule) -> Option<String> {
         missing.push("no CPU load in the report (load.cpu: is kubernetesMetrics configured?)");
     }
     if decisions.prometheus.is_some() && facts.query_load.is_none() {
-        missing.push("no query value in the report (load.prometheus: see the metric stage's warning)");
+        missing
+            .push("no query value in the report (load.prometheus: see the metric stage's warning)");
     }
     if facts.loads().next().is_none() {
         return Some(format!(

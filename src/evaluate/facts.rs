@@ -225,7 +225,9 @@ impl<'a> Facts<'a> {
             decisions.prometheus.as_ref()?;
             let value = report.load.as_ref()?.query_value?;
             // the serving replicas: the ready ones, else the counted ones
-            let serving = replicas.ready.map_or(replicas.counted(), |ready| ready.min(current));
+            let serving = replicas
+                .ready
+                .map_or(replicas.counted(), |ready| ready.min(current));
             Some(LoadView::of_query(
                 decisions,
                 value,

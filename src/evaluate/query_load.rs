@@ -49,7 +49,11 @@ impl LoadView {
     ) -> LoadView {
         let learned = recall(config, state.learned_query_load, template_hash, now_seconds);
         let serving = serving.max(1);
-        let total = if value.is_finite() { value.max(0.0) } else { 0.0 };
+        let total = if value.is_finite() {
+            value.max(0.0)
+        } else {
+            0.0
+        };
         let sampled_at = i64::try_from(now_seconds).unwrap_or(i64::MAX);
         let previous_total = if learned.sample_at_unix_seconds == Some(sampled_at) {
             learned.previous_total_milli
@@ -122,7 +126,11 @@ mod tests {
         };
         let view = LoadView::of_query(&config(), 212.0, 4, &state, None, 1000);
         assert_eq!(view.per_replica, 53.0);
-        assert_eq!(view.met_up_to, Some(75.0), "the query's level, not the CPU's 0.62");
+        assert_eq!(
+            view.met_up_to,
+            Some(75.0),
+            "the query's level, not the CPU's 0.62"
+        );
         assert!(view.fresh && view.complete && !view.saturated && view.steady());
         assert_eq!(view.fits(), Some(3), "212 / 75 = 2.8");
         assert_eq!(view.describe(), "query 212 req/s / 4 = 53 per replica");
@@ -134,5 +142,50 @@ mod tests {
         // no serving replica: the total stands for one, never a division by 0
         let none = LoadView::of_query(&config(), 10.0, 0, &state, None, 1000);
         assert_eq!((none.pods, none.per_replica), (1, 10.0));
+    }
+
+    #[test]
+    fn an_old_state_file_loads_with_nothing_learned_of_the_query() {
+        // a state file written before the query was a source
+        let old = r#"{"runsSinceChange": 2, "learnedLoad": {"metUpToMilli": 620, "metAtUnixSeconds": 990}}"#;
+        let state: DecayState = serde_json::from_str(old).unwrap();
+        assert_eq!(state.learned_query_load, None);
+        assert_eq!(state.learned_load.unwrap().met_up_to_milli, Some(620));
+        let view = LoadView::of_query(&config(), 90.0, 3, &state, None, 1000);
+        assert_eq!((view.met_up_to, view.missed_at), (None, None));
+        // and a state without the query's levels writes no key for them
+        assert!(
+            !serde_json::to_string(&state)
+                .unwrap()
+                .contains("learnedQueryLoad")
+        );
+        let learned = DecayState {
+            learned_query_load: Some(view.learn(true, 0, 3, None, 1000)),
+            ..state
+        };
+        let text = serde_json::to_string(&learned).unwrap();
+        assert!(text.contains(r#""learnedQueryLoad":{"#), "{text}");
+        assert_eq!(serde_json::from_str::<DecayState>(&text).unwrap(), learned);
+    }
+
+    #[test]
+    fn query_per_replica_is_checked() {
+        let mut keda: LoadDecisions = serde_json::from_str(
+            r#"{"prometheus": {"url": "http://127.0.0.1:9090", "query": "x"}, "queryPerReplica": 50}"#,
+        )
+        .unwrap();
+        assert_eq!(keda.problem(), None);
+        keda.query_per_replica = Some(0.0);
+        let (key, problem) = keda.problem().unwrap();
+        assert_eq!(key, "load.queryPerReplica");
+        assert!(
+            problem.starts_with("'0' is out of range; expected"),
+            "{problem}"
+        );
+        keda.query_per_replica = Some(50.0);
+        keda.prometheus = None;
+        let (key, problem) = keda.problem().unwrap();
+        assert_eq!(key, "load.queryPerReplica");
+        assert!(problem.contains("expected load.prometheus"), "{problem}");
     }
 }
