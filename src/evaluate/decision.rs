@@ -1047,6 +1047,19 @@ mod tests {
                 .query(200.0)
                 .rule(Rule::ScaleUpByLoad)
                 .says("scale up 2 -> 4: GET /fib mean 70 ms > target 7 ms; query 200 req/s / 2 = 100 per replica needs 4 at met up to 50 per replica; latency asks 20 (proportional: 2 x 10)"),
+            case("a query that says the replicas suffice lags the step: the latency sizes the miss", 70.0, 2, 10)
+                .config(proportional_query(""))
+                .state(learned_query(DecayState::default(), Some(50_000), None))
+                .query(60.0)
+                .rule(Rule::ScaleUp)
+                .says("scale up 2 -> 10: GET /fib mean 70 ms > target 7 ms (proportional: 2 x 10); 20 limited to maxReplicas 10; load: query 60 req/s / 2 = 30 per replica (met up to 50 per replica)"),
+            case("with only the query, a CPU load in the report is not read", 5.0, 4, 3)
+                .config(with_query(""))
+                .state(learned(state(3, 4, 4, None), Some(620), None))
+                .cpu(0.31, 4)
+                .query(200.0)
+                .rule(Rule::Decay)
+                .says("(decay.unchangedRuns 3); load: query 200 req/s / 4 = 50 per replica (no level learned yet) (rule: decay)"),
             case("targets met at the query level that missed before: scale ahead", 5.0, 3, 4)
                 .config(with_query(""))
                 .state(learned_query(DecayState::default(), Some(40_000), Some(60_000)))

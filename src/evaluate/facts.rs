@@ -212,6 +212,7 @@ impl<'a> Facts<'a> {
         );
         let last_miss = backlog::last_miss(&measurements, replicas.ready, tested_at_unix_ms);
         let load = config.load_rules().and_then(|decisions| {
+            decisions.cpu.as_ref()?;
             let cpu = report.load.as_ref()?.cpu.as_ref()?;
             Some(LoadView::of(
                 decisions,

@@ -11,7 +11,7 @@
 use crate::evaluate::backlog::Backlog;
 use crate::evaluate::config::ScaleUpPolicy;
 use crate::evaluate::facts::Facts;
-use crate::evaluate::load::{HPA_TOLERANCE, LoadView};
+use crate::evaluate::load::{HPA_TOLERANCE, LoadSource, LoadView};
 use crate::evaluate::measure::round;
 use crate::evaluate::memory::{Settle, Step};
 use crate::evaluate::policy::{cap, decay_size, scale_up};
@@ -332,6 +332,11 @@ impl Rule {
                     .filter(|load| !load.saturated && load.steady())?;
                 let counted = facts.replicas.counted();
                 let need = load.fits()?;
+                // a query value that says the replicas suffice, on a miss,
+                // lags a load step by its range: the latency sizes it
+                if load.source == LoadSource::Query && need <= counted {
+                    return None;
+                }
                 let step_up = counted.saturating_add(facts.config.scale_up.replicas);
                 let (by_latency, how) =
                     scale_up(facts.config, counted, facts.worst_ratio_to_target);
