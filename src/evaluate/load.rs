@@ -64,11 +64,14 @@ const MILLI: f64 = 1000.0;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoadDecisions {
     /// `prometheus`: the query the metric stage runs beside the probe (see
-    /// [`crate::metric::load_query`]); checked here, read there.
+    /// [`crate::metric::load_query`]); checked here, read there. Its value
+    /// is a load source of its own (the `query_load` module).
     #[serde(default)]
     pub prometheus: Option<PrometheusConfig>,
     /// `cpu: {}`: decide on the report's `load.cpuUtilization` (the CPA's
-    /// `kubernetesMetrics`): the load rules apply only with it.
+    /// `kubernetesMetrics`): the load rules read the CPU only with it (and
+    /// the query only with `prometheus`; with neither, no load rule
+    /// applies).
     #[serde(default)]
     pub cpu: Option<CpuSource>,
     /// `margin`: headroom under the level at which a target was missed, a
