@@ -867,19 +867,19 @@ mod tests {
                 .state(learned(state(3, 4, 4, None), Some(500), Some(600)))
                 .cpu(0.5, 4)
                 .rule(Rule::NoDecayIntoMiss)
-                .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); no decay to 3: 0.5 per pod on 4 serving would be 0.667 per replica, at or above 0.54 (met up to 0.5 per replica, missed at 0.6, less margin 10%)"),
+                .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); no decay to 3: CPU 0.5 per pod x 4 = 2; on 4 serving that would be 0.667 per replica, at or above 0.54 (met up to 0.5 per replica, missed at 0.6, less margin 10%)"),
             case("no decay to a count whose load would pass the CPU limit, even with nothing learned", 5.0, 4, 4)
                 .config(with_load(""))
                 .state(state(3, 4, 4, None))
                 .cpu(1.64, 4)
                 .rule(Rule::NoDecayIntoMiss)
-                .says("no decay to 3: 1.64 per pod on 4 serving would be 2.187 per replica, at or above 1.9 (95% of the CPU limit 2: saturated)"),
+                .says("no decay to 3: CPU 1.64 per pod x 4 = 6.56; on 4 serving that would be 2.187 per replica, at or above 1.9 (95% of the CPU limit 2: saturated)"),
             case("pods left out of the sample serve too: no decay past the limit", 5.0, 4, 4)
                 .config(with_load(""))
                 .state(state(3, 4, 4, None))
                 .cpu(1.6, 1)
                 .rule(Rule::NoDecayIntoMiss)
-                .says("no decay to 3: 1.6 per pod on 4 serving would be 2.133 per replica"),
+                .says("no decay to 3: CPU 1.6 per pod x 1 = 1.6; on 4 serving that would be 2.133 per replica"),
             case("with nothing learned a due decay steps as without load, naming the load", 5.0, 4, 3)
                 .config(with_load(""))
                 .state(state(3, 4, 4, None))
@@ -1040,7 +1040,7 @@ mod tests {
                 .state(learned_query(state(3, 4, 4, None), Some(50_000), Some(60_000)))
                 .query(200.0)
                 .rule(Rule::NoDecayIntoMiss)
-                .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); no decay to 3: 50 req/s per replica on 4 serving would be 66.667 per replica, at or above 54 (met up to 50 per replica, missed at 60, less margin 10%)"),
+                .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); no decay to 3: query 200 req/s / 4 = 50 per replica; on 4 serving that would be 66.667 per replica, at or above 54 (met up to 50 per replica, missed at 60, less margin 10%)"),
             case("a miss is sized by the query", 70.0, 2, 4)
                 .config(proportional_query(""))
                 .state(learned_query(DecayState::default(), Some(50_000), None))
@@ -1079,14 +1079,14 @@ mod tests {
                 .cpu(0.5, 4)
                 .query(100.0)
                 .rule(Rule::NoDecayIntoMiss)
-                .says("no decay to 3: 0.5 per pod on 4 serving would be 0.667 per replica, at or above 0.54 (met up to 0.5 per replica, missed at 0.6, less margin 10%)"),
+                .says("no decay to 3: CPU 0.5 per pod x 4 = 2; on 4 serving that would be 0.667 per replica, at or above 0.54 (met up to 0.5 per replica, missed at 0.6, less margin 10%)"),
             case("both sources: the query's guard forbids a decay the CPU fits", 5.0, 4, 4)
                 .config(with_query("  cpu: {}\n"))
                 .state(learned_query(learned(state(3, 4, 4, None), Some(620), None), Some(50_000), Some(60_000)))
                 .cpu(0.31, 4)
                 .query(200.0)
                 .rule(Rule::NoDecayIntoMiss)
-                .says("no decay to 3: 50 req/s per replica on 4 serving would be 66.667 per replica"),
+                .says("no decay to 3: query 200 req/s / 4 = 50 per replica; on 4 serving that would be 66.667 per replica"),
             case("both sources: decay to the larger of the two fits", 5.0, 5, 3)
                 .config(with_query("  cpu: {}\n"))
                 .state(learned_query(learned(state(3, 5, 5, None), Some(620), None), Some(75_000), None))

@@ -395,15 +395,6 @@ impl LoadView {
         }
     }
 
-    /// What one replica's figure is: `per pod` (CPU), `req/s per replica`
-    /// (the query).
-    pub fn per_each(&self) -> &'static str {
-        match self.source {
-            LoadSource::Cpu => "per pod",
-            LoadSource::Query => "req/s per replica",
-        }
-    }
-
     /// `met up to 0.62 per replica, missed at 0.9`: the levels in force.
     pub fn levels(&self) -> String {
         let met = match (self.met_up_to, self.seeded) {

@@ -476,9 +476,8 @@ impl Rule {
                     let on = load.moved_to(serving, stepped);
                     (stepped < current && on >= guard).then(|| {
                         hold(format!(
-                            "{reason}; no decay to {stepped}: {} {} on {} serving would be {} per replica, at or above {} ({why_guard})",
-                            round(load.per_replica),
-                            load.per_each(),
+                            "{reason}; no decay to {stepped}: {}; on {} serving that would be {} per replica, at or above {} ({why_guard})",
+                            load.describe(),
                             load.pods.max(serving),
                             round(on),
                             round(guard),
