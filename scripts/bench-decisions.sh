@@ -12,6 +12,8 @@
 #                (default: GPA_BIN); point it at an older build to compare
 #   CONFIG       evaluation config (default: the built-in one)
 #   OUT          output folder (default: bench-out/decisions)
+#   SIMULATE_ARGS  more options for every `gpa simulate` run, split on spaces
+#                (e.g. `--prometheus` for the query source)
 #   RUNS         runs of each profile (default 1). One run is one sample: when
 #                a decay lands relative to the load varies from run to run.
 #                With RUNS above 1 the runs of a profile run side by side (the
@@ -34,6 +36,7 @@ profiles=("$@")
 [ ${#profiles[@]} -gt 0 ] || profiles=(profiles/*.yaml)
 config_args=()
 [ -n "${CONFIG:-}" ] && config_args=(--evaluation-config "$CONFIG")
+read -r -a extra_args <<< "${SIMULATE_ARGS:-}"
 
 printf '%-12s %5s %8s %8s %6s %6s %9s %10s %8s\n' \
   profile peak replicaS oracleS ratio overS reactionS reversals skipped
@@ -49,7 +52,7 @@ for profile in "${profiles[@]}"; do
     "$gpa_bin/gpa" simulate --profile "$profile" --output-dir "$dir" \
       --metric-command "$stages_bin/gpa-metric" \
       --evaluate-command "$stages_bin/gpa-evaluate" \
-      "${config_args[@]}" > "$dir/summary.json" 2> "$dir/log.txt" &
+      "${config_args[@]}" "${extra_args[@]}" > "$dir/summary.json" 2> "$dir/log.txt" &
   done
   wait
   python3 - "$name" "${dirs[@]}" <<'PY'
