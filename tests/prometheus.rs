@@ -25,29 +25,11 @@ use common::{TestServer, cpa_input, gpa_metric, refused_url, run, scenario_file,
 use goose_pod_autoscaler::metric::prometheus::{Auth, InstantQuery, QueryError};
 use goose_pod_autoscaler::simulate;
 use goose_pod_autoscaler::simulate::capacity::{Capacity, CapacitySettings};
-use goose_pod_autoscaler::simulate::prometheus::{PrometheusServer, find_executable};
+use goose_pod_autoscaler::simulate::prometheus::PrometheusServer;
 use reqwest::Url;
 
 /// The test counter's slope, per second.
 const RATE_PER_SECOND: f64 = 20.0;
-
-/// True when the `prometheus` executable is on the PATH. Without it: a
-/// failure under CI, else a note on how to install it (the test passes).
-fn prometheus_installed() -> bool {
-    if find_executable(std::env::var_os("PATH").as_deref()).is_some() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "the prometheus executable is not on the PATH, and CI needs it: \
-         apt-get install -y --no-install-recommends prometheus"
-    );
-    eprintln!(
-        "prometheus not installed: test skipped; install it with \
-         `apt-get install -y --no-install-recommends prometheus`"
-    );
-    false
-}
 
 /// A server on 127.0.0.1 whose `/metrics` holds `test_requests_total`,
 /// rising by [`RATE_PER_SECOND`] every second of wall time (whatever the
@@ -107,7 +89,7 @@ async fn wait_for_samples(url: &str, samples: f64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_prometheus_answers_the_rate_and_names_what_is_not_one_number() {
-    if !prometheus_installed() {
+    if !common::prometheus_installed() {
         return;
     }
     let target = counter_server().await;

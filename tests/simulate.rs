@@ -5,6 +5,8 @@
 //! Each test runs well under a minute; they hold each other up only a little,
 //! since the simulated service sleeps instead of computing.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -673,28 +675,9 @@ fn compare_refuses_a_missing_config_before_running() {
     );
 }
 
-/// True when the `prometheus` executable is on the PATH. Without it: a
-/// failure under CI, else a note on how to install it (the test passes).
-fn prometheus_installed() -> bool {
-    use goose_pod_autoscaler::simulate::prometheus::find_executable;
-    if find_executable(std::env::var_os("PATH").as_deref()).is_some() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "the prometheus executable is not on the PATH, and CI needs it: \
-         apt-get install -y --no-install-recommends prometheus"
-    );
-    eprintln!(
-        "prometheus not installed: test skipped; install it with \
-         `apt-get install -y --no-install-recommends prometheus`"
-    );
-    false
-}
-
 #[test]
 fn with_prometheus_the_metric_stage_reads_the_background_rate_and_prometheus_stops_after() {
-    if !prometheus_installed() {
+    if !common::prometheus_installed() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -419,3 +419,24 @@ pub fn run(mut cmd: assert_cmd::Command, stdin: &str) -> Run {
         elapsed: start.elapsed(),
     }
 }
+
+/// Whether the `prometheus` executable is on the PATH, for the tests that
+/// start a real Prometheus: under CI (env `CI` set) its absence fails the
+/// test; elsewhere the test prints how to install it and passes.
+#[cfg(feature = "simulate")]
+pub fn prometheus_installed() -> bool {
+    use goose_pod_autoscaler::simulate::prometheus::find_executable;
+    if find_executable(std::env::var_os("PATH").as_deref()).is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "the prometheus executable is not on the PATH, and CI needs it: \
+         apt-get install -y --no-install-recommends prometheus"
+    );
+    eprintln!(
+        "prometheus not installed: test skipped; install it with \
+         `apt-get install -y --no-install-recommends prometheus`"
+    );
+    false
+}
