@@ -224,16 +224,7 @@ impl Rule {
                 // `as` saturates: an absurd ratio cannot wrap around
                 let desired = (f64::from(ready) * ratio).ceil().max(1.0) as u32;
                 let reason = format!("{verdict}; {described}: ceil({ready} x {}) = {desired}", round(ratio));
-                Some(if desired > current {
-                    scale_up_proposal(self, facts, desired, reason)
-                } else {
-                    Proposal {
-                        rule: self,
-                        replicas: desired,
-                        reason,
-                        step: if desired < current { Step::Decay } else { Step::Hold },
-                    }
-                })
+                Some(sized(self, facts, desired, reason))
             }
             Rule::QueryPerReplica => {
                 let target = facts.config.load_rules()?.query_per_replica?;
@@ -266,16 +257,7 @@ impl Rule {
                     round(value),
                     round(target)
                 );
-                Some(if desired > current {
-                    scale_up_proposal(self, facts, desired, reason)
-                } else {
-                    Proposal {
-                        rule: self,
-                        replicas: desired,
-                        reason,
-                        step: if desired < current { Step::Decay } else { Step::Hold },
-                    }
-                })
+                Some(sized(self, facts, desired, reason))
             }
             Rule::DrainAfterRestore => draining(facts).map(hold),
             Rule::QueueDrains => {
@@ -523,6 +505,26 @@ fn unreachable_proposal(facts: &Facts) -> Proposal {
         replicas: facts.current(),
         reason: facts.met_line.clone(),
         step: Step::Hold,
+    }
+}
+
+/// The proposal of a rule that sizes the replicas itself, in both
+/// directions (the HPA-like and KEDA-like targets): a scale-up to `desired`
+/// capped as every scale-up is, else a decay or hold to it.
+fn sized(rule: Rule, facts: &Facts, desired: u32, reason: String) -> Proposal {
+    let current = facts.current();
+    if desired > current {
+        return scale_up_proposal(rule, facts, desired, reason);
+    }
+    Proposal {
+        rule,
+        replicas: desired,
+        reason,
+        step: if desired < current {
+            Step::Decay
+        } else {
+            Step::Hold
+        },
     }
 }
 
