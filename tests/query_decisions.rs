@@ -1,5 +1,5 @@
 //! The worked Prometheus example in `docs/prometheus.md` kept honest: its
-//! evaluation config, with the report it shows and a learned level of 75
+//! evaluation config, with the report it shows and a learned level of 80
 //! requests/s per replica, decides the decision line the page quotes.
 
 use std::path::Path;
@@ -43,17 +43,18 @@ fn the_worked_example_decides_the_line_the_page_quotes() {
             "p99Ms": 60.0}}, "load": {"queryValue": 140.0}}"#,
     )
     .unwrap();
-    // three quiet runs at 4 replicas; 75 requests/s per replica met a minute
-    // ago; the run before read about the same rate (a steady load)
+    // three quiet runs at 4 replicas; 80 requests/s per replica met a minute
+    // ago; the run before read about the same rate (a steady load), the
+    // probe's 20 requests/s included
     let state = DecayState {
         runs_since_change: 3,
         last_seen_replicas: Some(4),
         last_target_replicas: Some(4),
         learned_query_load: Some(LearnedLoad {
-            met_up_to_milli: Some(75_000),
+            met_up_to_milli: Some(80_000),
             met_at_unix_seconds: Some(NOW - 60),
             sample_at_unix_seconds: Some(NOW as i64 - 20),
-            sample_total_milli: Some(138_000),
+            sample_total_milli: Some(158_000),
             ..LearnedLoad::default()
         }),
         ..DecayState::default()
@@ -72,10 +73,11 @@ fn the_worked_example_decides_the_line_the_page_quotes() {
     )
     .unwrap();
     assert_eq!(decision.target_replicas, 2);
-    let quoted = block_after(&page, "The decision line names the query's", "text");
+    let quoted = block_after(&page, "The decision line names both figures", "text");
     assert_eq!(quoted.trim(), decision.explanation);
-    // the run taught nothing higher (35 is under 75) and kept this rate
+    // the run taught nothing higher (40 is under 80) and kept this rate,
+    // the probe's included
     let learned = decision.state.unwrap().learned_query_load.unwrap();
-    assert_eq!(learned.met_up_to_milli, Some(75_000));
-    assert_eq!(learned.sample_total_milli, Some(140_000));
+    assert_eq!(learned.met_up_to_milli, Some(80_000));
+    assert_eq!(learned.sample_total_milli, Some(160_000));
 }

@@ -867,19 +867,19 @@ mod tests {
                 .state(learned(state(3, 4, 4, None), Some(500), Some(600)))
                 .cpu(0.5, 4)
                 .rule(Rule::NoDecayIntoMiss)
-                .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); no decay to 3: CPU 0.5 per pod x 4 = 2; on 4 serving that would be 0.667 per replica, at or above 0.54 (met up to 0.5 per replica, missed at 0.6, less margin 10%)"),
+                .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); no decay to 3: CPU 0.5 per pod x 4 = 2; the load of 4 serving on 3 would be 0.667 per replica, at or above 0.54 (met up to 0.5 per replica, missed at 0.6, less margin 10%)"),
             case("no decay to a count whose load would pass the CPU limit, even with nothing learned", 5.0, 4, 4)
                 .config(with_load(""))
                 .state(state(3, 4, 4, None))
                 .cpu(1.64, 4)
                 .rule(Rule::NoDecayIntoMiss)
-                .says("no decay to 3: CPU 1.64 per pod x 4 = 6.56; on 4 serving that would be 2.187 per replica, at or above 1.9 (95% of the CPU limit 2: saturated)"),
+                .says("no decay to 3: CPU 1.64 per pod x 4 = 6.56; the load of 4 serving on 3 would be 2.187 per replica, at or above 1.9 (95% of the CPU limit 2: saturated)"),
             case("pods left out of the sample serve too: no decay past the limit", 5.0, 4, 4)
                 .config(with_load(""))
                 .state(state(3, 4, 4, None))
                 .cpu(1.6, 1)
                 .rule(Rule::NoDecayIntoMiss)
-                .says("no decay to 3: CPU 1.6 per pod x 1 = 1.6; on 4 serving that would be 2.133 per replica"),
+                .says("no decay to 3: CPU 1.6 per pod x 1 = 1.6; the load of 4 serving on 3 would be 2.133 per replica"),
             case("with nothing learned a due decay steps as without load, naming the load", 5.0, 4, 3)
                 .config(with_load(""))
                 .state(state(3, 4, 4, None))
@@ -1000,7 +1000,14 @@ mod tests {
             self.report.load = Some(load);
             let mut learned = self.state.learned_query_load.unwrap_or_default();
             learned.sample_at_unix_seconds = Some(NOW as i64 - 20);
-            learned.sample_total_milli = Some((value * 1000.0).round() as u32);
+            // the run before saw the same load, the probe's own included
+            let probe: f64 = self
+                .report
+                .requests
+                .values()
+                .map(|request| request.requests_per_second)
+                .sum();
+            learned.sample_total_milli = Some(((value + probe) * 1000.0).round() as u32);
             self.state.learned_query_load = Some(learned);
             self
         }
@@ -1020,86 +1027,86 @@ mod tests {
             case("the query alone names its load on every line", 5.0, 4, 3)
                 .config(with_query(""))
                 .state(state(3, 4, 4, None))
-                .query(200.0)
+                .query(180.0)
                 .rule(Rule::Decay)
-                .says("(decay.unchangedRuns 3); load: query 200 req/s / 4 = 50 per replica (no level learned yet)"),
+                .says("(decay.unchangedRuns 3); load: query 180 + probe 20 req/s / 4 = 50 per replica (no level learned yet)"),
             case("the query's load fits fewer replicas: decay to them in one step", 5.0, 4, 2)
                 .config(with_query(""))
                 .state(learned_query(state(3, 4, 4, None), Some(75_000), None))
-                .query(100.0)
+                .query(80.0)
                 .rule(Rule::DecayToFit)
-                .says("scale down 4 -> 2: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); query 100 req/s / 4 = 25 per replica fits 2 (met up to 75 per replica)"),
+                .says("scale down 4 -> 2: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); query 80 + probe 20 req/s / 4 = 25 per replica fits 2 (met up to 75 per replica)"),
             case("a rising query fits nothing: one decay step", 5.0, 4, 3)
                 .config(with_query(""))
                 .state(learned_query(state(3, 4, 4, None), Some(75_000), None))
-                .query(100.0)
+                .query(80.0)
                 .previous_query(50.0)
                 .rule(Rule::Decay),
             case("no decay to a count whose query load reaches the level that missed", 5.0, 4, 4)
                 .config(with_query(""))
                 .state(learned_query(state(3, 4, 4, None), Some(50_000), Some(60_000)))
-                .query(200.0)
+                .query(180.0)
                 .rule(Rule::NoDecayIntoMiss)
-                .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); no decay to 3: query 200 req/s / 4 = 50 per replica; on 4 serving that would be 66.667 per replica, at or above 54 (met up to 50 per replica, missed at 60, less margin 10%)"),
+                .says("hold 4: targets met (GET /fib mean 5 ms <= target 7 ms); 3 quiet runs since the last change (decay.unchangedRuns 3); no decay to 3: query 180 + probe 20 req/s / 4 = 50 per replica; the load of 4 serving on 3 would be 66.667 per replica, at or above 54 (met up to 50 per replica, missed at 60, less margin 10%)"),
             case("a miss is sized by the query", 70.0, 2, 4)
                 .config(proportional_query(""))
                 .state(learned_query(DecayState::default(), Some(50_000), None))
-                .query(200.0)
+                .query(180.0)
                 .rule(Rule::ScaleUpByLoad)
-                .says("scale up 2 -> 4: GET /fib mean 70 ms > target 7 ms; query 200 req/s / 2 = 100 per replica needs 4 at met up to 50 per replica; latency asks 20 (proportional: 2 x 10)"),
+                .says("scale up 2 -> 4: GET /fib mean 70 ms > target 7 ms; query 180 + probe 20 req/s / 2 = 100 per replica needs 4 at met up to 50 per replica; latency asks 20 (proportional: 2 x 10)"),
             case("a query that says the replicas suffice lags the step: the latency sizes the miss", 70.0, 2, 10)
                 .config(proportional_query(""))
                 .state(learned_query(DecayState::default(), Some(50_000), None))
-                .query(60.0)
+                .query(40.0)
                 .rule(Rule::ScaleUp)
-                .says("scale up 2 -> 10: GET /fib mean 70 ms > target 7 ms (proportional: 2 x 10); 20 limited to maxReplicas 10; load: query 60 req/s / 2 = 30 per replica (met up to 50 per replica)"),
+                .says("scale up 2 -> 10: GET /fib mean 70 ms > target 7 ms (proportional: 2 x 10); 20 limited to maxReplicas 10; load: query 40 + probe 20 req/s / 2 = 30 per replica (met up to 50 per replica)"),
             case("with only the query, a CPU load in the report is not read", 5.0, 4, 3)
                 .config(with_query(""))
                 .state(learned(state(3, 4, 4, None), Some(620), None))
                 .cpu(0.31, 4)
-                .query(200.0)
+                .query(180.0)
                 .rule(Rule::Decay)
-                .says("(decay.unchangedRuns 3); load: query 200 req/s / 4 = 50 per replica (no level learned yet) (rule: decay)"),
+                .says("(decay.unchangedRuns 3); load: query 180 + probe 20 req/s / 4 = 50 per replica (no level learned yet) (rule: decay)"),
             case("targets met at the query level that missed before: scale ahead", 5.0, 3, 4)
                 .config(with_query(""))
                 .state(learned_query(DecayState::default(), Some(40_000), Some(60_000)))
-                .query(165.0)
+                .query(145.0)
                 .rule(Rule::ScaleAheadOfMiss)
-                .says("scale up 3 -> 4: targets met (GET /fib mean 5 ms <= target 7 ms); query 165 req/s / 3 = 55 per replica reaches 54 per replica (met up to 40 per replica, missed at 60, less margin 10%): ahead of a miss, 4 keep it under"),
+                .says("scale up 3 -> 4: targets met (GET /fib mean 5 ms <= target 7 ms); query 145 + probe 20 req/s / 3 = 55 per replica reaches 54 per replica (met up to 40 per replica, missed at 60, less margin 10%): ahead of a miss, 4 keep it under"),
             case("both sources: the query sizes the scale-up where the CPU is saturated", 70.0, 2, 4)
                 .config(proportional_query("  cpu: {}\n"))
                 .state(learned_query(learned(DecayState::default(), Some(450), None), Some(50_000), None))
                 .cpu(1.9, 2)
-                .query(200.0)
+                .query(180.0)
                 .rule(Rule::ScaleUpByLoad)
-                .says("query 200 req/s / 2 = 100 per replica needs 4 at met up to 50 per replica"),
+                .says("query 180 + probe 20 req/s / 2 = 100 per replica needs 4 at met up to 50 per replica"),
             case("both sources: the CPU's guard forbids a decay the query fits", 5.0, 4, 4)
                 .config(with_query("  cpu: {}\n"))
                 .state(learned_query(learned(state(3, 4, 4, None), Some(500), Some(600)), Some(75_000), None))
                 .cpu(0.5, 4)
-                .query(100.0)
+                .query(80.0)
                 .rule(Rule::NoDecayIntoMiss)
-                .says("no decay to 3: CPU 0.5 per pod x 4 = 2; on 4 serving that would be 0.667 per replica, at or above 0.54 (met up to 0.5 per replica, missed at 0.6, less margin 10%)"),
+                .says("no decay to 3: CPU 0.5 per pod x 4 = 2; the load of 4 serving on 3 would be 0.667 per replica, at or above 0.54 (met up to 0.5 per replica, missed at 0.6, less margin 10%)"),
             case("both sources: the query's guard forbids a decay the CPU fits", 5.0, 4, 4)
                 .config(with_query("  cpu: {}\n"))
                 .state(learned_query(learned(state(3, 4, 4, None), Some(620), None), Some(50_000), Some(60_000)))
                 .cpu(0.31, 4)
-                .query(200.0)
+                .query(180.0)
                 .rule(Rule::NoDecayIntoMiss)
-                .says("no decay to 3: query 200 req/s / 4 = 50 per replica; on 4 serving that would be 66.667 per replica"),
+                .says("no decay to 3: query 180 + probe 20 req/s / 4 = 50 per replica; the load of 4 serving on 3 would be 66.667 per replica"),
             case("both sources: decay to the larger of the two fits", 5.0, 5, 3)
                 .config(with_query("  cpu: {}\n"))
                 .state(learned_query(learned(state(3, 5, 5, None), Some(620), None), Some(75_000), None))
                 .cpu(0.248, 5)
-                .query(160.0)
+                .query(140.0)
                 .rule(Rule::DecayToFit)
-                .says("CPU 0.248 per pod x 5 = 1.24 fits 2 (met up to 0.62 per replica); query 160 req/s / 5 = 32 per replica fits 3 (met up to 75 per replica): the larger, 3"),
+                .says("CPU 0.248 per pod x 5 = 1.24 fits 2 (met up to 0.62 per replica); query 140 + probe 20 req/s / 5 = 32 per replica fits 3 (met up to 75 per replica): the larger, 3"),
             case("an old state file with the CPU's levels only: nothing learned of the query", 12.3, 3, 4)
                 .config(with_query("  cpu: {}\n"))
                 .state(learned(state(0, 3, 3, None), Some(620), None))
-                .query(90.0)
+                .query(70.0)
                 .rule(Rule::ScaleUp)
-                .says("load: query 90 req/s / 3 = 30 per replica (no level learned yet); no CPU load in the report (load.cpu: is kubernetesMetrics configured?)"),
+                .says("load: query 70 + probe 20 req/s / 3 = 30 per replica (no level learned yet); no CPU load in the report (load.cpu: is kubernetesMetrics configured?)"),
             case("queryPerReplica: scale up to ceil(queryValue / target)", 5.0, 3, 5)
                 .config(keda_like())
                 .query(212.0)

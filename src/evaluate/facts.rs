@@ -225,6 +225,13 @@ impl<'a> Facts<'a> {
         let query_load = config.load_rules().and_then(|decisions| {
             decisions.prometheus.as_ref()?;
             let value = report.load.as_ref()?.query_value?;
+            // the verdict was measured with the probe's own requests on top
+            // of the query's (which leaves them out)
+            let probe_rate = report
+                .requests
+                .values()
+                .map(|request| request.requests_per_second)
+                .sum();
             // the serving replicas: the ready ones, else the counted ones
             let serving = replicas
                 .ready
@@ -232,6 +239,7 @@ impl<'a> Facts<'a> {
             Some(LoadView::of_query(
                 decisions,
                 value,
+                probe_rate,
                 serving,
                 state,
                 observed.template_hash,

@@ -188,9 +188,13 @@ impl LoadDecisions {
 pub(crate) struct LoadView {
     /// Where the figure comes from: the CPU or the Prometheus query.
     pub source: LoadSource,
-    /// CPU utilisation per measured pod, or the query's value divided by
-    /// the serving replicas: the load per serving replica.
+    /// CPU utilisation per measured pod, or the query's value plus the
+    /// probe's own rate divided by the serving replicas: the load per
+    /// serving replica.
     pub per_replica: f64,
+    /// The probe's own request rate in the query's total, requests/s (the
+    /// report's `requestsPerSecond` summed; 0 for the CPU).
+    pub probe_rate: f64,
     /// Pods measured.
     pub pods: u32,
     /// Near the CPU limit: the CPU no longer shows the overload.
@@ -268,6 +272,7 @@ impl LoadView {
             sampled_at,
             previous_total,
             per_replica,
+            probe_rate: 0.0,
             pods: cpu.pods_measured,
             saturated: cpu
                 .cpu_limit_utilization
@@ -385,6 +390,13 @@ impl LoadView {
                 round(self.per_replica),
                 self.pods,
                 round(self.total())
+            ),
+            LoadSource::Query if self.probe_rate > 0.0 => format!(
+                "query {} + probe {} req/s / {} = {} per replica",
+                round(self.total() - self.probe_rate),
+                round(self.probe_rate),
+                self.pods,
+                round(self.per_replica)
             ),
             LoadSource::Query => format!(
                 "query {} req/s / {} = {} per replica",

@@ -4,8 +4,12 @@
 //! are there.
 //!
 //! **The figure.** The query's value is the service's total load (its
-//! request rate, requests/s). Per replica it is that total divided by the
-//! *serving* replicas: the ready ones (the resource's status), or, with
+//! request rate, requests/s) without the probe's requests, which the
+//! query leaves out (they carry the probe's header) or which had not
+//! started when it was taken. The verdict, though, was measured with the
+//! probe's requests on top, so the load a verdict speaks of is the value
+//! *plus the probe's own rate* (the report's `requestsPerSecond`, summed).
+//! Per replica it is that total divided by the *serving* replicas: the ready ones (the resource's status), or, with
 //! readiness unknown, the counted ones (all but those unready past the
 //! start-up allowance). A starting replica answers nothing, so it carries
 //! nothing. The levels learned (`metUpTo`, `missedAt`) are in the query's
@@ -36,12 +40,14 @@ use crate::evaluate::load::{LoadSource, LoadView, from_milli, recall};
 use crate::state::DecayState;
 
 impl LoadView {
-    /// The view of the query's `value` (the service's total load) on
-    /// `serving` replicas under `config`, with the query's levels of
-    /// `state`, at `now_seconds` (the run: each run takes a new value).
+    /// The view of the query's `value` (the service's total load) with the
+    /// probe's `probe_rate` (requests/s) on top, on `serving` replicas under
+    /// `config`, with the query's levels of `state`, at `now_seconds` (the
+    /// run: each run takes a new value).
     pub fn of_query(
         config: &LoadDecisions,
         value: f64,
+        probe_rate: f64,
         serving: u32,
         state: &DecayState,
         template_hash: Option<u64>,
@@ -49,11 +55,15 @@ impl LoadView {
     ) -> LoadView {
         let learned = recall(config, state.learned_query_load, template_hash, now_seconds);
         let serving = serving.max(1);
-        let total = if value.is_finite() {
-            value.max(0.0)
-        } else {
-            0.0
+        let finite = |figure: f64| {
+            if figure.is_finite() {
+                figure.max(0.0)
+            } else {
+                0.0
+            }
         };
+        let probe_rate = finite(probe_rate);
+        let total = finite(value) + probe_rate;
         let sampled_at = i64::try_from(now_seconds).unwrap_or(i64::MAX);
         let previous_total = if learned.sample_at_unix_seconds == Some(sampled_at) {
             learned.previous_total_milli
@@ -64,6 +74,7 @@ impl LoadView {
         LoadView {
             source: LoadSource::Query,
             per_replica: total / f64::from(serving),
+            probe_rate,
             pods: serving,
             saturated: false,
             fresh: true,
@@ -124,7 +135,7 @@ mod tests {
             replicas_changed_unix_seconds: Some(1000),
             ..DecayState::default()
         };
-        let view = LoadView::of_query(&config(), 212.0, 4, &state, None, 1000);
+        let view = LoadView::of_query(&config(), 200.0, 12.0, 4, &state, None, 1000);
         assert_eq!(view.per_replica, 53.0);
         assert_eq!(
             view.met_up_to,
@@ -133,15 +144,24 @@ mod tests {
         );
         assert!(view.fresh && view.complete && !view.saturated && view.steady());
         assert_eq!(view.fits(), Some(3), "212 / 75 = 2.8");
-        assert_eq!(view.describe(), "query 212 req/s / 4 = 53 per replica");
+        assert_eq!(
+            view.describe(),
+            "query 200 + probe 12 req/s / 4 = 53 per replica",
+            "the probe's own requests are part of the load the verdict speaks of"
+        );
         assert_eq!(view.levels(), "met up to 75 per replica");
         let learned = view.learn(true, 0, 4, None, 1000);
         assert_eq!(learned.met_up_to_milli, Some(75_000), "53 is under 75");
         assert_eq!(learned.sample_total_milli, Some(212_000));
         assert_eq!(learned.previous_total_milli, Some(200_000));
         // no serving replica: the total stands for one, never a division by 0
-        let none = LoadView::of_query(&config(), 10.0, 0, &state, None, 1000);
-        assert_eq!((none.pods, none.per_replica), (1, 10.0));
+        let none = LoadView::of_query(&config(), 10.0, f64::NAN, 0, &state, None, 1000);
+        assert_eq!(
+            (none.pods, none.per_replica),
+            (1, 10.0),
+            "a NaN rate adds 0"
+        );
+        assert_eq!(none.describe(), "query 10 req/s / 1 = 10 per replica");
     }
 
     #[test]
@@ -151,7 +171,7 @@ mod tests {
         let state: DecayState = serde_json::from_str(old).unwrap();
         assert_eq!(state.learned_query_load, None);
         assert_eq!(state.learned_load.unwrap().met_up_to_milli, Some(620));
-        let view = LoadView::of_query(&config(), 90.0, 3, &state, None, 1000);
+        let view = LoadView::of_query(&config(), 90.0, 0.0, 3, &state, None, 1000);
         assert_eq!((view.met_up_to, view.missed_at), (None, None));
         // and a state without the query's levels writes no key for them
         assert!(

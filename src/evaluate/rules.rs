@@ -458,7 +458,7 @@ impl Rule {
                     let on = load.moved_to(serving, stepped);
                     (stepped < current && on >= guard).then(|| {
                         hold(format!(
-                            "{reason}; no decay to {stepped}: {}; on {} serving that would be {} per replica, at or above {} ({why_guard})",
+                            "{reason}; no decay to {stepped}: {}; the load of {} serving on {stepped} would be {} per replica, at or above {} ({why_guard})",
                             load.describe(),
                             load.pods.max(serving),
                             round(on),
