@@ -252,6 +252,32 @@ async fn metrics_export_the_last_decision_targets_failures_boosts_and_requests_a
         0.0
     );
     assert_eq!(sample(&text, "gpa_status_readable", &[]), 1.0);
+    // the one evaluation the notification asked for went to a port where
+    // nothing listens: it is counted as failed once its POST has ended
+    let posted = |text: &str, result: &str| {
+        sample(
+            text,
+            "gpa_triggered_evaluations_total",
+            &[&format!(r#"result="{result}""#)],
+        )
+    };
+    let mut later = text.clone();
+    for _ in 0..100 {
+        if posted(&later, "failed") > 0.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        later = client
+            .get(format!("http://{address}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+    }
+    assert_eq!(posted(&later, "failed"), 1.0, "{later}");
+    assert_eq!(posted(&later, "ok"), 0.0);
 
     if let Some((code, said)) = promtool(&text) {
         assert_eq!(code, Some(0), "promtool check metrics:\n{said}\n{text}");
