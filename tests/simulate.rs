@@ -1089,3 +1089,24 @@ fn the_hpa_like_compare_config_loads_and_decides_on_cpu_alone() {
     let cpu = config.load.and_then(|load| load.cpu).expect("load.cpu");
     assert_eq!(cpu.target_utilization, Some(0.7));
 }
+
+#[test]
+fn the_lpa_like_compare_config_is_the_lpa_s_format_on_the_built_in_target() {
+    use goose_pod_autoscaler::evaluate::config::EvaluationConfig;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("simulate");
+    let lpa =
+        EvaluationConfig::load(&dir.join("lpa-like.yaml")).unwrap_or_else(|err| panic!("{err}"));
+    let built_in = EvaluationConfig::load(&dir.join("evaluation-config.yaml")).unwrap();
+    assert_eq!(
+        lpa.targets, built_in.targets,
+        "the same target as the built-in"
+    );
+    // nothing the LPA does not have: its +1 and its decay after 3 quiet runs
+    let lpa_only = EvaluationConfig::parse_str(
+        "targets:\n  - {method: GET, endpoint: /fibonacci?n=10, type: mean, target: 100}\n\
+         decay: {replicas: 1, unchangedRuns: 3}\n",
+        Path::new("lpa"),
+    )
+    .unwrap();
+    assert_eq!(lpa, lpa_only);
+}

@@ -130,3 +130,49 @@ fn a_simulation_in_which_no_interval_decided_fails_and_claims_nothing() {
         "{last}"
     );
 }
+
+#[test]
+fn a_comparison_in_which_one_config_decided_nothing_fails_naming_it_after_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = common::evaluation_config(dir.path(), MISSING_TARGET);
+    let profile = dir.path().join("p.yaml");
+    std::fs::write(
+        &profile,
+        "steps:\n  - durationSeconds: 5\n    requestsPerSecond: 10\n",
+    )
+    .unwrap();
+    let output = Command::cargo_bin("gpa")
+        .unwrap()
+        .args(["simulate", "--interval-ms", "1500", "--profile"])
+        .arg(&profile)
+        .arg("--compare")
+        .arg("simulate/evaluation-config.yaml")
+        .arg(&missing)
+        .arg("--output-dir")
+        .arg(dir.path().join("out"))
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    // both rows are written: the one that decided, and the one that did not
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|err| panic!("stdout is not the rows: {err}\n{stderr}"));
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(
+        rows[0]["decidedIntervals"].as_u64().unwrap() >= 1,
+        "{rows:?}"
+    );
+    assert_eq!(rows[1]["decidedIntervals"], 0, "{rows:?}");
+    assert!(rows[1]["replicaSecondsRatio"].is_null(), "{rows:?}");
+    assert!(rows[1].get("undecided").is_none(), "{rows:?}");
+    let last = stderr.lines().last().unwrap();
+    assert!(
+        last.starts_with(&format!(
+            "error: comparison failed: '{}': no interval decided: ",
+            missing.display()
+        )) && last.contains("the scenario never sends this request"),
+        "{last}"
+    );
+}

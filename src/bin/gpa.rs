@@ -63,7 +63,8 @@ fn run() -> anyhow::Result<ExitCode> {
 
 /// Runs `gpa simulate`; prints the summary (or the comparison's rows), then
 /// exits 130 or 143 when SIGINT or SIGTERM cut the run short, 1 when no
-/// interval decided (every one skipped), else 0.
+/// interval decided (every one skipped; with `--compare`, under any one
+/// config), else 0.
 #[cfg(feature = "simulate")]
 fn simulate_command(
     runtime: &tokio::runtime::Runtime,
@@ -88,6 +89,16 @@ fn simulate_command(
         println!("{}", serde_json::to_string_pretty(&rows)?);
         if let Some(signal) = rows.iter().find_map(|row| row.interrupted_by) {
             return Ok(ExitCode::from(signal.exit_code()));
+        }
+        // a config that decided nothing is no figure to compare
+        if let Some((row, why)) = rows
+            .iter()
+            .find_map(|row| Some((row, row.undecided.as_ref()?)))
+        {
+            anyhow::bail!(
+                "comparison failed: '{}': {why}",
+                row.evaluation_config.display()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -39,13 +39,26 @@ pub struct CompareRow {
     pub reversals: u32,
     /// Intervals in which a stage failed (nothing scaled).
     pub skipped_intervals: u32,
+    /// Intervals in which both stages succeeded; 0 when every one was
+    /// skipped, and the row then claims nothing about the target.
+    pub decided_intervals: u32,
+    /// Why this config decided nothing (every interval skipped), with the
+    /// first skip's reason: the comparison then fails, after its rows are
+    /// written. Not part of the JSON row.
+    #[serde(skip)]
+    pub undecided: Option<String>,
     /// The signal that ended this run early (and the comparison with it:
     /// the configs after it were not run); `null` for a whole run.
     pub interrupted_by: Option<super::interrupt::Interruption>,
 }
 
 impl CompareRow {
-    fn new(evaluation_config: &Path, summary: &Summary, output_dir: PathBuf) -> Self {
+    fn new(
+        evaluation_config: &Path,
+        summary: &Summary,
+        undecided: Option<String>,
+        output_dir: PathBuf,
+    ) -> Self {
         CompareRow {
             evaluation_config: evaluation_config.to_owned(),
             output_dir,
@@ -57,6 +70,8 @@ impl CompareRow {
             reaction_seconds: summary.reaction_seconds,
             reversals: summary.reversals,
             skipped_intervals: summary.skipped_intervals,
+            decided_intervals: summary.decided_intervals,
+            undecided,
             interrupted_by: summary.interrupted_by,
         }
     }
@@ -84,10 +99,12 @@ pub async fn run(settings: &Settings) -> Result<Vec<CompareRow>, SimulateError> 
             one.output_dir.display()
         );
         let Finished {
-            summary, seconds, ..
+            summary,
+            seconds,
+            undecided,
         } = super::run_recorded(&one).await?;
         end = end.max(summary.profile_seconds);
-        rows.push(CompareRow::new(config, &summary, one.output_dir));
+        rows.push(CompareRow::new(config, &summary, undecided, one.output_dir));
         lines.push((name, seconds));
         if summary.interrupted {
             // The configs not run yet are left out; the chart shows the rest.
@@ -247,6 +264,8 @@ mod tests {
             reaction_seconds: None,
             reversals: 1,
             skipped_intervals: 0,
+            decided_intervals: 9,
+            undecided: None,
             interrupted_by: None,
         }
     }
