@@ -19,6 +19,7 @@ use crate::evaluate::decision::Observed;
 use crate::evaluate::load::LoadView;
 use crate::evaluate::measure::{Measurement, round};
 use crate::evaluate::memory::{Memory, Settle};
+use crate::evaluate::policy::decay_size;
 use crate::report::LatencyReport;
 use crate::state::{DecayState, LastMiss};
 
@@ -90,6 +91,12 @@ impl Replicas {
 
 /// Everything the rules read.
 pub(crate) struct Facts<'a> {
+    /// The ready replicas' need while replicas start, when it is above the
+    /// counted replicas (see [`Facts::need_of_ready`]): what a miss scales
+    /// to on the first run every new replica serves.
+    pub starting_need: Option<(u32, String)>,
+    /// The decay the policy would make this run, when one is due.
+    pub due_decay: Option<DueDecay>,
     /// The evaluation config.
     pub config: &'a EvaluationConfig,
     /// What the last run left.
@@ -249,7 +256,9 @@ impl<'a> Facts<'a> {
         let report_query_value = config
             .load_rules()
             .and_then(|_| report.load.as_ref()?.query_value);
-        Facts {
+        let mut facts = Facts {
+            starting_need: None,
+            due_decay: None,
             query_load,
             report_query_value,
             config,
@@ -273,7 +282,27 @@ impl<'a> Facts<'a> {
             measurements,
             load,
             template_hash: observed.template_hash,
-        }
+        };
+        let counted = facts.replicas.counted();
+        facts.starting_need = facts
+            .need_of_ready()
+            .filter(|&(need, _)| facts.replicas.starting > 0 && need > counted);
+        facts.due_decay = DueDecay::of(&facts);
+        facts
+    }
+
+    /// `decay.unchangedRuns` quiet runs have passed since the last change.
+    pub fn decay_is_due(&self) -> bool {
+        self.state.runs_since_change >= self.config.decay.unchanged_runs
+    }
+
+    /// `targets met (...); 3 quiet runs since the last change (...)`.
+    pub fn decay_reason(&self) -> String {
+        let runs = self.state.runs_since_change;
+        format!(
+            "{}; {runs} quiet runs since the last change (decay.unchangedRuns {})",
+            self.met_line, self.config.decay.unchanged_runs
+        )
     }
 
     /// `current` as the line names it.
@@ -301,7 +330,7 @@ impl<'a> Facts<'a> {
     /// growth)` when the same ready replicas hold or drain the queue), with
     /// how it was reached; `None` without a ready count or a missed latency
     /// target.
-    pub fn ready_need(&self) -> Option<(u32, String)> {
+    fn need_of_ready(&self) -> Option<(u32, String)> {
         let ready = self.replicas.ready?.min(self.current());
         let current = self.replicas.counted();
         if let Some(backlog) = self.backlog.as_ref().filter(|b| !b.growing()) {
@@ -326,5 +355,30 @@ impl<'a> Facts<'a> {
             need,
             format!("({ready} ready x {} = {need} > {current})", round(ratio)),
         ))
+    }
+}
+
+/// The decay the policy makes when one is due: by `decay.replicas` (or
+/// `decay.percent`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DueDecay {
+    /// The count one decay step goes to.
+    pub to: u32,
+    /// Why, with how the step was sized.
+    pub reason: String,
+}
+
+impl DueDecay {
+    /// `None` when no decay is due or decay is disabled.
+    fn of(facts: &Facts) -> Option<DueDecay> {
+        if !facts.decay_is_due() || facts.config.decay.replicas == 0 {
+            return None;
+        }
+        let current = facts.current();
+        let (removed, how) = decay_size(facts.config, current);
+        Some(DueDecay {
+            to: current.saturating_sub(removed),
+            reason: format!("{}{how}", facts.decay_reason()),
+        })
     }
 }

@@ -103,16 +103,8 @@ pub(crate) enum Watch {
 pub(crate) enum Backoff {
     /// No failed decay to remember.
     Clear,
-    /// No decay goes below `floor` for `runs_left` more runs (this one
-    /// included); `backoff_runs` is the back-off that set it.
-    Floor {
-        /// The count the failed decay fell from.
-        floor: u32,
-        /// Runs it still holds, this one included.
-        runs_left: u32,
-        /// The back-off that set it, runs.
-        backoff_runs: u32,
-    },
+    /// No decay goes below the floor for its `runs_left` more runs.
+    Floor(Floor),
     /// The floor is over; the next failed decay doubles `backoff_runs`,
     /// and a successful decay forgets it.
     Remembered {
@@ -121,30 +113,60 @@ pub(crate) enum Backoff {
     },
 }
 
+/// The floor a restored failed decay sets: no decay below `replicas` for
+/// `runs_left` more runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Floor {
+    /// The count the failed decay fell from, restored.
+    pub replicas: u32,
+    /// Runs it still holds, this one included.
+    pub runs_left: u32,
+    /// The back-off that set it, runs.
+    pub backoff_runs: u32,
+    /// Runs since the restore that set it, this one included (the restore
+    /// itself is run 0).
+    pub runs_since_restore: u32,
+}
+
+/// A miss that shows our last decay failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FailedDecay {
+    /// The count before the decay: the last one known to be enough.
+    pub from: u32,
+    /// Runs since the decay, this one included.
+    pub runs: u32,
+}
+
+/// A failed decay undone in the last runs: the queue it built may still be
+/// draining.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Draining {
+    /// The count restored.
+    pub restored: u32,
+    /// Runs since the restore, this one included.
+    pub runs_since_restore: u32,
+}
+
 impl Backoff {
     /// The back-off in runs (0 when clear).
     fn runs(self) -> u32 {
         match self {
             Backoff::Clear => 0,
-            Backoff::Floor { backoff_runs, .. } | Backoff::Remembered { backoff_runs } => {
+            Backoff::Floor(Floor { backoff_runs, .. }) | Backoff::Remembered { backoff_runs } => {
                 backoff_runs
             }
         }
     }
 
     /// What is left after the floor's run is over: the floor one run
-    /// shorter, else the back-off remembered.
+    /// shorter and one run older, else the back-off remembered.
     fn aged(self) -> Backoff {
         match self {
-            Backoff::Floor {
-                floor,
-                runs_left,
-                backoff_runs,
-            } if runs_left > 1 => Backoff::Floor {
-                floor,
-                runs_left: runs_left - 1,
-                backoff_runs,
-            },
+            Backoff::Floor(floor) if floor.runs_left > 1 => Backoff::Floor(Floor {
+                runs_left: floor.runs_left - 1,
+                runs_since_restore: floor.runs_since_restore.saturating_add(1),
+                ..floor
+            }),
             backoff if backoff.runs() > 0 => Backoff::Remembered {
                 backoff_runs: backoff.runs(),
             },
@@ -185,11 +207,16 @@ impl Memory {
         };
         let backoff_runs = state.decay_backoff_runs;
         let backoff = match state.decay_floor_replicas {
-            Some(floor) if state.decay_floor_runs_left > 0 => Backoff::Floor {
-                floor,
+            Some(replicas) if state.decay_floor_runs_left > 0 => Backoff::Floor(Floor {
+                replicas,
                 runs_left: state.decay_floor_runs_left,
                 backoff_runs,
-            },
+                // the state keeps the runs left; the restore set the floor
+                // for `backoff + 1` runs, counting itself
+                runs_since_restore: backoff_runs
+                    .saturating_add(1)
+                    .saturating_sub(state.decay_floor_runs_left),
+            }),
             _ if backoff_runs > 0 => Backoff::Remembered { backoff_runs },
             _ => Backoff::Clear,
         };
@@ -200,39 +227,34 @@ impl Memory {
         }
     }
 
-    /// When a miss now shows our last decay failed: the count before it
-    /// (to answer) and the runs since it, this one included. Only within
-    /// the decay's period and when that count is above `current`.
-    pub fn failed_decay(&self, current: u32) -> Option<(u32, u32)> {
+    /// When a miss now shows our last decay failed (to answer its `from`).
+    /// Only within the decay's period and when `from` is above `current`.
+    pub fn failed_decay(&self, current: u32) -> Option<FailedDecay> {
         match self.watch {
             Watch::Watching { from, runs } if runs <= self.period && from > current => {
-                Some((from, runs))
+                Some(FailedDecay { from, runs })
             }
             _ => None,
         }
     }
 
-    /// The floor no decay may go below this run: (floor, runs it still
-    /// holds, the back-off that set it).
-    pub fn floor(&self) -> Option<(u32, u32, u32)> {
+    /// The floor no decay may go below this run.
+    pub fn floor(&self) -> Option<Floor> {
         match self.backoff {
-            Backoff::Floor {
-                floor,
-                runs_left,
-                backoff_runs,
-            } => Some((floor, runs_left, backoff_runs)),
+            Backoff::Floor(floor) => Some(floor),
             _ => None,
         }
     }
 
-    /// After a failed decay was undone: the restored count and the runs
-    /// since the restore, this one included, while the queue the failed
-    /// decay built may still be draining (fewer runs than the decay period).
-    pub fn draining(&self) -> Option<(u32, u32)> {
-        let (floor, runs_left, backoff_runs) = self.floor()?;
-        // the restore set the floor for `backoff + 1` runs, counting itself
-        let since = backoff_runs.saturating_add(1).checked_sub(runs_left)?;
-        (since >= 1 && since < self.period).then_some((floor, since))
+    /// After a failed decay was undone, while the queue it built may still
+    /// be draining: fewer runs since the restore than the decay period.
+    pub fn draining(&self) -> Option<Draining> {
+        let floor = self.floor()?;
+        let since = floor.runs_since_restore;
+        (since >= 1 && since < self.period).then_some(Draining {
+            restored: floor.replicas,
+            runs_since_restore: since,
+        })
     }
 
     /// The back-off a failed decay now sets, in runs.
@@ -261,13 +283,16 @@ impl Memory {
         }
         match step {
             Step::Restore => {
-                let from = self.failed_decay(current).map_or(current, |(from, _)| from);
+                let from = self
+                    .failed_decay(current)
+                    .map_or(current, |failed| failed.from);
                 let backoff_runs = self.next_backoff();
-                backoff = Backoff::Floor {
-                    floor: from,
+                backoff = Backoff::Floor(Floor {
+                    replicas: from,
                     runs_left: backoff_runs.saturating_add(1),
                     backoff_runs,
-                };
+                    runs_since_restore: 0,
+                });
                 watch = Watch::Idle;
             }
             Step::Decay => {
@@ -286,11 +311,59 @@ impl Memory {
         // the floor holds one run fewer from the next run on
         let backoff = backoff.aged();
         (state.decay_floor_replicas, state.decay_floor_runs_left) = match backoff {
-            Backoff::Floor {
-                floor, runs_left, ..
-            } => (Some(floor), runs_left),
+            Backoff::Floor(floor) => (Some(floor.replicas), floor.runs_left),
             _ => (None, 0),
         };
         state.decay_backoff_runs = backoff.runs();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_restore_sets_a_floor_whose_runs_since_restore_count_up_while_the_queue_drains() {
+        let config = EvaluationConfig::parse_str(
+            "targets:\n  - {method: GET, endpoint: /x, type: mean, target: 100}\n\
+             decay: {replicas: 1, unchangedRuns: 2}\n",
+            std::path::Path::new("config"),
+        )
+        .unwrap();
+        // our decay 4 -> 3 the run before
+        let mut state = DecayState {
+            decayed_from_replicas: Some(4),
+            ..DecayState::default()
+        };
+        let memory = Memory::recall(&config, &state, false);
+        assert_eq!(
+            memory.failed_decay(3),
+            Some(FailedDecay { from: 4, runs: 1 })
+        );
+        assert_eq!(memory.failed_decay(4), None, "not above the count now");
+        memory.remember(Step::Restore, false, 3, &mut state);
+        let backoff = memory.next_backoff();
+        // the state keeps the floor's runs left; the runs since the restore
+        // are read back from them, run after run
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            let memory = Memory::recall(&config, &state, false);
+            let floor = memory.floor().unwrap();
+            assert_eq!((floor.replicas, floor.backoff_runs), (4, backoff));
+            assert_eq!(floor.runs_left + floor.runs_since_restore, backoff + 1);
+            seen.push((floor.runs_since_restore, memory.draining()));
+            memory.remember(Step::Hold, true, 4, &mut state);
+        }
+        let draining = |runs_since_restore| {
+            Some(Draining {
+                restored: 4,
+                runs_since_restore,
+            })
+        };
+        // draining for fewer runs than the decay period (3)
+        assert_eq!(
+            seen,
+            [(1, draining(1)), (2, draining(2)), (3, None), (4, None)]
+        );
     }
 }

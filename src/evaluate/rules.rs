@@ -10,11 +10,11 @@
 
 use crate::evaluate::backlog::Backlog;
 use crate::evaluate::config::ScaleUpPolicy;
-use crate::evaluate::facts::Facts;
+use crate::evaluate::facts::{DueDecay, Facts};
 use crate::evaluate::load::{HPA_TOLERANCE, LoadSource, LoadView};
 use crate::evaluate::measure::round;
-use crate::evaluate::memory::{Settle, Step};
-use crate::evaluate::policy::{cap, decay_size, scale_up};
+use crate::evaluate::memory::{Draining, FailedDecay, Floor, Settle, Step};
+use crate::evaluate::policy::{cap, scale_up};
 use crate::report::Trend;
 
 /// A rule's name: what tests, logs and the decision line use.
@@ -267,7 +267,7 @@ impl Rule {
                     backlog.describe()
                 )))
             }
-            Rule::HoldWhileStarting => (starting > 0 && ready_need(facts).is_none())
+            Rule::HoldWhileStarting => (starting > 0 && facts.starting_need.is_none())
                 .then(|| hold(format!("{starting} of {current} replicas still starting; {why}"))),
             Rule::Settle => settling(facts).then(|| {
                 hold(format!(
@@ -281,7 +281,8 @@ impl Rule {
                 ))
             }),
             Rule::RestoreFailedDecay => {
-                let (from, runs) = facts.memory.failed_decay(current).filter(|_| starting == 0)?;
+                let FailedDecay { from, runs } =
+                    facts.memory.failed_decay(current).filter(|_| starting == 0)?;
                 let backoff = facts.memory.next_backoff();
                 Some(Proposal {
                     rule: self,
@@ -293,7 +294,7 @@ impl Rule {
                 })
             }
             Rule::ScaleUpOnReady => {
-                let (need, how) = ready_need(facts)?;
+                let (need, how) = facts.starting_need.clone()?;
                 let config = facts.config;
                 let counted = facts.replicas.counted();
                 let step_up = counted.saturating_add(config.scale_up.replicas);
@@ -395,11 +396,17 @@ impl Rule {
                     facts.failing.join(", ")
                 ))
             }),
-            Rule::DecayDisabled => (decay_due(facts) && facts.config.decay.replicas == 0)
-                .then(|| hold(format!("{}, but decay is disabled (decay.replicas 0)", decay_reason(facts)))),
+            Rule::DecayDisabled => (facts.decay_is_due() && facts.config.decay.replicas == 0)
+                .then(|| hold(format!("{}, but decay is disabled (decay.replicas 0)", facts.decay_reason()))),
             Rule::DecayFloor => {
-                let (floor, runs_left, backoff) = facts.memory.floor()?;
-                let (_, reason) = decayed(facts).filter(|&(decayed, _)| decayed < floor)?;
+                let Floor {
+                    replicas: floor,
+                    runs_left,
+                    backoff_runs: backoff,
+                    ..
+                } = facts.memory.floor()?;
+                let DueDecay { reason, .. } =
+                    facts.due_decay.as_ref().filter(|decay| decay.to < floor)?;
                 Some(Proposal {
                     rule: self,
                     replicas: floor.min(current),
@@ -410,12 +417,16 @@ impl Rule {
                 })
             }
             Rule::DecayToFit => {
-                let (stepped, reason) = decayed(facts)?;
+                let DueDecay {
+                    to: stepped,
+                    reason,
+                } = facts.due_decay.as_ref()?;
+                let stepped = *stepped;
                 // a load either source sees rising fits nothing
                 if facts.loads().any(|load| !load.not_rising()) {
                     return None;
                 }
-                let floor = facts.memory.floor().map_or(1, |(floor, _, _)| floor);
+                let floor = facts.memory.floor().map_or(1, |floor| floor.replicas);
                 // each source's fit (with its own guard), the larger wins;
                 // a source that cannot tell (saturated, pods unmeasured,
                 // nothing learned) fits nothing, but its guard still holds
@@ -450,7 +461,11 @@ impl Rule {
                 })
             }
             Rule::NoDecayIntoMiss => {
-                let (stepped, reason) = decayed(facts)?;
+                let DueDecay {
+                    to: stepped,
+                    reason,
+                } = facts.due_decay.as_ref()?;
+                let stepped = *stepped;
                 // each source's guard may forbid the decay
                 facts.loads().find_map(|load| {
                     let (guard, why_guard) = load.decay_guard()?;
@@ -468,7 +483,10 @@ impl Rule {
                 })
             }
             Rule::Decay => {
-                let (replicas, reason) = decayed(facts)?;
+                let DueDecay {
+                    to: replicas,
+                    reason,
+                } = facts.due_decay.clone()?;
                 Some(Proposal {
                     rule: self,
                     replicas,
@@ -542,15 +560,6 @@ fn scale_up_proposal(rule: Rule, facts: &Facts, proposal: u32, why: String) -> P
     }
 }
 
-/// The ready replicas' need while others start, when it is more than the
-/// counted replicas.
-fn ready_need(facts: &Facts) -> Option<(u32, String)> {
-    let counted = facts.replicas.counted();
-    facts
-        .ready_need()
-        .filter(|&(need, _)| facts.replicas.starting > 0 && need > counted)
-}
-
 /// The hold reason when a miss comes soon after a failed decay was
 /// undone, at the restored count, with readiness known: the count was
 /// enough before the decay, and the queue built while the decay was in
@@ -560,7 +569,10 @@ fn ready_need(facts: &Facts) -> Option<(u32, String)> {
 fn draining(facts: &Facts) -> Option<String> {
     let current = facts.current();
     let starting = facts.replicas.starting;
-    let (restored, since) = facts.memory.draining()?;
+    let Draining {
+        restored,
+        runs_since_restore: since,
+    } = facts.memory.draining()?;
     // a queue growing with every replica ready refutes the drain; with
     // the restored replica still starting, growth is expected
     let growing = starting == 0 && facts.backlog.as_ref().is_some_and(Backlog::growing);
@@ -595,32 +607,4 @@ fn settling(facts: &Facts) -> bool {
         && facts.missed_measurements().all(|m| {
             m.saturation.is_none() && m.trend().is_none_or(|trend| trend == Trend::Falling)
         })
-}
-
-/// Enough quiet runs have passed for a decay.
-fn decay_due(facts: &Facts) -> bool {
-    facts.state.runs_since_change >= facts.config.decay.unchanged_runs
-}
-
-/// `targets met (...); 3 quiet runs since the last change (...)`.
-fn decay_reason(facts: &Facts) -> String {
-    let runs = facts.state.runs_since_change;
-    format!(
-        "{}; {runs} quiet runs since the last change (decay.unchangedRuns {})",
-        facts.met_line, facts.config.decay.unchanged_runs
-    )
-}
-
-/// The count a due decay goes to, by `decay.replicas` (or `decay.percent`),
-/// and why; `None` when no decay is due or decay is disabled.
-fn decayed(facts: &Facts) -> Option<(u32, String)> {
-    if !decay_due(facts) || facts.config.decay.replicas == 0 {
-        return None;
-    }
-    let current = facts.current();
-    let (removed, how) = decay_size(facts.config, current);
-    Some((
-        current.saturating_sub(removed),
-        format!("{}{how}", decay_reason(facts)),
-    ))
 }
