@@ -134,8 +134,11 @@ impl Default for Flags {
 /// sets itself, and a value, which may be empty (an entry set to "").
 fn parse_setting(text: &str) -> Result<(String, String), String> {
     let Some((name, value)) = text.split_once('=') else {
+        // a name the simulation may not take says so first: a value would
+        // not help it
+        super::profile::check_plugin_setting_name(text)?;
         return Err(format!(
-            "setting '{text}' has no value; expected NAME=VALUE, e.g. {text}=4"
+            "setting '{text}' has no value; expected NAME=VALUE, e.g. {text}=VALUE"
         ));
     };
     if name.is_empty() {
@@ -445,7 +448,20 @@ mod tests {
         );
         assert_eq!(
             parse_setting("gooseUsers").unwrap_err(),
-            "setting 'gooseUsers' has no value; expected NAME=VALUE, e.g. gooseUsers=4"
+            "setting 'gooseUsers' has no value; expected NAME=VALUE, e.g. gooseUsers=VALUE"
+        );
+        // without a value, a name the simulation may not take says that
+        // first: a value would not help it
+        assert!(
+            parse_setting("gooseHost")
+                .unwrap_err()
+                .starts_with("setting 'gooseHost' is set by the simulation itself")
+        );
+        let unknown = parse_setting("gooseUser").unwrap_err();
+        assert!(
+            !unknown.contains("has no value")
+                && unknown.ends_with("tip: a similar setting exists: 'gooseUsers'"),
+            "{unknown}"
         );
     }
 
