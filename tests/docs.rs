@@ -396,3 +396,48 @@ fn the_docs_list_the_rules_and_limits_in_the_order_the_decision_tries_them() {
             .collect::<Vec<_>>()
     );
 }
+
+/// docs/alerts.md's "Connections" section states the limits the sidecar
+/// really applies, so a change to one is a change to the docs.
+#[cfg(feature = "alerts")]
+#[test]
+fn the_sidecar_s_connection_limits_in_the_docs_are_the_code_s() {
+    use goose_pod_autoscaler::alerts::connections::DEFAULT_LIMITS;
+    let page = read(Path::new("docs/alerts.md"));
+    let start = page.find("### Connections").expect("a Connections section");
+    let end = start
+        + page[start + 1..]
+            .find("\n#")
+            .map_or(page.len() - start, |at| at + 1);
+    let section = page[start..end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for claim in [
+        format!(
+            "At most {} connections at once",
+            DEFAULT_LIMITS.max_connections
+        ),
+        format!(
+            "{} seconds to send a request's headers",
+            DEFAULT_LIMITS.header_read.as_secs()
+        ),
+        format!(
+            "an idle keep-alive connection is closed after {} seconds",
+            DEFAULT_LIMITS.header_read.as_secs()
+        ),
+        format!(
+            "{} seconds to send the body",
+            DEFAULT_LIMITS.body_read.as_secs()
+        ),
+        format!(
+            "Shutdown within {} seconds",
+            DEFAULT_LIMITS.shutdown_grace.as_secs()
+        ),
+    ] {
+        assert!(
+            section.contains(&claim),
+            "docs/alerts.md Connections should say '{claim}'"
+        );
+    }
+}
