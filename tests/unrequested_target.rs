@@ -88,27 +88,35 @@ fn evaluate_check_refuses_it_when_it_sees_the_scenario_file() {
     );
 }
 
-#[test]
-fn a_simulation_in_which_no_interval_decided_fails_and_claims_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = common::evaluation_config(dir.path(), MISSING_TARGET);
-    let profile = dir.path().join("p.yaml");
+/// `gpa simulate` of a 5 s profile at 10 requests/s, 1.5 s intervals,
+/// into `dir`, with `args` added.
+fn simulate_5_s(dir: &std::path::Path, args: &[&std::ffi::OsStr]) -> std::process::Output {
+    let profile = dir.join("p.yaml");
     std::fs::write(
         &profile,
         "steps:\n  - durationSeconds: 5\n    requestsPerSecond: 10\n",
     )
     .unwrap();
-    let output = Command::cargo_bin("gpa")
+    Command::cargo_bin("gpa")
         .unwrap()
         .args(["simulate", "--interval-ms", "1500", "--profile"])
         .arg(&profile)
-        .arg("--evaluation-config")
-        .arg(&config)
+        .args(args)
         .arg("--output-dir")
-        .arg(dir.path().join("out"))
+        .arg(dir.join("out"))
         .timeout(std::time::Duration::from_secs(120))
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn a_simulation_in_which_no_interval_decided_fails_and_claims_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::evaluation_config(dir.path(), MISSING_TARGET);
+    let output = simulate_5_s(
+        dir.path(),
+        &["--evaluation-config".as_ref(), config.as_os_str()],
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout)
@@ -135,24 +143,14 @@ fn a_simulation_in_which_no_interval_decided_fails_and_claims_nothing() {
 fn a_comparison_in_which_one_config_decided_nothing_fails_naming_it_after_its_rows() {
     let dir = tempfile::tempdir().unwrap();
     let missing = common::evaluation_config(dir.path(), MISSING_TARGET);
-    let profile = dir.path().join("p.yaml");
-    std::fs::write(
-        &profile,
-        "steps:\n  - durationSeconds: 5\n    requestsPerSecond: 10\n",
-    )
-    .unwrap();
-    let output = Command::cargo_bin("gpa")
-        .unwrap()
-        .args(["simulate", "--interval-ms", "1500", "--profile"])
-        .arg(&profile)
-        .arg("--compare")
-        .arg("simulate/evaluation-config.yaml")
-        .arg(&missing)
-        .arg("--output-dir")
-        .arg(dir.path().join("out"))
-        .timeout(std::time::Duration::from_secs(120))
-        .output()
-        .unwrap();
+    let output = simulate_5_s(
+        dir.path(),
+        &[
+            "--compare".as_ref(),
+            "simulate/evaluation-config.yaml".as_ref(),
+            missing.as_os_str(),
+        ],
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     // both rows are written: the one that decided, and the one that did not
