@@ -457,8 +457,11 @@ impl LoadView {
         // a met level from a rising load's sample (below the load the probe
         // met) is low, on the safe side; a falling load's would be high. So
         // is one from a stale sample taken on at least as many pods as now
-        // (after a decay: each replica carries more now than it showed)
-        if met && self.not_falling() && (self.fresh || self.sample_pods >= current) {
+        // (after a decay: each replica carries more now than it showed).
+        // With replicas starting, one that became ready during the probe
+        // carried part of the load the level would credit to the others
+        if met && starting == 0 && self.not_falling() && (self.fresh || self.sample_pods >= current)
+        {
             if learned.met_up_to_milli.is_none_or(|known| level > known) {
                 learned.met_up_to_milli = Some(level);
                 learned.met_at_unix_seconds = Some(now_seconds);

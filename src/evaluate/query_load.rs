@@ -154,6 +154,15 @@ mod tests {
         assert_eq!(learned.met_up_to_milli, Some(75_000), "53 is under 75");
         assert_eq!(learned.sample_total_milli, Some(212_000));
         assert_eq!(learned.previous_total_milli, Some(200_000));
+        // a met run with a replica starting teaches nothing: the replica may
+        // have served part of the probe, which the level would credit to
+        // the others
+        let busier = LoadView::of_query(&config(), 380.0, 20.0, 4, &state, None, 1000);
+        assert_eq!(busier.per_replica, 100.0);
+        let starting = busier.learn(true, 1, 5, None, 1000);
+        assert_eq!(starting.met_up_to_milli, Some(75_000));
+        let settled = busier.learn(true, 0, 4, None, 1000);
+        assert_eq!(settled.met_up_to_milli, Some(100_000));
         // no serving replica: the total stands for one, never a division by 0
         let none = LoadView::of_query(&config(), 10.0, f64::NAN, 0, &state, None, 1000);
         assert_eq!(
