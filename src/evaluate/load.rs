@@ -307,13 +307,6 @@ impl LoadView {
             .is_some_and(|previous| self.total() <= previous * (1.0 + STEADY_SHARE))
     }
 
-    /// The total rose past [`STEADY_SHARE`] since the sample before (known
-    /// only with one).
-    pub fn rising(&self) -> bool {
-        self.previous_total
-            .is_some_and(|previous| self.total() > previous * (1.0 + STEADY_SHARE))
-    }
-
     /// The total is not falling past [`STEADY_SHARE`]: a scale-up ahead may
     /// trust it.
     pub fn not_falling(&self) -> bool {

@@ -1,12 +1,11 @@
 //! The load rules of the decision table (`load:`): the HPA-like and
 //! KEDA-like targets, a scale-up sized by the load, scaling ahead of a miss,
-//! no decay while the load rises, a decay to where the load fits and no
-//! decay into a level that missed.
+//! a decay to where the load fits and no decay into a level that missed.
 //! Each reads the facts' [`LoadView`]s (the `load` and `query_load`
 //! modules) and proposes as the other rules of [`super::rules`] do.
 
 use crate::evaluate::facts::{DueDecay, Facts};
-use crate::evaluate::load::{HPA_TOLERANCE, LoadSource, LoadView, STEADY_SHARE};
+use crate::evaluate::load::{HPA_TOLERANCE, LoadSource, LoadView};
 use crate::evaluate::measure::round;
 use crate::evaluate::memory::Step;
 use crate::evaluate::policy::scale_up;
@@ -235,24 +234,4 @@ pub(super) fn no_decay_into_miss(rule: Rule, facts: &Facts) -> Option<Proposal> 
             ))
         })
     })
-}
-
-/// `no-decay-while-load-rises`: a due decay while a source sees the load
-/// rise past [`STEADY_SHARE`] since the run before. A rising load is the
-/// one the fewer replicas would have to carry next; latency measured before
-/// it arrives says nothing of it.
-pub(super) fn no_decay_while_load_rises(rule: Rule, facts: &Facts) -> Option<Proposal> {
-    let DueDecay { to, reason } = facts.due_decay.as_ref()?;
-    let load = facts.loads().find(|load| load.rising())?;
-    let previous = load.previous_total?;
-    Some(hold(
-        rule,
-        facts,
-        format!(
-            "{reason}; no decay to {to} while the load rises: {}, up from {} the run before (more than {}%)",
-            load.describe(),
-            round(previous),
-            round(STEADY_SHARE * 100.0)
-        ),
-    ))
 }

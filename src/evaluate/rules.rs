@@ -79,9 +79,6 @@ pub enum Rule {
     RequestsFailing,
     /// A decay is due, but `decay.replicas` is 0.
     DecayDisabled,
-    /// A decay is due, but a load source sees the load rising (`load:`):
-    /// no decay.
-    NoDecayWhileLoadRises,
     /// A decay is due, but a failed decay's floor holds it.
     DecayFloor,
     /// A decay is due and the load fits fewer replicas than one decay
@@ -113,7 +110,7 @@ pub const MISS_RULES: [Rule; 11] = [
 
 /// The rules for a run that meets every target, in the order they are
 /// tried.
-pub const MET_RULES: [Rule; 15] = [
+pub const MET_RULES: [Rule; 14] = [
     Rule::CpuUtilization,
     Rule::QueryPerReplica,
     Rule::ScaleAheadOfMiss,
@@ -123,7 +120,6 @@ pub const MET_RULES: [Rule; 15] = [
     Rule::PendingDecay,
     Rule::RequestsFailing,
     Rule::DecayDisabled,
-    Rule::NoDecayWhileLoadRises,
     Rule::DecayFloor,
     Rule::DecayToFit,
     Rule::NoDecayIntoMiss,
@@ -176,7 +172,6 @@ impl Rule {
             Rule::PendingDecay => "pending-decay",
             Rule::RequestsFailing => "requests-failing",
             Rule::DecayDisabled => "decay-disabled",
-            Rule::NoDecayWhileLoadRises => "no-decay-while-load-rises",
             Rule::DecayFloor => "decay-floor",
             Rule::DecayToFit => "decay-to-fit",
             Rule::NoDecayIntoMiss => "no-decay-into-miss",
@@ -299,7 +294,6 @@ impl Rule {
                     step: Step::Decay,
                 })
             }
-            Rule::NoDecayWhileLoadRises => load_rules::no_decay_while_load_rises(self, facts),
             Rule::DecayToFit => load_rules::decay_to_fit(self, facts),
             Rule::NoDecayIntoMiss => load_rules::no_decay_into_miss(self, facts),
             Rule::Decay => {
