@@ -315,9 +315,12 @@ impl LoadView {
     }
 
     /// The per-replica load at or above which a target is expected to be
-    /// missed: `missedAt × (1 − margin)`.
+    /// missed: `missedAt × (1 − margin)`, but never under `metUpTo` (the
+    /// margin reaches no further than a level known to be met).
     pub fn guard(&self) -> Option<f64> {
-        self.missed_at.map(|missed| missed * (1.0 - self.margin))
+        let met = self.met_up_to.unwrap_or(0.0);
+        self.missed_at
+            .map(|missed| (missed * (1.0 - self.margin)).max(met.min(missed)))
     }
 
     /// The per-replica load no decay may lead to, and what sets it: the
@@ -570,6 +573,34 @@ mod tests {
             sampled_at: jiff::Timestamp::from_second(window_start + 15).unwrap(),
             window_seconds: 15.0,
         }
+    }
+
+    #[test]
+    fn the_margin_reaches_no_further_down_than_the_level_met() {
+        let state = |met, missed| DecayState {
+            learned_load: Some(LearnedLoad {
+                met_up_to_milli: Some(met),
+                met_at_unix_seconds: Some(1000),
+                missed_at_milli: Some(missed),
+                missed_at_unix_seconds: Some(1000),
+                ..LearnedLoad::default()
+            }),
+            ..DecayState::default()
+        };
+        let guard = |met, missed| {
+            LoadView::of(
+                &config(),
+                &cpu(0.5, 4, 900),
+                &state(met, missed),
+                None,
+                1100,
+            )
+            .guard()
+        };
+        // 0.9 less 10 % is 0.81, under the 0.85 known to be met: 0.85
+        assert_eq!(guard(850, 900), Some(0.85));
+        // a level met well under it leaves the margin as it is
+        assert_eq!(guard(620, 900), Some(0.81));
     }
 
     #[test]
