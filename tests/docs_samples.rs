@@ -162,3 +162,52 @@ fn the_sample_summary_has_the_keys_gpa_simulate_prints_and_its_figures_add_up() 
         "the key table should say '{quoted}'"
     );
 }
+
+/// The `--compare` sample in docs/simulate.md is a run of the command it
+/// quotes: its rows name the configs of that command, in order, each a file
+/// in this repository, against the built-in profile's oracle, and each
+/// row's figures add up.
+#[test]
+fn the_compare_sample_rows_are_the_quoted_command_s_configs_and_add_up() {
+    let docs = read("docs/simulate.md");
+    let section = docs
+        .split("\n## ")
+        .find(|section| section.starts_with("Comparing evaluation configs"))
+        .expect("a '## Comparing evaluation configs' section");
+    let command = section
+        .lines()
+        .find(|line| line.contains("gpa simulate --compare"))
+        .expect("the command");
+    let configs: Vec<&str> = command
+        .split_whitespace()
+        .skip_while(|word| *word != "--compare")
+        .skip(1)
+        .take_while(|word| !word.starts_with("--"))
+        .collect();
+    assert!(configs.len() >= 2, "{command}");
+    let start = section.find("```text\n").expect("the stderr table") + "```text\n".len();
+    let length = section[start..].find("```").unwrap();
+    let rows: Vec<Vec<&str>> = section[start..start + length]
+        .lines()
+        .skip(1)
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .filter(|cells| !cells.is_empty())
+        .collect();
+    let oracle = real_summary()["oracleReplicaSeconds"].as_f64().unwrap();
+    assert_eq!(rows.len(), configs.len(), "a row per config of '{command}'");
+    for (row, config) in rows.iter().zip(&configs) {
+        assert_eq!(row.len(), 9, "{row:?}");
+        assert_eq!(row[0], *config, "rows in the command's order");
+        assert!(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(config).is_file(),
+            "{config}"
+        );
+        let number = |at: usize| row[at].parse::<f64>().unwrap_or_else(|_| panic!("{row:?}"));
+        assert_eq!(number(3), oracle, "the built-in profile's oracle: {row:?}");
+        let ratio = (number(2) / oracle * 100.0).round() / 100.0;
+        assert_eq!(number(4), ratio, "{row:?}");
+        assert!(number(1) >= 1.0, "a peak of at least one replica: {row:?}");
+        // the first stretch over target lies within all seconds over it
+        assert!(number(6) <= number(5), "reaction within over-s: {row:?}");
+    }
+}
