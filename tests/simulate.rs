@@ -1110,3 +1110,20 @@ fn the_lpa_like_compare_config_is_the_lpa_s_format_on_the_built_in_target() {
     .unwrap();
     assert_eq!(lpa, lpa_only);
 }
+
+#[test]
+fn the_load_both_config_is_the_built_in_with_both_load_sources_and_the_built_in_query() {
+    use goose_pod_autoscaler::evaluate::config::EvaluationConfig;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("simulate");
+    let both =
+        EvaluationConfig::load(&dir.join("load-both.yaml")).unwrap_or_else(|err| panic!("{err}"));
+    let built_in = EvaluationConfig::load(&dir.join("evaluation-config.yaml")).unwrap();
+    assert_eq!(both.targets, built_in.targets);
+    assert_eq!(both.decay, built_in.decay);
+    assert_eq!(both.scale_up, built_in.scale_up);
+    let cpu = both.load.as_ref().and_then(|load| load.cpu.as_ref());
+    assert!(cpu.is_some(), "the CPU");
+    let query = both.prometheus().expect("load.prometheus").query.clone();
+    let section = goose_pod_autoscaler::simulate::prometheus::PROMETHEUS_LOAD_SECTION;
+    assert!(section.contains(&format!("query: {query}\n")), "{query}");
+}
