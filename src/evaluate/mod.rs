@@ -19,6 +19,7 @@ mod facts;
 pub mod fallback;
 mod listing;
 pub mod load;
+mod load_config;
 mod load_rules;
 mod measure;
 mod memory;
