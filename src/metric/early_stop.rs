@@ -333,6 +333,10 @@ pub struct WatchedRun {
     pub tracker: Tracker,
     /// True when early stop ended the test before its run time.
     pub stopped_early: bool,
+    /// When early stop ended the test: each watched target's verdict at
+    /// that moment, in config order. The report states these, whatever
+    /// the requests still answered while goose stopped would say.
+    pub held: Option<Vec<Verdict>>,
     /// In shadow mode, when early stop would have ended the test; `None`
     /// when it would have run the whole run time, or outside shadow mode.
     pub would_stop: Option<WouldStop>,
@@ -382,7 +386,7 @@ pub async fn run(
     let attack = load_test::run(settings, scenarios);
     tokio::pin!(attack);
     let mut tracker = Tracker::watching(stop);
-    let (mut decided, mut would_stop) = (false, None);
+    let (mut decided, mut would_stop, mut held) = (false, None, None);
     let mut ticker = tokio::time::interval(CHECK_EVERY);
     let metrics = loop {
         tokio::select! {
@@ -393,6 +397,7 @@ pub async fn run(
                 tracker.drain(&receiver, from_ms);
                 if let Some(window) = due().filter(|_| tracker.decided(stop)) {
                     decided = true;
+                    held = Some(tracker.judge(stop).iter().map(|judged| judged.verdict).collect());
                     would_stop = stop_now(stop, window, &tracker);
                 }
             }
@@ -404,6 +409,7 @@ pub async fn run(
         metrics,
         tracker,
         stopped_early: decided && !stop.settings.shadow,
+        held: held.filter(|_| !stop.settings.shadow),
         would_stop,
     })
 }
@@ -459,6 +465,25 @@ pub fn held_verdict(
 /// rules).
 pub fn annotate(report: &mut LatencyReport, run: &WatchedRun, stop: &EarlyStop, cap: Duration) {
     annotate_with(report, &run.tracker, run.stopped_early, stop, cap);
+    if let Some(held) = &run.held {
+        state_held(report, stop, held);
+    }
+}
+
+/// Puts the verdicts early stop ended the test on (`held`, one per target
+/// of `stop`) into `report`: the requests still answered while goose
+/// stopped (late ones, on a busy machine) may move an interval or a trend,
+/// never the verdict the test was ended for.
+fn state_held(report: &mut LatencyReport, stop: &EarlyStop, held: &[Verdict]) {
+    for (target, &verdict) in stop.targets.iter().zip(held) {
+        if let Some(interval) = report
+            .requests
+            .get_mut(&target.key)
+            .and_then(|stats| stats.confidence_intervals.get_mut(target.kind.name()))
+        {
+            interval.verdict = verdict;
+        }
+    }
 }
 
 /// [`annotate`] from the samples in `tracker`, saying `stopped_early`.
@@ -531,6 +556,39 @@ mod tests {
             }],
             starting: 0,
         }
+    }
+
+    #[test]
+    fn the_report_states_the_verdict_the_test_was_stopped_on() {
+        let stop = stop(TargetKind::Mean, 6.0);
+        let mut tracker = Tracker::watching(&stop);
+        for i in 0..40 {
+            tracker.record("GET /x", 30.0 + f64::from(i % 3), true);
+        }
+        let mut report: LatencyReport = serde_json::from_value(serde_json::json!({
+            "users": 2, "runTimeSeconds": 2.0, "requests": {"GET /x": {
+                "method": "GET", "name": "/x", "count": 40, "failures": 0,
+                "errorRate": 0.0, "requestsPerSecond": 20.0, "meanMs": 31.0, "medianMs": 31.0,
+                "minMs": 30.0, "maxMs": 32.0, "p75Ms": 32.0, "p90Ms": 32.0, "p95Ms": 32.0,
+                "p99Ms": 32.0}}
+        }))
+        .unwrap();
+        annotate_with(&mut report, &tracker, true, &stop, Duration::from_secs(6));
+        let verdict =
+            |report: &LatencyReport| report.requests["GET /x"].confidence_intervals["mean"].verdict;
+        assert_eq!(verdict(&report), Verdict::Missed);
+        // late samples may leave the interval undecided; the verdict stated
+        // is the one the test was stopped on
+        report
+            .requests
+            .get_mut("GET /x")
+            .unwrap()
+            .confidence_intervals
+            .get_mut("mean")
+            .unwrap()
+            .verdict = Verdict::Undecided;
+        state_held(&mut report, &stop, &[Verdict::Missed]);
+        assert_eq!(verdict(&report), Verdict::Missed);
     }
 
     /// A report whose every request failed without timing out is refused by
