@@ -441,3 +441,46 @@ fn the_sidecar_s_connection_limits_in_the_docs_are_the_code_s() {
         );
     }
 }
+
+/// Every sample decision line in the docs and the README (`INFO scale ...`,
+/// `INFO hold ...`) ends as the evaluate stage's lines do: with the rule
+/// that decided, a rule of the tables.
+#[test]
+fn every_sample_decision_line_names_a_rule_of_the_tables() {
+    use goose_pod_autoscaler::evaluate::rules::{MET_RULES, MISS_RULES, OTHER_RULES};
+    let rules: Vec<&str> = MISS_RULES
+        .iter()
+        .chain(&MET_RULES)
+        .chain(&OTHER_RULES)
+        .map(|rule| rule.name())
+        .collect();
+    let mut pages = vec![PathBuf::from("README.md")];
+    for entry in std::fs::read_dir(root().join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|ext| ext == "md") {
+            pages.push(path.strip_prefix(root()).unwrap().to_path_buf());
+        }
+    }
+    let mut seen = 0;
+    for page in &pages {
+        for (number, line) in read(page).lines().enumerate() {
+            if !(line.contains("INFO scale ") || line.contains("INFO hold ")) {
+                continue;
+            }
+            seen += 1;
+            let named = line
+                .trim_end()
+                .trim_end_matches('`')
+                .strip_suffix(')')
+                .and_then(|rest| rest.rsplit_once("(rule: "))
+                .map(|(_, name)| name);
+            assert!(
+                named.is_some_and(|name| rules.contains(&name)),
+                "{}:{}: a sample decision line should end with (rule: <a rule of the tables>): {line}",
+                page.display(),
+                number + 1
+            );
+        }
+    }
+    assert!(seen >= 20, "only {seen} sample decision lines found");
+}
