@@ -454,13 +454,8 @@ fn every_sample_decision_line_names_a_rule_of_the_tables() {
         .chain(&OTHER_RULES)
         .map(|rule| rule.name())
         .collect();
-    let mut pages = vec![PathBuf::from("README.md")];
-    for entry in std::fs::read_dir(root().join("docs")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|ext| ext == "md") {
-            pages.push(path.strip_prefix(root()).unwrap().to_path_buf());
-        }
-    }
+    let mut pages = doc_pages();
+    pages.push(PathBuf::from("README.md"));
     let mut seen = 0;
     for page in &pages {
         for (number, line) in read(page).lines().enumerate() {
