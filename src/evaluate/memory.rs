@@ -123,9 +123,17 @@ pub(crate) struct Floor {
     pub runs_left: u32,
     /// The back-off that set it, runs.
     pub backoff_runs: u32,
+}
+
+impl Floor {
     /// Runs since the restore that set it, this one included (the restore
-    /// itself is run 0).
-    pub runs_since_restore: u32,
+    /// itself is run 0): the restore set the floor for `backoff_runs + 1`
+    /// runs, counting itself, and `runs_left` of them remain.
+    pub fn runs_since_restore(&self) -> u32 {
+        self.backoff_runs
+            .saturating_add(1)
+            .saturating_sub(self.runs_left)
+    }
 }
 
 /// A miss that shows our last decay failed.
@@ -159,12 +167,11 @@ impl Backoff {
     }
 
     /// What is left after the floor's run is over: the floor one run
-    /// shorter and one run older, else the back-off remembered.
+    /// shorter, else the back-off remembered.
     fn aged(self) -> Backoff {
         match self {
             Backoff::Floor(floor) if floor.runs_left > 1 => Backoff::Floor(Floor {
                 runs_left: floor.runs_left - 1,
-                runs_since_restore: floor.runs_since_restore.saturating_add(1),
                 ..floor
             }),
             backoff if backoff.runs() > 0 => Backoff::Remembered {
@@ -211,11 +218,6 @@ impl Memory {
                 replicas,
                 runs_left: state.decay_floor_runs_left,
                 backoff_runs,
-                // the state keeps the runs left; the restore set the floor
-                // for `backoff + 1` runs, counting itself
-                runs_since_restore: backoff_runs
-                    .saturating_add(1)
-                    .saturating_sub(state.decay_floor_runs_left),
             }),
             _ if backoff_runs > 0 => Backoff::Remembered { backoff_runs },
             _ => Backoff::Clear,
@@ -250,7 +252,7 @@ impl Memory {
     /// be draining: fewer runs since the restore than the decay period.
     pub fn draining(&self) -> Option<Draining> {
         let floor = self.floor()?;
-        let since = floor.runs_since_restore;
+        let since = floor.runs_since_restore();
         (since >= 1 && since < self.period).then_some(Draining {
             restored: floor.replicas,
             runs_since_restore: since,
@@ -291,7 +293,6 @@ impl Memory {
                     replicas: from,
                     runs_left: backoff_runs.saturating_add(1),
                     backoff_runs,
-                    runs_since_restore: 0,
                 });
                 watch = Watch::Idle;
             }
@@ -344,14 +345,14 @@ mod tests {
         memory.remember(Step::Restore, false, 3, &mut state);
         let backoff = memory.next_backoff();
         // the state keeps the floor's runs left; the runs since the restore
-        // are read back from them, run after run
+        // follow from them, run after run
         let mut seen = Vec::new();
         for _ in 0..4 {
             let memory = Memory::recall(&config, &state, false);
             let floor = memory.floor().unwrap();
             assert_eq!((floor.replicas, floor.backoff_runs), (4, backoff));
-            assert_eq!(floor.runs_left + floor.runs_since_restore, backoff + 1);
-            seen.push((floor.runs_since_restore, memory.draining()));
+            assert_eq!(floor.runs_left + floor.runs_since_restore(), backoff + 1);
+            seen.push((floor.runs_since_restore(), memory.draining()));
             memory.remember(Step::Hold, true, 4, &mut state);
         }
         let draining = |runs_since_restore| {
