@@ -331,15 +331,21 @@ pub struct WatchedRun {
     pub metrics: GooseMetrics,
     /// The samples of the measured window.
     pub tracker: Tracker,
-    /// True when early stop ended the test before its run time.
-    pub stopped_early: bool,
-    /// When early stop ended the test: each watched target's verdict at
-    /// that moment, in config order. The report states these, whatever
-    /// the requests still answered while goose stopped would say.
+    /// When early stop ended the test before its run time: each watched
+    /// target's verdict at that moment, in config order. The report states
+    /// these, whatever the requests still answered while goose stopped
+    /// would say.
     pub held: Option<Vec<Verdict>>,
     /// In shadow mode, when early stop would have ended the test; `None`
     /// when it would have run the whole run time, or outside shadow mode.
     pub would_stop: Option<WouldStop>,
+}
+
+impl WatchedRun {
+    /// True when early stop ended the test before its run time.
+    pub fn stopped_early(&self) -> bool {
+        self.held.is_some()
+    }
 }
 
 /// The moment shadow mode noted that early stop would have ended the test.
@@ -386,17 +392,16 @@ pub async fn run(
     let attack = load_test::run(settings, scenarios);
     tokio::pin!(attack);
     let mut tracker = Tracker::watching(stop);
-    let (mut decided, mut would_stop, mut held) = (false, None, None);
+    let (mut held, mut would_stop) = (None, None);
     let mut ticker = tokio::time::interval(CHECK_EVERY);
     let metrics = loop {
         tokio::select! {
             // The attack first: a test that has just ended is never stopped.
             biased;
             result = &mut attack => break result?,
-            _ = ticker.tick(), if !decided => {
+            _ = ticker.tick(), if held.is_none() => {
                 tracker.drain(&receiver, from_ms);
                 if let Some(window) = due().filter(|_| tracker.decided(stop)) {
-                    decided = true;
                     held = Some(tracker.judge(stop).iter().map(|judged| judged.verdict).collect());
                     would_stop = stop_now(stop, window, &tracker);
                 }
@@ -408,7 +413,6 @@ pub async fn run(
     Ok(WatchedRun {
         metrics,
         tracker,
-        stopped_early: decided && !stop.settings.shadow,
         held: held.filter(|_| !stop.settings.shadow),
         would_stop,
     })
@@ -464,7 +468,7 @@ pub fn held_verdict(
 /// the report's final counts, which include the scenario's own success
 /// rules).
 pub fn annotate(report: &mut LatencyReport, run: &WatchedRun, stop: &EarlyStop, cap: Duration) {
-    annotate_with(report, &run.tracker, run.stopped_early, stop, cap);
+    annotate_with(report, &run.tracker, run.stopped_early(), stop, cap);
     if let Some(held) = &run.held {
         state_held(report, stop, held);
     }
