@@ -1001,12 +1001,7 @@ mod tests {
             let mut learned = self.state.learned_query_load.unwrap_or_default();
             learned.sample_at_unix_seconds = Some(NOW as i64 - 20);
             // the run before saw the same load, the probe's own included
-            let probe: f64 = self
-                .report
-                .requests
-                .values()
-                .map(|request| request.requests_per_second)
-                .sum();
+            let probe = self.report.requests_per_second();
             learned.sample_total_milli = Some(((value + probe) * 1000.0).round() as u32);
             self.state.learned_query_load = Some(learned);
             self

@@ -234,11 +234,7 @@ impl<'a> Facts<'a> {
             let value = report.load.as_ref()?.query_value?;
             // the verdict was measured with the probe's own requests on top
             // of the query's (which leaves them out)
-            let probe_rate = report
-                .requests
-                .values()
-                .map(|request| request.requests_per_second)
-                .sum();
+            let probe_rate = report.requests_per_second();
             // the serving replicas: the ready ones, else the counted ones
             let serving = replicas
                 .ready

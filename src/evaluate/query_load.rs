@@ -9,9 +9,9 @@
 //! started when it was taken. The verdict, though, was measured with the
 //! probe's requests on top, so the load a verdict speaks of is the value
 //! *plus the probe's own rate* (the report's `requestsPerSecond`, summed).
-//! Per replica it is that total divided by the *serving* replicas: the ready ones (the resource's status), or, with
-//! readiness unknown, the counted ones (all but those unready past the
-//! start-up allowance). A starting replica answers nothing, so it carries
+//! Per replica it is that total divided by the *serving* replicas: the
+//! ready ones (the resource's status), or, with readiness unknown, the
+//! counted ones (all but those unready past the start-up allowance). A starting replica answers nothing, so it carries
 //! nothing. The levels learned (`metUpTo`, `missedAt`) are in the query's
 //! unit per replica and live apart from the CPU's, in the state's
 //! `learnedQueryLoad`.

@@ -212,6 +212,15 @@ impl LatencyReport {
     pub fn request(&self, method: &str, name: &str) -> Option<&RequestStats> {
         self.requests.get(&Self::key(method, name))
     }
+
+    /// The probe's whole request rate: every request's `requestsPerSecond`
+    /// summed, requests per second.
+    pub fn requests_per_second(&self) -> f64 {
+        self.requests
+            .values()
+            .map(|request| request.requests_per_second)
+            .sum()
+    }
 }
 
 /// Relative slack allowed when comparing figures that should be in order:
