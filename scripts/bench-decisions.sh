@@ -21,6 +21,10 @@
 #                disturb each other), each prints its row, and a `median` row
 #                follows (each column's median).
 #
+# windowS is the windowed oracle's replica-seconds (docs/simulate.md, "The
+# oracle"): the least a rule that decays only as far as its CPU sample
+# allows can spend; windowS / oracleS is the best ratio such a rule reaches.
+#
 # A run takes as long as its profile (step: 140 s). Charts and timelines are
 # left in $OUT/<profile>/ (with RUNS above 1, in $OUT/<profile>/<run>/).
 set -euo pipefail
@@ -38,8 +42,8 @@ config_args=()
 [ -n "${CONFIG:-}" ] && config_args=(--evaluation-config "$CONFIG")
 read -r -a extra_args <<< "${SIMULATE_ARGS:-}"
 
-printf '%-12s %5s %8s %8s %6s %6s %9s %10s %8s\n' \
-  profile peak replicaS oracleS ratio overS reactionS reversals skipped
+printf '%-12s %5s %8s %8s %6s %6s %9s %10s %8s %8s\n' \
+  profile peak replicaS oracleS ratio overS reactionS reversals skipped windowS
 runs=${RUNS:-1}
 for profile in "${profiles[@]}"; do
   name=$(basename "$profile" .yaml)
@@ -60,8 +64,8 @@ import json, statistics, sys
 name, dirs = sys.argv[1], sys.argv[2:]
 keys = ["peakReplicas", "replicaSeconds", "oracleReplicaSeconds",
         "replicaSecondsRatio", "secondsOverTarget", "reactionSeconds",
-        "reversals", "skippedIntervals"]
-widths = [5, 8, 8, 6, 6, 9, 10, 8]
+        "reversals", "skippedIntervals", "windowOracleReplicaSeconds"]
+widths = [5, 8, 8, 6, 6, 9, 10, 8, 8]
 def row(label, values):
     cells = ["-" if v is None else ("{:.2f}".format(v) if isinstance(v, float)
              and k == "replicaSecondsRatio" else "{:g}".format(v))

@@ -88,7 +88,15 @@ fn real_summary() -> serde_json::Value {
     let rates: Vec<f64> = (0..seconds)
         .map(|s| profile.rate_at(Duration::from_secs(s)).unwrap_or(0.0))
         .collect();
-    let oracle = timeline::oracle_replicas(&target, &rates, &Settings::default().capacity);
+    let settings = Settings::default();
+    let oracle = timeline::oracle_replicas(&target, &rates, &settings.capacity);
+    let window_oracle = timeline::window_oracle_replicas(
+        &target,
+        &oracle,
+        &rates,
+        &settings.capacity,
+        settings.metrics_window.as_secs() as usize,
+    );
     let summary = timeline::summarize(
         Recording {
             run_type: RunType::Scaler,
@@ -97,6 +105,7 @@ fn real_summary() -> serde_json::Value {
             traffic: &[],
             target: Some(&target),
             oracle: &oracle,
+            window_oracle: &window_oracle,
             end_seconds: profile.duration().as_secs_f64(),
             run_seconds: 140.0,
         },
@@ -135,6 +144,10 @@ fn the_sample_summary_has_the_keys_gpa_simulate_prints_and_its_figures_add_up() 
     assert_eq!(
         number("oracleReplicaSeconds"),
         real["oracleReplicaSeconds"].as_f64().unwrap()
+    );
+    assert_eq!(
+        number("windowOracleReplicaSeconds"),
+        real["windowOracleReplicaSeconds"].as_f64().unwrap()
     );
     // The figures add up.
     assert_eq!(

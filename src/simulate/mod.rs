@@ -235,7 +235,17 @@ pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError
     let mut oracle = target.as_ref().map_or_else(Vec::new, |target| {
         timeline::oracle_replicas(target, &offered_rates(&profile), &settings.capacity)
     });
+    let mut window_oracle = target.as_ref().map_or_else(Vec::new, |target| {
+        timeline::window_oracle_replicas(
+            target,
+            &oracle,
+            &offered_rates(&profile),
+            &settings.capacity,
+            settings.metrics_window.as_secs().max(1) as usize,
+        )
+    });
     oracle.truncate(end_seconds.ceil() as usize);
+    window_oracle.truncate(oracle.len());
     let mut summary = timeline::summarize(
         Recording {
             run_type: settings.run_type,
@@ -244,6 +254,7 @@ pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError
             traffic: &traffic_seconds,
             target: target.as_ref(),
             oracle: &oracle,
+            window_oracle: &window_oracle,
             end_seconds,
             run_seconds,
         },

@@ -100,6 +100,43 @@ pub fn least_replicas(
         .unwrap_or(MAX_ORACLE_REPLICAS)
 }
 
+/// The oracle of a decision that sees the load only through a metrics
+/// window, as the CPU shows it: per second, the fewest replicas that meet
+/// the target now (`oracle`) and that a decay may reach when it goes no
+/// further than its latest sample allows, i.e. no lower than `least` of the
+/// average of `rates` over the latest window sampled by then (one sample
+/// every `window_seconds` from the start, each averaging the window before
+/// it). A count already under that stays where it is: the window forbids a
+/// decay, it asks for no scale-up. With instant start-ups and a decision
+/// every second this is the least such a rule can spend, so its
+/// replica-seconds over the oracle's bound what the CPU can reach.
+pub fn windowed(
+    oracle: &[u32],
+    rates: &[f64],
+    window_seconds: usize,
+    least: impl Fn(f64) -> u32,
+) -> Vec<u32> {
+    let window = window_seconds.max(1);
+    let mut previous = 0;
+    oracle
+        .iter()
+        .enumerate()
+        .map(|(second, &now)| {
+            let sampled = second / window * window;
+            let span = rates.get(sampled.saturating_sub(window)..sampled.min(rates.len()));
+            let count = match span.filter(|span| sampled >= window && !span.is_empty()) {
+                Some(span) => {
+                    let average = span.iter().sum::<f64>() / span.len() as f64;
+                    now.max(previous.min(least(average)))
+                }
+                None => now,
+            };
+            previous = count;
+            count
+        })
+        .collect()
+}
+
 /// From the first second over target to the first second after it that is
 /// not, in seconds; to the end of the run if it never recovers. `None` when
 /// no second was over target.
@@ -229,5 +266,24 @@ mod tests {
         assert_eq!(reversals(&flap, 3), 3);
         // Unchanged counts are not moves.
         assert_eq!(reversals(&[(0, 3), (1, 3), (2, 3)], 3), 0);
+    }
+
+    #[test]
+    fn the_windowed_oracle_decays_only_as_far_as_the_latest_window_allows() {
+        // a step from 20 to 250 req/s at 4 s, back to 20 at 8 s; windows of
+        // 3 s; 1 replica per 80 req/s
+        let rates = [20.0, 20.0, 20.0, 20.0, 250.0, 250.0, 250.0, 250.0, 20.0, 20.0, 20.0, 20.0, 20.0];
+        let least = |rate: f64| (rate / 80.0).floor() as u32 + 1;
+        let oracle: Vec<u32> = rates.iter().map(|&rate| least(rate)).collect();
+        assert_eq!(
+            windowed(&oracle, &rates, 3, least),
+            // 8: the window 3-5 averages 173 (3 replicas), as does 6-8 at
+            // 9-11; 12: the window 9-11 shows 20
+            [1, 1, 1, 1, 4, 4, 4, 4, 3, 3, 3, 3, 1]
+        );
+        // a spike no window saw at its height asks for no replica
+        let spike = [20.0, 250.0, 20.0, 20.0, 20.0, 20.0];
+        let spike_oracle: Vec<u32> = spike.iter().map(|&rate| least(rate)).collect();
+        assert_eq!(windowed(&spike_oracle, &spike, 3, least), [1, 4, 1, 1, 1, 1]);
     }
 }

@@ -214,6 +214,12 @@ pub struct Summary {
     /// `replicaSeconds / oracleReplicaSeconds`, to 0.01; `None` without an
     /// oracle.
     pub replica_seconds_ratio: Option<f64>,
+    /// The replica-seconds of the oracle whose decays wait for the metrics
+    /// window (to 0.1; see [`oracle::windowed`]): the least a rule that
+    /// decays only as far as its latest CPU sample allows can spend. Its
+    /// excess over `oracleReplicaSeconds` is the window's price, which no
+    /// rule on the CPU avoids; `None` without a target.
+    pub window_oracle_replica_seconds: Option<f64>,
     /// The evaluation config target the background traffic was judged on.
     pub target: Option<LatencyTarget>,
     /// Seconds in which the background traffic missed that target (see
@@ -266,6 +272,9 @@ pub struct Recording<'a> {
     /// The oracle's replicas for each second of the profile (see
     /// [`oracle_replicas`]); empty without a target.
     pub oracle: &'a [u32],
+    /// The oracle whose decays wait for the metrics window, per second
+    /// (see [`oracle::windowed`]); empty without a target.
+    pub window_oracle: &'a [u32],
     /// Length of the load profile, seconds.
     pub end_seconds: f64,
     /// Wall time of the whole run, seconds.
@@ -291,6 +300,21 @@ pub fn oracle_replicas(
         .iter()
         .map(|rate| oracle::least_replicas(target.kind, target.target, *rate, capacity))
         .collect()
+}
+
+/// The oracle whose decays wait for a metrics window of `window_seconds`
+/// ([`oracle::windowed`]) over `oracle` (its per-second replicas) and
+/// `rates`.
+pub fn window_oracle_replicas(
+    target: &LatencyTarget,
+    oracle: &[u32],
+    rates: &[f64],
+    capacity: &CapacitySettings,
+    window_seconds: usize,
+) -> Vec<u32> {
+    oracle::windowed(oracle, rates, window_seconds, |rate| {
+        oracle::least_replicas(target.kind, target.target, rate, capacity)
+    })
 }
 
 /// Per-second replicas summed up to `end_seconds` (the last second may be
@@ -368,6 +392,9 @@ pub fn summarize(run: Recording<'_>, files: OutputFiles) -> Summary {
         final_replicas: changes.last().map_or(0, |(_, r)| *r),
         replica_seconds: tenths(replica_seconds),
         oracle_replica_seconds: oracle_replica_seconds.map(tenths),
+        window_oracle_replica_seconds: (oracle_replica_seconds.is_some()
+            && !run.window_oracle.is_empty())
+        .then(|| tenths(per_second_sum(run.window_oracle, run.end_seconds))),
         replica_seconds_ratio: oracle_replica_seconds
             .filter(|oracle| *oracle > 0.0 && decided_intervals > 0)
             .map(|oracle| (replica_seconds / oracle * 100.0).round() / 100.0),
@@ -585,6 +612,7 @@ mod tests {
                 traffic: &traffic,
                 target: Some(&target),
                 oracle: &[1, 2],
+                window_oracle: &[],
                 end_seconds: 2.0,
                 run_seconds: 140.003948921,
             },
@@ -632,6 +660,7 @@ mod tests {
                 traffic: &traffic,
                 target: Some(&target),
                 oracle: &[1, 2],
+                window_oracle: &[],
                 end_seconds: 2.0,
                 run_seconds: 140.0,
             },
@@ -690,12 +719,14 @@ mod tests {
             traffic: &[],
             target: Some(&target),
             oracle: &[4, 4, 2],
+            window_oracle: &[4, 4, 4],
             end_seconds: 2.5,
             run_seconds: 3.0,
         };
         let summary = summarize(run, OutputFiles::default());
         assert_eq!(summary.reversals, 1);
         assert_eq!(summary.oracle_replica_seconds, Some(9.0));
+        assert_eq!(summary.window_oracle_replica_seconds, Some(10.0));
         assert_eq!(summary.replica_seconds, 10.0);
         assert_eq!(summary.replica_seconds_ratio, Some(1.11));
         // Never over target: no reaction.
@@ -705,6 +736,7 @@ mod tests {
             Recording {
                 target: None,
                 oracle: &[],
+                window_oracle: &[],
                 ..run
             },
             OutputFiles::default(),
