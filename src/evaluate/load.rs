@@ -16,8 +16,7 @@
 //! pod is measured (none missing or ignored), and the load moved the safe
 //! way. A sample lags the probe by up to two metrics windows: a met run
 //! teaches when the load is not falling (a rising load's sample is below
-//! what the probe met: a level on the safe side), or on the first sample
-//! the state sees, which has nothing before it; a miss teaches only at a
+//! what the probe met: a level on the safe side); a miss teaches only at a
 //! *steady* load (its total within [`STEADY_SHARE`] of the sample before),
 //! and above a level known to be met (a miss paired with a sample from
 //! before a load step would teach a level far too low). A met run at or
@@ -329,12 +328,8 @@ impl LoadView {
         // (after a decay: each replica carries more now than it showed).
         // With replicas starting, one that became ready during the probe
         // carried part of the load the level would credit to the others
-        // The first sample the state sees has none before it to tell a
-        // falling load: it teaches, or a service autoscaled from a quiet
-        // start would learn nothing until its first load step (a level too
-        // high is undone by the failed-decay memory and forgotten in time)
-        let not_falling = self.previous_total.is_none() || self.not_falling();
-        if met && starting == 0 && not_falling && (self.fresh || self.sample_pods >= current) {
+        if met && starting == 0 && self.not_falling() && (self.fresh || self.sample_pods >= current)
+        {
             if learned.met_up_to_milli.is_none_or(|known| level > known) {
                 learned.met_up_to_milli = Some(level);
                 learned.met_at_unix_seconds = Some(now_seconds);
@@ -499,36 +494,6 @@ mod tests {
         assert_eq!(view.clear_of_miss(), Some(2));
         assert_eq!(view.describe(), "CPU 0.31 per pod x 4 = 1.24");
         assert_eq!(view.levels(), "met up to 0.62 per replica, missed at 0.9");
-    }
-
-    #[test]
-    fn the_first_sample_the_state_sees_teaches_a_met_level_and_a_second_only_when_not_falling() {
-        let empty = DecayState::default();
-        let first = LoadView::of(&config(), &cpu(0.44, 1, 1000), &empty, Some(7), 1020);
-        assert_eq!(first.previous_total, None);
-        let learned = first.learn(true, 0, 1, Some(7), 1020);
-        assert_eq!(
-            learned.met_up_to_milli,
-            Some(440),
-            "a quiet start teaches the level it met"
-        );
-        assert_eq!(
-            first.learn(true, 1, 1, Some(7), 1020).met_up_to_milli,
-            None,
-            "not with a replica starting"
-        );
-        // the same sample again, a run later: still nothing before it
-        let state = DecayState {
-            learned_load: Some(learned),
-            ..DecayState::default()
-        };
-        let again = LoadView::of(&config(), &cpu(0.44, 1, 1000), &state, Some(7), 1025);
-        assert_eq!(again.previous_total, None);
-        // the next sample, falling: it teaches nothing more
-        let fell = LoadView::of(&config(), &cpu(0.2, 1, 1015), &state, Some(7), 1035);
-        assert_eq!(fell.previous_total, Some(0.44));
-        let after = fell.learn(true, 0, 1, Some(7), 1035);
-        assert_eq!(after.met_up_to_milli, Some(440));
     }
 
     #[test]
