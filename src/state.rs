@@ -144,6 +144,12 @@ pub struct LearnedLoad {
     /// The total load of the sample before it, thousandths.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_total_milli: Option<u32>,
+    /// CPU only, with `load.prometheus` too: the query's total (with the
+    /// probe's rate) in the run that first saw the sample, thousandths of
+    /// a request/s. The query's total now over it says how the load moved
+    /// since the sample's window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_total_at_sample_milli: Option<u32>,
 }
 
 /// The replicas our answers added, and when the last of them was added.

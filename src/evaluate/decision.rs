@@ -1008,6 +1008,19 @@ mod tests {
         }
     }
 
+    impl Case {
+        /// The CPU sample of the report was first seen by the run before,
+        /// when the query's total (probe included) was `query_total`.
+        fn cpu_seen_at_query(mut self, query_total: f64) -> Self {
+            let mut learned = self.state.learned_load.unwrap_or_default();
+            learned.sample_at_unix_seconds = Some(NOW as i64 - 5);
+            learned.previous_total_milli = learned.sample_total_milli;
+            learned.query_total_at_sample_milli = Some((query_total * 1000.0).round() as u32);
+            self.state.learned_load = Some(learned);
+            self
+        }
+    }
+
     fn query_cases() -> Vec<Case> {
         let proportional_query = |cpu: &str| {
             config(
@@ -1096,6 +1109,22 @@ mod tests {
                 .query(140.0)
                 .rule(Rule::DecayToFit)
                 .says("CPU 0.248 per pod x 5 = 1.24 fits 2 (met up to 0.62 per replica); query 140 + probe 20 req/s / 5 = 32 per replica fits 3 (met up to 75 per replica): the larger, 3"),
+            case("both sources: the CPU seen through the query, which fell since its sample: decay at once", 5.0, 4, 2)
+                .config(with_query("  cpu: {}\n"))
+                .state(learned_query(learned(state(3, 4, 4, None), Some(620), None), Some(75_000), None))
+                .cpu(1.5, 4)
+                .cpu_seen_at_query(300.0)
+                .query(40.0)
+                .rule(Rule::DecayToFit)
+                .says("CPU 1.5 per pod x 4 = 6, x 60 / 300 as the query moved since = 1.2 fits 2 (met up to 0.62 per replica); query 40 + probe 20 req/s / 4 = 15 per replica fits 1 (met up to 75 per replica): the larger, 2"),
+            case("both sources: a query that held since the CPU's sample leaves the sample's guard", 5.0, 4, 4)
+                .config(with_query("  cpu: {}\n"))
+                .state(learned_query(learned(state(3, 4, 4, None), Some(620), None), Some(75_000), None))
+                .cpu(1.5, 4)
+                .cpu_seen_at_query(66.0)
+                .query(40.0)
+                .rule(Rule::NoDecayIntoMiss)
+                .says("no decay to 3: CPU 1.5 per pod x 4 = 6; the load of 4 serving on 3 would be 2 per replica, at or above 1.9 (95% of the CPU limit 2: saturated)"),
             case("an old state file with the CPU's levels only: nothing learned of the query", 12.3, 3, 4)
                 .config(with_query("  cpu: {}\n"))
                 .state(learned(state(0, 3, 3, None), Some(620), None))
@@ -1155,6 +1184,49 @@ mod tests {
             let without = decide_on(&case.report).unwrap();
             assert_eq!(with_load, without, "{}", case.what);
         }
+    }
+
+    /// With both sources, the run that first sees a CPU sample keeps the
+    /// query's total then; the runs after it on the same sample keep it.
+    #[test]
+    fn the_query_s_total_is_kept_with_the_cpu_sample_it_was_first_seen_with() {
+        let config = with_query("  cpu: {}\n");
+        let observed = Observed {
+            current: 4,
+            ready: Some(4),
+            template_hash: None,
+        };
+        let mut loaded = report(stats(100, 0, 5.0));
+        let mut load = cpu_load(0.31, 4);
+        load.query_value = Some(180.0);
+        loaded.load = Some(load);
+        let probe = loaded.requests_per_second();
+        let decide_at = |state: &DecayState, report: &LatencyReport, now| {
+            decide(&config, BOUNDS, report, observed, state, at(now))
+                .unwrap()
+                .state
+                .unwrap()
+        };
+        let first = decide_at(&DecayState::default(), &loaded, NOW);
+        let kept = first.learned_load.unwrap().query_total_at_sample_milli;
+        assert_eq!(kept, Some(((180.0 + probe) * 1000.0).round() as u32));
+        // the same sample a run later, the query fallen: the total stays
+        let mut fallen = loaded.clone();
+        fallen.load.as_mut().unwrap().query_value = Some(20.0);
+        let second = decide_at(&first, &fallen, NOW + 5);
+        assert_eq!(
+            second.learned_load.unwrap().query_total_at_sample_milli,
+            kept
+        );
+        // a new sample: the query's total of this run
+        let mut next = fallen.clone();
+        next.load.as_mut().unwrap().cpu.as_mut().unwrap().sampled_at =
+            jiff::Timestamp::from_second(NOW as i64 + 10).unwrap();
+        let third = decide_at(&second, &next, NOW + 15);
+        assert_eq!(
+            third.learned_load.unwrap().query_total_at_sample_milli,
+            Some(((20.0 + probe) * 1000.0).round() as u32)
+        );
     }
 
     /// A fresh sample teaches the level; the next run (its window begun

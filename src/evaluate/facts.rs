@@ -144,6 +144,10 @@ pub(crate) struct Facts<'a> {
     /// in the config and `load.queryValue` in the report (the
     /// `query_load` module); `None` otherwise.
     pub query_load: Option<LoadView>,
+    /// The CPU seen through the query, when both are there and the query
+    /// moved since the CPU's sample (`LoadView::through_query`); what
+    /// decays weigh in place of `load`.
+    pub cpu_now: Option<LoadView>,
     /// The report's `load.queryValue` as it came, with `load:` in the
     /// config (`load.queryPerReplica` reads it).
     pub report_query_value: Option<f64>,
@@ -249,6 +253,10 @@ impl<'a> Facts<'a> {
                 now_seconds,
             ))
         });
+        let cpu_now = load
+            .as_ref()
+            .zip(query_load.as_ref())
+            .and_then(|(cpu, query)| cpu.through_query(query.total()));
         let report_query_value = config
             .load_rules()
             .and_then(|_| report.load.as_ref()?.query_value);
@@ -256,6 +264,7 @@ impl<'a> Facts<'a> {
             starting_need: None,
             due_decay: None,
             query_load,
+            cpu_now,
             report_query_value,
             config,
             state,

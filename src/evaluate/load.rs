@@ -96,6 +96,12 @@ pub(crate) struct LoadView {
     pub pods_ready: u32,
     /// `cpuLimitUtilization`, when the pod template has a CPU limit.
     pub cpu_limit: Option<f64>,
+    /// CPU only: the query's total in the run that first saw this sample,
+    /// when an earlier run did (`queryTotalAtSampleMilli`).
+    pub query_then: Option<f64>,
+    /// The CPU seen through the query ([`Self::through_query`]): the
+    /// query's total then and now, by which `per_replica` was scaled.
+    pub rescaled: Option<(f64, f64)>,
 }
 
 /// The source of a [`LoadView`].
@@ -157,7 +163,29 @@ impl LoadView {
             margin: config.margin,
             pods_ready: cpu.pods_ready,
             cpu_limit: cpu.cpu_limit_utilization,
+            query_then: learned
+                .query_total_at_sample_milli
+                .filter(|_| learned.sample_at_unix_seconds == Some(sampled_at))
+                .map(from_milli),
+            rescaled: None,
         }
+    }
+
+    /// The CPU sample as the load is now, when the query (`query_now`, its
+    /// total with the probe's rate) moved past [`STEADY_SHARE`] since the
+    /// run that first saw the sample: the per-replica load scaled by the
+    /// query's now over then. A CPU sample trails the load by up to two
+    /// metrics windows, the query by half its range; the CPU per request
+    /// stays, so its load moves with the requests. `None` when the query
+    /// held (the sample stands), or nothing is known of it then.
+    pub fn through_query(&self, query_now: f64) -> Option<LoadView> {
+        let then = self.query_then.filter(|&then| then > 0.0)?;
+        let moved = (query_now - then).abs() > STEADY_SHARE * query_now.max(then);
+        moved.then(|| LoadView {
+            per_replica: self.per_replica * query_now.max(0.0) / then,
+            rescaled: Some((then, query_now)),
+            ..self.clone()
+        })
     }
 
     /// The load of every serving replica together.
@@ -174,7 +202,12 @@ impl LoadView {
 
     /// The total is not rising past [`STEADY_SHARE`]: a decay may trust it
     /// (a falling load's sample is above the load now, on the safe side).
+    /// Seen through the query, the query fell or held since the sample.
     pub fn not_rising(&self) -> bool {
+        // seen through the query: its move since the sample is the load's
+        if let Some((then, now)) = self.rescaled {
+            return now <= then;
+        }
         self.previous_total
             .is_some_and(|previous| self.total() <= previous * (1.0 + STEADY_SHARE))
     }
@@ -260,12 +293,26 @@ impl LoadView {
     /// replica`.
     pub fn describe(&self) -> String {
         match self.source {
-            LoadSource::Cpu => format!(
-                "CPU {} per pod x {} = {}",
-                round(self.per_replica),
-                self.pods,
-                round(self.total())
-            ),
+            LoadSource::Cpu => match self.rescaled {
+                Some((then, now)) => {
+                    let sampled = self.per_replica * then / now.max(f64::MIN_POSITIVE);
+                    format!(
+                        "CPU {} per pod x {} = {}, x {} / {} as the query moved since = {}",
+                        round(sampled),
+                        self.pods,
+                        round(sampled * f64::from(self.pods)),
+                        round(now),
+                        round(then),
+                        round(self.total())
+                    )
+                }
+                None => format!(
+                    "CPU {} per pod x {} = {}",
+                    round(self.per_replica),
+                    self.pods,
+                    round(self.total())
+                ),
+            },
             LoadSource::Query if self.probe_rate > 0.0 => format!(
                 "query {} + probe {} req/s / {} = {} per replica",
                 round(self.total() - self.probe_rate),
@@ -374,6 +421,7 @@ pub(super) fn recall(
             sample_at_unix_seconds: learned.sample_at_unix_seconds,
             sample_total_milli: learned.sample_total_milli,
             previous_total_milli: learned.previous_total_milli,
+            query_total_at_sample_milli: learned.query_total_at_sample_milli,
             ..LearnedLoad::default()
         };
     }
@@ -403,7 +451,7 @@ pub fn template_hash(template: &serde_json::Value) -> u64 {
     })
 }
 
-fn to_milli(level: f64) -> u32 {
+pub(super) fn to_milli(level: f64) -> u32 {
     // `as` saturates: a negative or absurd level cannot wrap around
     (level * MILLI).round() as u32
 }

@@ -160,7 +160,7 @@ pub(super) fn decay_to_fit(rule: Rule, facts: &Facts) -> Option<Proposal> {
     } = facts.due_decay.as_ref()?;
     let stepped = *stepped;
     // a load either source sees rising fits nothing
-    if facts.loads().any(|load| !load.not_rising()) {
+    if facts.decay_loads().any(|load| !load.not_rising()) {
         return None;
     }
     let floor = facts.memory.floor().map_or(1, |floor| floor.replicas);
@@ -169,7 +169,7 @@ pub(super) fn decay_to_fit(rule: Rule, facts: &Facts) -> Option<Proposal> {
     // nothing learned) fits nothing, but its guard still holds
     let mut to = None::<u32>;
     let mut said = Vec::new();
-    for load in facts.loads() {
+    for load in facts.decay_loads() {
         let clear = load.clear_of_miss().unwrap_or(1).max(floor);
         match load.fits().filter(|_| !load.saturated && load.complete) {
             Some(fits) => {
@@ -194,7 +194,7 @@ pub(super) fn decay_to_fit(rule: Rule, facts: &Facts) -> Option<Proposal> {
     let to = to?;
     // every guard, also of a source seen after the fit
     let to = facts
-        .loads()
+        .decay_loads()
         .filter_map(LoadView::clear_of_miss)
         .fold(to.max(floor), u32::max);
     let larger = if said.len() > 1 {
@@ -220,7 +220,7 @@ pub(super) fn no_decay_into_miss(rule: Rule, facts: &Facts) -> Option<Proposal> 
     } = facts.due_decay.as_ref()?;
     let stepped = *stepped;
     // each source's guard may forbid the decay
-    facts.loads().find_map(|load| {
+    facts.decay_loads().find_map(|load| {
         let (guard, why_guard) = load.decay_guard()?;
         let serving = facts.replicas.counted();
         let on = load.moved_to(serving, stepped);

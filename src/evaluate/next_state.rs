@@ -3,6 +3,7 @@
 //! lost endpoints) or when a failure is only counted.
 
 use crate::evaluate::facts::Facts;
+use crate::evaluate::load::to_milli;
 use crate::evaluate::memory::{Settle, Step};
 use crate::state::DecayState;
 
@@ -138,13 +139,22 @@ fn learn(facts: &Facts, target: u32, next: &mut DecayState) {
         next.replicas_changed_unix_seconds = Some(facts.now_seconds);
     }
     if let Some(load) = &facts.load {
-        next.learned_load = Some(load.learn(
+        let mut learned = load.learn(
             !facts.missed,
             facts.replicas.starting,
             facts.replicas.counted(),
             facts.template_hash,
             facts.now_seconds,
-        ));
+        );
+        // the query's total when the run first sees a CPU sample: later
+        // runs on the same sample see how the load moved since
+        if load.learned.sample_at_unix_seconds != Some(load.sampled_at) {
+            learned.query_total_at_sample_milli = facts
+                .query_load
+                .as_ref()
+                .map(|query| to_milli(query.total()));
+        }
+        next.learned_load = Some(learned);
     }
     if let Some(query) = &facts.query_load {
         next.learned_query_load = Some(query.learn(

@@ -32,7 +32,13 @@
 //! is where the CPU stops at its limit, and it does not lag by a metrics
 //! window. A decay must pass both: each source's guard may forbid it, a
 //! load either source sees rising fits nothing, and decay-to-fit goes to
-//! the larger of the two fits.
+//! the larger of the two fits. The CPU it weighs is seen through the
+//! query: when the query's total moved past a fifth since the run that
+//! first saw the CPU sample, the sample's load is scaled by the query's
+//! now over then (the CPU per request stays; the requests moved). After a
+//! load falls the query shows it within half its range, the CPU sample a
+//! metrics window or two later; without this the CPU's guard would hold
+//! the replicas of the fallen load until then.
 
 use crate::evaluate::config::LoadDecisions;
 use crate::evaluate::facts::Facts;
@@ -89,6 +95,8 @@ impl LoadView {
             margin: config.margin,
             pods_ready: serving,
             cpu_limit: None,
+            query_then: None,
+            rescaled: None,
         }
     }
 }
@@ -103,6 +111,18 @@ impl Facts<'_> {
     /// Every source the report has, the CPU first: each may forbid a decay.
     pub fn loads(&self) -> impl Iterator<Item = &LoadView> {
         self.load.iter().chain(self.query_load.iter())
+    }
+
+    /// The sources a decay weighs: as [`Self::loads`], but the CPU seen
+    /// through the query when the query moved since the CPU's sample
+    /// ([`LoadView::through_query`]): a decay after a load fell need not
+    /// wait for a metrics window to show it.
+    pub fn decay_loads(&self) -> impl Iterator<Item = &LoadView> {
+        self.cpu_now
+            .as_ref()
+            .or(self.load.as_ref())
+            .into_iter()
+            .chain(self.query_load.iter())
     }
 }
 

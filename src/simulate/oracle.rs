@@ -272,7 +272,9 @@ mod tests {
     fn the_windowed_oracle_decays_only_as_far_as_the_latest_window_allows() {
         // a step from 20 to 250 req/s at 4 s, back to 20 at 8 s; windows of
         // 3 s; 1 replica per 80 req/s
-        let rates = [20.0, 20.0, 20.0, 20.0, 250.0, 250.0, 250.0, 250.0, 20.0, 20.0, 20.0, 20.0, 20.0];
+        let rates = [
+            20.0, 20.0, 20.0, 20.0, 250.0, 250.0, 250.0, 250.0, 20.0, 20.0, 20.0, 20.0, 20.0,
+        ];
         let least = |rate: f64| (rate / 80.0).floor() as u32 + 1;
         let oracle: Vec<u32> = rates.iter().map(|&rate| least(rate)).collect();
         assert_eq!(
@@ -284,6 +286,9 @@ mod tests {
         // a spike no window saw at its height asks for no replica
         let spike = [20.0, 250.0, 20.0, 20.0, 20.0, 20.0];
         let spike_oracle: Vec<u32> = spike.iter().map(|&rate| least(rate)).collect();
-        assert_eq!(windowed(&spike_oracle, &spike, 3, least), [1, 4, 1, 1, 1, 1]);
+        assert_eq!(
+            windowed(&spike_oracle, &spike, 3, least),
+            [1, 4, 1, 1, 1, 1]
+        );
     }
 }
