@@ -99,9 +99,20 @@ pub(crate) struct LoadView {
     /// CPU only: the query's total in the run that first saw this sample,
     /// when an earlier run did (`queryTotalAtSampleMilli`).
     pub query_then: Option<f64>,
-    /// The CPU seen through the query ([`Self::through_query`]): the
-    /// query's total then and now, by which `per_replica` was scaled.
-    pub rescaled: Option<(f64, f64)>,
+    /// The CPU seen through the query ([`Self::through_query`]): how
+    /// `per_replica` was scaled.
+    pub rescaled: Option<Rescaled>,
+}
+
+/// How a CPU sample was scaled by the query's move since it was first seen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Rescaled {
+    /// The sample's own per-replica load, before the scaling.
+    pub sampled: f64,
+    /// The query's total in the run that first saw the sample.
+    pub then: f64,
+    /// The query's total now.
+    pub now: f64,
 }
 
 /// The source of a [`LoadView`].
@@ -134,7 +145,8 @@ impl LoadView {
             .is_none_or(|changed| window_start >= i64::try_from(changed).unwrap_or(i64::MAX));
         let learned_met = learned.met_up_to_milli.map(from_milli);
         let sampled_at = cpu.sampled_at.as_second();
-        let previous_total = if learned.sample_at_unix_seconds == Some(sampled_at) {
+        let seen_before = learned.sample_at_unix_seconds == Some(sampled_at);
+        let previous_total = if seen_before {
             learned.previous_total_milli
         } else {
             learned.sample_total_milli
@@ -165,7 +177,7 @@ impl LoadView {
             cpu_limit: cpu.cpu_limit_utilization,
             query_then: learned
                 .query_total_at_sample_milli
-                .filter(|_| learned.sample_at_unix_seconds == Some(sampled_at))
+                .filter(|_| seen_before)
                 .map(from_milli),
             rescaled: None,
         }
@@ -183,9 +195,19 @@ impl LoadView {
         let moved = (query_now - then).abs() > STEADY_SHARE * query_now.max(then);
         moved.then(|| LoadView {
             per_replica: self.per_replica * query_now.max(0.0) / then,
-            rescaled: Some((then, query_now)),
+            rescaled: Some(Rescaled {
+                sampled: self.per_replica,
+                then,
+                now: query_now,
+            }),
             ..self.clone()
         })
+    }
+
+    /// No run before this one saw its sample (a CPU sample is seen by every
+    /// run until the next one is taken).
+    pub fn first_sight(&self) -> bool {
+        self.learned.sample_at_unix_seconds != Some(self.sampled_at)
     }
 
     /// The load of every serving replica together.
@@ -205,7 +227,7 @@ impl LoadView {
     /// Seen through the query, the query fell or held since the sample.
     pub fn not_rising(&self) -> bool {
         // seen through the query: its move since the sample is the load's
-        if let Some((then, now)) = self.rescaled {
+        if let Some(Rescaled { then, now, .. }) = self.rescaled {
             return now <= then;
         }
         self.previous_total
@@ -294,8 +316,7 @@ impl LoadView {
     pub fn describe(&self) -> String {
         match self.source {
             LoadSource::Cpu => match self.rescaled {
-                Some((then, now)) => {
-                    let sampled = self.per_replica * then / now.max(f64::MIN_POSITIVE);
+                Some(Rescaled { sampled, then, now }) => {
                     format!(
                         "CPU {} per pod x {} = {}, x {} / {} as the query moved since = {}",
                         round(sampled),
@@ -360,7 +381,7 @@ impl LoadView {
             template_hash,
             ..self.learned
         };
-        if learned.sample_at_unix_seconds != Some(self.sampled_at) {
+        if self.first_sight() {
             learned.previous_total_milli = learned.sample_total_milli;
             learned.sample_at_unix_seconds = Some(self.sampled_at);
             learned.sample_total_milli = Some(to_milli(self.total()));
@@ -542,6 +563,27 @@ mod tests {
         assert_eq!(view.clear_of_miss(), Some(2));
         assert_eq!(view.describe(), "CPU 0.31 per pod x 4 = 1.24");
         assert_eq!(view.levels(), "met up to 0.62 per replica, missed at 0.9");
+    }
+
+    #[test]
+    fn through_the_query_the_line_keeps_the_sample_s_own_load_even_at_a_query_of_zero() {
+        let state = DecayState {
+            learned_load: Some(LearnedLoad {
+                sample_at_unix_seconds: Some(1015),
+                query_total_at_sample_milli: Some(300_000),
+                ..LearnedLoad::default()
+            }),
+            ..DecayState::default()
+        };
+        let view = LoadView::of(&config(), &cpu(1.5, 4, 1000), &state, None, 1020);
+        assert!(!view.first_sight());
+        assert_eq!(view.through_query(280.0), None, "the query held");
+        let gone = view.through_query(0.0).expect("the query moved");
+        assert_eq!(gone.total(), 0.0);
+        assert_eq!(
+            gone.describe(),
+            "CPU 1.5 per pod x 4 = 6, x 0 / 300 as the query moved since = 0"
+        );
     }
 
     #[test]

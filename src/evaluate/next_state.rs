@@ -148,7 +148,7 @@ fn learn(facts: &Facts, target: u32, next: &mut DecayState) {
         );
         // the query's total when the run first sees a CPU sample: later
         // runs on the same sample see how the load moved since
-        if load.learned.sample_at_unix_seconds != Some(load.sampled_at) {
+        if load.first_sight() {
             learned.query_total_at_sample_milli = facts
                 .query_load
                 .as_ref()

@@ -232,14 +232,15 @@ pub async fn run_recorded(settings: &Settings) -> Result<Finished, SimulateError
         None => profile.duration().as_secs_f64(),
         Some(_) => run_seconds.min(profile.duration().as_secs_f64()),
     };
+    let rates = offered_rates(&profile);
     let mut oracle = target.as_ref().map_or_else(Vec::new, |target| {
-        timeline::oracle_replicas(target, &offered_rates(&profile), &settings.capacity)
+        timeline::oracle_replicas(target, &rates, &settings.capacity)
     });
     let mut window_oracle = target.as_ref().map_or_else(Vec::new, |target| {
         timeline::window_oracle_replicas(
             target,
             &oracle,
-            &offered_rates(&profile),
+            &rates,
             &settings.capacity,
             settings.metrics_window.as_secs().max(1) as usize,
         )
