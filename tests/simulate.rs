@@ -702,8 +702,9 @@ fn with_prometheus_the_metric_stage_reads_the_background_rate_and_prometheus_sto
     let (_, timeline) = finished(dir.path(), &output);
     let stderr = String::from_utf8_lossy(&output.stderr);
 
-    // The built-in config, written out, carries the query.
+    // The built-in config, written out, carries the CPU and the query.
     let config = std::fs::read_to_string(dir.path().join("out/evaluation-config.yaml")).unwrap();
+    assert!(config.contains("\n  cpu: {}\n"), "{config}");
     assert!(
         config.contains(r#"query: sum(rate(http_requests_total{probe="false"}[5s])) or vector(0)"#),
         "{config}"
@@ -1112,18 +1113,23 @@ fn the_lpa_like_compare_config_is_the_lpa_s_format_on_the_built_in_target() {
 }
 
 #[test]
-fn the_load_both_config_is_the_built_in_with_both_load_sources_and_the_built_in_query() {
+fn prometheus_gives_the_built_in_config_both_load_sources_and_nothing_else() {
     use goose_pod_autoscaler::evaluate::config::EvaluationConfig;
+    use goose_pod_autoscaler::simulate::prometheus::built_in_evaluation_config;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("simulate");
-    let both =
-        EvaluationConfig::load(&dir.join("load-both.yaml")).unwrap_or_else(|err| panic!("{err}"));
+    let both = EvaluationConfig::parse_str(&built_in_evaluation_config(true), &dir)
+        .unwrap_or_else(|err| panic!("{err}"));
     let built_in = EvaluationConfig::load(&dir.join("evaluation-config.yaml")).unwrap();
+    // the built-in's own rules, with the load rules on the CPU and the query
     assert_eq!(both.targets, built_in.targets);
     assert_eq!(both.decay, built_in.decay);
     assert_eq!(both.scale_up, built_in.scale_up);
     let cpu = both.load.as_ref().and_then(|load| load.cpu.as_ref());
     assert!(cpu.is_some(), "the CPU");
-    let query = both.prometheus().expect("load.prometheus").query.clone();
-    let section = goose_pod_autoscaler::simulate::prometheus::PROMETHEUS_LOAD_SECTION;
-    assert!(section.contains(&format!("query: {query}\n")), "{query}");
+    let query = &both.prometheus().expect("load.prometheus").query;
+    assert!(query.contains("probe=\"false\""), "{query}");
+    assert!(query.ends_with(" or vector(0)"), "{query}");
+    // without --prometheus the built-in has no load section at all
+    let latency = EvaluationConfig::parse_str(&built_in_evaluation_config(false), &dir).unwrap();
+    assert_eq!(latency.load, None);
 }

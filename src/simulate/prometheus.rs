@@ -4,11 +4,13 @@
 //! [`PrometheusServer::start`] runs the `prometheus` executable found on the
 //! PATH (Debian's `prometheus` package) on a free port of 127.0.0.1, with a
 //! config file and its storage in a temporary folder, and waits until it is
-//! ready and has scraped the service once. The stages get its URL as the `prometheusUrl` setting, and the
-//! built-in evaluation config gets a `load.prometheus` query
-//! ([`PROMETHEUS_LOAD_SECTION`]) with a 5 s range, to fit the simulation's
-//! time scale: the opt-in that turns the load rules on, on the query. [`PrometheusServer::stop`] ends it when the run ends; dropped
-//! on an error path it is killed all the same, and its folder removed.
+//! ready and has scraped the service once. The stages get its URL as the
+//! `prometheusUrl` setting, and the built-in evaluation config gets a
+//! `load:` section ([`PROMETHEUS_LOAD_SECTION`]): the CPU and a
+//! `load.prometheus` query with a 5 s range, to fit the simulation's time
+//! scale, the opt-in that turns the load rules on, on both sources.
+//! [`PrometheusServer::stop`] ends it when the run ends; dropped on an error
+//! path it is killed all the same, and its folder removed.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -40,13 +42,13 @@ const JOB: &str = "simulated-service";
 /// How long Prometheus may take to become ready, and then to scrape once.
 const READY_WITHIN: Duration = Duration::from_secs(30);
 
-/// The built-in evaluation config, with the `load.prometheus` query when
-/// `prometheus` is set.
+/// The built-in evaluation config, with the load rules on the CPU and the
+/// `load.prometheus` query when `prometheus` is set.
 pub fn built_in_evaluation_config(prometheus: bool) -> String {
     let base = super::DEFAULT_EVALUATION_CONFIG;
     if prometheus {
-        // the built-in config has no `load:` section: the query's is its
-        // own, and turns the load rules on, on the query
+        // the built-in config has no `load:` section: this one is its own,
+        // and turns the load rules on, on the CPU and the query
         format!("{base}{PROMETHEUS_LOAD_SECTION}")
     } else {
         base.to_string()

@@ -111,7 +111,7 @@ pub struct Flags {
     /// Start a real Prometheus (the `prometheus` executable on the PATH) on
     /// 127.0.0.1 scraping the simulated service's /metrics every second; the
     /// stages get its URL as prometheusUrl, and the built-in evaluation
-    /// config a load.prometheus query.
+    /// config the load rules on the CPU and a load.prometheus query.
     #[arg(long)]
     pub prometheus: bool,
 }
