@@ -230,6 +230,33 @@ mod tests {
     }
 
     #[test]
+    fn after_a_compiled_run_each_target_it_never_measured_is_one_warning() {
+        let stats = r#"{"method": "GET", "name": "/fibonacci?n=10", "count": 12, "failures": 0,
+            "errorRate": 0, "requestsPerSecond": 6, "meanMs": 50, "medianMs": 50, "minMs": 49,
+            "maxMs": 52, "p75Ms": 51, "p90Ms": 51, "p95Ms": 52, "p99Ms": 52}"#;
+        let report: LatencyReport = serde_json::from_str(&format!(
+            r#"{{"requests": {{"GET /fibonacci?n=10": {stats}}}}}"#
+        ))
+        .unwrap();
+        let targets = config(
+            "  - {method: GET, endpoint: /fibonacci?n=10, type: mean, target: 100}
+  - {method: POST, name: cart, type: p95, target: 300}
+",
+        );
+        assert_eq!(
+            unmeasured_after_run(&targets, Path::new("e.yaml"), &report),
+            [
+                "evaluation config 'e.yaml' targets[1] 'POST cart': the scenario never sends this \
+              request (the run sends GET /fibonacci?n=10); expected a target on a request the \
+              scenario sends (its method, and its endpoint or name as the report names it), or \
+              that request added to the scenario"
+            ]
+        );
+        // every target measured: nothing to say
+        assert!(unmeasured_after_run(&targets[..1], Path::new("e.yaml"), &report).is_empty());
+    }
+
+    #[test]
     fn a_long_listing_is_cut_at_twenty() {
         let keys: Vec<String> = (0..23).map(|n| format!("GET /{n}")).collect();
         let text = listing(&keys);
