@@ -293,8 +293,11 @@ mod tests {
             .expect("a load.prometheus section");
         let rules = config
             .load_rules()
-            .expect("the query alone turns the load rules on, on the query");
-        assert!(rules.cpu.is_none(), "the built-in config reads no CPU");
+            .expect("the load section turns the load rules on");
+        assert!(
+            rules.cpu.is_some(),
+            "the built-in config reads the CPU beside the query"
+        );
         assert_eq!(prometheus.url, None, "the url comes from prometheusUrl");
         assert_eq!(
             prometheus.query,
