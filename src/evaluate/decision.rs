@@ -842,18 +842,6 @@ mod tests {
         }
     }
 
-    impl Case {
-        /// `missing` and `ignored` pods beside the measured ones in the
-        /// report's CPU load; after `.cpu(...)`.
-        fn left_out(mut self, missing: u32, ignored: u32) -> Self {
-            if let Some(cpu) = self.report.load.as_mut().and_then(|load| load.cpu.as_mut()) {
-                cpu.pods_missing = missing;
-                cpu.pods_ignored = ignored;
-            }
-            self
-        }
-    }
-
     fn load_cases() -> Vec<Case> {
         let proportional_load = || {
             config(
@@ -886,26 +874,12 @@ mod tests {
                 .cpu(1.64, 4)
                 .rule(Rule::NoDecayIntoMiss)
                 .says("no decay to 3: CPU 1.64 per pod x 4 = 6.56; the load of 4 serving on 3 would be 2.187 per replica, at or above 1.9 (95% of the CPU limit 2: saturated)"),
-            case("missing pods serve too: no decay past the limit", 5.0, 4, 4)
+            case("pods left out of the sample serve too: no decay past the limit", 5.0, 4, 4)
                 .config(with_load(""))
                 .state(state(3, 4, 4, None))
                 .cpu(1.6, 1)
-                .left_out(3, 0)
                 .rule(Rule::NoDecayIntoMiss)
                 .says("no decay to 3: CPU 1.6 per pod x 1 = 1.6; the load of 4 serving on 3 would be 2.133 per replica"),
-            case("ignored pods carried none of the sampled load, as on the HPA's scale-down", 5.0, 4, 3)
-                .config(with_load(""))
-                .state(state(3, 4, 4, None))
-                .cpu(1.6, 1)
-                .left_out(0, 3)
-                .rule(Rule::Decay),
-            case("a saturated sample speaks for every serving pod, ignored ones too", 5.0, 4, 4)
-                .config(with_load(""))
-                .state(state(3, 4, 4, None))
-                .cpu(1.9, 1)
-                .left_out(0, 3)
-                .rule(Rule::NoDecayIntoMiss)
-                .says("no decay to 3: CPU 1.9 per pod x 1 = 1.9; the load of 4 serving on 3 would be 2.533 per replica"),
             case("with nothing learned a due decay steps as without load, naming the load", 5.0, 4, 3)
                 .config(with_load(""))
                 .state(state(3, 4, 4, None))

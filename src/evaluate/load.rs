@@ -69,9 +69,6 @@ pub(crate) struct LoadView {
     pub probe_rate: f64,
     /// Pods measured.
     pub pods: u32,
-    /// Pods running without a sample yet (`podsMissing`): they serve, so a
-    /// decay counts them at the measured average.
-    pub missing: u32,
     /// Near the CPU limit: the CPU no longer shows the overload.
     pub saturated: bool,
     /// The sample's window began after the serving replicas last changed.
@@ -167,7 +164,6 @@ impl LoadView {
             per_replica,
             probe_rate: 0.0,
             pods: cpu.pods_measured,
-            missing: cpu.pods_missing,
             saturated: cpu
                 .cpu_limit_utilization
                 .is_some_and(|limit| per_replica >= SATURATED_SHARE_OF_LIMIT * limit),
@@ -303,24 +299,11 @@ impl LoadView {
         Some(ceil_count((self.total() / guard).floor() + 1.0).max(1))
     }
 
-    /// The per-replica load on `replicas` replicas: the sample's average
-    /// carried by [`Self::carrying`] pods.
+    /// The per-replica load on `replicas` replicas when every one of the
+    /// `serving` replicas carries the sample's average (a pod left out of
+    /// the sample, missing or ignored, serves too).
     pub fn moved_to(&self, serving: u32, replicas: u32) -> f64 {
-        self.per_replica * f64::from(self.carrying(serving)) / f64::from(replicas.max(1))
-    }
-
-    /// The pods that carry the sample's average when a decay is weighed,
-    /// as the HPA counts them on a scale-down: the measured ones and the
-    /// missing ones (running, no sample yet); an ignored pod (unready, or
-    /// its sample predates its readiness) carried none of the sampled load.
-    /// A saturated sample is a floor of the load, so there every one of the
-    /// `serving` replicas carries it.
-    pub fn carrying(&self, serving: u32) -> u32 {
-        if self.saturated {
-            self.pods.max(serving)
-        } else {
-            self.pods.saturating_add(self.missing)
-        }
+        self.per_replica * f64::from(self.pods.max(serving)) / f64::from(replicas.max(1))
     }
 
     /// The per-replica load on `replicas` replicas.

@@ -228,7 +228,7 @@ pub(super) fn no_decay_into_miss(rule: Rule, facts: &Facts) -> Option<Proposal> 
             hold(format!(
                 "{reason}; no decay to {stepped}: {}; the load of {} serving on {stepped} would be {} per replica, at or above {} ({why_guard})",
                 load.describe(),
-                load.carrying(serving),
+                load.pods.max(serving),
                 round(on),
                 round(guard),
             ))

@@ -82,7 +82,6 @@ impl LoadView {
             per_replica: total / f64::from(serving),
             probe_rate,
             pods: serving,
-            missing: 0,
             saturated: false,
             fresh: true,
             complete: true,
