@@ -842,6 +842,18 @@ mod tests {
         }
     }
 
+    impl Case {
+        /// `missing` and `ignored` pods beside the measured ones in the
+        /// report's CPU load; after `.cpu(...)`.
+        fn left_out(mut self, missing: u32, ignored: u32) -> Self {
+            if let Some(cpu) = self.report.load.as_mut().and_then(|load| load.cpu.as_mut()) {
+                cpu.pods_missing = missing;
+                cpu.pods_ignored = ignored;
+            }
+            self
+        }
+    }
+
     fn load_cases() -> Vec<Case> {
         let proportional_load = || {
             config(
@@ -878,6 +890,17 @@ mod tests {
                 .config(with_load(""))
                 .state(state(3, 4, 4, None))
                 .cpu(1.6, 1)
+                .rule(Rule::NoDecayIntoMiss)
+                .says("no decay to 3: CPU 1.6 per pod x 1 = 1.6; the load of 4 serving on 3 would be 2.133 per replica"),
+            // Unlike the HPA's scale-down, ignored pods count: right after a
+            // scale-up the new pods are ignored and the old pod's sample is
+            // the whole load of the time (measured: leaving them out let the
+            // step decay 4 -> 3 under 250 req/s and reverse).
+            case("ignored pods serve too: no decay past the limit after a scale-up", 5.0, 4, 4)
+                .config(with_load(""))
+                .state(state(3, 4, 4, None))
+                .cpu(1.6, 1)
+                .left_out(0, 3)
                 .rule(Rule::NoDecayIntoMiss)
                 .says("no decay to 3: CPU 1.6 per pod x 1 = 1.6; the load of 4 serving on 3 would be 2.133 per replica"),
             case("with nothing learned a due decay steps as without load, naming the load", 5.0, 4, 3)
