@@ -840,9 +840,7 @@ mod tests {
             self.state.learned_load = Some(learned);
             self
         }
-    }
 
-    impl Case {
         /// `missing` and `ignored` pods beside the measured ones in the
         /// report's CPU load; after `.cpu(...)`.
         fn left_out(mut self, missing: u32, ignored: u32) -> Self {
